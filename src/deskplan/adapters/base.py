@@ -1,0 +1,69 @@
+"""What every helpdesk adapter offers the connector.
+
+An adapter pulls *streams* (Zendesk: ticket export, ticket events, ratings, users;
+Jira: the issue search) as pages of raw records with the cursor that follows them.
+The connector stores each page and its cursor in one transaction, then asks the adapter
+to `build` the canonical ticket of every ticket the run touched from the stored
+records. Building is pure: no HTTP, so it is tested on recorded payloads alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Protocol
+
+from ..model import Ticket
+
+
+@dataclass(frozen=True)
+class Record:
+    """One raw object as the helpdesk sent it."""
+
+    kind: str                   # "ticket" | "event" | "rating" | "user"
+    id: str                     # unique within (source, kind)
+    ticket_id: str | None       # the ticket it belongs to (None for users)
+    data: dict[str, Any]        # the JSON object, unchanged
+
+
+@dataclass(frozen=True)
+class Quarantined:
+    """A payload that could not be read; it is stored and reported, the sync goes on."""
+
+    ref: str                    # ticket id/key where known, else a description
+    error: str
+    payload: str                # the raw text (truncated by the store)
+
+
+@dataclass(frozen=True)
+class Page:
+    stream: str
+    records: list[Record]
+    cursor: dict[str, Any]      # JSON-able; stored in the same transaction as `records`
+    done: bool                  # the stream is exhausted for this run
+    quarantined: list[Quarantined] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Related:
+    """The stored records a ticket's canonical form is built from."""
+
+    events: list[Record]
+    ratings: list[Record]
+    user: Callable[[str], dict[str, Any] | None]   # user id -> stored user record data
+
+
+class Adapter(Protocol):
+    source: str                          # the source's name in deskplan.toml
+    streams: tuple[str, ...]             # pulled in this order
+
+    @property
+    def requests(self) -> int: ...       # HTTP requests made so far
+
+    def check(self) -> None:
+        """Probe the credentials; raise AuthError / Unreachable."""
+
+    def pull(self, stream: str, cursor: dict[str, Any] | None) -> Iterator[Page]:
+        """Pages of `stream` after `cursor` (None: from the beginning)."""
+
+    def build(self, ticket: Record, related: Related) -> Ticket:
+        """The canonical ticket; raise BadPayload when the payload cannot be read."""
