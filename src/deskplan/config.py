@@ -1,0 +1,171 @@
+"""deskplan.toml: which helpdesks to talk to, and where state lives (SPEC §2).
+
+Tokens never live in the file: each source names the environment variable that holds
+its token, and the value is read only when a connection is opened.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Literal, Mapping
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .errors import ConfigError, InvalidFiles, Problem
+from .model import Status
+
+CONFIG_NAME = "deskplan.toml"
+
+
+class SourceConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    kind: Literal["zendesk", "jira"]
+    url: str
+    email: str
+    token_env: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    status_map: dict[str, Status] = {}      # helpdesk status name -> canonical status
+    service_desk: str | None = None         # JSM service desk id
+    projects: tuple[str, ...] = ()          # Jira project keys to pull
+    tasks_project: str | None = None        # Jira: project for improvement tasks (default: the ticket's)
+    tasks_issue_type: str = "Task"          # Jira: issue type for improvement tasks
+    tasks_group: str | None = None          # Zendesk: group id for improvement tasks
+
+    @field_validator("url")
+    @classmethod
+    def _https_unless_loopback(cls, url: str) -> str:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {url!r}")
+        if parts.scheme == "http" and not _is_loopback(parts.hostname):
+            raise ValueError("a helpdesk that is not on this machine must be reached over https://")
+        return url.rstrip("/")
+
+    def token(self, environ: Mapping[str, str] = os.environ) -> str:
+        value = environ.get(self.token_env, "")
+        if not value:
+            raise ConfigError(
+                f"source {self.name!r}: the environment variable {self.token_env} (its token_env) is not set"
+            )
+        return value
+
+
+class StateConfig(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    path: str = ".deskplan/state.db"
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    sources: tuple[SourceConfig, ...] = ()
+    state: StateConfig = StateConfig()
+    # Where the file was read from; plan.yaml and rules/ are found beside it.
+    workspace: Path = Path(".")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "Config":
+        names = [s.name for s in self.sources]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"source names must be unique; repeated: {', '.join(dupes)}")
+        return self
+
+    @property
+    def state_path(self) -> Path:
+        path = Path(self.state.path)
+        return path if path.is_absolute() else self.workspace / path
+
+    def source(self, name: str) -> SourceConfig:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"no source named {name!r} in {CONFIG_NAME} (known: {known})")
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_config(path: Path) -> Config:
+    """Read and validate deskplan.toml; every problem is reported as FILE:LINE:COL."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: not found (run `deskplan init DIR` to write an example workspace)") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line, col = _toml_error_position(str(exc))
+        raise InvalidFiles([Problem(str(path), line, col, f"TOML syntax: {exc}")]) from None
+    try:
+        return Config.model_validate({**data, "workspace": path.parent})
+    except ValidationError as exc:
+        locator = _TomlLocator(text)
+        problems = [
+            Problem(str(path), *locator.find(err["loc"]), _describe(err))
+            for err in exc.errors()
+        ]
+        raise InvalidFiles(problems) from None
+
+
+def _describe(err: dict) -> str:
+    loc = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        return f"{loc}: unknown key"
+    return f"{loc}: {err['msg']}" if loc else err["msg"]
+
+
+def _toml_error_position(message: str) -> tuple[int, int]:
+    match = re.search(r"line (\d+), column (\d+)", message)
+    return (int(match.group(1)), int(match.group(2))) if match else (1, 1)
+
+
+class _TomlLocator:
+    """Finds the line of a key in a simple TOML file, for error positions.
+
+    tomllib keeps no positions; deskplan.toml is flat ([[sources]] tables and [state]),
+    so scanning table headers and `key =` lines is enough.
+    """
+
+    def __init__(self, text: str):
+        self.lines = text.splitlines()
+
+    def find(self, loc: tuple) -> tuple[int, int]:
+        parts = list(loc)
+        start, end = 0, len(self.lines)
+        if parts and parts[0] == "sources":
+            index = parts[1] if len(parts) > 1 and isinstance(parts[1], int) else 0
+            headers = [i for i, l in enumerate(self.lines) if l.strip().startswith("[[sources]]")]
+            if index < len(headers):
+                start = headers[index]
+                later = [i for i, l in enumerate(self.lines) if i > start and l.strip().startswith("[")]
+                end = later[0] if later else len(self.lines)
+                parts = parts[2:]
+            else:
+                parts = []
+        elif parts and parts[0] == "state":
+            headers = [i for i, l in enumerate(self.lines) if l.strip() == "[state]"]
+            if headers:
+                start = headers[0]
+                parts = parts[1:]
+        if parts:
+            key = str(parts[0])
+            for i in range(start, end):
+                match = re.match(rf"\s*({re.escape(key)}|\"{re.escape(key)}\")\s*=", self.lines[i])
+                if match:
+                    return i + 1, match.start(1) + 1
+        return start + 1, 1
