@@ -1,0 +1,147 @@
+import hashlib
+import json
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from deskplan.config import Config, SourceConfig, StateConfig
+from deskplan.connector.lock import sync_lock
+from deskplan.connector.store import Store
+from deskplan.connector.sync import run_sync
+from deskplan.errors import ConfigError, ExitStatus, LockHeld
+
+from .fake_adapter import FakeAdapter, raw_ticket
+
+ENV = {"FAKE_TOKEN": "t0ken"}
+
+
+def make_config(tmp_path: Path) -> Config:
+    source = SourceConfig(name="fake", kind="zendesk", url="http://127.0.0.1:1", email="a@b.c", token_env="FAKE_TOKEN")
+    return Config(sources=(source,), state=StateConfig(path="state.db"), workspace=tmp_path)
+
+
+def sync_with(config, adapter, **kw):
+    return run_sync(config, environ=ENV, adapter_factory=lambda cfg, token: adapter, **kw)
+
+
+def stored_keys(config):
+    store = Store.open(config.state_path)
+    try:
+        return sorted(t.key for t in store.tickets())
+    finally:
+        store.close()
+
+
+def test_sync_stores_and_builds_every_ticket(tmp_path):
+    config = make_config(tmp_path)
+    adapter = FakeAdapter("fake", [raw_ticket(i, i) for i in range(1, 6)],
+                          events=[{"id": 3, "event_id": "e1", "updated": 1, "body": "note"}])
+    result = sync_with(config, adapter)
+    assert result.exit_code == 0
+    (summary,) = result.summaries
+    assert (summary.tickets_seen, summary.tickets_changed) == (5, 5)
+    assert stored_keys(config) == ["1", "2", "3", "4", "5"]
+    store = Store.open(config.state_path)
+    assert [e.body for e in store.get_ticket("fake", "3").timeline][1:] == ["note"]
+
+
+def test_second_sync_with_nothing_changed_changes_nothing(tmp_path):
+    config = make_config(tmp_path)
+    tickets = [raw_ticket(i, i) for i in range(1, 6)]
+    sync_with(config, FakeAdapter("fake", tickets))
+    adapter = FakeAdapter("fake", tickets)
+    (summary,) = sync_with(config, adapter).summaries
+    assert (summary.tickets_seen, summary.tickets_changed) == (0, 0)
+    assert adapter.requests == 1 + len(adapter.streams)    # the check, then one request per stream
+
+
+def test_a_failure_mid_stream_keeps_stored_pages_and_resumes_there(tmp_path):
+    config = make_config(tmp_path)
+    tickets = [raw_ticket(i, i) for i in range(1, 9)]
+    failing = FakeAdapter("fake", tickets, page_size=2, fail_after_pages=2)
+    (summary,) = sync_with(config, failing).summaries
+    assert summary.exit_code == ExitStatus.PARTIAL
+    assert "503" in summary.errors[0]
+    assert stored_keys(config) == ["1", "2", "3", "4"]
+    resumed = FakeAdapter("fake", tickets, page_size=2)
+    (summary,) = sync_with(config, resumed).summaries
+    assert summary.exit_code == 0 and summary.tickets_seen == 4
+    assert stored_keys(config) == [str(i) for i in range(1, 9)]
+
+
+def test_bad_payloads_are_quarantined_and_the_rest_goes_on(tmp_path):
+    config = make_config(tmp_path)
+    tickets = [raw_ticket(1, 1), raw_ticket(2, 2, status="broken"), {"updated": 3}, raw_ticket(4, 4)]
+    (summary,) = sync_with(config, FakeAdapter("fake", tickets)).summaries
+    assert summary.exit_code == ExitStatus.PARTIAL
+    assert summary.quarantined == 2
+    assert stored_keys(config) == ["1", "4"]
+    store = Store.open(config.state_path)
+    assert sorted(q["ref"] for q in store.quarantined("fake")) == ["2", "unknown"]
+    # Fixed at the helpdesk: it builds and leaves quarantine.
+    tickets[1] = raw_ticket(2, 5)
+    sync_with(config, FakeAdapter("fake", tickets))
+    assert stored_keys(config) == ["1", "2", "4"]
+    assert [q["ref"] for q in Store.open(config.state_path).quarantined("fake")] == ["unknown"]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_dry_run_leaves_the_state_file_identical(tmp_path):
+    config = make_config(tmp_path)
+    tickets = [raw_ticket(i, i) for i in range(1, 4)]
+    sync_with(config, FakeAdapter("fake", tickets))
+    before = {p.name: _digest(p) for p in tmp_path.iterdir()}
+    tickets.append(raw_ticket(9, 9))
+    result = sync_with(config, FakeAdapter("fake", tickets), dry_run=True)
+    assert result.dry_run and result.summaries[0].tickets_seen == 1
+    assert {p.name: _digest(p) for p in tmp_path.iterdir()} == before
+
+
+def test_dry_run_without_state_creates_none(tmp_path):
+    config = make_config(tmp_path)
+    sync_with(config, FakeAdapter("fake", [raw_ticket(1, 1)]), dry_run=True)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_token_is_a_config_error_naming_the_variable_not_a_value(tmp_path):
+    config = make_config(tmp_path)
+    with pytest.raises(ConfigError, match="FAKE_TOKEN"):
+        run_sync(config, environ={}, adapter_factory=lambda c, t: FakeAdapter("fake", []))
+    assert list(tmp_path.iterdir()) == []
+
+
+def _hold_lock(path, ready, release):
+    with sync_lock(path):
+        ready.set()
+        release.wait(10)
+
+
+def test_second_sync_while_the_lock_is_held_exits_locked_and_writes_nothing(tmp_path):
+    config = make_config(tmp_path)
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    holder = ctx.Process(target=_hold_lock, args=(config.state_path, ready, release))
+    holder.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(LockHeld) as info:
+            sync_with(config, FakeAdapter("fake", [raw_ticket(1, 1)]))
+        assert info.value.exit_status == ExitStatus.LOCKED
+        assert not config.state_path.exists()
+    finally:
+        release.set()
+        holder.join(10)
+    sync_with(config, FakeAdapter("fake", [raw_ticket(1, 1)]))   # free again once the holder is gone
+    assert stored_keys(config) == ["1"]
+
+
+def test_summary_json_has_the_spec_fields(tmp_path):
+    config = make_config(tmp_path)
+    (summary,) = sync_with(config, FakeAdapter("fake", [raw_ticket(1, 1)])).summaries
+    data = json.loads(summary.as_json())
+    assert {"source", "tickets_seen", "tickets_changed", "requests", "writes_planned", "writes_applied",
+            "errors", "exit_code"} <= set(data)
