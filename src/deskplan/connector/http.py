@@ -1,0 +1,197 @@
+"""The HTTP client every adapter talks through: one retry policy, one error classifier.
+
+It knows nothing about a particular helpdesk beyond the shapes of their error bodies.
+Credentials go only into the `Authorization` header that requests builds; nothing here
+logs or raises with headers, the token, query strings or whole response bodies.
+"""
+
+from __future__ import annotations
+
+import json as jsonlib
+import random
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Mapping
+from urllib.parse import urlsplit
+
+import requests
+
+from ..errors import AuthError, RateLimited, ServerError
+from .retry import AttemptFailed, Rejected, RetryMode, RetryPolicy, retry_after_seconds, status_retriable, transport_failure
+
+__all__ = ["HttpClient", "HttpResult", "Rejected", "RetryMode", "RetryPolicy"]
+
+_CODE_LIMIT = 120   # helpdesk error codes/descriptions are short; anything longer is cut
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    status: int
+    json: Any                       # None when the body was empty (204)
+    headers: Mapping[str, str]
+
+
+class HttpClient:
+    """Requests to one helpdesk site, with retries per `RetryPolicy` and typed errors.
+
+    `requests` counts every HTTP attempt, retries included, so a run can report what it cost.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: tuple[str, str],
+        source: str,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        timeout: float = 30,
+        max_attempts: int = 8,
+        max_wait: float = 600,
+        policy: RetryPolicy | None = None,
+        rng: random.Random | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.source = source
+        self.timeout = timeout
+        self.policy = policy or RetryPolicy(max_attempts=max_attempts, max_wait=max_wait)
+        self._auth = auth
+        self._session = session or requests.Session()
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._requests = 0
+        origin = urlsplit(self.base_url)
+        self._origin = (origin.scheme, origin.netloc)
+
+    def __repr__(self) -> str:          # never the credentials
+        return f"HttpClient({self.base_url!r}, source={self.source!r})"
+
+    @property
+    def requests(self) -> int:
+        return self._requests
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None,
+                 headers: Mapping[str, str] | None = None) -> Any:
+        """GET and parse JSON; retried per the "safe" mode. Raises a typed HelpdeskError."""
+        return self._request("GET", path, params=params, headers=headers, json=None, mode="safe").json
+
+    def send(self, method: str, path: str, *, json: Any = None, params: Mapping[str, Any] | None = None,
+             headers: Mapping[str, str] | None = None, retry: RetryMode) -> HttpResult:
+        """A write (or any method) with an explicit retry mode; see `connector.retry`.
+
+        A 2xx comes back as HttpResult; every other outcome raises a typed HelpdeskError.
+        """
+        return self._request(method.upper(), path, params=params, headers=headers, json=json, mode=retry)
+
+    # --- internals -----------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, *, params, headers, json, mode: RetryMode) -> HttpResult:
+        url = self._url(path, method)
+        where = f"{method} {urlsplit(url).path}"
+        attempts = 0
+
+        def attempt() -> HttpResult:
+            nonlocal attempts
+            attempts += 1
+            return self._attempt(method, url, params=params, headers=headers, json=json, mode=mode)
+
+        retrying = self.policy.retrying(sleep=self._sleep, clock=self._clock, rng=self._rng, describe=where)
+        try:
+            return retrying(attempt)
+        except AttemptFailed as failed:
+            raise failed.to_error(source=self.source, where=where, attempts=attempts) from None
+
+    def _url(self, path: str, method: str) -> str:
+        parts = urlsplit(path)
+        if not parts.scheme:
+            return self.base_url + (path if path.startswith("/") else "/" + path)
+        if (parts.scheme, parts.netloc) != self._origin:
+            # A next-page link must never carry our credentials to another host.
+            raise Rejected("refusing to follow a link to another host", source=self.source,
+                           where=f"{method} {parts.path}")
+        return path
+
+    def _attempt(self, method: str, url: str, *, params, headers, json, mode: RetryMode) -> HttpResult:
+        self._requests += 1
+        sent_headers = {"Accept": "application/json", "User-Agent": "deskplan", **(headers or {})}
+        try:
+            response = self._session.request(
+                method, url, params=params, json=json, headers=sent_headers,
+                auth=self._auth, timeout=self.timeout, allow_redirects=method == "GET",
+            )
+        except requests.RequestException as exc:
+            raise transport_failure(exc, mode) from None
+        return _classify(response, method, mode)
+
+
+def _classify(response: requests.Response, method: str, mode: RetryMode) -> HttpResult:
+    """The one place that turns a response into a result or a classified failure."""
+    status = response.status_code
+    if 200 <= status < 300:
+        return HttpResult(status, _body(response, method, mode), response.headers)
+    retriable = status_retriable(status, mode)
+    if status in (401, 403):
+        return _raise(AttemptFailed(AuthError, "the helpdesk refused the credentials", status=status))
+    if status == 429:
+        hint = retry_after_seconds(response.headers, _utc_now)
+        return _raise(AttemptFailed(RateLimited, "rate limited", status=status, retriable=retriable, retry_after=hint))
+    if status >= 500:
+        hint = retry_after_seconds(response.headers, _utc_now) if status == 503 else None
+        return _raise(AttemptFailed(ServerError, "server error", status=status, retriable=retriable, retry_after=hint))
+    code, detail = error_details(response)
+    message = f"request rejected ({detail})" if detail else "request rejected"
+    return _raise(AttemptFailed(Rejected, message, status=status, code=code))
+
+
+def _raise(failure: AttemptFailed) -> HttpResult:
+    raise failure
+
+
+def _body(response: requests.Response, method: str, mode: RetryMode) -> Any:
+    if not response.content:
+        if response.status_code == 204 or method != "GET":
+            return None
+        raise AttemptFailed(ServerError, "empty response body", status=response.status_code,
+                            retriable=mode == "safe", what="empty body")
+    try:
+        return jsonlib.loads(response.content)
+    except ValueError:
+        note = "" if method == "GET" else "; the write may have been applied"
+        raise AttemptFailed(ServerError, f"the response body is not valid JSON{note}",
+                            status=response.status_code, retriable=mode == "safe", what="unreadable body") from None
+
+
+def error_details(response: requests.Response) -> tuple[str | None, str | None]:
+    """The helpdesk's error code and a short description from an error body; never the body.
+
+    Zendesk: `{"error": "RecordNotFound", "description": …}` or a nested
+    `{"error": {"title": …}}`; Jira: `{"errorMessages": [...], "errors": {field: msg}}`.
+    """
+    try:
+        body = jsonlib.loads(response.content)
+    except ValueError:
+        return None, None
+    if not isinstance(body, dict):
+        return None, None
+    error = body.get("error")
+    if isinstance(error, dict):
+        error = error.get("title") or error.get("code")
+    if isinstance(error, str) and error:
+        code = error[:_CODE_LIMIT]
+        description = body.get("description")
+        detail = f"{code}: {description}" if isinstance(description, str) and description else code
+        return code, detail[:_CODE_LIMIT]
+    messages = body.get("errorMessages")
+    if isinstance(messages, list) and messages and isinstance(messages[0], str):
+        return None, messages[0][:_CODE_LIMIT]
+    errors = body.get("errors")
+    if isinstance(errors, dict) and errors:
+        return None, ("invalid fields: " + ", ".join(sorted(str(k) for k in errors)))[:_CODE_LIMIT]
+    return None, None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)

@@ -1,0 +1,306 @@
+"""The shared HTTP client: retry policy, waits, error classification, no secrets anywhere."""
+
+from __future__ import annotations
+
+import logging
+import random
+
+import pytest
+import requests
+import responses
+import urllib3.exceptions
+
+from deskplan.connector.http import HttpClient, Rejected, RetryPolicy
+from deskplan.errors import AuthError, RateLimited, ServerError, Unreachable
+
+BASE = "https://acme.zendesk.com"
+TOKEN = "WITNESS-TOKEN-123"
+DATE = "Wed, 21 Oct 2026 07:28:00 GMT"
+
+
+class FakeTime:
+    """Injected sleep and clock: sleeping advances the clock, nothing really waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.waits: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.waits.append(seconds)
+        self.now += seconds
+
+    def clock(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+@pytest.fixture
+def client(fake_time: FakeTime) -> HttpClient:
+    return HttpClient(BASE, auth=("agent@acme.test/token", TOKEN), source="zd",
+                      sleep=fake_time.sleep, clock=fake_time.clock, rng=random.Random(7))
+
+
+def refused() -> requests.exceptions.ConnectionError:
+    cause = urllib3.exceptions.NewConnectionError(None, "Connection refused")
+    return requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", cause))
+
+
+def dropped() -> requests.exceptions.ConnectionError:
+    return requests.exceptions.ConnectionError(
+        urllib3.exceptions.ProtocolError("Connection aborted.", ConnectionResetError(104, "reset")))
+
+
+@responses.activate
+def test_given_429_with_retry_after_seconds_when_get_then_waits_at_least_that_long(client, fake_time):
+    responses.get(f"{BASE}/api/v2/x", status=429, headers={"Retry-After": "7"}, json={"error": "APIRateLimitExceeded"})
+    responses.get(f"{BASE}/api/v2/x", json={"ok": True})
+
+    assert client.get_json("/api/v2/x") == {"ok": True}
+    assert len(fake_time.waits) == 1
+    assert 7 <= fake_time.waits[0] <= 8
+    assert client.requests == 2
+
+
+@responses.activate
+def test_given_429_with_http_date_when_get_then_waits_until_that_date(client, fake_time):
+    responses.get(f"{BASE}/x", status=429,
+                  headers={"Retry-After": "Wed, 21 Oct 2026 07:28:30 GMT", "Date": DATE})
+    responses.get(f"{BASE}/x", json=[])
+
+    assert client.get_json("/x") == []
+    assert 30 <= fake_time.waits[0] <= 31
+
+
+@responses.activate
+def test_given_jira_reset_header_without_retry_after_when_get_then_waits_until_reset(client, fake_time):
+    responses.get(f"{BASE}/x", status=429, headers={"X-RateLimit-Reset": "2026-10-21T07:30Z", "Date": DATE})
+    responses.get(f"{BASE}/x", json={})
+
+    client.get_json("/x")
+    assert 120 <= fake_time.waits[0] <= 121
+
+
+@responses.activate
+def test_given_503_without_hint_then_backoff_is_exponential_with_positive_jitter(client, fake_time):
+    for _ in range(3):
+        responses.get(f"{BASE}/x", status=503)
+    responses.get(f"{BASE}/x", json={})
+
+    client.get_json("/x")
+    assert [int(w) for w in fake_time.waits] == [1, 2, 4]
+    assert all(w >= base for w, base in zip(fake_time.waits, [1, 2, 4]))
+
+
+@responses.activate
+def test_given_5xx_every_time_then_server_error_after_the_attempt_budget(client, fake_time):
+    responses.get(f"{BASE}/x", status=502)
+
+    with pytest.raises(ServerError) as err:
+        client.get_json("/x")
+    assert err.value.status == 502
+    assert "gave up after 8 attempts" in str(err.value)
+    assert client.requests == 8
+    assert len(fake_time.waits) == 7
+
+
+@responses.activate
+def test_given_retry_after_beyond_the_budget_then_rate_limited_at_once_without_sleeping(fake_time):
+    client = HttpClient(BASE, auth=("u", TOKEN), source="zd", sleep=fake_time.sleep, clock=fake_time.clock,
+                        max_wait=600)
+    responses.get(f"{BASE}/x", status=429, headers={"Retry-After": "3600"})
+
+    with pytest.raises(RateLimited) as err:
+        client.get_json("/x")
+    assert err.value.retry_after == 3600
+    assert fake_time.waits == []
+    assert client.requests == 1
+
+
+@responses.activate
+def test_given_500_on_get_then_retried(client):
+    responses.get(f"{BASE}/x", status=500, body="Internal Server Error")
+    responses.get(f"{BASE}/x", json={"a": 1})
+    assert client.get_json("/x") == {"a": 1}
+
+
+@responses.activate
+def test_given_cut_off_json_body_on_get_then_retried(client, fake_time):
+    responses.get(f"{BASE}/x", body='{"tickets": [{"id": 1}, {"id"', content_type="application/json")
+    responses.get(f"{BASE}/x", body=requests.exceptions.ChunkedEncodingError("IncompleteRead"))
+    responses.get(f"{BASE}/x", json={"tickets": []})
+
+    assert client.get_json("/x") == {"tickets": []}
+    assert client.requests == 3
+
+
+@responses.activate
+def test_given_timeouts_and_dropped_connections_on_get_then_retried_then_unreachable(client):
+    responses.get(f"{BASE}/x", body=requests.exceptions.ReadTimeout("read timed out"))
+    responses.get(f"{BASE}/x", body=dropped())
+    responses.get(f"{BASE}/x", json={})
+    assert client.get_json("/x") == {}
+
+    responses.get(f"{BASE}/y", body=refused())
+    with pytest.raises(Unreachable):
+        client.get_json("/y")
+
+
+@pytest.mark.parametrize("failure", [
+    requests.exceptions.ReadTimeout("read timed out"),
+    dropped(),
+    requests.exceptions.ChunkedEncodingError("IncompleteRead"),
+])
+@responses.activate
+def test_given_post_that_may_have_reached_the_server_then_not_retried(client, failure):
+    responses.post(f"{BASE}/api/v2/tickets", body=failure)
+
+    with pytest.raises((Unreachable, ServerError)):
+        client.send("POST", "/api/v2/tickets", json={"ticket": {}}, retry="connect_only")
+    assert client.requests == 1
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+@responses.activate
+def test_given_5xx_on_a_write_then_not_retried(client, status):
+    responses.put(f"{BASE}/api/v2/tickets/1", status=status)
+
+    with pytest.raises(ServerError):
+        client.send("PUT", "/api/v2/tickets/1", json={}, retry="connect_only")
+    assert client.requests == 1
+
+
+@responses.activate
+def test_given_post_refused_before_sending_or_429_then_retried_in_connect_only_mode(client, fake_time):
+    responses.post(f"{BASE}/api/v2/tickets", body=refused())
+    responses.post(f"{BASE}/api/v2/tickets", body=requests.exceptions.ConnectTimeout("connect timed out"))
+    responses.post(f"{BASE}/api/v2/tickets", status=429, headers={"Retry-After": "3"})
+    responses.post(f"{BASE}/api/v2/tickets", status=201, json={"ticket": {"id": 9}}, headers={"Location": "/t/9"})
+
+    result = client.send("POST", "/api/v2/tickets", json={"ticket": {}}, retry="connect_only")
+    assert (result.status, result.json) == (201, {"ticket": {"id": 9}})
+    assert client.requests == 4
+    assert fake_time.waits[2] >= 3
+
+
+@responses.activate
+def test_given_never_mode_then_even_429_goes_back_to_the_caller(client):
+    responses.post(f"{BASE}/x", status=429, headers={"Retry-After": "2"})
+    with pytest.raises(RateLimited) as err:
+        client.send("POST", "/x", json={}, retry="never")
+    assert err.value.retry_after == 2
+    assert client.requests == 1
+
+
+@responses.activate
+def test_given_safe_write_then_retried_like_a_get(client):
+    responses.put(f"{BASE}/x", status=503)
+    responses.put(f"{BASE}/x", json={"ok": 1})
+    assert client.send("PUT", "/x", json={}, retry="safe").json == {"ok": 1}
+
+
+@responses.activate
+def test_delete_204_gives_an_empty_result(client):
+    responses.delete(f"{BASE}/api/v2/tickets/1", status=204)
+    assert client.send("DELETE", "/api/v2/tickets/1", retry="never").json is None
+
+
+@pytest.mark.parametrize("status", [401, 403])
+@responses.activate
+def test_given_401_or_403_then_auth_error_never_retried(client, status):
+    responses.get(f"{BASE}/x", status=status, json={"error": "Couldn't authenticate you"})
+    with pytest.raises(AuthError) as err:
+        client.get_json("/x")
+    assert err.value.status == status
+    assert client.requests == 1
+
+
+@responses.activate
+def test_given_4xx_then_rejected_with_the_helpdesk_code_and_path_without_query(client):
+    responses.get(f"{BASE}/api/v2/tickets/5.json", status=404, json={"error": "RecordNotFound", "description": "Not found"})
+    with pytest.raises(Rejected) as err:
+        client.get_json("/api/v2/tickets/5.json", params={"cursor": "abc"})
+    assert err.value.code == "RecordNotFound"
+    assert err.value.where == "GET /api/v2/tickets/5.json"
+    assert str(err.value) == "[zd] GET /api/v2/tickets/5.json -> 404: request rejected (RecordNotFound: Not found)"
+    assert client.requests == 1
+
+
+@responses.activate
+def test_given_jira_error_body_then_first_message_without_the_body(client):
+    responses.post(f"{BASE}/rest/api/3/issue", status=400,
+                   json={"errorMessages": [], "errors": {"summary": "Field 'summary' cannot be set.", "x": "y"}})
+    with pytest.raises(Rejected) as err:
+        client.send("POST", "/rest/api/3/issue", json={}, retry="never")
+    assert err.value.code is None
+    assert "invalid fields: summary, x" in str(err.value)
+    assert "cannot be set" not in str(err.value)
+
+
+@responses.activate
+def test_next_page_links_to_another_host_are_refused(client):
+    with pytest.raises(Rejected):
+        client.get_json("https://evil.example/api/v2/tickets.json")
+    assert client.requests == 0
+
+    responses.get(f"{BASE}/api/v2/tickets.json", json={"tickets": []})
+    assert client.get_json(f"{BASE}/api/v2/tickets.json?page=2") == {"tickets": []}
+
+
+@responses.activate
+def test_basic_auth_is_sent(client):
+    responses.get(f"{BASE}/x", json={})
+    client.get_json("/x")
+    assert responses.calls[0].request.headers["Authorization"].startswith("Basic ")
+
+
+@responses.activate
+def test_retries_are_logged_at_warning_with_method_path_status_wait_attempt(client, caplog):
+    responses.get(f"{BASE}/api/v2/x", status=429, headers={"Retry-After": "7"})
+    responses.get(f"{BASE}/api/v2/x", json={})
+    with caplog.at_level(logging.WARNING, logger="deskplan.http"):
+        client.get_json("/api/v2/x", params={"cursor": "SECRET-CURSOR"})
+
+    [record] = caplog.records
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert message.startswith("GET /api/v2/x -> 429; attempt 1/8 failed, retrying in 7.")
+    assert "SECRET-CURSOR" not in message
+
+
+def test_witness_token_never_in_logs_or_errors(caplog, fake_time):
+    """Whatever fails, the token shows up in no log record and no exception text."""
+    client = HttpClient(BASE, auth=(f"me/token", TOKEN), source="zd", sleep=fake_time.sleep,
+                        clock=fake_time.clock, max_attempts=2)
+    failures = [
+        dict(status=401, json={"error": "Couldn't authenticate you", "echo": TOKEN}),
+        dict(status=404, json={"error": "RecordNotFound", "description": "Not found", "token": TOKEN}),
+        dict(status=429, body=f"slow down {TOKEN}"),
+        dict(status=500, body=f"trace with {TOKEN}"),
+        dict(status=200, body=f'{{"cut": "{TOKEN}'),
+        dict(body=requests.exceptions.ReadTimeout(f"timed out {TOKEN}")),
+        dict(body=refused()),
+    ]
+    texts: list[str] = [repr(client)]
+    with caplog.at_level(logging.DEBUG):
+        for failure in failures:
+            for method, retry in (("GET", "safe"), ("POST", "connect_only"), ("PUT", "never")):
+                with responses.RequestsMock() as mock:
+                    mock.add(method, f"{BASE}/x", **failure)
+                    with pytest.raises(Exception) as err:
+                        client.send(method, "/x", json={"a": 1}, retry=retry)
+                texts += [str(err.value), repr(err.value), repr(err.value.__cause__), repr(err.value.__context__)]
+    texts += [r.getMessage() for r in caplog.records] + [str(r.args) for r in caplog.records]
+    assert caplog.records, "the retries should have been logged"
+    assert not [t for t in texts if TOKEN in t]
+
+
+def test_policy_wait_never_below_hint():
+    policy = RetryPolicy(jitter=1.0)
+    rng = random.Random(1)
+    waits = [policy.wait(attempt, 7.0, rng) for attempt in range(1, 50)]
+    assert min(waits) >= 7.0 and max(waits) <= 8.0
+    assert [policy.wait(n, None, random.Random(0)) // 1 for n in (1, 2, 3, 7, 8)] == [1, 2, 4, 60, 60]
