@@ -1,0 +1,1 @@
+"""The rules engine: plan.yaml, rules/*.yaml, conditions, SLA targets and rule tests."""

@@ -1,0 +1,196 @@
+"""plan.yaml: the service improvement plan as data (SPEC §1, §2).
+
+```yaml
+plan: {id: sip-2026h1, title: ..., start: 2026-01-05, end: 2026-06-30, calendar: support-hours}
+calendars: {support-hours: {...}}          # see calendar_spec.py
+goals:
+  - {id: G1, metric: csat, baseline: 85%, target: 90%, by: 2026-03-31, window: month}
+  - {id: G2, metric: first_reply_within, threshold: 12h, target: 90%, by: 2026-03-31}
+measures:
+  - {id: M1, title: Automated order processing, owner: technology, goals: [G3]}
+milestones:
+  - {id: P1, title: Upgrade and training, start: 2026-01-05, end: 2026-02-28, measures: [M1]}
+cadence:
+  - {id: weekly-check, title: Weekly KPI check, every: week, owner: customer service}
+```
+
+Shares (`target`, `baseline`) are written `90%` or `0.9` and held as fractions (0.9).
+These models check shapes and values; references between entries (a measure's goals, a
+goal's calendar) are checked by the loader, which knows every file.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+
+from .calendar_spec import CalendarSpec
+from .durations import Duration
+
+BUILTIN_CALENDAR = "24x7"
+"""The calendar that is always there: every hour of every day, in UTC."""
+
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+Id = Annotated[str, Field(pattern=ID_PATTERN, description="a short name, unique in its list: letters, digits, _ . -")]
+
+Metric = Literal[
+    "first_reply_within", "resolution_within", "first_contact_resolution",
+    "csat", "complaint_rate", "feedback_response_within",
+]
+TIMED_METRICS = frozenset({"first_reply_within", "resolution_within", "feedback_response_within"})
+Window = Literal["week", "month", "quarter"]
+
+CONDITION_MARK = "x-deskplan-condition"
+ConditionData = Annotated[dict[str, Any], WithJsonSchema({"type": "object", CONDITION_MARK: True})]
+"""A condition as written (compiled by the loader, see conditions.py). Its recursive JSON
+Schema is put in place by schema.py, which replaces the marked object."""
+
+_PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+
+
+def parse_share(value: Any) -> float:
+    """`"90%"` or `0.9` -> 0.9. A bare 90 is refused: is it 90% or 9000%?"""
+    if isinstance(value, str):
+        match = _PERCENT.match(value)
+        if not match:
+            raise ValueError(f"expected a share such as 90% or 0.9, got {value!r}")
+        share = float(match.group(1)) / 100
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        share = float(value)
+        if share > 1:
+            raise ValueError(f"a share is written 90% or 0.9; {value} is more than 100% (did you mean {value}%?)")
+    else:
+        raise ValueError(f"expected a share such as 90% or 0.9, got {value!r}")
+    if not 0 <= share <= 1:
+        raise ValueError(f"a share lies between 0% and 100%, got {value!r}")
+    return share
+
+
+Share = Annotated[
+    float,
+    BeforeValidator(parse_share),
+    PlainSerializer(lambda v: f"{round(v * 100, 4):g}%", return_type=str),
+    WithJsonSchema({
+        "anyOf": [{"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"}, {"type": "number", "minimum": 0, "maximum": 1}],
+        "description": "a share: 90% or 0.9",
+    }),
+]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", coerce_numbers_to_str=True)
+
+
+class PlanInfo(_Model):
+    """The `plan:` header."""
+
+    id: Id
+    title: str
+    start: date = Field(description="first day of the plan")
+    end: date = Field(description="last day of the plan")
+    calendar: str = Field(BUILTIN_CALENDAR, description="the calendar goals and SLA targets use unless they name one")
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> PlanInfo:
+        if self.end < self.start:
+            raise ValueError(f"the plan ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Goal(_Model):
+    """A KPI with a target and a deadline (SPEC §1, KPI definitions in §4)."""
+
+    id: Id
+    title: str = ""
+    metric: Metric
+    target: Share
+    baseline: Share | None = Field(None, description="where the KPI stood when the plan began")
+    by: date = Field(description="the deadline for the target")
+    threshold: Duration | None = Field(None, description="for *_within metrics: the time allowed, e.g. 12h")
+    direction: Literal["at_least", "at_most"] = Field(
+        "at_least", description="at_least: the KPI must reach the target; at_most: stay at or below it (rates)")
+    window: Window = Field("month", description="the period each value is measured over")
+    calendar: str | None = Field(None, description="calendar for the threshold (default: the plan's); 24x7 is UTC")
+    scope: ConditionData | None = Field(None, description="only tickets matching this condition count")
+
+    @model_validator(mode="after")
+    def _threshold_fits_metric(self) -> Goal:
+        if self.metric in TIMED_METRICS and self.threshold is None:
+            raise ValueError(f"{self.metric} needs a `threshold`, e.g. threshold: 12h")
+        if self.metric not in TIMED_METRICS and self.threshold is not None:
+            raise ValueError(f"{self.metric} takes no `threshold` (only the *_within metrics do)")
+        return self
+
+    def is_met(self, value: float) -> bool:
+        """Whether a KPI value (a share, 0.0 to 1.0) meets the target in the goal's direction."""
+        return value >= self.target if self.direction == "at_least" else value <= self.target
+
+
+class Measure(_Model):
+    """A concrete improvement, owned by a department, serving goals."""
+
+    id: Id
+    title: str
+    owner: str = Field(description="the department or person responsible, e.g. technology")
+    goals: tuple[str, ...] = Field((), description="ids of the goals it serves")
+    description: str = ""
+
+
+class Milestone(_Model):
+    """A phase of the plan."""
+
+    id: Id
+    title: str
+    start: date
+    end: date
+    measures: tuple[str, ...] = Field((), description="ids of the measures this phase delivers")
+    owner: str | None = None
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Milestone:
+        if self.end < self.start:
+            raise ValueError(f"milestone {self.id} ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Cadence(_Model):
+    """A recurring review: weekly checks, monthly reviews, quarterly feedback analysis."""
+
+    id: Id
+    title: str
+    every: Window
+    owner: str | None = None
+    description: str = ""
+
+
+class Plan(_Model):
+    """The whole of plan.yaml."""
+
+    plan: PlanInfo
+    calendars: dict[str, CalendarSpec] = Field({}, description="business calendars by name")
+    goals: tuple[Goal, ...] = ()
+    measures: tuple[Measure, ...] = ()
+    milestones: tuple[Milestone, ...] = ()
+    cadence: tuple[Cadence, ...] = ()
+
+    def goal(self, goal_id: str) -> Goal:
+        return next(g for g in self.goals if g.id == goal_id)
+
+    def measure(self, measure_id: str) -> Measure:
+        return next(m for m in self.measures if m.id == measure_id)
+
+    def measures_for(self, goal_id: str) -> tuple[Measure, ...]:
+        """The measures that serve a goal, in plan order."""
+        return tuple(m for m in self.measures if goal_id in m.goals)
+
+    def owners_of(self, goal_id: str) -> tuple[str, ...]:
+        """The owners of a goal's measures, each once, in plan order."""
+        return tuple(dict.fromkeys(m.owner for m in self.measures_for(goal_id)))
+
+    def goal_calendar(self, goal: Goal) -> str:
+        return goal.calendar or self.plan.calendar
