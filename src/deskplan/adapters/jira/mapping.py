@@ -1,0 +1,395 @@
+"""Jira issue JSON (REST v3, with JSM fields) -> the canonical Ticket. Pure functions.
+
+The input is the stored ticket record's data (see `issue_record`): the issue with its
+whole changelog and every comment, the JSM feedback when it had to be fetched
+separately, and the site's JSM custom field ids, so a ticket can be rebuilt from the
+store alone.
+
+Mappings (the canonical side is the same for Zendesk; see SPEC §4):
+
+- status: `status_map` from deskplan.toml first (exact name, then case-insensitive);
+  then the JSM names whose meaning is fixed ("Waiting for customer" -> waiting_customer,
+  "Pending"/"On hold" -> on_hold, "Closed"/"Canceled"/"Declined" -> closed); then the status
+  category (new -> new, indeterminate -> open, done -> solved). The changelog names
+  statuses without their category, so a past status takes the category of the current
+  status of the same name, else the category of Jira's and JSM's default status of that
+  name, else it counts as open. A custom workflow status should be named in status_map.
+- priority: Highest/Blocker/Critical -> urgent, High/Major -> high, Medium/Normal -> normal,
+  Low/Lowest/Minor/Trivial -> low; any other name -> none.
+- type: the JSM request type's name, else the issue type's name.
+- channel: "email" for JSM's "Emailed request" type, "web" (the customer portal) for any
+  other request type; none for an issue raised inside Jira (no request type).
+- group: the Atlassian Team field's team name, else the first component's name.
+- organization: the first JSM customer organization.
+- requester / assignee: account ids of reporter / assignee.
+- timeline: the creation status at `created`, the description as the first comment (by
+  the creator), one STATUS event per status change in the changelog (changes that stay
+  in the same canonical status are left out), one event per comment (internal note when
+  `jsdPublic` is false, requester comment when written by a customer account or by the
+  reporter, otherwise public reply), RATING events from the feedback.
+- satisfaction: CSAT 1-5, good at 4 and above; its time is the feedback-date field, else
+  the latest changelog entry of the feedback field, else the resolution date, else `updated`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, Iterable, Mapping
+
+from pydantic import ValidationError
+
+from ...errors import BadPayload
+from ...model import EventKind, Priority, Satisfaction, Score, Status, Ticket, TimelineEvent
+from .adf import adf_to_text
+from .fields import JsmFields
+from .marker import is_deskplan_comment
+
+_CATEGORY = {"new": Status.NEW, "indeterminate": Status.OPEN, "done": Status.SOLVED}
+
+# JSM status names whose canonical meaning does not follow from their category.
+_NAMED = {
+    "waiting for customer": Status.WAITING_CUSTOMER,
+    "pending": Status.ON_HOLD,
+    "on hold": Status.ON_HOLD,
+    "closed": Status.CLOSED,
+    "canceled": Status.CLOSED,
+    "cancelled": Status.CLOSED,
+    "declined": Status.CLOSED,
+}
+
+# Categories of the statuses Jira and JSM projects start with, for changelog entries.
+_DEFAULT_CATEGORY = {
+    "open": "new", "to do": "new", "backlog": "new", "new": "new", "selected for development": "new",
+    "waiting for support": "indeterminate", "in progress": "indeterminate",
+    "work in progress": "indeterminate", "escalated": "indeterminate", "in review": "indeterminate",
+    "waiting for approval": "indeterminate", "under investigation": "indeterminate",
+    "resolved": "done", "done": "done", "completed": "done",
+}
+
+_PRIORITY = {
+    "highest": Priority.URGENT, "blocker": Priority.URGENT, "critical": Priority.URGENT,
+    "high": Priority.HIGH, "major": Priority.HIGH,
+    "medium": Priority.NORMAL, "normal": Priority.NORMAL,
+    "low": Priority.LOW, "lowest": Priority.LOW, "minor": Priority.LOW, "trivial": Priority.LOW,
+}
+
+_EMAIL_REQUEST_TYPES = frozenset({"emailed request", "email request"})
+GOOD_FROM = 4       # CSAT 1-5: 4 and 5 are good (SPEC §4)
+
+
+def issue_record(issue: dict[str, Any], *, feedback: dict[str, Any] | None, fields: JsmFields) -> dict[str, Any]:
+    """What the store keeps for one issue: everything `build_ticket` reads."""
+    return {"issue": issue, "feedback": feedback, "jsm_fields": fields.to_json()}
+
+
+def build_ticket(
+    data: Mapping[str, Any], *, source: str, site: str, status_map: Mapping[str, Status]
+) -> Ticket:
+    """The canonical ticket of a stored issue record; BadPayload when it cannot be read."""
+    issue = data.get("issue") or {}
+    ref = str(issue.get("key") or issue.get("id") or "?")
+    try:
+        return _build(issue, data, source=source, site=site, status_map=status_map)
+    except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
+        raise BadPayload(_reason(exc), source=source, ref=ref) from None
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing {exc.args[0]!r}"
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _build(issue: dict, data: Mapping[str, Any], *, source: str, site: str, status_map: Mapping[str, Status]) -> Ticket:
+    f = issue["fields"]
+    jsm = JsmFields.from_json(data.get("jsm_fields"))
+    status = f["status"]
+    status_of = status_resolver(status_map, current=(status["name"], _category_key(status)))
+    reporter = _account(f.get("reporter"))
+    timeline = build_timeline(issue, status_of=status_of, reporter=reporter, jsm=jsm, feedback=data.get("feedback"))
+    current = status_of(status["name"])
+    request_type = _request_type_name(f.get(jsm.request_type) if jsm.request_type else None)
+    rating = _latest_rating(timeline)
+    return Ticket(
+        source=source,
+        id=str(issue["id"]),
+        key=issue["key"],
+        url=f"{site.rstrip('/')}/browse/{issue['key']}",
+        subject=f.get("summary") or "",
+        description=adf_to_text(f.get("description")),
+        status=current,
+        status_raw=status["name"],
+        priority=map_priority((f.get("priority") or {}).get("name")),
+        type=request_type or (f.get("issuetype") or {}).get("name"),
+        channel=_channel(request_type),
+        tags=tuple(f.get("labels") or ()),
+        group=_group(f, jsm),
+        organization=_organization(f.get(jsm.organizations) if jsm.organizations else None),
+        requester=reporter,
+        assignee=_account(f.get("assignee")),
+        created_at=parse_time(f["created"]),
+        updated_at=parse_time(f["updated"]),
+        solved_at=_solved_at(timeline, current, f.get("resolutiondate")),
+        satisfaction=Satisfaction(score=rating.score, comment=rating.body, at=rating.at) if rating else None,
+        custom=_sla_summaries(f, jsm),
+        timeline=tuple(timeline),
+    )
+
+
+# --- pieces, each usable on its own --------------------------------------------------------
+
+def parse_time(value: str) -> datetime:
+    """Jira's `2022-12-08T02:22:18.889-0800` (or any ISO 8601 instant with an offset)."""
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        raise ValueError(f"time without an offset: {value!r}")
+    return parsed
+
+
+def time_ms(value: str) -> int:
+    """Milliseconds since the epoch of a Jira timestamp (the watermark's unit)."""
+    return round(parse_time(value).timestamp() * 1000)
+
+
+def status_resolver(
+    status_map: Mapping[str, Status], *, current: tuple[str, str | None] | None = None
+) -> Callable[[str | None], Status]:
+    """A function from a Jira status name to the canonical status (see the module doc)."""
+    folded_map = {k.casefold(): v for k, v in status_map.items()}
+    current_name, current_category = current or (None, None)
+
+    def resolve(name: str | None) -> Status:
+        name = name or ""
+        if name in status_map:
+            return status_map[name]
+        folded = name.casefold()
+        if folded in folded_map:
+            return folded_map[folded]
+        if folded in _NAMED:
+            return _NAMED[folded]
+        category = current_category if current_name is not None and folded == current_name.casefold() else None
+        category = category or _DEFAULT_CATEGORY.get(folded)
+        return _CATEGORY.get(category or "", Status.OPEN)
+
+    return resolve
+
+
+def map_priority(name: str | None) -> Priority | None:
+    return _PRIORITY.get((name or "").casefold())
+
+
+def comment_kind(comment: Mapping[str, Any], reporter: str | None) -> EventKind:
+    """Internal note, requester comment or public agent reply."""
+    if comment.get("jsdPublic") is False:
+        return EventKind.INTERNAL_NOTE      # customers cannot write internal comments
+    author = comment.get("author") or {}
+    if author.get("accountType") == "customer" or (reporter and author.get("accountId") == reporter):
+        return EventKind.REQUESTER_COMMENT
+    return EventKind.PUBLIC_REPLY
+
+
+def csat_score(rating: int) -> Score:
+    return Score.GOOD if rating >= GOOD_FROM else Score.BAD
+
+
+def build_timeline(
+    issue: Mapping[str, Any],
+    *,
+    status_of: Callable[[str | None], Status],
+    reporter: str | None,
+    jsm: JsmFields,
+    feedback: Mapping[str, Any] | None,
+) -> list[TimelineEvent]:
+    """Every event of the issue, oldest first (creation status, then by time)."""
+    f = issue["fields"]
+    created = parse_time(f["created"])
+    histories = sorted(_histories(issue), key=lambda h: (parse_time(h["created"]), _int_id(h)))
+    events = _status_events(histories, created, status_of, current=f["status"]["name"])
+    description = adf_to_text(f.get("description"))
+    if description:
+        creator = f.get("creator") or f.get("reporter") or {}
+        pseudo = {"author": creator, "jsdPublic": True}
+        events.append(TimelineEvent(
+            at=created, kind=comment_kind(pseudo, reporter), id="description",
+            author=_account(creator), body=description, by_deskplan=is_deskplan_comment(description),
+        ))
+    for comment in _comments(issue):
+        body = adf_to_text(comment.get("body"))
+        events.append(TimelineEvent(
+            at=parse_time(comment["created"]), kind=comment_kind(comment, reporter), id=str(comment["id"]),
+            author=_account(comment.get("author")), body=body, by_deskplan=is_deskplan_comment(body),
+        ))
+    events.extend(_rating_events(f, histories, jsm, feedback))
+    # Stable sort: at equal times the creation status and the description stay first.
+    return sorted(events, key=lambda e: e.at)
+
+
+def _status_events(
+    histories: list[Mapping[str, Any]], created: datetime, status_of: Callable[[str | None], Status], *, current: str
+) -> list[TimelineEvent]:
+    changes = [
+        (h, item) for h in histories for item in h.get("items", ())
+        if (item.get("fieldId") or str(item.get("field", "")).lower()) == "status"
+    ]
+    events: list[TimelineEvent] = []
+    # The changelog has no entry for the status an issue was created in (except on
+    # sites that log creation as a change from nothing): it is where the first change starts.
+    if not changes or changes[0][1].get("fromString") is not None:
+        first = changes[0][1].get("fromString") if changes else current
+        events.append(TimelineEvent(at=created, kind=EventKind.STATUS, id="created", status=status_of(first)))
+    for history, item in changes:
+        entered = status_of(item.get("toString"))
+        left = events[-1].status if events else None
+        if entered == left:
+            continue
+        events.append(TimelineEvent(
+            at=parse_time(history["created"]), kind=EventKind.STATUS, id=str(history.get("id")),
+            author=_account(history.get("author")), status=entered, from_status=left,
+        ))
+    return events
+
+
+def _rating_events(
+    f: Mapping[str, Any], histories: list[Mapping[str, Any]], jsm: JsmFields, feedback: Mapping[str, Any] | None
+) -> list[TimelineEvent]:
+    value = f.get(jsm.feedback) if jsm.feedback else None
+    parsed = _rating(value) if value is not None else _rating(feedback)
+    if parsed is None:
+        return []
+    rating, comment = parsed
+    changes = [
+        (h, item) for h in histories for item in h.get("items", ())
+        if jsm.feedback and item.get("fieldId") == jsm.feedback
+    ]
+    events = []
+    # Earlier scores, as the changelog recorded them, so a changed rating keeps its history.
+    for history, item in changes[:-1]:
+        earlier = _rating_number(item.get("to")) or _rating_number(item.get("toString"))
+        if earlier is not None:
+            events.append(TimelineEvent(
+                at=parse_time(history["created"]), kind=EventKind.RATING, id=f"rating:{history.get('id')}",
+                score=csat_score(earlier),
+            ))
+    at = (
+        (f.get(jsm.feedback_date) if jsm.feedback_date else None)
+        or (changes[-1][0]["created"] if changes else None)
+        or f.get("resolutiondate")
+        or f["updated"]
+    )
+    events.append(TimelineEvent(
+        at=parse_time(at), kind=EventKind.RATING, id="rating", score=csat_score(rating), body=comment,
+    ))
+    return events
+
+
+def _rating(value: Any) -> tuple[int, str | None] | None:
+    """(1-5 rating, comment) from a feedback field value or a `/feedback` answer."""
+    if isinstance(value, Mapping):
+        number = _rating_number(value.get("rating"))
+        if number is None:
+            return None
+        comment = value.get("comment")
+        if isinstance(comment, Mapping):
+            comment = comment.get("body")
+        return number, adf_to_text(comment) or None
+    number = _rating_number(value)
+    return (number, None) if number is not None else None
+
+
+def _rating_number(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def _latest_rating(timeline: Iterable[TimelineEvent]) -> TimelineEvent | None:
+    ratings = [e for e in timeline if e.kind is EventKind.RATING]
+    return ratings[-1] if ratings else None
+
+
+def _solved_at(timeline: list[TimelineEvent], current: Status, resolutiondate: str | None) -> datetime | None:
+    if not current.is_resolved:
+        return None
+    entered = [
+        e.at for e in timeline
+        if e.kind is EventKind.STATUS and e.status and e.status.is_resolved
+        and not (e.from_status and e.from_status.is_resolved)
+    ]
+    if entered:
+        return entered[-1]
+    return parse_time(resolutiondate) if resolutiondate else None
+
+
+def _histories(issue: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return list((issue.get("changelog") or {}).get("histories") or ())
+
+
+def _comments(issue: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    block = issue["fields"].get("comment") or {}
+    return list(block.get("comments") or ())
+
+
+def _int_id(item: Mapping[str, Any]) -> int:
+    value = str(item.get("id", ""))
+    return int(value) if value.isdigit() else 0
+
+
+def _category_key(status: Mapping[str, Any]) -> str | None:
+    return (status.get("statusCategory") or {}).get("key")
+
+
+def _account(user: Any) -> str | None:
+    return user.get("accountId") if isinstance(user, Mapping) else None
+
+
+def _request_type_name(value: Any) -> str | None:
+    if isinstance(value, Mapping):
+        request_type = value.get("requestType") or {}
+        return request_type.get("name")
+    return None
+
+
+def _channel(request_type: str | None) -> str | None:
+    if request_type is None:
+        return None
+    return "email" if request_type.casefold() in _EMAIL_REQUEST_TYPES else "web"
+
+
+def _group(f: Mapping[str, Any], jsm: JsmFields) -> str | None:
+    team = f.get(jsm.team) if jsm.team else None
+    if isinstance(team, Mapping) and (team.get("name") or team.get("title")):
+        return team.get("name") or team.get("title")
+    components = f.get("components") or ()
+    return components[0].get("name") if components else None
+
+
+def _organization(value: Any) -> str | None:
+    if isinstance(value, list) and value and isinstance(value[0], Mapping):
+        return value[0].get("name")
+    return None
+
+
+def _sla_summaries(f: Mapping[str, Any], jsm: JsmFields) -> dict[str, Any]:
+    """JSM's own SLA verdicts by metric name, for rules and reports (`custom.<name>`)."""
+    summaries: dict[str, Any] = {}
+    for field_id, name in jsm.sla:
+        value = f.get(field_id)
+        if not isinstance(value, Mapping):
+            continue
+        cycle = value.get("ongoingCycle") or (value.get("completedCycles") or [None])[-1]
+        if not cycle:
+            continue
+        summaries[name] = {
+            "breached": bool(cycle.get("breached")),
+            "running": "ongoingCycle" in value and bool(value.get("ongoingCycle")),
+            "goal_ms": (cycle.get("goalDuration") or {}).get("millis"),
+            "elapsed_ms": (cycle.get("elapsedTime") or {}).get("millis"),
+            "remaining_ms": (cycle.get("remainingTime") or {}).get("millis"),
+        }
+    return summaries

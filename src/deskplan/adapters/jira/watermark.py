@@ -1,0 +1,106 @@
+"""The persisted position of the Jira issue pull, and the JQL that resumes from it.
+
+Search page tokens expire after 7 days and are bound to one query, so the cursor is a
+watermark instead: the highest millisecond `fields.updated` processed, plus the issues
+already processed in the last `overlap` before it, each with the version (`updated`)
+that was processed. JQL date literals only have minute precision and are read in the
+API user's profile time zone; the query therefore starts at the watermark minus the
+overlap, rendered in that zone and rounded down to the minute, and every issue the
+search returns is re-checked here on its millisecond `updated`:
+
+- older than the overlap window: processed in an earlier run (returned only because
+  JQL rounds to the minute) -> dropped;
+- the same id at the same or an older `updated` as recorded -> dropped (already done);
+- anything else -> processed, including an issue that the eventually consistent search
+  index shows late, as long as it is late by less than the overlap.
+
+So an issue changed in the same minute, or the same millisecond, as the watermark is
+neither lost nor processed twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Iterable, Mapping
+from zoneinfo import ZoneInfo
+
+DEFAULT_OVERLAP_MS = 5 * 60 * 1000      # search index lag is "seconds to minutes" (jira.md §2.1)
+JQL_TIME_FORMAT = "%Y/%m/%d %H:%M"
+# When /myself hides the time zone, render in the westernmost zone: a wall time read in
+# any other zone is then an earlier instant, so the bound can only include more.
+WESTERNMOST = "Etc/GMT+12"
+
+
+@dataclass(frozen=True)
+class Watermark:
+    updated_ms: int = 0
+    seen: Mapping[str, int] = field(default_factory=dict)    # issue id -> updated_ms processed
+
+    @classmethod
+    def from_cursor(cls, cursor: Mapping[str, Any] | None) -> "Watermark":
+        if not cursor:
+            return cls()
+        return cls(int(cursor["updated_ms"]), {str(k): int(v) for k, v in cursor.get("seen", {}).items()})
+
+    def to_cursor(self) -> dict[str, Any]:
+        return {"updated_ms": self.updated_ms, "seen": dict(sorted(self.seen.items()))}
+
+    def admits(self, issue_id: str, updated_ms: int, overlap_ms: int = DEFAULT_OVERLAP_MS) -> bool:
+        """Whether this version of the issue still has to be processed."""
+        if self.updated_ms and updated_ms < self.updated_ms - overlap_ms:
+            return False
+        return self.seen.get(issue_id, -1) < updated_ms
+
+    def advance(self, processed: Iterable[tuple[str, int]], overlap_ms: int = DEFAULT_OVERLAP_MS) -> "Watermark":
+        """The watermark after these (issue id, updated_ms) versions were processed."""
+        seen = dict(self.seen)
+        top = self.updated_ms
+        for issue_id, updated_ms in processed:
+            seen[issue_id] = max(updated_ms, seen.get(issue_id, -1))
+            top = max(top, updated_ms)
+        floor = top - overlap_ms
+        return Watermark(top, {k: v for k, v in seen.items() if v >= floor})
+
+    def search_from_ms(self, overlap_ms: int = DEFAULT_OVERLAP_MS) -> int | None:
+        """The earliest `updated` the search must cover (None: everything)."""
+        return max(self.updated_ms - overlap_ms, 0) if self.updated_ms else None
+
+
+def jql_for(projects: Iterable[str], since_ms: int | None, time_zone: str | None) -> str:
+    """`project in (...) AND updated >= "..." ORDER BY updated ASC, key ASC`.
+
+    The order makes the pull resumable page by page: every issue before the last one
+    processed has been processed too. With neither projects nor a watermark the query
+    is still bounded (enhanced search rejects unbounded JQL) by `updated >= <epoch>`.
+    """
+    clauses = []
+    keys = [k for k in projects]
+    if keys:
+        clauses.append(f"project in ({', '.join(_quote(k) for k in keys)})")
+    if since_ms is not None or not keys:
+        clauses.append(f'updated >= "{render_lower_bound(since_ms or 0, time_zone)}"')
+    return " AND ".join(clauses) + " ORDER BY updated ASC, key ASC"
+
+
+def render_lower_bound(ms: int, time_zone: str | None) -> str:
+    """A JQL wall time (minute precision, in `time_zone`) that is never after instant `ms`.
+
+    Rounds down to the minute; in a daylight-saving fold, where the wall time names two
+    instants and Jira may pick either, steps back until both readings are early enough.
+    """
+    zone = ZoneInfo(time_zone or WESTERNMOST)
+    instant = datetime.fromtimestamp(ms / 1000, timezone.utc)
+    wall = instant.astimezone(zone).replace(second=0, microsecond=0, tzinfo=None)
+    while max(_instant(wall, zone, fold) for fold in (0, 1)) > instant:
+        wall -= timedelta(minutes=30)
+    return wall.strftime(JQL_TIME_FORMAT)
+
+
+def _instant(wall: datetime, zone: ZoneInfo, fold: int) -> datetime:
+    return wall.replace(tzinfo=zone, fold=fold).astimezone(timezone.utc)
+
+
+def _quote(project_key: str) -> str:
+    # Project keys are [A-Z][A-Z0-9_]+; quoting keeps reserved JQL words (e.g. a key "AND") valid.
+    return '"' + project_key.replace("\\", "\\\\").replace('"', '\\"') + '"'
