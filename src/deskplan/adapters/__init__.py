@@ -1,0 +1,15 @@
+"""Helpdesk adapters: one package per `kind`, each with `create_adapter(config, token, **kw)`."""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from ..config import SourceConfig
+from .base import Adapter
+
+
+def open_adapter(config: SourceConfig, token: str, **kw: Any) -> Adapter:
+    """The adapter for a configured source (`kw`: sleep, clock, session — for tests)."""
+    module = importlib.import_module(f"{__name__}.{config.kind}")
+    return module.create_adapter(config, token, **kw)

@@ -1,0 +1,38 @@
+"""Zendesk Support: incremental exports in, canonical tickets out."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable
+
+import requests
+
+from ... import clock as wall_clock
+from ...config import SourceConfig
+from ...connector.http import HttpClient
+from .adapter import SATISFACTION_RATINGS, TICKET_EVENTS, TICKETS, USERS, ZendeskAdapter
+from .client import ZendeskClient
+from .mapping import DESKPLAN_MARKER, is_deskplan_comment
+
+__all__ = [
+    "DESKPLAN_MARKER", "SATISFACTION_RATINGS", "TICKETS", "TICKET_EVENTS", "USERS", "ZendeskAdapter",
+    "create_adapter", "is_deskplan_comment",
+]
+
+
+def create_adapter(
+    config: SourceConfig,
+    token: str,
+    *,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+    session: requests.Session | None = None,
+) -> ZendeskAdapter:
+    """The adapter for one `kind = "zendesk"` source; no request is made until it is used.
+
+    API-token auth is HTTP Basic with `{email}/token` as the user name.
+    """
+    http = HttpClient(config.url, auth=(f"{config.email}/token", token), source=config.name,
+                      session=session, sleep=sleep, clock=clock)
+    return ZendeskAdapter(ZendeskClient(http, now=wall_clock.now), source=config.name, site=config.url,
+                          status_map=config.status_map)

@@ -1,0 +1,345 @@
+"""Zendesk JSON -> canonical Ticket, with pure functions (no HTTP, no clock).
+
+Inputs are the raw objects as Zendesk sends them: the ticket from the incremental export,
+its ticket events (already filtered to comments and status changes by `relevant_event`),
+its satisfaction ratings, and a user lookup (for roles: an agent's public comment is a
+reply, an end-user's is a requester comment). The canonical model is validated once, at
+the end of `build_ticket`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Mapping
+
+from pydantic import ValidationError
+
+from ...errors import BadPayload
+from ...model import EventKind, Priority, Score, Status, Ticket
+
+DESKPLAN_MARKER = "[deskplan:"
+
+DEFAULT_STATUS_MAP: Mapping[str, Status] = {
+    "new": Status.NEW,
+    "open": Status.OPEN,
+    "pending": Status.WAITING_CUSTOMER,
+    "hold": Status.ON_HOLD,
+    "solved": Status.SOLVED,
+    "closed": Status.CLOSED,
+}
+DELETED = "deleted"
+AGENT_ROLES = frozenset({"agent", "admin"})
+SCORES = {"good": Score.GOOD, "bad": Score.BAD}
+
+UserLookup = Callable[[str], Mapping[str, Any] | None]
+
+
+def is_deskplan_comment(body: str | None) -> bool:
+    """True for a comment deskplan wrote itself (it carries deskplan's marker)."""
+    return bool(body) and DESKPLAN_MARKER in body
+
+
+def relevant_event(event: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The ticket event reduced to the child events the timeline needs, or None if none.
+
+    Kept: comments, and creations/changes that carry a status. Everything else (tags,
+    notifications, SLA targets …) is dropped before it reaches the state.
+    """
+    children = [c for c in event.get("child_events") or () if _is_comment(c) or _status_of(c) is not None]
+    if not children:
+        return None
+    return {**event, "child_events": children}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What building needs besides the payloads."""
+
+    source: str
+    site: str                                 # https://acme.zendesk.com (for the agent URL)
+    status_map: Mapping[str, Status]          # overrides, from the source's config
+
+
+def build_ticket(
+    ticket: Mapping[str, Any],
+    events: Iterable[Mapping[str, Any]],
+    ratings: Iterable[Mapping[str, Any]],
+    user: UserLookup,
+    context: Context,
+) -> Ticket:
+    """The canonical ticket; BadPayload (with the ticket ref, never payload text) if unreadable."""
+    ref = str(ticket.get("id", "?"))
+    try:
+        fields = _fields(ticket, list(events), list(ratings), user, context)
+        return Ticket.model_validate(fields)
+    except ValidationError as exc:
+        where = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or "ticket" for e in exc.errors()}))
+        raise BadPayload(f"unreadable field(s): {where}", source=context.source, ref=ref) from None
+    except _Unreadable as exc:
+        raise BadPayload(str(exc), source=context.source, ref=ref) from None
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise BadPayload(f"unreadable payload ({type(exc).__name__})", source=context.source, ref=ref) from None
+
+
+class _Unreadable(Exception):
+    """A value the mapping cannot place; the message names the field, not the payload."""
+
+
+def _fields(ticket, events, ratings, user: UserLookup, context: Context) -> dict[str, Any]:
+    statuses = {**DEFAULT_STATUS_MAP, **context.status_map}
+    raw_status = ticket["status"]
+    deleted = raw_status == DELETED
+    requester = _id(ticket.get("requester_id"))
+    opening, comments, changes = _timeline_parts(events, requester, user, statuses)
+    created_at = ticket["created_at"]
+
+    timeline = [*changes, *comments, *_rating_events(ratings)]
+    created = any(_is_creation(c) and _status_of(c) for e in events for c in e.get("child_events") or ())
+    # A tombstone without history gets no invented status event: nothing is known of it.
+    if not created and (changes or not deleted):
+        timeline.append(_creation_status(created_at, changes, raw_status, statuses))
+    timeline = _ordered_unique(timeline)
+
+    status = _current_status(raw_status, statuses, timeline, deleted)
+    updated_at = ticket.get("updated_at") or created_at
+    solved_at = _solved_at(status, timeline, updated_at)
+    for event in timeline:
+        del event["order"]
+    return {
+        "source": context.source,
+        "id": str(ticket["id"]),
+        "key": str(ticket["id"]),
+        "url": f"{context.site.rstrip('/')}/agent/tickets/{ticket['id']}",
+        "subject": ticket.get("subject") or ticket.get("raw_subject") or "",
+        "description": opening if opening is not None else (ticket.get("description") or ""),
+        "status": status,
+        "status_raw": raw_status,
+        "priority": _priority(ticket.get("priority")),
+        "type": ticket.get("type"),
+        "channel": (ticket.get("via") or {}).get("channel"),
+        "tags": tuple(ticket.get("tags") or ()),
+        "group": _id(ticket.get("group_id")),
+        "organization": _id(ticket.get("organization_id")),
+        "requester": requester,
+        "assignee": _id(ticket.get("assignee_id")),
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "solved_at": solved_at,
+        "satisfaction": _satisfaction(ratings, ticket),
+        "custom": {str(f["id"]): f["value"] for f in ticket.get("custom_fields") or () if f.get("value") is not None},
+        "timeline": tuple(timeline),
+        "deleted": deleted,
+    }
+
+
+# --- timeline ---------------------------------------------------------------------------
+
+def _timeline_parts(events, requester: str | None, user: UserLookup, statuses) -> tuple[str | None, list[dict], list[dict]]:
+    """The opening comment's text, the comments and the status changes, in the helpdesk's
+    order (by time, then event, then child)."""
+    opening: str | None = None
+    comments: list[dict] = []
+    changes: list[dict] = []
+    for event in sorted(events, key=lambda e: (_event_time(e), _int(e.get("id")))):
+        at = _event_time(event)
+        children = event.get("child_events") or ()
+        creation = any(_is_creation(c) for c in children)
+        for index, child in enumerate(children):
+            order = (at, _int(event.get("id")), index)
+            child_at = child.get("created_at") or at
+            if _is_comment(child):
+                comment = _comment(child, child_at, order, requester, user)
+                if creation and opening is None:
+                    opening = comment["body"]
+                    # The opening comment is the request itself: an agent who opens a
+                    # ticket on a customer's behalf has not replied to it yet.
+                    if comment["kind"] is EventKind.PUBLIC_REPLY:
+                        continue
+                comments.append(comment)
+            else:
+                status = _status_of(child)
+                if status is not None:
+                    changes.append(_status_change(child, child_at, order, status, statuses))
+    return opening, comments, changes
+
+
+def _comment(child, at, order, requester: str | None, user: UserLookup) -> dict[str, Any]:
+    author = _id(child.get("author_id"))
+    body = child.get("plain_body") or child.get("body") or ""
+    if not child.get("public", True):
+        kind = EventKind.INTERNAL_NOTE
+    elif author is not None and author == requester:
+        kind = EventKind.REQUESTER_COMMENT
+    else:
+        profile = user(author) if author is not None else None
+        role = (profile or {}).get("role")
+        kind = EventKind.REQUESTER_COMMENT if role == "end-user" else EventKind.PUBLIC_REPLY
+    return {
+        "at": at, "kind": kind, "id": _id(child.get("id")), "author": author, "body": body,
+        "by_deskplan": is_deskplan_comment(body), "order": order,
+    }
+
+
+def _status_change(child, at, order, status: str, statuses) -> dict[str, Any]:
+    previous = child.get("previous_value")
+    return {
+        "at": at, "kind": EventKind.STATUS, "id": _id(child.get("id")),
+        "status": _canonical(status, statuses),
+        "from_status": None if _is_creation(child) or not previous else _canonical(previous, statuses),
+        "order": order,
+    }
+
+
+def _creation_status(created_at, changes, raw_status: str, statuses) -> dict[str, Any]:
+    """The status a ticket was created in, when its creation event was not exported.
+
+    The status it left first if it ever changed; otherwise the one it still has.
+    """
+    if changes and changes[0]["from_status"] is not None:
+        initial = changes[0]["from_status"]
+    elif changes:
+        initial = changes[0]["status"]
+    else:
+        initial = _canonical(raw_status, statuses)
+    return {"at": created_at, "kind": EventKind.STATUS, "id": None, "status": initial, "from_status": None,
+            "order": (_parse_time(created_at), -1, -1)}
+
+
+def _rating_events(ratings) -> list[dict[str, Any]]:
+    events = []
+    for rating in ratings:
+        score = SCORES.get(rating.get("score"))
+        if score is None:
+            continue
+        at = rating.get("updated_at") or rating["created_at"]
+        events.append({
+            "at": at, "kind": EventKind.RATING, "id": f"rating-{rating['id']}", "score": score,
+            "body": rating.get("comment") or None, "author": _id(rating.get("requester_id")),
+            "order": (_parse_time(at), _int(rating.get("id")), 0),
+        })
+    return events
+
+
+def _ordered_unique(events: list[dict]) -> list[dict]:
+    """By time, creation first; an event delivered twice (same id) counts once."""
+    seen: set[tuple] = set()
+    unique = []
+    for event in sorted(events, key=lambda e: e["order"]):
+        key = (event["kind"], event["id"])
+        if event["id"] is not None and key in seen:
+            continue
+        seen.add(key)
+        unique.append(event)
+    return unique
+
+
+# --- ticket fields ----------------------------------------------------------------------
+
+def _current_status(raw: str, statuses, timeline, deleted: bool) -> Status:
+    if not deleted:
+        return _canonical(raw, statuses)
+    # A tombstone keeps the last status it was seen in.
+    known = [e["status"] for e in timeline if e["kind"] is EventKind.STATUS]
+    return known[-1] if known else _deleted_status(statuses)
+
+
+def _deleted_status(statuses) -> Status:
+    # Deleted with no known history: no longer open work, unless the config says otherwise.
+    return statuses.get(DELETED, Status.CLOSED)
+
+
+def _solved_at(status: Status, timeline, updated_at) -> Any:
+    """When it last became resolved (solved -> closed keeps the solve time)."""
+    changes = [e for e in timeline if e["kind"] is EventKind.STATUS]
+    if not status.is_resolved or not changes:
+        return None
+    if not changes[-1]["status"].is_resolved:
+        # The ticket is resolved but the event saying so is not exported yet (events can
+        # lag behind tickets); its last update is the best estimate until it arrives.
+        return updated_at
+    entered = None
+    previous: Status | None = None
+    for event in changes:
+        if event["status"].is_resolved and not (previous and previous.is_resolved):
+            entered = event["at"]
+        previous = event["status"]
+    return entered
+
+
+def _satisfaction(ratings, ticket) -> dict[str, Any] | None:
+    """The latest good/bad rating (a changed rating replaces the earlier score)."""
+    scored = [r for r in ratings if r.get("score") in SCORES]
+    if scored:
+        latest = max(scored, key=lambda r: (_parse_time(r.get("updated_at") or r["created_at"]), _int(r.get("id"))))
+        return {"score": SCORES[latest["score"]], "comment": latest.get("comment") or None,
+                "at": latest.get("updated_at") or latest["created_at"]}
+    embedded = ticket.get("satisfaction_rating")
+    if isinstance(embedded, dict) and embedded.get("score") in SCORES:
+        # The ticket's own copy carries no time of its own; its last update is when it was seen.
+        return {"score": SCORES[embedded["score"]], "comment": embedded.get("comment") or None,
+                "at": ticket.get("updated_at") or ticket["created_at"]}
+    return None
+
+
+def _priority(value: Any) -> Priority | None:
+    if value is None:
+        return None
+    try:
+        return Priority(value)
+    except ValueError:
+        raise _Unreadable(f"unknown priority {str(value)[:40]!r}") from None
+
+
+def _canonical(name: Any, statuses: Mapping[str, Status]) -> Status:
+    status = statuses.get(name) if isinstance(name, str) else None
+    if status is None:
+        raise _Unreadable(f"unknown status {str(name)[:40]!r} (map it in the source's status_map)")
+    return status
+
+
+# --- raw shapes ---------------------------------------------------------------------------
+
+def _is_comment(child: Mapping[str, Any]) -> bool:
+    return (child.get("event_type") or child.get("type")) in ("Comment", "VoiceComment")
+
+
+def _is_creation(child: Mapping[str, Any]) -> bool:
+    return (child.get("event_type") or child.get("type")) == "Create"
+
+
+def _status_of(child: Mapping[str, Any]) -> str | None:
+    """The status a Create/Change child event sets, in either of Zendesk's two shapes:
+    `{"status": "open", "previous_value": "new"}` (ticket events) or
+    `{"field_name": "status", "value": "open"}` (audit events)."""
+    kind = child.get("event_type") or child.get("type")
+    if kind not in ("Create", "Change"):
+        return None
+    if child.get("field_name") == "status":
+        return child.get("value")
+    value = child.get("status")
+    return value if isinstance(value, str) else None
+
+
+def _event_time(event: Mapping[str, Any]) -> datetime:
+    if event.get("created_at"):
+        return _parse_time(event["created_at"])
+    return datetime.fromtimestamp(int(event.get("timestamp") or 0), timezone.utc)
+
+
+def _parse_time(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def _id(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
