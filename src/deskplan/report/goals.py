@@ -1,0 +1,147 @@
+"""Per goal: observations counted into windows and groups, then judged (status.py).
+
+A `GoalTally` holds only counters per window and per (group, window) and a bounded heap
+of the worst tickets per window, so a report over any number of tickets stays small.
+"""
+
+from __future__ import annotations
+
+import heapq
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import count
+
+from ..model import Ticket
+from ..rules.plan import Goal, Plan
+from .kpi import Observation
+from .results import EVIDENCE_LIMIT, NO_GROUP, Evidence, GoalResult, GroupResult, WindowResult
+from .status import Line, goal_status, latest_window, trend
+from .windows import Window
+
+
+@dataclass(frozen=True)
+class GoalSpec:
+    """A goal of plan.yaml with what the plan says around it."""
+
+    goal: Goal
+    calendar: str               # the calendar its durations run on (the goal's, else the plan's)
+    measures: tuple[str, ...]   # ids of the measures serving it
+    owners: tuple[str, ...]     # their owners, each once
+
+    @classmethod
+    def of(cls, plan: Plan, goal: Goal) -> "GoalSpec":
+        return cls(
+            goal=goal, calendar=plan.goal_calendar(goal),
+            measures=tuple(m.id for m in plan.measures_for(goal.id)), owners=plan.owners_of(goal.id),
+        )
+
+    def against(self, observation: Observation) -> bool:
+        """Whether the observation pulls away from the target (evidence for a missed window)."""
+        return not observation.hit if self.goal.direction == "at_least" else observation.hit
+
+
+class _Counts:
+    __slots__ = ("numerator", "denominator")
+
+    def __init__(self) -> None:
+        self.numerator = 0
+        self.denominator = 0
+
+    def add(self, hit: bool) -> None:
+        self.denominator += 1
+        self.numerator += hit
+
+
+class GoalTally:
+    """Counts one goal's observations into its report windows."""
+
+    def __init__(self, spec: GoalSpec, windows: list[Window]):
+        self.spec = spec
+        self.windows = windows
+        self._starts = [w.start for w in windows]
+        self._counts = [_Counts() for _ in windows]
+        self._groups: dict[str, list[_Counts]] = {}
+        self._worst: list[list[tuple]] = [[] for _ in windows]
+        self._order = count()      # a tie-breaker, so heap entries never compare Evidence
+
+    def window_index(self, instant: datetime) -> int | None:
+        index = bisect_right(self._starts, instant) - 1
+        if index < 0 or instant >= self.windows[index].end:
+            return None
+        return index
+
+    def add(self, ticket: Ticket, observation: Observation) -> None:
+        index = self.window_index(observation.at)
+        if index is None:
+            return      # outside the report's period
+        self._counts[index].add(observation.hit)
+        group = ticket.group or NO_GROUP
+        if group not in self._groups:
+            self._groups[group] = [_Counts() for _ in self.windows]
+        self._groups[group][index].add(observation.hit)
+        if self.spec.against(observation):
+            self._keep_worst(index, ticket, observation)
+
+    def _keep_worst(self, index: int, ticket: Ticket, observation: Observation) -> None:
+        evidence = Evidence(
+            ref=ticket.ref, source=ticket.source, ticket_id=ticket.id, key=ticket.key, url=ticket.url,
+            at=observation.at, detail=observation.detail, weight=observation.weight,
+        )
+        # Worst = largest weight; among equals the latest. The ref keeps the order total.
+        entry = (observation.weight, observation.at, ticket.ref, next(self._order), evidence)
+        heap = self._worst[index]
+        if len(heap) < EVIDENCE_LIMIT:
+            heapq.heappush(heap, entry)
+        elif entry[:3] > heap[0][:3]:
+            heapq.heapreplace(heap, entry)
+
+    def result(self, now: datetime, line_start: datetime, line_by: datetime) -> GoalResult:
+        spec, goal = self.spec, self.spec.goal
+        windows = tuple(
+            self._window_result(window, counts, now, self._worst_of(i))
+            for i, (window, counts) in enumerate(zip(self.windows, self._counts))
+        )
+        latest = latest_window(windows)
+        baseline = goal.baseline
+        if baseline is None:
+            first = next((w for w in windows if w.value is not None), None)
+            baseline = first.value if first else None
+        line = Line(line_start, line_by, baseline, goal.target) if baseline is not None else None
+        status, expected = goal_status(latest, line, direction=goal.direction, now=now, is_met=goal.is_met)
+        direction_trend, change = trend(windows, latest, direction=goal.direction)
+        return GoalResult(
+            id=goal.id, title=goal.title, metric=goal.metric, threshold=goal.threshold, target=goal.target,
+            baseline=goal.baseline, by=goal.by, direction=goal.direction, window=goal.window,
+            calendar=spec.calendar, measures=spec.measures, owners=spec.owners, windows=windows,
+            latest=latest, expected=expected, status=status, trend=direction_trend, change=change,
+            groups=self._group_results(now),
+        )
+
+    def _worst_of(self, index: int) -> tuple[Evidence, ...]:
+        return tuple(entry[-1] for entry in sorted(self._worst[index], key=lambda e: e[:3], reverse=True))
+
+    def _window_result(self, window: Window, counts: _Counts, now: datetime,
+                       worst: tuple[Evidence, ...] = ()) -> WindowResult:
+        value = counts.numerator / counts.denominator if counts.denominator else None
+        return WindowResult(
+            start=window.start, end=window.end, label=window.label,
+            numerator=counts.numerator, denominator=counts.denominator, value=value,
+            met=None if value is None else self.spec.goal.is_met(value),
+            closed=window.closed_at(now), worst=worst,
+        )
+
+    def _group_results(self, now: datetime) -> tuple[GroupResult, ...]:
+        results = []
+        for group in sorted(self._groups, key=lambda g: (g == NO_GROUP, g)):
+            per_window = self._groups[group]
+            numerator = sum(c.numerator for c in per_window)
+            denominator = sum(c.denominator for c in per_window)
+            value = numerator / denominator if denominator else None
+            results.append(GroupResult(
+                group=group, numerator=numerator, denominator=denominator, value=value,
+                met=None if value is None else self.spec.goal.is_met(value),
+                windows=tuple(self._window_result(w, c, now) for w, c in zip(self.windows, per_window)),
+            ))
+        return tuple(results)
+

@@ -1,0 +1,144 @@
+"""What a report holds: plain frozen dataclasses, the interface other parts read.
+
+The write-back planner reads `GoalResult.windows`: a window that is `closed` with
+`met is False` is a missed goal window, worth one task per goal and window (key:
+`GoalResult.id` + `WindowResult.label`), owned by `GoalResult.owners`, with
+`WindowResult.worst` as the evidence. Renderers read everything.
+
+Values are shares between 0.0 and 1.0 (targets too); `value` and `met` are None for a
+window with nothing to measure (denominator 0).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+# Overall goal status (see status.py for the exact definitions).
+MET, ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA = "met", "on_track", "at_risk", "off_track", "no_data"
+STATUSES = (MET, ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA)
+
+# Trend of the latest value against the one before, in the goal's direction.
+IMPROVING, WORSENING, STEADY, NO_TREND = "improving", "worsening", "steady", "n/a"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """A ticket that pulled a window away from its target."""
+
+    ref: str                    # SOURCE:KEY, as `deskplan explain` takes it
+    source: str
+    ticket_id: str              # the helpdesk's id (for links from tasks)
+    key: str
+    url: str | None
+    at: datetime                # when it was observed (created, solved, rated)
+    detail: str                 # e.g. "first reply after 14h (allowed 12h)"
+    weight: float               # larger is worse (seconds for timed metrics)
+
+
+@dataclass(frozen=True)
+class WindowResult:
+    start: datetime             # UTC instant; the window is [start, end) in the plan's time zone
+    end: datetime
+    label: str                  # 2026-W14 | 2026-04 | 2026-Q2
+    numerator: int
+    denominator: int
+    value: float | None         # numerator / denominator
+    met: bool | None            # value against the goal's target in its direction
+    closed: bool                # the window had ended at the report's `now`
+    worst: tuple[Evidence, ...] = ()    # up to EVIDENCE_LIMIT tickets, worst first
+
+
+@dataclass(frozen=True)
+class GroupResult:
+    """One group's (team's) share of a goal over the report's windows."""
+
+    group: str                  # the ticket's group; NO_GROUP when it has none
+    numerator: int
+    denominator: int
+    value: float | None         # over all windows of the report
+    met: bool | None
+    windows: tuple[WindowResult, ...]
+
+
+@dataclass(frozen=True)
+class GoalResult:
+    id: str
+    title: str
+    metric: str
+    threshold: timedelta | None
+    target: float
+    baseline: float | None      # as written in plan.yaml
+    by: date
+    direction: str              # at_least | at_most
+    window: str                 # week | month | quarter
+    calendar: str               # the calendar durations are measured on
+    measures: tuple[str, ...]   # ids of the measures serving the goal
+    owners: tuple[str, ...]     # owners of those measures, each once
+    windows: tuple[WindowResult, ...]
+    latest: WindowResult | None     # the value the status is judged on (see status.py)
+    expected: float | None      # the baseline-to-target line at the end of `latest`
+    status: str                 # one of STATUSES
+    trend: str                  # IMPROVING | WORSENING | STEADY | NO_TREND
+    change: float | None        # latest value minus the previous window's value
+    groups: tuple[GroupResult, ...] = ()
+
+    def missed_windows(self) -> tuple[WindowResult, ...]:
+        """Closed windows whose value missed the target: one improvement task each."""
+        return tuple(w for w in self.windows if w.closed and w.met is False)
+
+
+@dataclass(frozen=True)
+class CategoryWindow:
+    label: str
+    start: datetime
+    end: datetime
+    closed: bool
+    tickets: int                # tickets created in the window (in every category or none)
+    counts: dict[str, int]      # category -> tickets created in the window in it
+
+
+@dataclass(frozen=True)
+class CategoryTrend:
+    category: str
+    total: int
+    latest: int                 # tickets in the latest closed window
+    trend: str                  # rising | falling | steady | new | n/a (see breakdowns.py)
+
+
+@dataclass(frozen=True)
+class MeasureResult:
+    """Ticket volume and SLA attainment of one measure (tickets the rules gave it)."""
+
+    id: str
+    title: str
+    owner: str
+    tickets: int
+    sla_met: int                # SLA targets met (completed within their target)
+    sla_breached: int           # SLA targets breached (completed late, or running past due)
+    sla_open: int               # SLA targets still running within their target
+
+    @property
+    def sla_attainment(self) -> float | None:
+        decided = self.sla_met + self.sla_breached
+        return self.sla_met / decided if decided else None
+
+
+@dataclass(frozen=True)
+class Report:
+    plan_id: str
+    plan_title: str
+    plan_start: date
+    plan_end: date
+    timezone: str
+    now: datetime
+    tickets: int                # tickets read from the state
+    goals: tuple[GoalResult, ...]
+    category_window: str
+    categories: tuple[CategoryWindow, ...]
+    category_trends: tuple[CategoryTrend, ...]
+    measures: tuple[MeasureResult, ...]
+
+
+NO_GROUP = "(no group)"
+EVIDENCE_LIMIT = 5
