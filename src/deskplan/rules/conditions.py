@@ -452,7 +452,8 @@ def _build_eq(c: ConditionCompiler, spec: FieldSpec, value: Any, negate: bool = 
 
 
 def _build_in(c: ConditionCompiler, spec: FieldSpec, value: Any, negate: bool = False) -> Leaf:
-    xs = frozenset(_scalars(spec, value))
+    listed = tuple(dict.fromkeys(_scalars(spec, value)))
+    xs = frozenset(listed)
     s = c.slot(spec)
     if spec.kind == "list":
         test = (lambda v: xs.isdisjoint(v[s])) if negate else (lambda v: not xs.isdisjoint(v[s]))
@@ -465,7 +466,7 @@ def _build_in(c: ConditionCompiler, spec: FieldSpec, value: Any, negate: bool = 
         if isinstance(val, (list, tuple)) and not negate:
             return [e for e in val if _hashable(e) and e in xs]
         return val
-    return Leaf(_expr(spec, "not_in" if negate else "in", sorted(xs, key=str)), spec.name, s, test, why)
+    return Leaf(_expr(spec, "not_in" if negate else "in", listed), spec.name, s, test, why)
 
 
 def _build_contains(c: ConditionCompiler, spec: FieldSpec, value: Any) -> Leaf:

@@ -44,8 +44,9 @@ TIMED_METRICS = frozenset({"first_reply_within", "resolution_within", "feedback_
 Window = Literal["week", "month", "quarter"]
 
 CONDITION_MARK = "x-deskplan-condition"
-ConditionData = Annotated[dict[str, Any], WithJsonSchema({"type": "object", CONDITION_MARK: True})]
-"""A condition as written (compiled by the loader, see conditions.py). Its recursive JSON
+ConditionData = Annotated[Any, WithJsonSchema({"type": "object", CONDITION_MARK: True})]
+"""A condition as written. Its shape is checked by the condition compiler (conditions.py),
+which reports each problem at its own position; pydantic takes it as it is. Its recursive JSON
 Schema is put in place by schema.py, which replaces the marked object."""
 
 _PERCENT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
