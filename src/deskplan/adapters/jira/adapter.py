@@ -127,7 +127,7 @@ class JiraAdapter:
         total = block.get("total")
         if isinstance(total, int) and total > len(comments):
             # Inline comments are the oldest ones.
-            comments = _unique(comments + list(self.client.comments(key, start=len(comments))))
+            comments = _unique(comments + list(self.client.comments(key, start=len(comments), stop=total)))
             block = {**block, "comments": comments, "startAt": 0, "maxResults": len(comments), "total": len(comments)}
         return {**issue, "changelog": changelog, "fields": {**issue["fields"], "comment": block}}
 
