@@ -68,3 +68,14 @@ def test_field_ids_survive_the_record_round_trip():
     found = discover(SITE)
     assert JsmFields.from_json(json.loads(json.dumps(found.to_json()))) == found
     assert JsmFields.from_json(None) == JsmFields()
+
+
+def test_a_single_select_called_team_is_the_team_field_when_there_is_no_team_type_field():
+    select = "com.atlassian.jira.plugin.system.customfieldtypes:select"
+    catalog = [field("customfield_10480", "Team", select, 10480, "option"),
+               field("customfield_10481", "Region", select, 10481, "option")]
+    assert discover(catalog).team == "customfield_10480"
+    team_type = field("customfield_10001", "Team", "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team",
+                      10001, "team")
+    assert discover([*catalog, team_type]).team == "customfield_10001"
+    assert discover([field("customfield_10481", "Region", select, 10481, "option")]).team is None

@@ -204,7 +204,7 @@ def test_feedback_from_the_feedback_endpoint_when_the_site_has_no_field():
     assert build(payload, feedback=None, fields=JsmFields()).satisfaction is None
 
 
-def test_a_changed_rating_keeps_its_history_from_the_changelog():
+def test_a_changed_rating_counts_once_with_its_latest_score_at_its_latest_change():
     payload = issue(
         current=status("Resolved", "done"),
         customfield_10045={"rating": 5},
@@ -218,9 +218,19 @@ def test_a_changed_rating_keeps_its_history_from_the_changelog():
         ],
     )
     ticket = build(payload, fields=JsmFields(feedback="customfield_10045"))
+    # As a Zendesk rating: one event, not one per change (SPEC §4, csat).
     assert [(e.at, e.score) for e in ticket.timeline if e.kind is EventKind.RATING] == [
-        (utc("2026-03-04T10:00:00+08:00"), Score.BAD), (utc("2026-03-05T10:00:00+08:00"), Score.GOOD)]
+        (utc("2026-03-05T10:00:00+08:00"), Score.GOOD)]
     assert ticket.satisfaction == Satisfaction(score=Score.GOOD, at=utc("2026-03-05T10:00:00+08:00"))
+
+
+def test_group_from_a_team_select_option_else_the_first_component():
+    fields = JsmFields(team="customfield_10480")
+    option = {"self": f"{SITE}/rest/api/3/customFieldOption/10104", "value": "华东客服", "id": "10104"}
+    assert build(issue(customfield_10480=option), fields=fields).group == "华东客服"
+    assert build(issue(customfield_10480=None, components=[{"id": "1", "name": "Billing"}, {"id": "2", "name": "X"}]),
+                 fields=fields).group == "Billing"
+    assert build(issue(customfield_10480=None), fields=fields).group is None
 
 
 @pytest.mark.parametrize("rating, score", [(1, Score.BAD), (3, Score.BAD), (4, Score.GOOD), (5, Score.GOOD)])

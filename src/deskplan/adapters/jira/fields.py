@@ -2,7 +2,9 @@
 
 Custom field ids differ per site (`customfield_10010` on one, `customfield_10204` on
 another) and names are translatable, so fields are found by their `schema.custom` type
-in the site's field catalog (`GET /rest/api/3/field`), never by id or name.
+in the site's field catalog (`GET /rest/api/3/field`), never by id or name. The one
+exception is the team: sites without the Atlassian Team field commonly keep teams in a
+single-select custom field called "Team", which is used when there is no Team-type field.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ FEEDBACK = "com.atlassian.servicedesk:sd-request-feedback"
 FEEDBACK_DATE = "com.atlassian.servicedesk:sd-request-feedback-date"
 ORGANIZATIONS = "com.atlassian.servicedesk:sd-customer-organizations"
 TEAM = "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team"
+SELECT = "com.atlassian.jira.plugin.system.customfieldtypes:select"
 
 # The system fields build() reads; custom ones are added per site.
 SYSTEM_FIELDS = (
@@ -76,13 +79,23 @@ def discover(catalog: Iterable[dict[str, Any]]) -> JsmFields:
         REQUEST_TYPE: "request_type", FEEDBACK: "feedback", FEEDBACK_DATE: "feedback_date",
         ORGANIZATIONS: "organizations", TEAM: "team",
     }
+    named_team: str | None = None
     for field in sorted(catalog, key=_custom_number):
         custom = (field.get("schema") or {}).get("custom")
         if custom == SLA:
             sla.append((field["id"], field.get("name") or field["id"]))
         elif custom in kinds:
             found.setdefault(kinds[custom], field["id"])
+        elif custom == SELECT and named_team is None and _named_team(field):
+            named_team = field["id"]
+    if "team" not in found and named_team:
+        found["team"] = named_team
     return JsmFields(**found, sla=tuple(sla))
+
+
+def _named_team(field: dict[str, Any]) -> bool:
+    names = {str(field.get(k) or "").strip().casefold() for k in ("name", "untranslatedName")}
+    return "team" in names
 
 
 def _custom_number(field: dict[str, Any]) -> tuple[int, str]:

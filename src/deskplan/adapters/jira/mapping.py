@@ -19,16 +19,18 @@ Mappings (the canonical side is the same for Zendesk; see SPEC §4):
 - type: the JSM request type's name, else the issue type's name.
 - channel: "email" for JSM's "Emailed request" type, "web" (the customer portal) for any
   other request type; none for an issue raised inside Jira (no request type).
-- group: the Atlassian Team field's team name, else the first component's name.
+- group: the team in the site's team field (see fields.py), else the first component's name.
 - organization: the first JSM customer organization.
 - requester / assignee: account ids of reporter / assignee.
-- timeline: the creation status at `created`, the description as the first comment (by
-  the creator), one STATUS event per status change in the changelog (changes that stay
-  in the same canonical status are left out), one event per comment (internal note when
+- timeline: the creation status at `created`, the description as the requester's first
+  comment (when the reporter or a customer raised it, like Zendesk's opening comment), one
+  STATUS event per status change in the changelog (changes that stay in the same
+  canonical status are left out), one event per comment (internal note when
   `jsdPublic` is false, requester comment when written by a customer account or by the
   reporter, otherwise public reply), RATING events from the feedback.
-- satisfaction: CSAT 1-5, good at 4 and above; its time is the feedback-date field, else
-  the latest changelog entry of the feedback field, else the resolution date, else `updated`.
+- satisfaction: CSAT 1-5, good at 4 and above, one RATING event with the latest score; its
+  time is the feedback-date field, else the latest changelog entry of the feedback field,
+  else the resolution date, else `updated` (the `/feedback` answer carries no time).
 """
 
 from __future__ import annotations
@@ -208,11 +210,14 @@ def build_timeline(
     histories = sorted(_histories(issue), key=lambda h: (parse_time(h["created"]), _int_id(h)))
     events = _status_events(histories, created, status_of, current=f["status"]["name"])
     description = adf_to_text(f.get("description"))
-    if description:
-        creator = f.get("creator") or f.get("reporter") or {}
-        pseudo = {"author": creator, "jsdPublic": True}
+    creator = f.get("creator") or f.get("reporter") or {}
+    opening = comment_kind({"author": creator, "jsdPublic": True}, reporter)
+    # The description is the request itself, as Zendesk's opening comment is: the
+    # requester's first message. An agent who raised it on a customer's behalf has not
+    # replied to anyone yet, so that description is no reply.
+    if description and opening is EventKind.REQUESTER_COMMENT:
         events.append(TimelineEvent(
-            at=created, kind=comment_kind(pseudo, reporter), id="description",
+            at=created, kind=opening, id="description",
             author=_account(creator), body=description, by_deskplan=is_deskplan_comment(description),
         ))
     for comment in _comments(issue):
@@ -254,34 +259,25 @@ def _status_events(
 def _rating_events(
     f: Mapping[str, Any], histories: list[Mapping[str, Any]], jsm: JsmFields, feedback: Mapping[str, Any] | None
 ) -> list[TimelineEvent]:
+    """The request's rating as one event: its latest score at the time of its latest change.
+
+    A rating counts once (SPEC §4), as a Zendesk rating does: a bad rating changed to
+    good is a good rating, given when it was changed.
+    """
     value = f.get(jsm.feedback) if jsm.feedback else None
     parsed = _rating(value) if value is not None else _rating(feedback)
     if parsed is None:
         return []
     rating, comment = parsed
-    changes = [
-        (h, item) for h in histories for item in h.get("items", ())
-        if jsm.feedback and item.get("fieldId") == jsm.feedback
-    ]
-    events = []
-    # Earlier scores, as the changelog recorded them, so a changed rating keeps its history.
-    for history, item in changes[:-1]:
-        earlier = _rating_number(item.get("to")) or _rating_number(item.get("toString"))
-        if earlier is not None:
-            events.append(TimelineEvent(
-                at=parse_time(history["created"]), kind=EventKind.RATING, id=f"rating:{history.get('id')}",
-                score=csat_score(earlier),
-            ))
+    changed = [h["created"] for h in histories for item in h.get("items", ())
+               if jsm.feedback and item.get("fieldId") == jsm.feedback]
     at = (
         (f.get(jsm.feedback_date) if jsm.feedback_date else None)
-        or (changes[-1][0]["created"] if changes else None)
+        or (changed[-1] if changed else None)
         or f.get("resolutiondate")
         or f["updated"]
     )
-    events.append(TimelineEvent(
-        at=parse_time(at), kind=EventKind.RATING, id="rating", score=csat_score(rating), body=comment,
-    ))
-    return events
+    return [TimelineEvent(at=parse_time(at), kind=EventKind.RATING, id="rating", score=csat_score(rating), body=comment)]
 
 
 def _rating(value: Any) -> tuple[int, str | None] | None:
@@ -363,8 +359,11 @@ def _channel(request_type: str | None) -> str | None:
 
 def _group(f: Mapping[str, Any], jsm: JsmFields) -> str | None:
     team = f.get(jsm.team) if jsm.team else None
-    if isinstance(team, Mapping) and (team.get("name") or team.get("title")):
-        return team.get("name") or team.get("title")
+    if isinstance(team, Mapping):
+        # An Atlassian team has a name (and title); a select option has a value.
+        name = team.get("name") or team.get("title") or team.get("value")
+        if name:
+            return name
     components = f.get("components") or ()
     return components[0].get("name") if components else None
 
