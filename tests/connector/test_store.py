@@ -1,5 +1,5 @@
 from deskplan.adapters.base import Page, Quarantined, Record
-from deskplan.connector.store import Store
+from deskplan.connector.store import MIGRATIONS, Store
 
 
 def page(records, cursor, stream="tickets", quarantined=()):
@@ -74,5 +74,5 @@ def test_migrations_are_recorded(tmp_path):
     path = tmp_path / "state.db"
     Store.open(path).close()
     store = Store.open(path)   # a second open must not re-run migrations
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == 1
+    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -51,8 +51,29 @@ def _migration_1(db: sqlite_utils.Database) -> None:
     )
 
 
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """The write-back ledger (connector/ledger.py): one row per idempotency key,
+    `pending` before the helpdesk is called and `done` (with the remote id) after."""
+    db["writes"].create(
+        {"key": str, "source": str, "kind": str, "ticket_id": str, "origin": str, "status": str,
+         "remote_id": str, "attempts": int, "last_error": str, "request": str,
+         "created_at": str, "updated_at": str, "run_id": int},
+        pk="key",
+    )
+    db["writes"].create_index(["source", "status"])
+    db["writes"].create_index(["source", "ticket_id", "kind", "updated_at"])
+    # The status comment each ticket carries now: what it reported, and where it is.
+    db["status_comments"].create(
+        {"source": str, "ticket_id": str, "key": str, "fingerprint": str, "remote_id": str, "updated_at": str},
+        pk=("source", "ticket_id"),
+    )
+    # What each ticket was last evaluated on (its hash and the workspace's), so resolved
+    # tickets that did not change are not evaluated again on every run.
+    db["evaluated"].create({"source": str, "ticket_id": str, "basis": str}, pk=("source", "ticket_id"))
+
+
 # Append only: a released state file is migrated forward, never rewritten.
-MIGRATIONS = (_migration_1,)
+MIGRATIONS = (_migration_1, _migration_2)
 
 
 def _now_iso() -> str:

@@ -1,0 +1,340 @@
+"""From evaluated tickets (and goal results, and `plan push`) to the writes deskplan wants.
+
+Pure functions: an `Assessment` (a ticket with its measures, SLA clocks and rule tasks) and
+a read-only view of the ledger go in, `PlannedWrite`s come out. Nothing here talks to a
+helpdesk or writes state, so the dry-run and the real run plan identically.
+
+Keys (see effects.idempotency_key):
+- status comment: ("comment", source, ticket id, state fingerprint, key of the comment it
+  supersedes). Chaining the previous key makes a state that comes back (A -> B -> A) a new
+  comment, while a re-run after a crash plans the very same key again.
+- rule task: ("task", "rule", source, ticket id, rule id): one follow-up per ticket and rule,
+  however often the rule is edited or the ticket changes.
+- goal task: ("task", "goal", plan id, goal id, window start): one per goal and window.
+- plan push: ("task", "plan", plan id, item kind, item id, source).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from typing import Iterable, Iterator, Protocol, Sequence
+
+from ..model import Status, Ticket
+from ..rules.durations import format_duration
+from .effects import PlannedWrite, WriteKind, idempotency_key, marker
+from .ledger import StatusComment, WriteStatus
+
+CLOCK_STATES = ("on_track", "at_risk", "breached", "met")
+_SEVERITY = {"met": 0, "on_track": 1, "at_risk": 2, "breached": 3}
+CLOCK_NAMES = {"first_reply": "first reply", "resolution": "resolution"}
+GOAL_TASK_GRACE = timedelta(days=7)      # a missed goal's task is due a week after its window closed
+
+
+# --- what the planner reads ------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class MeasureInfo:
+    id: str
+    title: str
+    owner: str | None
+    rule_ids: tuple[str, ...] = ()       # the rules that put the ticket under this measure
+
+
+@dataclass(frozen=True)
+class ClockInfo:
+    """One SLA target of a ticket, as the SLA engine computed it at `now`."""
+
+    kind: str                            # "first_reply" | "resolution"
+    target: timedelta                    # business time on `calendar`
+    state: str                           # on_track | at_risk | breached | met
+    due: datetime | None                 # None while the clock is paused
+    elapsed: timedelta
+    remaining: timedelta                 # negative once breached
+    calendar: str
+    rule_ids: tuple[str, ...] = ()       # the rules behind the (strictest) target
+
+
+@dataclass(frozen=True)
+class TaskRequest:
+    """A rule's `task`, rendered for one ticket."""
+
+    rule_id: str
+    title: str
+    body: str
+    owner: str | None
+    due: datetime | None
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """A ticket as the rules and the SLA engine see it at one instant."""
+
+    ticket: Ticket
+    measures: tuple[MeasureInfo, ...] = ()
+    clocks: tuple[ClockInfo, ...] = ()
+    tasks: tuple[TaskRequest, ...] = ()
+    comment: str | None = None           # a rule's rendered `comment` override, if one fired
+    zone: tzinfo = timezone.utc          # the plan calendar's zone: due times are shown in it
+    plan_id: str = ""
+
+
+@dataclass(frozen=True)
+class EvidenceTicket:
+    source: str
+    ticket_id: str
+    ticket_key: str
+    note: str = ""                       # why it counts against the goal, e.g. "first reply after 19h"
+
+
+@dataclass(frozen=True)
+class GoalMiss:
+    """A goal that missed its target in a closed window (the KPI engine fills these)."""
+
+    plan_id: str
+    goal_id: str
+    metric: str
+    window_start: date
+    window_end: date                     # exclusive
+    value: float | None                  # the share reached (None: nothing to measure)
+    target: float
+    direction: str = "at_least"          # or "at_most"
+    title: str = ""
+    owners: tuple[str, ...] = ()         # owners of the goal's measures
+    measures: tuple[str, ...] = ()
+    numerator: int = 0
+    denominator: int = 0
+    evidence: tuple[EvidenceTicket, ...] = ()   # the worst tickets, worst first
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    """A measure or milestone that `deskplan plan push` turns into a task."""
+
+    plan_id: str
+    kind: str                            # "measure" | "milestone"
+    id: str
+    title: str
+    owner: str | None = None
+    due: date | None = None
+    description: str = ""
+    measures: tuple[str, ...] = field(default_factory=tuple)
+
+
+class LedgerView(Protocol):
+    def status(self, key: str) -> WriteStatus | None: ...
+    def status_comment(self, source: str, ticket_id: str) -> StatusComment | None: ...
+    def comment_in_doubt(self, source: str, ticket_id: str) -> bool: ...
+
+
+# --- tickets -----------------------------------------------------------------------------------
+
+def plan_ticket(assessment: Assessment, ledger: LedgerView) -> list[PlannedWrite]:
+    """The writes one ticket needs now: a status comment if its state changed, and the
+    rule tasks not yet created. Writes already done, or in doubt, are left out."""
+    ticket = assessment.ticket
+    writes: list[PlannedWrite] = []
+    if wants_status_comment(ticket) and not ledger.comment_in_doubt(ticket.source, ticket.id):
+        comment = status_comment(assessment, ledger.status_comment(ticket.source, ticket.id))
+        if comment is not None:
+            writes.append(comment)
+    writes.extend(rule_tasks(assessment))
+    return [w for w in writes if ledger.status(w.key) in (None, WriteStatus.FAILED)]
+
+
+def wants_status_comment(ticket: Ticket) -> bool:
+    # A closed ticket can no longer be updated (Zendesk answers 422), and nobody reads it.
+    return not ticket.deleted and ticket.status is not Status.CLOSED
+
+
+def state_fingerprint(assessment: Assessment) -> str:
+    """What a status comment reports: measures, and each target's size, calendar, state and rules.
+
+    Due and remaining times are left out: they move with every run (and while a clock is
+    paused), and a new comment on every run is exactly the noise agents learn to ignore.
+    """
+    measures = sorted((m.id, m.owner or "", sorted(m.rule_ids)) for m in assessment.measures)
+    clocks = sorted(
+        (c.kind, int(c.target.total_seconds()), c.calendar, c.state, sorted(c.rule_ids))
+        for c in assessment.clocks
+    )
+    return idempotency_key("state", measures, clocks)[:32]
+
+
+def status_comment(assessment: Assessment, current: StatusComment | None) -> PlannedWrite | None:
+    """The status comment for the ticket's state, or None when the ticket already carries it
+    (or there is nothing to say and never was)."""
+    ticket = assessment.ticket
+    fingerprint = state_fingerprint(assessment)
+    if current is not None and current.fingerprint == fingerprint:
+        return None
+    if current is None and not assessment.measures and not assessment.clocks:
+        return None
+    previous = current.key if current else None
+    key = idempotency_key("comment", ticket.source, ticket.id, fingerprint, previous or "")
+    text = assessment.comment if assessment.comment is not None else comment_text(assessment)
+    return PlannedWrite(
+        key=key,
+        kind=WriteKind.COMMENT,
+        source=ticket.source,
+        origin="status",
+        title=headline(assessment),
+        body=f"{text.rstrip()}\n{marker(key)}",
+        ticket_id=ticket.id,
+        ticket_key=ticket.key,
+        fingerprint=fingerprint,
+        previous=previous,
+    )
+
+
+def headline(assessment: Assessment) -> str:
+    clocks = sorted(assessment.clocks, key=lambda c: -_SEVERITY.get(c.state, 0))
+    if clocks:
+        worst = clocks[0]
+        return f"SLA {CLOCK_NAMES.get(worst.kind, worst.kind)} {worst.state} on {assessment.ticket.key}"
+    if assessment.measures:
+        return f"{', '.join(m.id for m in assessment.measures)} on {assessment.ticket.key}"
+    return f"no measure or SLA target applies to {assessment.ticket.key} any more"
+
+
+def comment_text(assessment: Assessment) -> str:
+    """The default status comment: short, for the agent who has the ticket open."""
+    lines = [f"deskplan status{f' ({assessment.plan_id})' if assessment.plan_id else ''}"]
+    for m in assessment.measures:
+        owner = f" (owner: {m.owner})" if m.owner else ""
+        rules = f" [rule {', '.join(m.rule_ids)}]" if m.rule_ids else ""
+        lines.append(f"Measure {m.id} {m.title}{owner}{rules}")
+    for c in sorted(assessment.clocks, key=lambda c: c.kind):
+        lines.append(clock_line(c, assessment.zone))
+    if not assessment.measures and not assessment.clocks:
+        lines.append("No measure or SLA target applies to this ticket any more.")
+    return "\n".join(lines)
+
+
+def clock_line(clock: ClockInfo, zone: tzinfo) -> str:
+    name = CLOCK_NAMES.get(clock.kind, clock.kind).capitalize()
+    parts = [f"{name}: {clock.state.upper().replace('_', ' ')}", f"target {format_duration(clock.target)}"]
+    if clock.due is not None:
+        parts.append(f"due {format_time(clock.due, zone)}")
+    elif clock.state not in ("met", "breached"):
+        parts.append("paused")
+    parts.append(f"elapsed {format_duration(clock.elapsed)}")
+    if clock.state != "met":
+        if clock.remaining >= timedelta(0):
+            parts.append(f"remaining {format_duration(clock.remaining)}")
+        else:
+            parts.append(f"overdue by {format_duration(-clock.remaining)}")
+    parts.append(f"calendar {clock.calendar}")
+    rules = f" [rule {', '.join(clock.rule_ids)}]" if clock.rule_ids else ""
+    return "SLA " + ", ".join(parts) + rules
+
+
+def format_time(moment: datetime, zone: tzinfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def rule_tasks(assessment: Assessment) -> list[PlannedWrite]:
+    ticket = assessment.ticket
+    if ticket.deleted:
+        return []
+    writes = []
+    for task in assessment.tasks:
+        key = idempotency_key("task", "rule", ticket.source, ticket.id, task.rule_id)
+        where = ticket.url or ticket.ref
+        lines = [task.body.rstrip()] if task.body.strip() else []
+        lines.append(f"Follow-up of {ticket.ref} ({where}), rule {task.rule_id}.")
+        if task.owner:
+            lines.append(f"Owner: {task.owner}")
+        if task.due:
+            lines.append(f"Due: {format_time(task.due, assessment.zone)}")
+        lines.append(marker(key))
+        writes.append(PlannedWrite(
+            key=key,
+            kind=WriteKind.TASK,
+            source=ticket.source,
+            origin=f"rule:{task.rule_id}",
+            title=task.title,
+            body="\n".join(lines),
+            ticket_id=ticket.id,
+            ticket_key=ticket.key,
+            due=task.due,
+            owner=task.owner,
+            links=(ticket.key,),
+        ))
+    return writes
+
+
+# --- goals and plan push (the KPI engine and `plan push` call these) ---------------------------
+
+def goal_tasks(misses: Iterable[GoalMiss], sources: Sequence[str], ledger: LedgerView) -> Iterator[PlannedWrite]:
+    """One task per goal and closed window that missed its target, in the source of its
+    worst ticket (or the first source), linked to the evidence tickets of that source."""
+    for miss in misses:
+        source = miss.evidence[0].source if miss.evidence else (sources[0] if sources else "")
+        if not source:
+            continue
+        key = idempotency_key("task", "goal", miss.plan_id, miss.goal_id, miss.window_start.isoformat())
+        if ledger.status(key) not in (None, WriteStatus.FAILED):
+            continue
+        yield _goal_task(miss, source, key)
+
+
+def _goal_task(miss: GoalMiss, source: str, key: str) -> PlannedWrite:
+    window = f"{miss.window_start.isoformat()} to {(miss.window_end - timedelta(days=1)).isoformat()}"
+    reached = "nothing to measure" if miss.value is None else f"{_share(miss.value)}"
+    relation = "at most" if miss.direction == "at_most" else "at least"
+    lines = [
+        f"Goal {miss.goal_id}{f' ({miss.title})' if miss.title else ''} of plan {miss.plan_id} missed its target "
+        f"in the window {window}.",
+        f"Metric {miss.metric}: {reached} ({miss.numerator}/{miss.denominator}), target {relation} {_share(miss.target)}.",
+    ]
+    if miss.measures:
+        lines.append(f"Measures: {', '.join(miss.measures)}")
+    if miss.owners:
+        lines.append(f"Owners: {', '.join(miss.owners)}")
+    if miss.evidence:
+        lines.append("Worst tickets:")
+        lines.extend(f"- {e.source}:{e.ticket_key}{f' {e.note}' if e.note else ''}" for e in miss.evidence)
+    lines.append(marker(key))
+    due = datetime.combine(miss.window_end, time(), timezone.utc) + GOAL_TASK_GRACE
+    return PlannedWrite(
+        key=key,
+        kind=WriteKind.TASK,
+        source=source,
+        origin=f"goal:{miss.goal_id}:{miss.window_start.isoformat()}",
+        title=f"Goal {miss.goal_id} missed ({miss.metric}, {window})",
+        body="\n".join(lines),
+        due=due,
+        owner=", ".join(miss.owners) or None,
+        links=tuple(e.ticket_key for e in miss.evidence if e.source == source),
+    )
+
+
+def plan_push_tasks(items: Iterable[PlanItem], source: str, ledger: LedgerView) -> Iterator[PlannedWrite]:
+    """A task per measure and milestone of the plan, once per source."""
+    for item in items:
+        key = idempotency_key("task", "plan", item.plan_id, item.kind, item.id, source)
+        if ledger.status(key) not in (None, WriteStatus.FAILED):
+            continue
+        lines = [item.description.rstrip()] if item.description.strip() else []
+        lines.append(f"{item.kind.capitalize()} {item.id} of plan {item.plan_id}.")
+        if item.measures:
+            lines.append(f"Measures: {', '.join(item.measures)}")
+        if item.owner:
+            lines.append(f"Owner: {item.owner}")
+        lines.append(marker(key))
+        yield PlannedWrite(
+            key=key,
+            kind=WriteKind.TASK,
+            source=source,
+            origin=f"plan:{item.plan_id}:{item.kind}:{item.id}",
+            title=f"{item.kind.capitalize()} {item.id}: {item.title}",
+            body="\n".join(lines),
+            due=datetime.combine(item.due, time(), timezone.utc) if item.due else None,
+            owner=item.owner,
+        )
+
+
+def _share(value: float) -> str:
+    return f"{round(value * 100, 1):g}%"
