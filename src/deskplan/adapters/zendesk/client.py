@@ -94,30 +94,44 @@ class ZendeskClient:
             start = following
 
     def satisfaction_ratings(self, cursor: dict[str, Any] | None) -> Iterator[ExportPage]:
-        """`/api/v2/satisfaction_ratings?score=received` (only good/bad), oldest first."""
-        path = "/api/v2/satisfaction_ratings.json"
+        """`/api/v2/satisfaction_ratings?score=received` (only good/bad) since `start_time`."""
         cursor = cursor or {}
         start = int(cursor.get("start_time") or 0)
         newest = int(cursor.get("newest") or start)
-        sent = cursor.get("page_after")
-        while True:
-            params: dict[str, Any] = {"score": "received", "start_time": start, "page[size]": LIST_PAGE_SIZE}
-            if sent:
-                params["page[after]"] = sent
-            body = self._object(path, params)
-            items = _list(body, "satisfaction_ratings", self.http.source, path)
-            newest = max([newest, *(_epoch(item.get("updated_at")) for item in items)])
-            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
-            done = not meta.get("has_more")
-            after = meta.get("after_cursor")
-            if done:
+        params = {"score": "received", "start_time": start}
+        for page in self.list_pages("/api/v2/satisfaction_ratings.json", "satisfaction_ratings", params,
+                                    after=cursor.get("page_after")):
+            newest = max([newest, *(_epoch(item.get("updated_at")) for item in page.items)])
+            if page.done:
                 # Re-reading the newest second next time is harmless (records are keyed by id)
                 # and catches ratings changed within that second.
-                yield ExportPage(items, {"start_time": newest}, True)
+                yield ExportPage(page.items, {"start_time": newest}, True)
+            else:
+                yield ExportPage(page.items, {"start_time": start, "page_after": page.cursor["page_after"],
+                                              "newest": newest}, False)
+
+    def list_pages(self, path: str, key: str, params: dict[str, Any], *, after: str | None = None
+                   ) -> Iterator[ExportPage]:
+        """Cursor pagination (`page[size]`, `page[after]`) of the list under `key`.
+
+        Ends on `meta.has_more == false`, whatever `links.next` says. Resume point of a
+        page that is not the last: `{"page_after": <meta.after_cursor>}`.
+        """
+        sent = after
+        while True:
+            query = {**params, "page[size]": LIST_PAGE_SIZE}
+            if sent:
+                query["page[after]"] = sent
+            body = self._object(path, query)
+            items = _list(body, key, self.http.source, path)
+            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+            if not meta.get("has_more"):
+                yield ExportPage(items, {}, True)
                 return
-            _guard_loop(sent, after, self.http.source, path)
-            yield ExportPage(items, {"start_time": start, "page_after": after, "newest": newest}, False)
-            sent = after
+            following = meta.get("after_cursor")
+            _guard_loop(sent, following, self.http.source, path)
+            yield ExportPage(items, {"page_after": following}, False)
+            sent = following
 
     # --- helpers ---------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ def relevant_event(event: Mapping[str, Any]) -> dict[str, Any] | None:
     Kept: comments, and creations/changes that carry a status. Everything else (tags,
     notifications, SLA targets …) is dropped before it reaches the state.
     """
-    children = [c for c in event.get("child_events") or () if _is_comment(c) or _status_of(c) is not None]
+    children = [c for c in _children(event) if _is_comment(c) or _status_of(c) is not None]
     if not children:
         return None
     return {**event, "child_events": children}
@@ -94,8 +94,9 @@ def _fields(ticket, events, ratings, user: UserLookup, context: Context) -> dict
     opening, comments, changes = _timeline_parts(events, requester, user, statuses)
     created_at = ticket["created_at"]
 
+    ratings = _latest_ratings(ratings)
     timeline = [*changes, *comments, *_rating_events(ratings)]
-    created = any(_is_creation(c) and _status_of(c) for e in events for c in e.get("child_events") or ())
+    created = any(_is_creation(c) and _status_of(c) for e in events for c in _children(e))
     # A tombstone without history gets no invented status event: nothing is known of it.
     if not created and (changes or not deleted):
         timeline.append(_creation_status(created_at, changes, raw_status, statuses))
@@ -127,7 +128,7 @@ def _fields(ticket, events, ratings, user: UserLookup, context: Context) -> dict
         "updated_at": updated_at,
         "solved_at": solved_at,
         "satisfaction": _satisfaction(ratings, ticket),
-        "custom": {str(f["id"]): f["value"] for f in ticket.get("custom_fields") or () if f.get("value") is not None},
+        "custom": _custom(ticket.get("custom_fields")),
         "timeline": tuple(timeline),
         "deleted": deleted,
     }
@@ -136,17 +137,18 @@ def _fields(ticket, events, ratings, user: UserLookup, context: Context) -> dict
 # --- timeline ---------------------------------------------------------------------------
 
 def _timeline_parts(events, requester: str | None, user: UserLookup, statuses) -> tuple[str | None, list[dict], list[dict]]:
-    """The opening comment's text, the comments and the status changes, in the helpdesk's
-    order (by time, then event, then child)."""
+    """The opening comment's text, the comments and the status changes, each with its
+    place in the helpdesk's order (by time, then event, then child)."""
     opening: str | None = None
     comments: list[dict] = []
     changes: list[dict] = []
     for event in sorted(events, key=lambda e: (_event_time(e), _int(e.get("id")))):
         at = _event_time(event)
-        children = event.get("child_events") or ()
+        children = _children(event)
         creation = any(_is_creation(c) for c in children)
         for index, child in enumerate(children):
-            order = (at, _int(event.get("id")), index)
+            # Within one update, the status change goes before the comment made with it.
+            order = (at, _int(event.get("id")), int(_is_comment(child)), index)
             child_at = child.get("created_at") or at
             if _is_comment(child):
                 comment = _comment(child, child_at, order, requester, user)
@@ -159,14 +161,18 @@ def _timeline_parts(events, requester: str | None, user: UserLookup, statuses) -
                 comments.append(comment)
             else:
                 status = _status_of(child)
-                if status is not None:
-                    changes.append(_status_change(child, child_at, order, status, statuses))
+                # Deleting and restoring are not workflow statuses: `Ticket.deleted` says it.
+                if status is not None and status != DELETED:
+                    left = changes[-1]["status"] if changes else None
+                    change = _status_change(child, child_at, order, status, statuses, left)
+                    if change["from_status"] != change["status"]:      # a restore back to the same
+                        changes.append(change)
     return opening, comments, changes
 
 
 def _comment(child, at, order, requester: str | None, user: UserLookup) -> dict[str, Any]:
     author = _id(child.get("author_id"))
-    body = child.get("plain_body") or child.get("body") or ""
+    body = child.get("body") or child.get("plain_body") or ""
     if not child.get("public", True):
         kind = EventKind.INTERNAL_NOTE
     elif author is not None and author == requester:
@@ -181,12 +187,18 @@ def _comment(child, at, order, requester: str | None, user: UserLookup) -> dict[
     }
 
 
-def _status_change(child, at, order, status: str, statuses) -> dict[str, Any]:
+def _status_change(child, at, order, status: str, statuses, left: Status | None) -> dict[str, Any]:
     previous = child.get("previous_value")
+    if _is_creation(child) or not previous:
+        from_status = None
+    elif previous == DELETED:
+        from_status = left          # restored: it comes back from where it was before
+    else:
+        from_status = _canonical(previous, statuses)
     return {
         "at": at, "kind": EventKind.STATUS, "id": _id(child.get("id")),
         "status": _canonical(status, statuses),
-        "from_status": None if _is_creation(child) or not previous else _canonical(previous, statuses),
+        "from_status": from_status,
         "order": order,
     }
 
@@ -203,22 +215,34 @@ def _creation_status(created_at, changes, raw_status: str, statuses) -> dict[str
     else:
         initial = _canonical(raw_status, statuses)
     return {"at": created_at, "kind": EventKind.STATUS, "id": None, "status": initial, "from_status": None,
-            "order": (_parse_time(created_at), -1, -1)}
+            "order": (_parse_time(created_at), -1, -1, -1)}
+
+
+def _latest_ratings(ratings) -> list[Mapping[str, Any]]:
+    """One good/bad rating per rating id: its latest version (a changed score replaces the earlier)."""
+    latest: dict[Any, Mapping[str, Any]] = {}
+    for rating in ratings:
+        if rating.get("score") not in SCORES:
+            continue
+        kept = latest.get(rating["id"])
+        if kept is None or _rating_time(rating) >= _rating_time(kept):
+            latest[rating["id"]] = rating
+    return list(latest.values())
 
 
 def _rating_events(ratings) -> list[dict[str, Any]]:
-    events = []
-    for rating in ratings:
-        score = SCORES.get(rating.get("score"))
-        if score is None:
-            continue
-        at = rating.get("updated_at") or rating["created_at"]
-        events.append({
-            "at": at, "kind": EventKind.RATING, "id": f"rating-{rating['id']}", "score": score,
-            "body": rating.get("comment") or None, "author": _id(rating.get("requester_id")),
-            "order": (_parse_time(at), _int(rating.get("id")), 0),
-        })
-    return events
+    return [
+        {
+            "at": _rating_time(r), "kind": EventKind.RATING, "id": f"rating-{r['id']}",
+            "score": SCORES[r["score"]], "body": r.get("comment") or None, "author": _id(r.get("requester_id")),
+            "order": (_rating_time(r), _int(r.get("id")), 2, 0),
+        }
+        for r in ratings
+    ]
+
+
+def _rating_time(rating: Mapping[str, Any]) -> datetime:
+    return _parse_time(rating.get("updated_at") or rating["created_at"])
 
 
 def _ordered_unique(events: list[dict]) -> list[dict]:
@@ -268,18 +292,26 @@ def _solved_at(status: Status, timeline, updated_at) -> Any:
 
 
 def _satisfaction(ratings, ticket) -> dict[str, Any] | None:
-    """The latest good/bad rating (a changed rating replaces the earlier score)."""
-    scored = [r for r in ratings if r.get("score") in SCORES]
-    if scored:
-        latest = max(scored, key=lambda r: (_parse_time(r.get("updated_at") or r["created_at"]), _int(r.get("id"))))
+    """The most recently given or changed good/bad rating."""
+    if ratings:
+        latest = max(ratings, key=lambda r: (_rating_time(r), _int(r.get("id"))))
         return {"score": SCORES[latest["score"]], "comment": latest.get("comment") or None,
-                "at": latest.get("updated_at") or latest["created_at"]}
+                "at": _rating_time(latest)}
     embedded = ticket.get("satisfaction_rating")
     if isinstance(embedded, dict) and embedded.get("score") in SCORES:
         # The ticket's own copy carries no time of its own; its last update is when it was seen.
         return {"score": SCORES[embedded["score"]], "comment": embedded.get("comment") or None,
                 "at": ticket.get("updated_at") or ticket["created_at"]}
     return None
+
+
+def _custom(fields: Any) -> dict[str, Any]:
+    """`custom_fields: [{id, value}]` keyed by field id as a string; unset (null) fields left out."""
+    if fields is None:
+        return {}
+    if not isinstance(fields, list) or not all(isinstance(f, dict) and "id" in f for f in fields):
+        raise _Unreadable("custom_fields is not a list of {id, value}")
+    return {str(f["id"]): f.get("value") for f in fields if f.get("value") is not None}
 
 
 def _priority(value: Any) -> Priority | None:
@@ -299,6 +331,11 @@ def _canonical(name: Any, statuses: Mapping[str, Status]) -> Status:
 
 
 # --- raw shapes ---------------------------------------------------------------------------
+
+def _children(event: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Child events of a ticket event (`child_events`) or of an audit (`events`)."""
+    return list(event.get("child_events") or event.get("events") or ())
+
 
 def _is_comment(child: Mapping[str, Any]) -> bool:
     return (child.get("event_type") or child.get("type")) in ("Comment", "VoiceComment")
