@@ -97,6 +97,87 @@ def _progress_reporter(quiet: bool):
     return report
 
 
+@cli.command()
+@workspace_option
+def check(workspace: Path) -> None:
+    """Validate deskplan.toml, plan.yaml and rules/ (tests included).
+
+    Prints every problem as FILE:LINE:COL: message on stderr and exits 2, or a summary
+    and exits 0. Nothing is written. Suits pre-commit hooks and CI.
+
+    Example: deskplan check --workspace ./sip
+    """
+    from .rules.check import check_workspace
+
+    click.echo(check_workspace(workspace))
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of plan.yaml, rules/*.yaml and rules/tests/*.yaml.
+
+    Editors use it through the `# yaml-language-server: $schema=...` line at the top of
+    each file to validate and complete while you type.
+
+    Example: deskplan schema > deskplan.schema.json
+    """
+    import json
+
+    from .rules.schema import build_schema
+
+    click.echo(json.dumps(build_schema(), indent=2, ensure_ascii=False))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def init(directory: Path) -> None:
+    """Write a commented example workspace into DIRECTORY (never over existing files).
+
+    Example: deskplan init ./sip && deskplan check --workspace ./sip
+    """
+    from .workspace.init import init_workspace
+
+    for path in init_workspace(directory):
+        click.echo(f"wrote {path}")
+
+
+@cli.group()
+def rules() -> None:
+    """Rule files: run their unit tests."""
+
+
+@rules.command("test")
+@workspace_option
+@click.pass_context
+def rules_test(ctx: click.Context, workspace: Path) -> None:
+    """Run the rule unit tests in rules/tests/*.yaml; exit 1 if any fails.
+
+    Example: deskplan rules test --workspace ./sip
+    """
+    from .rules.ruletests import run_rule_tests
+
+    run = run_rule_tests(workspace)
+    click.echo(run.text())
+    ctx.exit(ExitStatus.PARTIAL if run.failed else ExitStatus.OK)
+
+
+@cli.command()
+@click.argument("ref", metavar="SOURCE:TICKET")
+@workspace_option
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout instead of text.")
+def explain(ref: str, workspace: Path, as_json: bool) -> None:
+    """Show which rules fired for a stored ticket and why, and its SLA clocks with the
+    calendar arithmetic behind them. Honours DESKPLAN_NOW.
+
+    Example: deskplan explain zendesk:1234
+    """
+    from .clock import now
+    from .rules.explain import explain_stored
+
+    explanation = explain_stored(workspace, ref, now())
+    click.echo(json_line(explanation.to_dict()) if as_json else explanation.to_text())
+
+
 def main() -> None:
     cli(prog_name="deskplan")
 

@@ -50,6 +50,9 @@ class Workspace:
     def evaluate(self, ticket: Ticket, now: datetime) -> Evaluation:
         return self.engine.evaluate(ticket, now)
 
+    def compiled_rule(self, rule_id: str) -> CompiledRule:
+        return next(rule for rule in self.engine.rules if rule.id == rule_id)
+
     def calendar(self, name: str | None = None) -> Calendar:
         """A calendar by name; the plan's calendar when no name is given."""
         return self.engine.calendars[name or self.plan.plan.calendar]

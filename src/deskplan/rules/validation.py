@@ -52,11 +52,11 @@ def message(doc: YamlDoc, path: tuple, text: str) -> str:
     return ": ".join(p for p in (label, inner, text) if p)
 
 
-def validate(model: type[M], doc: YamlDoc, problems: list[Problem], base: tuple = ()) -> M | None:
-    """Validate the part of `doc` at `base` (default: all of it); on failure add one Problem
-    per error and return None."""
+def validate(model: type[M], doc: YamlDoc, problems: list[Problem], base: tuple = (), data: Any = None) -> M | None:
+    """Validate the part of `doc` at `base` (default: all of it), or `data` derived from it
+    (with defaults filled in); on failure add one Problem per error and return None."""
     try:
-        return model.model_validate(doc.get(base))
+        return model.model_validate(doc.get(base) if data is None else data)
     except ValidationError as exc:
         problems.extend(_problems(model, doc, base, exc.errors()))
         return None

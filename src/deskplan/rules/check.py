@@ -1,0 +1,39 @@
+"""`deskplan check`: validate deskplan.toml, plan.yaml, rules/*.yaml and rules/tests/*.yaml
+together, so that one run lists every problem of every file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..config import CONFIG_NAME, load_config
+from ..errors import InvalidFiles, Problem
+from .load import load_workspace, rule_files
+from .ruletests import load_cases
+
+
+def check_workspace(root: Path) -> str:
+    """A one-line summary of a valid workspace; raises InvalidFiles with every problem."""
+    problems: list[Problem] = []
+    config_path = root / CONFIG_NAME
+    config = None
+    if not config_path.is_file():
+        problems.append(Problem(str(config_path), 1, 1, "file not found (run `deskplan init DIR` for an example)"))
+    else:
+        try:
+            config = load_config(config_path)
+        except InvalidFiles as exc:
+            problems.extend(exc.problems)
+    try:
+        workspace = load_workspace(root)
+    except InvalidFiles as exc:
+        problems.extend(exc.problems)
+        workspace = None
+    cases = load_cases(root, problems)
+    if problems or workspace is None or config is None:
+        raise InvalidFiles(problems)
+    plan = workspace.plan
+    return (
+        f"ok: {CONFIG_NAME} ({len(config.sources)} sources), plan.yaml ({len(plan.goals)} goals, "
+        f"{len(plan.measures)} measures, {len(plan.milestones)} milestones, {len(plan.calendars)} calendars), "
+        f"{len(workspace.rules)} rules in {len(rule_files(root))} files, {len(cases)} rule tests"
+    )

@@ -1,0 +1,1 @@
+"""The example workspace `deskplan init DIR` writes (its files live in example/)."""
