@@ -1,0 +1,22 @@
+"""Jira Service Management simulator (`deskplan sandbox --kind jira`).
+
+Serves Jira Cloud REST v3 (and v2, for clients such as pycontribs `jira`) plus the JSM
+`servicedeskapi` subset deskplan uses, with Atlassian's shapes, pagination, errors and rate-limit
+headers. Written from api/jira.md and the recorded payloads in shared/contracts/jira.
+
+Site defaults (see `catalog.py`, `from_scenario.py`, `sla.py`):
+- time zone of the API user (JQL dates, REST datetimes): America/Los_Angeles (`time_zone=`);
+- projects SUP (service desk "1") and IMP (business, for improvement tasks);
+- custom fields (discover them by `schema.custom`): Request Type customfield_10410,
+  Organizations customfield_10402, Time to first response customfield_10461, Time to
+  resolution customfield_10462, Satisfaction customfield_10470, Satisfaction date
+  customfield_10471, Team (single select) customfield_10480;
+- rate limit: unlimited unless `rate_limit` > 0 (requests per `rate_window` seconds per account).
+
+Tests drive time through `app.store` (`touch`, `update_issue`, `add_comment`, `set_feedback`,
+`delete_issue`) and read `app.writes` for every write request received.
+"""
+
+from .app import JiraSimulator, WriteRecord, create_app
+
+__all__ = ["JiraSimulator", "WriteRecord", "create_app"]

@@ -1,0 +1,177 @@
+"""The Jira Service Management simulator: site state, auth, rate limits, faults and the write log.
+
+Routes live in `routes_platform` (REST v2/v3) and `routes_jsm` (`/rest/servicedeskapi`); this
+module wires them to one site and answers what every request shares.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, TextIO
+from zoneinfo import ZoneInfo
+
+from ... import clock
+from ..scenario import Scenario
+from ..server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter, retry_after_header
+from .catalog import FieldIds, default_fields
+from .errors import dead_link, error_collection, unauthorized
+from .from_fixtures import add_fixture_issue, read_fixtures
+from .from_scenario import add_default_projects, load_scenario
+from .jql import Context
+from .render import Renderer
+from .search import SearchCache, Tokens
+from .shapes import SITE, account_id, user_json
+from .store import IssueStore
+
+DEFAULT_TIME_ZONE = "America/Los_Angeles"
+
+
+@dataclass(frozen=True)
+class WriteRecord:
+    """One write request as received (deskplan's tests assert e.g. that every comment was internal)."""
+
+    method: str
+    path: str
+    body: Any
+    status: int
+
+
+class JiraSimulator(SimulatorApp):
+    name = "jira"
+
+    def __init__(self, *, email: str, token: str, store: IssueStore, fields: list[dict], now: Callable[[], datetime],
+                 faults: FaultInjector, limiter: SlidingWindowLimiter, log: TextIO | None, seed: int):
+        super().__init__(faults=faults, log=log)
+        self.email = email
+        self.token = token
+        self.store = store
+        self.fields = fields
+        self.field_names = {f["id"]: f.get("name", f["id"]) for f in fields}
+        self.non_navigable = frozenset(f["id"] for f in fields if f.get("navigable") is False)
+        self.now = now
+        self.limiter = limiter
+        self.writes: list[WriteRecord] = []
+        self.search_cache = SearchCache()
+        self.tokens = Tokens(hashlib.sha256(f"deskplan-jira-sandbox:{seed}".encode()).digest())
+        self.myself = user_json(account_id("atlassian", email), _display_name(email), email,
+                                store.zone.key, "atlassian")
+        store.add_user(self.myself)
+        from .routes_jsm import ServiceDeskRoutes
+        from .routes_platform import PlatformRoutes
+        PlatformRoutes(self).register()
+        ServiceDeskRoutes(self).register()
+
+    # --- helpers the routes share --------------------------------------------------------------
+
+    def renderer(self, version: str = "3") -> Renderer:
+        return Renderer(self.store, self.store.field_ids, self.non_navigable, self.store.zone, self.now(),
+                        self.field_names, "2" if version in ("2", "latest") else "3")
+
+    def jql_context(self) -> Context:
+        return Context(self.store, self.store.zone, self.now(), self.myself["accountId"])
+
+    def route(self, method: str, pattern: str, handler: Callable[[Request], Response], *, write: bool = False) -> None:
+        if not write:
+            self.router.add(method, pattern, handler)
+            return
+
+        def recorded(request: Request) -> Response:
+            response = handler(request)
+            self.writes.append(WriteRecord(request.method, request.path, _body_of(request), response.status))
+            return response
+        self.router.add(method, pattern, recorded)
+
+    # --- what every request goes through ---------------------------------------------------------
+
+    def authenticate(self, request: Request) -> Response | None:
+        if request.path.endswith("/serverInfo"):
+            return None          # Jira answers serverInfo to anonymous callers too
+        if request.basic_auth() != (self.email, self.token):
+            return unauthorized()
+        return None
+
+    def not_found(self, request: Request) -> Response:
+        return dead_link()
+
+    def method_not_allowed(self, request: Request) -> Response:
+        return Response(405, None, {"Allow": ""})
+
+    def dispatch(self, request: Request) -> Response:
+        wait = self.limiter.acquire((request.basic_auth() or ("anonymous",))[0])
+        if wait:
+            return self._rate_limited(wait, "jira-burst-based")
+        with self.store.lock:
+            response = super().dispatch(request)
+        return _with_base_url(response, f"http://{request.headers.get('host', '127.0.0.1')}")
+
+    def fault_response(self, kind: str) -> Response:
+        if kind == "429":
+            return self._rate_limited(1.0, "jira-burst-based")
+        if kind == "503":
+            return Response(503, {"errorMessages": ["Service Unavailable"], "errors": {}}, {"Retry-After": "1"})
+        return error_collection(500, ["Internal server error"])
+
+    def _rate_limited(self, wait: float, reason: str) -> Response:
+        reset = self.now().astimezone(timezone.utc) + timedelta(seconds=math.ceil(wait) + 59)
+        headers = {
+            "Retry-After": retry_after_header(wait),
+            "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"),
+            "X-RateLimit-Limit": str(max(self.limiter.limit, 1)),
+            "X-RateLimit-Remaining": "0",
+            "RateLimit-Reason": reason,
+        }
+        return Response(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}}, headers)
+
+
+def _display_name(email: str) -> str:
+    local = email.split("@", 1)[0]
+    return " ".join(part.capitalize() for part in local.replace("_", ".").split(".") if part) or email
+
+
+def _body_of(request: Request) -> Any:
+    try:
+        return request.json()
+    except (ValueError, UnicodeDecodeError):
+        return request.body.decode("utf-8", "replace")
+
+
+def _with_base_url(response: Response, base: str) -> Response:
+    """Write the address we serve on into every link (stored data uses the `SITE` placeholder)."""
+    if isinstance(response.body, (dict, list)):
+        text = json.dumps(response.body, ensure_ascii=False).replace(SITE, base)
+        headers = {"Content-Type": "application/json;charset=UTF-8", **response.headers}
+        return Response(response.status, text.encode("utf-8"), headers)
+    return response
+
+
+def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets: int = 0, seed: int = 0,
+               faults: float = 0.0, rate_limit: int = 0, rate_window: float = 60.0,
+               now: Callable[[], datetime] | None = None, log: TextIO | None = None,
+               scenario: Scenario | None = None, time_zone: str = DEFAULT_TIME_ZONE) -> JiraSimulator:
+    """A JSM site seeded from `fixtures`, from `scenario`, or from `tickets` generated with `seed`.
+
+    `time_zone` is the API user's profile zone: JQL dates are read in it, and REST datetimes
+    are written in it (`/myself` reports it). `rate_limit` 0 means unlimited.
+    """
+    clock_now = now or clock.now
+    field_catalog, fixture_issues = read_fixtures(fixtures) if fixtures else (None, [])
+    field_list = field_catalog if field_catalog is not None else default_fields()
+    store = IssueStore(zone=ZoneInfo(time_zone), field_ids=FieldIds.discover(field_list))
+    add_default_projects(store)
+    if scenario is None and tickets > 0:
+        from ..generate import generate_scenario
+        scenario = generate_scenario(tickets, seed, clock_now())
+    if scenario is not None:
+        load_scenario(store, scenario)
+    for raw in fixture_issues:
+        add_fixture_issue(store, raw)
+    return JiraSimulator(
+        email=email, token=token, store=store, fields=field_list, now=clock_now,
+        faults=FaultInjector(faults, seed), limiter=SlidingWindowLimiter(rate_limit, rate_window),
+        log=log, seed=seed,
+    )

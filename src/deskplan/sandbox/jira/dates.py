@@ -1,0 +1,53 @@
+"""Jira's ways of writing instants: REST datetimes, JSM DateDTO/DurationDTO, epoch milliseconds."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+_JIRA_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
+
+
+def to_ms(moment: datetime) -> int:
+    """Epoch milliseconds of an aware datetime (floor, as Jira stores them)."""
+    delta = moment - datetime(1970, 1, 1, tzinfo=timezone.utc)
+    return delta // timedelta(milliseconds=1)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ms)
+
+
+def jira_datetime(moment: datetime, zone: ZoneInfo) -> str:
+    """`2022-12-08T02:22:18.889-0800`: milliseconds and an offset without a colon."""
+    local = moment.astimezone(zone)
+    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" + local.strftime("%z")
+
+
+def parse_jira_datetime(text: str) -> datetime:
+    """Reads Jira's REST datetimes (also ISO forms with a colon in the offset or a `Z`)."""
+    try:
+        return datetime.strptime(text, _JIRA_FORMAT)
+    except ValueError:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if parsed.tzinfo is None:
+            raise ValueError(f"datetime without an offset: {text!r}") from None
+        return parsed
+
+
+def date_dto(moment: datetime, zone: ZoneInfo) -> dict:
+    """JSM `DateDTO`. `friendly` is for people (localised on real sites) — clients use epochMillis."""
+    local = moment.astimezone(zone)
+    return {
+        "iso8601": local.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "jira": jira_datetime(moment, zone),
+        "friendly": local.strftime("%d/%b/%y %I:%M %p"),
+        "epochMillis": to_ms(moment),
+    }
+
+
+def duration_dto(millis: int) -> dict:
+    """JSM `DurationDTO`; `friendly` as `3h 20m` (negative when an SLA is breached)."""
+    sign = "-" if millis < 0 else ""
+    minutes = abs(millis) // 60_000
+    return {"millis": millis, "friendly": f"{sign}{minutes // 60}h {sign}{minutes % 60}m"}

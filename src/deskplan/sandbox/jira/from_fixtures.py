@@ -1,0 +1,72 @@
+"""Loads a fixtures file `{"fields": [...], "issues": [...]}` (SPEC §6).
+
+`fields` is the site's field catalog as `GET /rest/api/3/field` returns it (optional); each issue
+is exactly what `GET /rest/api/3/issue/{key}?expand=changelog` returned, comments under
+`fields.comment.comments`. Issues are kept verbatim, unknown fields included; only `comment`
+and `changelog` are taken apart so that new comments and changes can be appended to them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from .store import INTERNAL, IssueRecord, IssueStore, StoreError
+
+
+class FixtureError(ValueError):
+    """The fixtures file is not in the expected shape; the message names the issue and the key."""
+
+
+def read_fixtures(path: Path) -> tuple[list[dict] | None, list[dict]]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise FixtureError(f"{path}: cannot read fixtures: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("issues", []), list):
+        raise FixtureError(f"{path}: expected an object with an `issues` list (and optional `fields`)")
+    fields = data.get("fields")
+    if fields is not None and not isinstance(fields, list):
+        raise FixtureError(f"{path}: `fields` must be the list GET /rest/api/3/field returns")
+    return fields, data.get("issues", [])
+
+
+def add_fixture_issue(store: IssueStore, raw: dict) -> IssueRecord:
+    where = f"issue {raw.get('key', '?')}"
+    for name in ("id", "key", "fields"):
+        if name not in raw:
+            raise FixtureError(f"{where}: missing `{name}`")
+    fields = copy.deepcopy(raw["fields"])
+    for name in ("created", "updated"):
+        if not isinstance(fields.get(name), str):
+            raise FixtureError(f"{where}: fields.{name} must be a Jira datetime string")
+    comments = _comments(fields.pop("comment", None), where)
+    histories = sorted(copy.deepcopy((raw.get("changelog") or {}).get("histories", [])),
+                       key=lambda history: history.get("created", ""))
+    extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in ("id", "key", "self", "fields", "changelog", "properties")}
+    properties = raw.get("properties") if isinstance(raw.get("properties"), dict) else {}
+    record = IssueRecord(str(raw["id"]), raw["key"], fields, comments=comments, histories=histories,
+                         properties=copy.deepcopy(properties), extra=extra)
+    for comment in comments:
+        if comment.get("jsdPublic") is False:
+            record.comment_properties[comment["id"]] = {INTERNAL: {"internal": True}}
+    project = fields.get("project")
+    if isinstance(project, dict) and project.get("key") and project["key"].upper() not in store.projects:
+        service_desk = str(len(store.service_desks) + 1) if project.get("projectTypeKey") == "service_desk" else None
+        store.add_project(project, service_desk)
+    try:
+        store.add_record(record)
+    except (StoreError, ValueError) as exc:
+        raise FixtureError(f"{where}: {exc}") from None
+    return record
+
+
+def _comments(value: Any, where: str) -> list[dict]:
+    if value is None:
+        return []
+    comments = value.get("comments") if isinstance(value, dict) else value
+    if not isinstance(comments, list) or not all(isinstance(c, dict) and "id" in c for c in comments):
+        raise FixtureError(f"{where}: fields.comment.comments must be a list of comments with ids")
+    return copy.deepcopy(comments)

@@ -1,0 +1,162 @@
+"""Enhanced JQL search (`/rest/api/3/search/jql`): keyset pages behind opaque tokens.
+
+A token holds the sort key of the last issue served, a digest of the JQL it belongs to and
+when it was issued (tokens expire after 7 days). Each page re-runs the query against the
+current data, so an issue updated while a client pages moves behind the cursor and shows up
+again — as it does on Jira. The sorted matches are cached per query until anything changes.
+"""
+
+from __future__ import annotations
+
+import base64
+import bisect
+import hashlib
+import hmac
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+from .jql import Context, JqlError, compile_query, normalise_key, parse, sort_key, updated_lower_bound
+from .render import FieldSelection, Renderer
+from .store import IssueStore
+
+DEFAULT_PAGE = 50
+MAX_PAGE_IDS = 5000            # "It returns max 5000 issues" — when only ids/keys are asked for
+MAX_PAGE_FIELDS = 100          # smaller pages when full issues are asked for (Jira trims these too)
+MAX_RECONCILE = 50
+MAX_PROPERTIES = 5
+TOKEN_LIFETIME_MS = 7 * 24 * 3_600_000
+UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query."
+BAD_TOKEN = "The provided next page token is invalid or expired."
+
+
+class SearchError(ValueError):
+    """A 400 with this message as Jira's errorMessages."""
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    jql: str
+    next_page_token: str | None
+    max_results: int
+    fields: list[str] | None
+    expand: set[str]
+    properties: list[str]
+    reconcile: list[int]
+
+
+class SearchCache:
+    """Sorted matches per (jql, data version); a handful of recent queries is enough."""
+
+    def __init__(self, size: int = 16):
+        self._entries: OrderedDict[tuple[str, int], tuple[list, list[str]]] = OrderedDict()
+        self._size = size
+
+    def get(self, key: tuple[str, int]) -> tuple[list, list[str]] | None:
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+        return entry
+
+    def put(self, key: tuple[str, int], value: tuple[list, list[str]]) -> None:
+        self._entries[key] = value
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+
+class Tokens:
+    """Opaque, tamper-evident page tokens bound to one JQL text."""
+
+    def __init__(self, secret: bytes):
+        self._secret = secret
+
+    def issue(self, jql: str, last_key: tuple, now_ms: int) -> str:
+        payload = json.dumps({"q": _digest(jql), "k": list(last_key), "t": now_ms}, separators=(",", ":")).encode()
+        mac = hmac.new(self._secret, payload, hashlib.sha256).digest()[:12]
+        return base64.urlsafe_b64encode(mac + payload).decode().rstrip("=")
+
+    def read(self, token: str, jql: str, now_ms: int) -> tuple:
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+            mac, payload = raw[:12], raw[12:]
+            if not hmac.compare_digest(mac, hmac.new(self._secret, payload, hashlib.sha256).digest()[:12]):
+                raise ValueError("bad signature")
+            data = json.loads(payload)
+        except (ValueError, TypeError):
+            raise SearchError(BAD_TOKEN) from None
+        if data.get("q") != _digest(jql) or now_ms - int(data.get("t", 0)) > TOKEN_LIFETIME_MS:
+            raise SearchError(BAD_TOKEN)
+        return normalise_key(data["k"])
+
+
+def _digest(jql: str) -> str:
+    return hashlib.sha256(jql.encode()).hexdigest()[:16]
+
+
+def page_limit(request: SearchRequest, selection: FieldSelection) -> int:
+    light = selection.include <= {"id", "key"} and not selection.all and not selection.navigable and not request.expand
+    cap = MAX_PAGE_IDS if light else MAX_PAGE_FIELDS
+    wanted = request.max_results if request.max_results > 0 else DEFAULT_PAGE
+    return min(wanted, cap)
+
+
+def matches(store: IssueStore, jql: str, context: Context, cache: SearchCache) -> tuple[list, list[str]]:
+    """(sort keys, issue ids) of every match, in the query's order."""
+    cached = cache.get((jql, store.version))
+    if cached is not None:
+        return cached
+    query = parse(jql)
+    if query.where is None:
+        raise JqlError(UNBOUNDED)
+    predicate = compile_query(query, context)
+    bound = updated_lower_bound(query, context)
+    if bound is None:
+        candidates = list(store.records())
+    else:
+        order = store.by_updated()
+        start = bisect.bisect_left(order, (bound,))
+        candidates = [store.get(entry[3]) for entry in order[start:]]
+    key = sort_key(query.order)
+    ranked = sorted((key(record), record.id) for record in candidates if record is not None and predicate(record))
+    result = ([k for k, _ in ranked], [i for _, i in ranked])
+    cache.put((jql, store.version), result)
+    return result
+
+
+def run_search(request: SearchRequest, store: IssueStore, renderer: Renderer, context: Context,
+               cache: SearchCache, tokens: Tokens, now_ms: int) -> dict[str, Any]:
+    if not request.jql or not request.jql.strip():
+        raise SearchError(UNBOUNDED)
+    if len(request.reconcile) > MAX_RECONCILE:
+        raise SearchError(f"The number of issues to reconcile must not exceed {MAX_RECONCILE}.")
+    property_keys = [k for spec in request.properties for k in spec.split(",") if k]
+    if len(property_keys) > MAX_PROPERTIES:
+        raise SearchError(f"The number of properties requested must not exceed {MAX_PROPERTIES}.")
+    try:
+        keys, ids = matches(store, request.jql, context, cache)
+    except JqlError as exc:
+        raise SearchError(str(exc)) from None
+    start = 0
+    if request.next_page_token:
+        start = bisect.bisect_right(keys, tokens.read(request.next_page_token, request.jql, now_ms))
+    selection = FieldSelection.parse(request.fields, "id")
+    end = start + page_limit(request, selection)
+    issues = []
+    for issue_id in ids[start:end]:
+        record = store.get(issue_id)
+        if record is not None:
+            issues.append(renderer.issue(record, selection, expand=request.expand, properties=property_keys,
+                                         in_search=True))
+    page: dict[str, Any] = {"issues": issues}
+    if end < len(ids):
+        page["nextPageToken"] = tokens.issue(request.jql, keys[end - 1], now_ms)
+    page["isLast"] = end >= len(ids)
+    return page
+
+
+def approximate_count(store: IssueStore, jql: str, context: Context, cache: SearchCache) -> int:
+    try:
+        return len(matches(store, jql, context, cache)[1])
+    except JqlError as exc:
+        raise SearchError(str(exc)) from None
