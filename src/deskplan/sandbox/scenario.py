@@ -81,3 +81,5 @@ class Scenario:
     people: list[Person]
     tickets: list[ScenarioTicket]
     groups: list[str]
+    organizations: list[str] = field(default_factory=list)   # every organization named by people or tickets
+    now: datetime | None = None                                # the instant the story was generated up to

@@ -1,0 +1,45 @@
+"""A local Zendesk Support API simulator (`deskplan sandbox --kind zendesk`).
+
+`create_app` builds it from a fixtures file in Zendesk's own shapes or from the seeded
+scenario generator; serve it with `deskplan.sandbox.server.SandboxServer`.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable, TextIO
+
+from ... import clock as clocks
+from ..generate import generate_scenario
+from ..server import FaultInjector
+from .app import WriteRecord, ZendeskSimulator
+from .fixtures import read_fixtures
+from .store import ZendeskStore
+
+__all__ = ["create_app", "ZendeskSimulator", "ZendeskStore", "WriteRecord", "running_clock"]
+
+
+def running_clock() -> Callable[[], datetime]:
+    """Starts at DESKPLAN_NOW (or the real time) and runs on with the real time from there."""
+    start, origin = clocks.now(), time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
+
+
+def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets: int = 0, seed: int = 0,
+               faults: float = 0.0, rate_limit: int = 10, rate_window: float = 60.0,
+               now: Callable[[], datetime] | None = None, log: TextIO | None = None) -> ZendeskSimulator:
+    """A Zendesk simulator serving `fixtures`, or else `tickets` generated tickets (seeded by `seed`).
+
+    `now` is the simulator's clock (exports hold back its last minute; rate windows run on it).
+    """
+    clock = now or running_clock()
+    store = ZendeskStore(clock)
+    if fixtures is not None:
+        store.load_fixtures(**read_fixtures(fixtures))
+    elif tickets:
+        store.load_scenario(generate_scenario(tickets, seed, clock()))
+    return ZendeskSimulator(store=store, email=email, token=token, clock=clock,
+                            faults=FaultInjector(faults, seed), rate_limit=rate_limit,
+                            rate_window=rate_window, log=log)

@@ -1,0 +1,63 @@
+"""Zendesk's error answers, with the bodies recorded from real accounts (api/zendesk.md §13)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..server import Response, retry_after_header
+
+
+class ApiError(Exception):
+    """Raised by handlers; the app answers with `response`."""
+
+    def __init__(self, response: Response):
+        super().__init__(f"{response.status}")
+        self.response = response
+
+
+def record_not_found() -> Response:
+    return Response(404, {"error": "RecordNotFound", "description": "Not found"})
+
+
+def invalid_endpoint() -> Response:
+    return Response(404, {"error": "InvalidEndpoint", "description": "Not found"})
+
+
+def unauthorized() -> Response:
+    return Response(401, {"error": "Couldn't authenticate you"})
+
+
+def record_invalid(details: dict[str, list[dict[str, Any]]]) -> Response:
+    return Response(422, {"error": "RecordInvalid", "description": "Record validation errors", "details": details})
+
+
+def invalid_value(description: str) -> Response:
+    return Response(422, {"error": "InvalidValue", "description": description})
+
+
+def invalid_pagination(description: str) -> Response:
+    return Response(400, {"error": "InvalidPaginationParameter", "description": description})
+
+
+def too_many_values(parameter: str, maximum: int = 100) -> Response:
+    return Response(400, {"error": "TooManyValues",
+                          "description": f"Parameter {parameter} cannot specify more than {maximum} values",
+                          "max_count": maximum})
+
+
+def conflict() -> Response:
+    # The real 409 body was never captured (api/zendesk.md §5); this one follows the classic error shape.
+    return Response(409, {"error": "UpdateConflict",
+                          "description": "Safe Update prevented the update due to outdated ticket data. "
+                                         "Please fetch the latest ticket data and try again."})
+
+
+def idempotency_mismatch() -> Response:
+    # Unverified body: Zendesk documents the refusal, not its exact text.
+    return Response(400, {"error": "IdempotentRequestError",
+                          "description": "Idempotency-Key was already used with a different request body"})
+
+
+def rate_limited(wait: float, description: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(429, {"error": "APIRateLimitExceeded", "description": description},
+                    {"Retry-After": retry_after_header(wait), **(headers or {})})

@@ -1,0 +1,110 @@
+"""Users (show, show_many, me) and satisfaction ratings."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import partial
+from typing import TYPE_CHECKING, Any, Callable
+
+from ..server import Request, Response
+from .errors import ApiError, record_not_found, too_many_values
+from .paging import cursor_body, int_param, offset_body, page_request
+
+if TYPE_CHECKING:
+    from .app import ZendeskSimulator
+
+MAX_IDS = 100
+RATINGS_ORDER = "updated_at,id"
+
+
+def register(sim: "ZendeskSimulator") -> None:
+    from .app import api
+    sim.router.add("GET", api("users/me"), partial(me, sim))
+    sim.router.add("GET", api("users/show_many"), partial(show_many_users, sim))
+    sim.router.add("GET", api(r"users/(?P<id>\d+)"), partial(show_user, sim))
+    sim.router.add("GET", api("satisfaction_ratings"), partial(list_ratings, sim))
+    sim.router.add("GET", api(r"satisfaction_ratings/(?P<id>\d+)"), partial(show_rating, sim))
+
+
+def anonymous_user(request: Request) -> dict[str, Any]:
+    """What /users/me answers to bad or missing credentials: HTTP 200 and this (recorded)."""
+    pair = request.basic_auth()
+    email = pair[0].split("/")[0] if pair and "@" in pair[0] else None
+    token = hashlib.sha256(request.headers.get("authorization", "").encode()).hexdigest()
+    return {"id": None, "url": None, "name": "Anonymous user", "email": email, "created_at": None,
+            "updated_at": None, "time_zone": "America/New_York", "iana_time_zone": "America/New_York",
+            "phone": None, "shared_phone_number": None, "photo": None, "locale_id": 1, "locale": "en-US",
+            "organization_id": None, "role": "end-user", "verified": False, "authenticity_token": token}
+
+
+def me(sim: "ZendeskSimulator", request: Request) -> Response:
+    if not sim.credentials_ok(request):
+        return Response(200, {"user": anonymous_user(request)})
+    return Response(200, {"user": sim.store.user(sim.api_user_id)})
+
+
+def show_user(sim: "ZendeskSimulator", request: Request) -> Response:
+    user = sim.store.user(int(request.params["id"]))
+    return Response(200, {"user": user}) if user is not None else record_not_found()
+
+
+def id_list(request: Request) -> list[int]:
+    raw = [part for part in (request.arg("ids") or "").split(",") if part.strip()]
+    if len(raw) > MAX_IDS:
+        raise ApiError(too_many_values("ids", MAX_IDS))
+    try:
+        return [int(part) for part in raw]
+    except ValueError:
+        raise ApiError(record_not_found()) from None
+
+
+def show_many_users(sim: "ZendeskSimulator", request: Request) -> Response:
+    users = [u for u in (sim.store.user(uid) for uid in id_list(request)) if u is not None]
+    return Response(200, {"users": users, "next_page": None, "previous_page": None, "count": len(users)})
+
+
+def show_rating(sim: "ZendeskSimulator", request: Request) -> Response:
+    rating = sim.store.rating(int(request.params["id"]))
+    return Response(200, {"satisfaction_rating": rating}) if rating is not None else record_not_found()
+
+
+def score_filter(score: str | None) -> Callable[[dict[str, Any]], bool]:
+    """The `score` filter values of the ratings list (api/zendesk.md §9)."""
+    if not score:
+        return lambda doc: True
+    base, _, comment = score.partition("_with")
+    wanted = {"received": ("good", "bad")}.get(base, (base,))
+    def accept(doc: dict[str, Any]) -> bool:
+        if doc.get("score") not in wanted:
+            return False
+        has_comment = bool(doc.get("comment"))
+        if comment == "_comment":
+            return has_comment
+        if comment == "out_comment":
+            return not has_comment
+        return True
+    return accept
+
+
+def list_ratings(sim: "ZendeskSimulator", request: Request) -> Response:
+    """Ratings by last change; `start_time`/`end_time` filter on that change (a bad rating
+    changed to good shows up again), `score` on its current value."""
+    page = page_request(request, RATINGS_ORDER, width=2)
+    start = int_param(request, "start_time")
+    end = int_param(request, "end_time")
+    accept = score_filter(request.arg("score"))
+    until = end if end is not None else 1 << 62
+    floor = (start - 1, 1 << 62) if start is not None else (-(1 << 62), 0)
+    params = [(k, request.arg(k)) for k in ("score", "start_time", "end_time") if request.arg(k) is not None]
+    if page.cursor:
+        after = page.after if page.after is not None and page.after > floor else floor
+        chosen, more = sim.store.ratings_after(after, page.size, until, accept)  # type: ignore[arg-type]
+        body = cursor_body("satisfaction_ratings", [doc for _, doc in chosen], [key for key, _ in chosen], more,
+                           order=RATINGS_ORDER, base_url=sim.base_url(), path=request.path, params=params,
+                           size=page.size)
+        return Response(200, body)
+    everything, _ = sim.store.ratings_after(floor, 1 << 62, until, accept)
+    first = (page.page - 1) * page.size
+    items = [doc for _, doc in everything[first:first + page.size]]
+    return Response(200, offset_body("satisfaction_ratings", items, len(everything), page,
+                                     base_url=sim.base_url(), path=request.path, params=params))

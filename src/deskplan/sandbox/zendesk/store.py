@@ -1,0 +1,626 @@
+"""The simulator's memory: tickets with their audits, users, satisfaction ratings, and
+the indexes the exports page through (by generated_timestamp, by audit time, by id).
+
+Tickets come either from fixtures (kept verbatim, unknown fields included) or from a
+generated Scenario, which is rendered on demand so 100,000 tickets stay cheap; the first
+write to a generated ticket turns it into stored dicts ("materializes" it). Stored dicts
+are never changed in place: a write replaces them, so a response being encoded on another
+thread always sees one consistent version.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+import threading
+from array import array
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Callable, Iterable, Iterator
+
+from ..scenario import Person, Scenario, ScenarioTicket
+from . import derive
+from .render import (
+    API_USER_PERSON_ID, BRAND_ID, CUSTOM_STATUS_ID, RATING_ID_BASE, TICKET_FORM_ID, USER_ID_BASE, ScenarioRenderer,
+    audit_specs, comment_event, comment_html, epoch, iso, parse_iso, render_user, ticket_url, via,
+)
+
+ARCHIVE_AFTER = timedelta(days=120)     # closed tickets leave GET /tickets (they stay in exports)
+STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
+PRIORITIES = (None, "low", "normal", "high", "urgent")
+TYPES = (None, "problem", "incident", "question", "task")
+WRITE_AUDIT_BASE = 40_000_000_000_000   # audits written through the API
+EVENT_SPAN = 100
+WRITTEN_RATING_OFFSET = 1_000_000_000   # ratings given after load, apart from generated ones
+REF_SHIFT = 20                          # audit index bits in a packed (ticket id, audit index) ref
+UPDATABLE = {"subject", "status", "priority", "type", "tags", "assignee_id", "group_id", "organization_id",
+             "requester_id", "due_at", "external_id", "custom_fields", "comment", "safe_update",
+             "updated_stamp", "metadata", "additional_tags", "remove_tags"}
+
+
+class StoreError(Exception):
+    """A write the real API refuses; `app` turns it into Zendesk's error body."""
+
+
+class NotFound(StoreError):
+    pass
+
+
+class Invalid(StoreError):
+    def __init__(self, details: dict[str, list[dict[str, Any]]]):
+        super().__init__("Record validation errors")
+        self.details = details
+
+
+class Conflict(StoreError):
+    pass
+
+
+class TicketEntry:
+    __slots__ = ("id", "gts", "source", "doc", "audits")
+
+    def __init__(self, ticket_id: int, gts: int, source: ScenarioTicket | None = None,
+                 doc: dict[str, Any] | None = None, audits: list[dict[str, Any]] | None = None):
+        self.id = ticket_id
+        self.gts = gts
+        self.source = source
+        self.doc = doc
+        self.audits = audits
+
+
+class LazyEntry:
+    """A user or a rating: a stored dict, or a scenario object rendered on demand."""
+
+    __slots__ = ("id", "updated", "source", "doc")
+
+    def __init__(self, entry_id: int, updated: int, source: Any = None, doc: dict[str, Any] | None = None):
+        self.id = entry_id
+        self.updated = updated
+        self.source = source
+        self.doc = doc
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    ticket: dict[str, Any]
+    audit: dict[str, Any] | None
+    ignored: tuple[str, ...] = ()        # body keys the API dropped (reported in x-zendesk-api-warn)
+
+
+def _timestamp(doc: dict[str, Any], *keys: str) -> int:
+    """The first of `keys` that holds an epoch or an ISO time (recorded data has "redacted" values)."""
+    for key in keys:
+        value = doc.get(key)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str):
+            try:
+                return epoch(parse_iso(value))
+            except ValueError:
+                continue
+    return 0
+
+
+def _plain(html_body: str) -> str:
+    return re.sub(r"<[^>]+>", "", html_body).strip()
+
+
+class ZendeskStore:
+    def __init__(self, clock: Callable[[], datetime]):
+        self.clock = clock
+        self.base_url = "http://127.0.0.1"          # the last URL requests came in on; used for object urls
+        self._lock = threading.RLock()
+        self._renderer: ScenarioRenderer | None = None
+        self._tickets: dict[int, TicketEntry] = {}
+        self._ids: list[int] = []
+        self._by_generated: list[tuple[int, int]] = []
+        self._external: dict[str, list[int]] = {}
+        self._users: dict[int, LazyEntry] = {}
+        self._emails: dict[str, int] = {}
+        self._users_by_updated: list[tuple[int, int]] = []
+        self._ratings: dict[int, LazyEntry] = {}
+        self._ratings_by_updated: list[tuple[int, int]] = []
+        self._event_times: array | None = None     # audit times, ascending, built on first use
+        self._event_refs: array | None = None      # packed (ticket id, audit index), same order
+        self._write_audits = 0
+
+    # --- loading ------------------------------------------------------------------------
+    def load_scenario(self, scenario: Scenario) -> None:
+        renderer = ScenarioRenderer(scenario)
+        with self._lock:
+            self._renderer = renderer
+            for person in scenario.people:
+                uid = renderer.user_id(person.id)
+                self._users[uid] = LazyEntry(uid, epoch(renderer.user_created(person)), source=person)
+                self._emails[person.email.lower()] = uid
+            for t in scenario.tickets:
+                self._tickets[t.number] = TicketEntry(t.number, renderer.generated_timestamp(t), source=t)
+                if t.ratings:
+                    rid = renderer.rating_id(t.number)
+                    self._ratings[rid] = LazyEntry(rid, epoch(t.ratings[-1].at), source=t)
+            self._reindex()
+
+    def load_fixtures(self, *, users: Iterable[dict[str, Any]] = (), tickets: Iterable[dict[str, Any]] = (),
+                      audits: Iterable[dict[str, Any]] = (), satisfaction_ratings: Iterable[dict[str, Any]] = ()) -> None:
+        by_ticket: dict[int, list[dict[str, Any]]] = {}
+        for audit in audits:
+            by_ticket.setdefault(int(audit["ticket_id"]), []).append(audit)
+        with self._lock:
+            for user in users:
+                uid = int(user["id"])
+                self._users[uid] = LazyEntry(uid, _timestamp(user, "updated_at", "created_at"), doc=user)
+                if isinstance(user.get("email"), str):
+                    self._emails[user["email"].lower()] = uid
+            for ticket in tickets:
+                tid = int(ticket["id"])
+                ticket_audits = sorted(by_ticket.get(tid, []), key=lambda a: (_timestamp(a, "created_at"), a["id"]))
+                gts = _timestamp(ticket, "generated_timestamp", "updated_at", "created_at")
+                self._tickets[tid] = TicketEntry(tid, gts, doc=ticket, audits=ticket_audits)
+            for rating in satisfaction_ratings:
+                rid = int(rating["id"])
+                self._ratings[rid] = LazyEntry(rid, _timestamp(rating, "updated_at", "created_at"), doc=rating)
+            self._reindex()
+
+    def _reindex(self) -> None:
+        self._ids = sorted(self._tickets)
+        self._by_generated = sorted((e.gts, e.id) for e in self._tickets.values())
+        self._users_by_updated = sorted((e.updated, e.id) for e in self._users.values())
+        self._ratings_by_updated = sorted((e.updated, e.id) for e in self._ratings.values())
+        self._external = {}
+        for entry in self._tickets.values():
+            if entry.doc and entry.doc.get("external_id"):
+                self._external.setdefault(str(entry.doc["external_id"]), []).append(entry.id)
+        self._event_times = self._event_refs = None
+
+    def ensure_api_user(self, email: str) -> int:
+        """The admin the sandbox's credentials belong to: an existing user with that email, or a new one."""
+        with self._lock:
+            uid = self._emails.get(email.lower())
+            if uid is not None:
+                return uid
+            uid = USER_ID_BASE + API_USER_PERSON_ID
+            created = self.clock() - timedelta(days=400)
+            doc = render_user(user_id=uid, name=email.split("@")[0], email=email, role="admin",
+                              organization_id=None, created_at=created, base_url=self.base_url)
+            self._users[uid] = LazyEntry(uid, epoch(created), doc=doc)
+            self._emails[email.lower()] = uid
+            bisect.insort(self._users_by_updated, (epoch(created), uid))
+            return uid
+
+    # --- reading tickets ----------------------------------------------------------------
+    def _entry(self, ticket_id: int) -> TicketEntry | None:
+        return self._tickets.get(ticket_id)
+
+    def _doc(self, entry: TicketEntry) -> dict[str, Any]:
+        if entry.doc is not None:
+            return entry.doc
+        assert self._renderer is not None and entry.source is not None
+        return self._renderer.ticket(entry.source, self.base_url)
+
+    def _audits(self, entry: TicketEntry) -> list[dict[str, Any]]:
+        if entry.audits is not None:
+            return entry.audits
+        assert self._renderer is not None and entry.source is not None
+        return self._renderer.audits(entry.source)
+
+    @staticmethod
+    def _is_deleted(doc: dict[str, Any]) -> bool:
+        return doc.get("status") == "deleted"
+
+    def ticket(self, ticket_id: int, *, include_deleted: bool = False) -> dict[str, Any] | None:
+        """The ticket as `GET /tickets/{id}` shows it; None if unknown or deleted."""
+        with self._lock:
+            entry = self._entry(ticket_id)
+            if entry is None:
+                return None
+            doc = self._doc(entry)
+        return doc if include_deleted or not self._is_deleted(doc) else None
+
+    def audits(self, ticket_id: int) -> list[dict[str, Any]] | None:
+        with self._lock:
+            entry = self._entry(ticket_id)
+            if entry is None or self._is_deleted(self._doc(entry)):
+                return None
+            return self._audits(entry)
+
+    def comments(self, ticket_id: int) -> list[dict[str, Any]] | None:
+        audits = self.audits(ticket_id)
+        return None if audits is None else derive.comments(audits)
+
+    def is_agent(self, user_id: int) -> bool:
+        entry = self._users.get(user_id)
+        if entry is None:
+            return True      # recorded audits name agents the fixtures may not list
+        if entry.doc is not None:
+            return entry.doc.get("role") in ("agent", "admin")
+        return isinstance(entry.source, Person) and entry.source.role == "agent"
+
+    def metric_set(self, ticket_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._entry(ticket_id)
+            if entry is None:
+                return None
+            doc, audits = self._doc(entry), self._audits(entry)
+        if self._is_deleted(doc):
+            return None
+        return derive.metric_set(doc, audits, self.is_agent, self.clock(), self.base_url)
+
+    def exported(self, after: tuple[int, int], limit: int, until: int, *, exclude_deleted: bool = False,
+                 whole_seconds: bool = False) -> tuple[list[tuple[tuple[int, int], dict[str, Any]]], bool]:
+        """Up to `limit` ((generated_timestamp, id), ticket) after the key `after`, none newer than `until`.
+
+        Returns the page and whether more tickets (up to `until`) follow it. With
+        `whole_seconds` (the time-based export) a page never splits one second.
+        """
+        with self._lock:
+            position = bisect.bisect_right(self._by_generated, after)
+            page: list[tuple[tuple[int, int], dict[str, Any]]] = []
+            keys = self._by_generated
+            while position < len(keys) and keys[position][0] <= until:
+                if len(page) >= limit and not (whole_seconds and keys[position][0] == page[-1][0][0]):
+                    return page, True
+                gts, tid = keys[position]
+                position += 1
+                doc = self._doc(self._tickets[tid])
+                if exclude_deleted and self._is_deleted(doc):
+                    continue
+                page.append(((gts, tid), doc))
+            return page, False
+
+    def tickets_after(self, after_id: int, limit: int, external_id: str | None = None) -> tuple[list[dict[str, Any]], bool]:
+        """`GET /tickets` in id order: not deleted, not archived."""
+        archive_before = epoch(self.clock() - ARCHIVE_AFTER)
+        with self._lock:
+            ids = sorted(self._external.get(external_id, [])) if external_id is not None else self._ids
+            position = bisect.bisect_right(ids, after_id)
+            page: list[dict[str, Any]] = []
+            while position < len(ids):
+                entry = self._tickets[ids[position]]
+                position += 1
+                doc = self._doc(entry)
+                if self._is_deleted(doc) or (doc.get("status") == "closed" and entry.gts < archive_before):
+                    continue
+                if external_id is not None and doc.get("external_id") != external_id:
+                    continue
+                if len(page) == limit:
+                    return page, True
+                page.append(doc)
+            return page, False
+
+    def ticket_count(self, external_id: str | None = None) -> int:
+        with self._lock:
+            return len(self._external.get(external_id, [])) if external_id is not None else len(self._ids)
+
+    # --- ticket events ------------------------------------------------------------------
+    def _build_event_index(self) -> None:
+        pairs: list[tuple[int, int]] = []
+        for entry in self._tickets.values():
+            if entry.audits is not None:
+                times = [_timestamp(a, "created_at") for a in entry.audits]
+            else:
+                times = [epoch(spec.at) for spec in audit_specs(entry.source)]  # type: ignore[arg-type]
+            pairs.extend((ts, (entry.id << REF_SHIFT) | index) for index, ts in enumerate(times))
+        pairs.sort()
+        self._event_times = array("q", (p[0] for p in pairs))
+        self._event_refs = array("q", (p[1] for p in pairs))
+
+    def ticket_events(self, start: int, limit: int, until: int) -> tuple[list[dict[str, Any]], bool]:
+        """Audits from `start` (epoch) on, oldest first, at most `until`; a page never splits a second."""
+        with self._lock:
+            if self._event_times is None:
+                self._build_event_index()
+            times, refs = self._event_times, self._event_refs
+            assert times is not None and refs is not None
+            position = bisect.bisect_left(times, start)
+            found: list[dict[str, Any]] = []
+            last = None
+            while position < len(times) and times[position] <= until:
+                if len(found) >= limit and times[position] != last:
+                    return found, True
+                last = times[position]
+                ref = refs[position]
+                position += 1
+                entry = self._tickets[ref >> REF_SHIFT]
+                audits = self._audits(entry)
+                index = ref & ((1 << REF_SHIFT) - 1)
+                if index < len(audits):
+                    found.append(audits[index])
+            return found, False
+
+    def _index_audit(self, entry: TicketEntry, index: int, at: int) -> None:
+        if self._event_times is None or self._event_refs is None:
+            return
+        position = bisect.bisect_right(self._event_times, at)
+        self._event_times.insert(position, at)
+        self._event_refs.insert(position, (entry.id << REF_SHIFT) | index)
+
+    # --- users and ratings --------------------------------------------------------------
+    def _lazy_doc(self, entry: LazyEntry) -> dict[str, Any]:
+        if entry.doc is not None:
+            return entry.doc
+        assert self._renderer is not None
+        if isinstance(entry.source, Person):
+            return self._renderer.user(entry.source, self.base_url)
+        return self._renderer.rating(entry.source, self.base_url)
+
+    def user(self, user_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._users.get(user_id)
+            return None if entry is None else self._lazy_doc(entry)
+
+    def users_exported(self, after: tuple[int, int], limit: int, until: int) -> tuple[list[tuple[tuple[int, int], dict[str, Any]]], bool]:
+        with self._lock:
+            return self._page_by_updated(self._users_by_updated, self._users, after, limit, until)
+
+    def ratings_after(self, after: tuple[int, int], limit: int, until: int,
+                      accept: Callable[[dict[str, Any]], bool]) -> tuple[list[tuple[tuple[int, int], dict[str, Any]]], bool]:
+        with self._lock:
+            return self._page_by_updated(self._ratings_by_updated, self._ratings, after, limit, until, accept)
+
+    def _page_by_updated(self, keys: list[tuple[int, int]], entries: dict[int, LazyEntry], after: tuple[int, int],
+                         limit: int, until: int, accept: Callable[[dict[str, Any]], bool] | None = None,
+                         ) -> tuple[list[tuple[tuple[int, int], dict[str, Any]]], bool]:
+        position = bisect.bisect_right(keys, after)
+        page: list[tuple[tuple[int, int], dict[str, Any]]] = []
+        while position < len(keys) and keys[position][0] <= until:
+            key = keys[position]
+            position += 1
+            doc = self._lazy_doc(entries[key[1]])
+            if accept is not None and not accept(doc):
+                continue
+            if len(page) == limit:
+                return page, True
+            page.append((key, doc))
+        return page, False
+
+    def rating(self, rating_id: int) -> dict[str, Any] | None:
+        with self._lock:
+            entry = self._ratings.get(rating_id)
+            return None if entry is None else self._lazy_doc(entry)
+
+    # --- writes -------------------------------------------------------------------------
+    def _materialize(self, entry: TicketEntry) -> None:
+        if entry.doc is None:
+            entry.doc = self._doc(entry)
+            entry.audits = self._audits(entry)
+            entry.source = None
+
+    def _store(self, entry: TicketEntry, doc: dict[str, Any], gts: int, new_audit: dict[str, Any] | None) -> None:
+        """Replaces the ticket's dicts and keeps every index in step."""
+        old_external = (entry.doc or {}).get("external_id")
+        if entry.gts != gts or entry.id not in self._tickets:
+            if entry.id in self._tickets:
+                index = bisect.bisect_left(self._by_generated, (entry.gts, entry.id))
+                if index < len(self._by_generated) and self._by_generated[index] == (entry.gts, entry.id):
+                    del self._by_generated[index]
+            bisect.insort(self._by_generated, (gts, entry.id))
+        entry.gts = gts
+        entry.doc = {**doc, "generated_timestamp": gts}
+        if entry.id not in self._tickets:
+            self._tickets[entry.id] = entry
+            bisect.insort(self._ids, entry.id)
+        new_external = doc.get("external_id")
+        if old_external != new_external:
+            if old_external and entry.id in self._external.get(str(old_external), []):
+                self._external[str(old_external)].remove(entry.id)
+            if new_external:
+                self._external.setdefault(str(new_external), []).append(entry.id)
+        if new_audit is not None:
+            entry.audits = [*(entry.audits or []), new_audit]
+            self._index_audit(entry, len(entry.audits) - 1, _timestamp(new_audit, "created_at"))
+
+    def _new_audit(self, ticket_id: int, author_id: int, at: datetime, channel: str,
+                   metadata: dict[str, Any] | None) -> tuple[dict[str, Any], Iterator[int]]:
+        self._write_audits += 1
+        audit_id = WRITE_AUDIT_BASE + self._write_audits * EVENT_SPAN
+        audit = {"id": audit_id, "ticket_id": ticket_id, "created_at": iso(at), "author_id": author_id,
+                 "metadata": {"system": {"client": "deskplan-sandbox", "ip_address": "127.0.0.1"},
+                              "custom": metadata or {}},
+                 "events": [], "via": via(channel)}
+        return audit, iter(range(audit_id + 1, audit_id + EVENT_SPAN))
+
+    @staticmethod
+    def _comment_parts(comment: Any) -> tuple[str, str] | None:
+        if isinstance(comment, str):
+            comment = {"body": comment}
+        if not isinstance(comment, dict):
+            return None
+        if isinstance(comment.get("html_body"), str) and comment["html_body"].strip():
+            return _plain(comment["html_body"]), comment["html_body"]
+        body = comment.get("body")
+        if isinstance(body, str) and body.strip():
+            return body, comment_html(body)
+        return None
+
+    def _validate(self, changes: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+        problems: dict[str, list[dict[str, Any]]] = {}
+        if "status" in changes and changes["status"] not in STATUSES:
+            problems["status"] = [{"description": f"Status: {changes['status']} is not valid", "error": "InvalidValue"}]
+        if "priority" in changes and changes["priority"] not in PRIORITIES:
+            problems["priority"] = [{"description": "Priority: is not valid", "error": "InvalidValue"}]
+        if "type" in changes and changes["type"] not in TYPES:
+            problems["type"] = [{"description": "Type: is not valid", "error": "InvalidValue"}]
+        if changes.get("due_at") is not None:
+            try:
+                parse_iso(str(changes["due_at"]))
+            except ValueError:
+                problems["due_at"] = [{"description": "Due date: is invalid", "error": "InvalidValue"}]
+        if "tags" in changes and not (isinstance(changes["tags"], list) and all(isinstance(t, str) for t in changes["tags"])):
+            problems["tags"] = [{"description": "Tags: is invalid", "error": "InvalidValue"}]
+        if "comment" in changes and self._comment_parts(changes["comment"]) is None:
+            problems["comment"] = [{"description": "Comment: cannot be blank", "error": "BlankValue"}]
+        return problems
+
+    def create_ticket(self, fields: dict[str, Any], *, author_id: int, at: datetime | None = None,
+                      channel: str = "api") -> WriteResult:
+        """`POST /tickets`: `comment` (or `description`) is the only required field."""
+        at = (at or self.clock()).replace(microsecond=0)
+        comment = fields.get("comment")
+        if comment is None and isinstance(fields.get("description"), str):
+            comment = {"body": fields["description"]}
+        parts = self._comment_parts(comment)
+        problems = self._validate({k: v for k, v in fields.items() if k != "comment"})
+        if parts is None:
+            problems["description"] = [{"description": "Description: cannot be blank", "error": "BlankValue"}]
+        if problems:
+            raise Invalid(problems)
+        body, html_body = parts  # type: ignore[misc]
+        public = bool(comment.get("public", True)) if isinstance(comment, dict) else True
+        with self._lock:
+            ticket_id = (self._ids[-1] + 1) if self._ids else 1
+            requester_id = int(fields.get("requester_id") or author_id)
+            requester = self.user(requester_id) or {}
+            status = fields.get("status") or ("open" if fields.get("assignee_id") else "new")
+            subject = fields.get("subject") or body.splitlines()[0][:80]
+            due_at = iso(parse_iso(str(fields["due_at"]))) if fields.get("due_at") else None
+            doc = {
+                "url": ticket_url(self.base_url, ticket_id), "id": ticket_id,
+                "external_id": fields.get("external_id"), "via": via(channel),
+                "created_at": iso(at), "updated_at": iso(at),
+                "type": fields.get("type"), "subject": subject, "raw_subject": subject, "description": body,
+                "priority": fields.get("priority"), "status": status, "recipient": None,
+                "requester_id": requester_id, "submitter_id": author_id,
+                "assignee_id": fields.get("assignee_id"),
+                "organization_id": fields.get("organization_id", requester.get("organization_id")),
+                "group_id": fields.get("group_id"), "collaborator_ids": [], "follower_ids": [],
+                "email_cc_ids": [], "forum_topic_id": None, "problem_id": None, "has_incidents": False,
+                "is_public": public, "due_at": due_at, "tags": list(fields.get("tags") or []),
+                "custom_fields": list(fields.get("custom_fields") or []),
+                "satisfaction_rating": {"score": "unoffered"}, "sharing_agreement_ids": [],
+                "custom_status_id": CUSTOM_STATUS_ID[status], "fields": list(fields.get("custom_fields") or []),
+                "followup_ids": [], "ticket_form_id": TICKET_FORM_ID, "brand_id": BRAND_ID,
+                "allow_channelback": False, "allow_attachments": True, "from_messaging_channel": False,
+            }
+            audit, ids = self._new_audit(ticket_id, author_id, at, channel, fields.get("metadata"))
+            audit["events"].append(comment_event(next(ids), audit["id"], author_id, body, public))
+            audit["events"][0].update(html_body=html_body)
+            created = [("subject", subject), ("requester_id", str(requester_id)), ("priority", doc["priority"]),
+                       ("type", doc["type"]), ("status", status)]
+            created += [(k, doc[k]) for k in ("tags", "due_at") if doc[k]]
+            created += [(k, str(doc[k])) for k in ("group_id", "assignee_id", "organization_id") if doc[k]]
+            created += [("brand_id", str(BRAND_ID)), ("ticket_form_id", str(TICKET_FORM_ID)),
+                        ("custom_status_id", str(CUSTOM_STATUS_ID[status]))]
+            audit["events"] += [{"id": next(ids), "type": "Create", "value": v, "field_name": k} for k, v in created]
+            entry = TicketEntry(ticket_id, epoch(at), audits=[])
+            self._store(entry, doc, epoch(at), audit)
+            ignored = tuple(f"ticket.{k}" for k in fields if k not in UPDATABLE and k not in doc and k != "description")
+            return WriteResult(entry.doc, audit, ignored)  # type: ignore[arg-type]
+
+    def update_ticket(self, ticket_id: int, changes: dict[str, Any] | None = None, *, author_id: int | None = None,
+                      at: datetime | None = None, channel: str = "api", **fields: Any) -> WriteResult:
+        """`PUT /tickets/{id}`: a comment and/or field changes, written as one audit.
+
+        Programmatic callers may pass fields as keywords: `update_ticket(7, status="solved")`.
+        """
+        changes = {**(changes or {}), **fields}
+        at = (at or self.clock()).replace(microsecond=0)
+        with self._lock:
+            entry = self._entry(ticket_id)
+            if entry is None or self._is_deleted(self._doc(entry)):
+                raise NotFound(f"ticket {ticket_id}")
+            self._materialize(entry)
+            doc = dict(entry.doc)  # type: ignore[arg-type]
+            if doc.get("status") == "closed":
+                raise Invalid({"status": [{"description": "Status: closed prevents ticket update"}]})
+            problems = self._validate(changes)
+            if problems:
+                raise Invalid(problems)
+            if changes.get("safe_update") and changes.get("updated_stamp") != doc.get("updated_at"):
+                raise Conflict(f"ticket {ticket_id} changed since {changes.get('updated_stamp')}")
+            author = author_id if author_id is not None else int(doc.get("assignee_id") or doc["requester_id"])
+            audit, ids = self._new_audit(ticket_id, author, at, channel, changes.get("metadata"))
+            if "comment" in changes:
+                comment = changes["comment"] if isinstance(changes["comment"], dict) else {"body": changes["comment"]}
+                body, html_body = self._comment_parts(comment)  # type: ignore[misc]
+                public = bool(comment.get("public", True))
+                commenter = int(comment.get("author_id") or author)
+                event = comment_event(next(ids), audit["id"], commenter, body, public)
+                event["html_body"] = html_body
+                audit["events"].append(event)
+                doc["is_public"] = bool(doc.get("is_public")) or public
+            tags = list(changes["tags"]) if "tags" in changes else list(doc.get("tags") or [])
+            tags += [t for t in changes.get("additional_tags") or [] if t not in tags]
+            tags = [t for t in tags if t not in (changes.get("remove_tags") or [])]
+            changed = {k: changes[k] for k in ("subject", "status", "priority", "type", "assignee_id", "group_id",
+                                               "organization_id", "requester_id", "external_id", "custom_fields")
+                       if k in changes}
+            if tags != list(doc.get("tags") or []):
+                changed["tags"] = tags
+            if changes.get("due_at") is not None or ("due_at" in changes and doc.get("due_at")):
+                changed["due_at"] = iso(parse_iso(str(changes["due_at"]))) if changes["due_at"] else None
+            for name, value in changed.items():
+                if doc.get(name) == value:
+                    continue
+                shown = str(value) if name.endswith("_id") and value is not None else value
+                previous = doc.get(name)
+                audit["events"].append({"id": next(ids), "type": "Change", "value": shown, "field_name": name,
+                                        "previous_value": str(previous) if name.endswith("_id") and previous is not None else previous})
+                doc[name] = value
+                if name == "subject":
+                    doc["raw_subject"] = value
+                if name == "status":
+                    doc["custom_status_id"] = CUSTOM_STATUS_ID[value]
+                if name == "custom_fields":
+                    doc["fields"] = value
+            ignored = tuple(f"ticket.{k}" for k in changes if k not in UPDATABLE)
+            if not audit["events"]:
+                return WriteResult(entry.doc, None, ignored)  # type: ignore[arg-type]
+            doc["updated_at"] = iso(at)
+            self._store(entry, doc, max(epoch(at), entry.gts), audit)
+            return WriteResult(entry.doc, audit, ignored)  # type: ignore[arg-type]
+
+    def delete_ticket(self, ticket_id: int, at: datetime | None = None) -> None:
+        """`DELETE /tickets/{id}`: gone from the API, shown as status "deleted" in exports."""
+        at = (at or self.clock()).replace(microsecond=0)
+        with self._lock:
+            entry = self._entry(ticket_id)
+            if entry is None or self._is_deleted(self._doc(entry)):
+                raise NotFound(f"ticket {ticket_id}")
+            self._materialize(entry)
+            doc = {**entry.doc, "status": "deleted", "updated_at": iso(at)}  # type: ignore[dict-item]
+            self._store(entry, doc, max(epoch(at), entry.gts), None)
+
+    def touch(self, ticket_ids: Iterable[int], at: datetime | None = None) -> None:
+        """A system update (automation, SLA recalculation): only generated_timestamp moves."""
+        at = (at or self.clock()).replace(microsecond=0)
+        with self._lock:
+            for ticket_id in ticket_ids:
+                entry = self._entry(ticket_id)
+                if entry is None:
+                    raise NotFound(f"ticket {ticket_id}")
+                self._materialize(entry)
+                self._store(entry, entry.doc, max(epoch(at), entry.gts), None)  # type: ignore[arg-type]
+
+    def rate(self, ticket_id: int, score: str, comment: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+        """The requester rates the ticket (again): the rating changes, the ticket gets an audit."""
+        if score not in ("good", "bad"):
+            raise Invalid({"score": [{"description": "Score: is not valid", "error": "InvalidValue"}]})
+        at = (at or self.clock()).replace(microsecond=0)
+        with self._lock:
+            entry = self._entry(ticket_id)
+            if entry is None or self._is_deleted(self._doc(entry)):
+                raise NotFound(f"ticket {ticket_id}")
+            self._materialize(entry)
+            doc = dict(entry.doc)  # type: ignore[arg-type]
+            current = doc.get("satisfaction_rating") or {}
+            rating_id = current.get("id") or (RATING_ID_BASE + WRITTEN_RATING_OFFSET + ticket_id)
+            existing = self.rating(rating_id)
+            rating = {
+                "url": f"{self.base_url}/api/v2/satisfaction_ratings/{rating_id}.json", "id": rating_id,
+                "assignee_id": doc.get("assignee_id"), "group_id": doc.get("group_id"),
+                "requester_id": doc.get("requester_id"), "ticket_id": ticket_id, "score": score,
+                "created_at": (existing or {}).get("created_at", iso(at)), "updated_at": iso(at),
+                "comment": comment, "reason": "No reason provided", "reason_id": 0,
+            }
+            old = self._ratings.get(rating_id)
+            if old is not None:
+                self._ratings_by_updated.remove((old.updated, rating_id))
+            self._ratings[rating_id] = LazyEntry(rating_id, epoch(at), doc=rating)
+            bisect.insort(self._ratings_by_updated, (epoch(at), rating_id))
+            doc["satisfaction_rating"] = {"id": rating_id, "score": score, "comment": comment}
+            doc["updated_at"] = iso(at)
+            audit, ids = self._new_audit(ticket_id, int(doc["requester_id"]), at, "web", None)
+            audit["events"].append({"id": next(ids), "type": "SatisfactionRating", "score": score,
+                                    "assignee_id": doc.get("assignee_id"), "body": comment or ""})
+            self._store(entry, doc, max(epoch(at), entry.gts), audit)
+            return rating
