@@ -178,6 +178,36 @@ def explain(ref: str, workspace: Path, as_json: bool) -> None:
     click.echo(json_line(explanation.to_dict()) if as_json else explanation.to_text())
 
 
+@cli.command()
+@click.option("--kind", type=click.Choice(["zendesk", "jira"]), required=True, help="Which helpdesk API to simulate.")
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="0 picks a free port.")
+@click.option("--email", default="admin@sandbox.example.com", show_default=True, help="The account's login email.")
+@click.option("--token", default="sandbox-token", show_default=True, help="The account's API token.")
+@click.option("--fixtures", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Serve these objects (in the helpdesk's own JSON shapes) instead of generated ones.")
+@click.option("--tickets", type=click.IntRange(min=0), default=200, show_default=True,
+              help="Generated tickets when no --fixtures.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generator and of --faults.")
+@click.option("--faults", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of requests that fail: 429, 5xx, dropped connections, cut-off bodies.")
+@click.option("--rate-limit", type=click.IntRange(min=0), default=10, show_default=True,
+              help="Incremental export requests per window; 0 = unlimited.")
+@click.option("--rate-window", type=click.FloatRange(min=0.001), default=60.0, show_default=True,
+              help="Length of a rate-limit window in seconds (scale time down for benchmarks).")
+def sandbox(kind: str, port: int, email: str, token: str, fixtures: Path | None, tickets: int, seed: int,
+            faults: float, rate_limit: int, rate_window: float) -> None:
+    """Serve a local simulator of a helpdesk's API on 127.0.0.1 until stopped (Ctrl-C).
+
+    The first line of output is the URL and the credentials; one line per request goes to stderr.
+
+    Example: deskplan sandbox --kind zendesk --tickets 5000 --seed 7
+    """
+    from .sandbox.serve import run
+
+    run(kind, port=port, email=email, token=token, fixtures=fixtures, tickets=tickets, seed=seed,
+        faults=faults, rate_limit=rate_limit, rate_window=rate_window)
+
+
 def main() -> None:
     cli(prog_name="deskplan")
 
