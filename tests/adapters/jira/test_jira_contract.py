@@ -195,7 +195,7 @@ def test_given_a_full_pull_then_jql_fields_pages_cursor_and_the_recorded_issue_b
     first, second = search_bodies()
     assert first == {
         "jql": 'project in ("SD") ORDER BY updated ASC, key ASC',
-        "fields": ["summary", "description", "status", "priority", "labels", "issuetype", "project", "created",
+        "fields": ["summary", "description", "status", "priority", "labels", "issuetype", "created",
                    "updated", "resolutiondate", "reporter", "creator", "assignee", "components", "comment",
                    "customfield_10010", "customfield_10071"],
         "expand": "changelog",

@@ -22,7 +22,7 @@ SELECT = "com.atlassian.jira.plugin.system.customfieldtypes:select"
 
 # The system fields build() reads; custom ones are added per site.
 SYSTEM_FIELDS = (
-    "summary", "description", "status", "priority", "labels", "issuetype", "project",
+    "summary", "description", "status", "priority", "labels", "issuetype",
     "created", "updated", "resolutiondate", "reporter", "creator", "assignee", "components",
     "comment",
 )
