@@ -120,7 +120,7 @@ class Calendar:
 
     def elapsed(self, start: datetime, end: datetime) -> timedelta:
         """Working time between two instants; zero when `end <= start`."""
-        a, b = _to_us(start), _to_us(end)
+        a, b = _to_us(start), _to_us(end)    # not `end - start`: within one zone that is wall time
         if b <= a:
             return ZERO
         if self._always:

@@ -190,12 +190,18 @@ def split_by_pauses(
     ticket: Ticket, start: datetime, end: datetime, pause_statuses: Iterable[Status] = DEFAULT_PAUSE_STATUSES,
 ) -> tuple[list[Span], list[Span]]:
     """[start, end] cut into the stretches the ticket was not paused and those it was, in order."""
-    pause = frozenset(pause_statuses)
+    if end <= start:
+        return [], []
+    return _split(status_changes(ticket, until=end), start, end, frozenset(pause_statuses))
+
+
+def _split(
+    changes: list[tuple[datetime, Status]], start: datetime, end: datetime, pause: frozenset[Status],
+) -> tuple[list[Span], list[Span]]:
     active: list[Span] = []
     paused: list[Span] = []
     if end <= start:
         return active, paused
-    changes = status_changes(ticket, until=end)
     if not changes:                             # all before creation: nothing is known, not paused
         return [(start, end)], paused
     # Before creation nothing is known: not paused.
@@ -241,12 +247,16 @@ def compute_clock(
         raise ValueError(f"an SLA target must be longer than zero, got {target.target} ({target.rule_id})")
     pause = frozenset(pause_statuses)
     started = ticket.created_at
-    stopped = first_reply_at(ticket, now) if kind is SlaKind.FIRST_REPLY else first_solved_at(ticket, now)
+    changes = status_changes(ticket, until=now)
+    if kind is SlaKind.FIRST_REPLY:
+        stopped = first_reply_at(ticket, now)
+    else:
+        stopped = next((at for at, status in changes if status.is_resolved), None)
     end = stopped or max(now, started)
-    counted, pauses = split_by_pauses(ticket, started, end, pause)
+    counted, pauses = _split([c for c in changes if c[0] <= end], started, end, pause)
     elapsed = sum((calendar.elapsed(a, b) for a, b in counted), ZERO)
     remaining = max(target.target - elapsed, ZERO)
-    paused = stopped is None and now >= started and _status_at(ticket, now) in pause
+    paused = stopped is None and bool(changes) and changes[-1][1] in pause
 
     if elapsed > target.target:
         state = SlaState.BREACHED
@@ -293,10 +303,6 @@ def _calendar(calendars: Mapping[str, Calendar], target: SlaTargetLike) -> Calen
             f"which the plan does not define (known: {', '.join(sorted(calendars)) or 'none'})"
         )
     return found
-
-
-def _status_at(ticket: Ticket, instant: datetime) -> Status:
-    return status_changes(ticket, until=instant)[-1][1]
 
 
 def _instant_reached(calendar: Calendar, counted: list[Span], target: timedelta) -> datetime:
