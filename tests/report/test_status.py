@@ -31,11 +31,12 @@ def test_status_against_the_line():
     line = Line(START, BY, 0.80, 0.90)
     now = START + timedelta(days=50)
     latest = window(0, None)
-    # The window [0, 30) ended on day 30, where the line stands at 0.80 + 0.10 * 30/90.
-    expected = 0.80 + 0.10 / 3
-    for value, status in [(0.95, "met"), (0.90, "met"), (0.84, "on_track"), (0.81, "at_risk"),
-                          (0.80, "off_track")]:
-        latest = window(0, value)
+    # The window [30, 60) is judged at day 45, where the line stands at 0.85; tolerance 0.025.
+    expected = 0.85
+    now = START + timedelta(days=70)
+    for value, status in [(0.95, "met"), (0.90, "met"), (0.86, "on_track"), (0.85, "on_track"),
+                          (0.83, "at_risk"), (0.825, "at_risk"), (0.82, "off_track")]:
+        latest = window(30, value)
         got, exp = goal_status(latest, line, direction="at_least", now=now, is_met=at_least(0.90))
         assert (got, round(exp, 12)) == (status, round(expected, 12)), value
 
@@ -45,11 +46,11 @@ def test_status_at_most_goal():
     line = Line(START, BY, 0.10, 0.05)
     now = START + timedelta(days=50)
     is_met = lambda v: v <= 0.05   # noqa: E731
-    # at day 30 the line is at 0.10 - 0.05/3 = 0.0833; tolerance 0.0125
+    # window [0, 30) is judged at day 15, where the line is at 0.10 - 0.05/6 = 0.0917; tolerance 0.0125
     assert goal_status(window(0, 0.05), line, direction="at_most", now=now, is_met=is_met)[0] == "met"
-    assert goal_status(window(0, 0.08), line, direction="at_most", now=now, is_met=is_met)[0] == "on_track"
-    assert goal_status(window(0, 0.09), line, direction="at_most", now=now, is_met=is_met)[0] == "at_risk"
-    assert goal_status(window(0, 0.10), line, direction="at_most", now=now, is_met=is_met)[0] == "off_track"
+    assert goal_status(window(0, 0.09), line, direction="at_most", now=now, is_met=is_met)[0] == "on_track"
+    assert goal_status(window(0, 0.10), line, direction="at_most", now=now, is_met=is_met)[0] == "at_risk"
+    assert goal_status(window(0, 0.105), line, direction="at_most", now=now, is_met=is_met)[0] == "off_track"
 
 
 def test_past_the_deadline_a_miss_is_off_track_however_close():
@@ -66,10 +67,11 @@ def test_no_data():
 
 def test_open_window_is_judged_at_now():
     line = Line(START, BY, 0.80, 0.90)
-    now = START + timedelta(days=45)
-    status, expected = goal_status(window(30, 0.84, closed=False), line, direction="at_least", now=now,
+    # window [30, 60) is open at day 48: judged at day 39, where the line is at 0.80 + 0.10 * 39/90
+    now = START + timedelta(days=48)
+    status, expected = goal_status(window(30, 0.83, closed=False), line, direction="at_least", now=now,
                                    is_met=at_least(0.9))
-    assert (status, round(expected, 12)) == ("at_risk", 0.85)
+    assert (status, round(expected, 12)) == ("at_risk", round(0.80 + 0.10 * 39 / 90, 12))
 
 
 def test_latest_window_prefers_the_latest_closed_one_with_data():

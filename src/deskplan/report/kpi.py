@@ -31,10 +31,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from ..model import EventKind, Score, Status, Ticket, TimelineEvent
-from ..rules.durations import format_duration
+from ..model import EventKind, Score, Ticket, TimelineEvent
+from ..rules.sla import first_reply_at, first_solved_at, status_changes
 
 COMPLAINT = "complaint"
+Categories = frozenset[str]
+NONE: Categories = frozenset()
 AGENT_COMMENTS = frozenset({EventKind.PUBLIC_REPLY, EventKind.INTERNAL_NOTE})
 
 
@@ -56,42 +58,22 @@ class MetricContext:
     threshold: timedelta | None
     elapsed: Callable[[datetime, datetime], timedelta]
     active_elapsed: Callable[[Ticket, datetime, datetime], timedelta]   # waiting_customer not counted
-    categories: frozenset[str] = frozenset()
 
 
-Metric = Callable[[Ticket, MetricContext], "Observation | None"]
+# (ticket, context, the ticket's categories from the rules) -> its observation, if any
+Metric = Callable[[Ticket, MetricContext, frozenset[str]], "Observation | None"]
 
 
-# --- timeline facts ---------------------------------------------------------------------------
+# --- timeline facts (the SLA clocks read the same ones: a status comment and the report agree) ---
 
-def _events(ticket: Ticket, now: datetime) -> Iterable[TimelineEvent]:
-    """The ticket's events up to `now`, in time order."""
-    return sorted((e for e in ticket.timeline if e.at <= now), key=lambda e: e.at)
-
-
-def first_public_reply(ticket: Ticket, now: datetime) -> TimelineEvent | None:
-    return next(
-        (e for e in _events(ticket, now) if e.kind is EventKind.PUBLIC_REPLY and not e.by_deskplan), None
-    )
-
-
-def first_resolution(ticket: Ticket, now: datetime) -> datetime | None:
-    """When the ticket first entered solved (or closed). Without status events in the timeline
-    the ticket's own `solved_at` stands in."""
-    statuses = [e for e in _events(ticket, now) if e.kind is EventKind.STATUS and e.status is not None]
-    for event in statuses:
-        if event.status.is_resolved:
-            return event.at
-    if not statuses and ticket.status.is_resolved and ticket.solved_at and ticket.solved_at <= now:
-        return ticket.solved_at
-    return None
+def _events(ticket: Ticket, until: datetime) -> Iterable[TimelineEvent]:
+    """The ticket's events up to `until`, in time order."""
+    return sorted((e for e in ticket.timeline if e.at <= until), key=lambda e: e.at)
 
 
 def reopened_after(ticket: Ticket, solved: datetime, now: datetime) -> bool:
-    return any(
-        e.kind is EventKind.STATUS and e.status is not None and not e.status.is_resolved and e.at > solved
-        for e in _events(ticket, now)
-    )
+    """Whether the ticket left solved/closed for another status after `solved`, by `now`."""
+    return any(at > solved and not status.is_resolved for at, status in status_changes(ticket, now))
 
 
 def latest_rating(ticket: Ticket, now: datetime) -> tuple[datetime, Score] | None:
@@ -104,43 +86,47 @@ def latest_rating(ticket: Ticket, now: datetime) -> tuple[datetime, Score] | Non
 
 # --- the metrics ------------------------------------------------------------------------------
 
-def _within(label: str, start: datetime, end: datetime | None, elapsed: timedelta,
-            ctx: MetricContext, at: datetime) -> Observation | None:
+def _within(label: str, end: datetime | None, elapsed: timedelta, ctx: MetricContext,
+            at: datetime) -> Observation | None:
     """Shared by the *_within metrics: `end` is when it happened (None: not yet)."""
     threshold = ctx.threshold
     assert threshold is not None, "the plan loader requires a threshold for *_within goals"
-    allowed = f"(allowed {format_duration(threshold)})"
+    allowed = f"(allowed {hours(threshold)})"
     if end is None:
         if elapsed <= threshold:
             return None     # not late yet: left out until the threshold has passed
-        return Observation(at, False, elapsed.total_seconds(), f"no {label} after {_span(elapsed)} {allowed}")
+        return Observation(at, False, elapsed.total_seconds(), f"no {label} after {hours(elapsed)} {allowed}")
     met = elapsed <= threshold
-    return Observation(at, met, elapsed.total_seconds(), f"{label} after {_span(elapsed)} {allowed}")
+    return Observation(at, met, elapsed.total_seconds(), f"{label} after {hours(elapsed)} {allowed}")
 
 
-def _span(value: timedelta) -> str:
-    return format_duration(value) if value >= timedelta(minutes=1) else f"{int(value.total_seconds())}s"
+def hours(value: timedelta) -> str:
+    """Business time in hours and minutes (`26h30m`); days would read as working days."""
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    h, m = divmod(seconds // 60, 60)
+    return (f"{h}h" if h else "") + (f"{m}m" if m else "")
 
 
-def first_reply_within(ticket: Ticket, ctx: MetricContext) -> Observation | None:
+def first_reply_within(ticket: Ticket, ctx: MetricContext, categories: Categories = NONE) -> Observation | None:
     if ticket.created_at > ctx.now:
         return None
-    reply = first_public_reply(ticket, ctx.now)
-    end = reply.at if reply else None
+    end = first_reply_at(ticket, ctx.now)
     elapsed = ctx.active_elapsed(ticket, ticket.created_at, end or ctx.now)
-    return _within("first reply", ticket.created_at, end, elapsed, ctx, ticket.created_at)
+    return _within("first reply", end, elapsed, ctx, ticket.created_at)
 
 
-def resolution_within(ticket: Ticket, ctx: MetricContext) -> Observation | None:
+def resolution_within(ticket: Ticket, ctx: MetricContext, categories: Categories = NONE) -> Observation | None:
     if ticket.created_at > ctx.now:
         return None
-    end = first_resolution(ticket, ctx.now)
+    end = first_solved_at(ticket, ctx.now)
     elapsed = ctx.active_elapsed(ticket, ticket.created_at, end or ctx.now)
-    return _within("resolution", ticket.created_at, end, elapsed, ctx, ticket.created_at)
+    return _within("resolution", end, elapsed, ctx, ticket.created_at)
 
 
-def first_contact_resolution(ticket: Ticket, ctx: MetricContext) -> Observation | None:
-    solved = first_resolution(ticket, ctx.now)
+def first_contact_resolution(ticket: Ticket, ctx: MetricContext, categories: Categories = NONE) -> Observation | None:
+    solved = first_solved_at(ticket, ctx.now)
     if solved is None:
         return None
     replies = sum(
@@ -153,7 +139,7 @@ def first_contact_resolution(ticket: Ticket, ctx: MetricContext) -> Observation 
     return Observation(solved, met, 0.0, detail)
 
 
-def csat(ticket: Ticket, ctx: MetricContext) -> Observation | None:
+def csat(ticket: Ticket, ctx: MetricContext, categories: Categories = NONE) -> Observation | None:
     rating = latest_rating(ticket, ctx.now)
     if rating is None:
         return None
@@ -161,14 +147,14 @@ def csat(ticket: Ticket, ctx: MetricContext) -> Observation | None:
     return Observation(at, score is Score.GOOD, 0.0, f"rated {score.value}")
 
 
-def complaint_rate(ticket: Ticket, ctx: MetricContext) -> Observation | None:
+def complaint_rate(ticket: Ticket, ctx: MetricContext, categories: Categories = NONE) -> Observation | None:
     if ticket.created_at > ctx.now:
         return None
-    complaint = COMPLAINT in ctx.categories
+    complaint = COMPLAINT in categories
     return Observation(ticket.created_at, complaint, 0.0, "complaint" if complaint else "not a complaint")
 
 
-def feedback_response_within(ticket: Ticket, ctx: MetricContext) -> Observation | None:
+def feedback_response_within(ticket: Ticket, ctx: MetricContext, categories: Categories = NONE) -> Observation | None:
     rating = latest_rating(ticket, ctx.now)
     if rating is None or rating[1] is not Score.BAD:
         return None
@@ -180,7 +166,7 @@ def feedback_response_within(ticket: Ticket, ctx: MetricContext) -> Observation 
     )
     end = answer.at if answer else None
     elapsed = ctx.elapsed(rated, end or ctx.now)
-    return _within("answer to the bad rating", rated, end, elapsed, ctx, rated)
+    return _within("answer to the bad rating", end, elapsed, ctx, rated)
 
 
 METRICS: dict[str, Metric] = {
@@ -192,6 +178,3 @@ METRICS: dict[str, Metric] = {
     "feedback_response_within": feedback_response_within,
 }
 """Metric name (plan.yaml `metric`) -> the function that observes one ticket."""
-
-# Statuses that stop the first-reply and resolution clocks (SPEC §4).
-PAUSE_STATUSES = frozenset({Status.WAITING_CUSTOMER})

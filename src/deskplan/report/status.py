@@ -6,7 +6,8 @@ target. Without a baseline in plan.yaml the first measured window's value stands
 
 The status is judged on the *latest value*: that of the latest closed window with
 something to measure; only while no window with data has closed yet, the current one.
-`expected` is the line's height at that window's end (or at `now`, for an open window).
+`expected` is the line's height in the middle of that window (of the part up to `now`, for
+an open window), since the value sums up the whole window.
 `ahead` is how far the latest value is on the good side of the line (the goal's direction).
 
 - met:        the latest value meets the target.
@@ -34,6 +35,7 @@ from .results import AT_RISK, IMPROVING, MET, NO_DATA, NO_TREND, OFF_TRACK, ON_T
 MIN_TOLERANCE = 0.01
 TOLERANCE_SHARE = 0.25
 TREND_EPSILON = 0.005
+ROUNDING = 1e-9     # shares that differ by less are equal (0.8 + 0.1 * 0.5 is not exactly 0.85)
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,9 @@ def latest_window(windows: tuple[WindowResult, ...]) -> WindowResult | None:
 
 
 def judged_at(window: WindowResult, now: datetime) -> datetime:
-    return window.end if window.closed else min(window.end, now)
+    """The middle of the window, or of its part up to `now`."""
+    end = window.end if window.closed else min(window.end, now)
+    return window.start + (end - window.start) / 2
 
 
 def goal_status(latest: WindowResult | None, line: Line | None, *, direction: str, now: datetime,
@@ -83,9 +87,9 @@ def goal_status(latest: WindowResult | None, line: Line | None, *, direction: st
         return OFF_TRACK, expected
     sign = 1 if direction == "at_least" else -1
     ahead = (latest.value - expected) * sign
-    if ahead >= 0:
+    if ahead >= -ROUNDING:
         return ON_TRACK, expected
-    if -ahead <= line.tolerance:
+    if -ahead <= line.tolerance + ROUNDING:
         return AT_RISK, expected
     return OFF_TRACK, expected
 

@@ -1,0 +1,99 @@
+"""Build a report: stream the canonical tickets once, evaluate each, count it everywhere.
+
+Memory stays flat: each ticket is evaluated, observed by every goal, counted into the
+category and measure tallies, and dropped. The report period runs from the plan's start
+(local midnight, in the plan calendar's zone) to the earlier of `now` and the plan's end.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterable
+
+from ..model import Ticket
+from ..rules.calendar import Calendar
+from ..rules.load import Workspace
+from ..rules.plan import Goal
+from ..rules.sla import SlaState, active_elapsed, compute_clocks
+from .breakdowns import SLA_BREACHED, SLA_MET, SLA_RUNNING, CategoryTally, MeasureTally
+from .goals import GoalSpec, GoalTally
+from .kpi import METRICS, Metric, MetricContext
+from .results import Report
+from .windows import WindowKind, local_midnight, windows_between
+
+DEFAULT_CATEGORY_WINDOW: WindowKind = "month"
+
+SLA_BUCKETS = {SlaState.MET: SLA_MET, SlaState.BREACHED: SLA_BREACHED,
+               SlaState.ON_TRACK: SLA_RUNNING, SlaState.AT_RISK: SLA_RUNNING}
+
+
+@dataclass
+class _GoalRun:
+    goal: Goal
+    metric: Metric
+    context: MetricContext
+    tally: GoalTally
+
+
+def _context(calendar: Calendar, goal: Goal, now: datetime) -> MetricContext:
+    def active(ticket: Ticket, start: datetime, end: datetime) -> timedelta:
+        return active_elapsed(ticket, calendar, start, end)
+
+    return MetricContext(now=now, threshold=goal.threshold, elapsed=calendar.elapsed, active_elapsed=active)
+
+
+def category_window_of(workspace: Workspace) -> WindowKind:
+    """The feedback analysis follows the plan's cadence when it names one (a cadence whose
+    id or title speaks of feedback), else months."""
+    for cadence in workspace.plan.cadence:
+        if "feedback" in f"{cadence.id} {cadence.title}".lower():
+            return cadence.every
+    return DEFAULT_CATEGORY_WINDOW
+
+
+def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
+                 *, category_window: WindowKind | None = None,
+                 progress: Callable[[int], None] | None = None) -> Report:
+    plan = workspace.plan
+    zone = workspace.calendar().zone
+    start = local_midnight(plan.plan.start, zone)
+    stop = min(now, local_midnight(plan.plan.end + timedelta(days=1), zone))
+    runs = [
+        _GoalRun(goal, METRICS[goal.metric], _context(workspace.goal_calendar(goal), goal, now),
+                 GoalTally(GoalSpec.of(plan, goal), list(windows_between(start, stop, goal.window, zone))))
+        for goal in plan.goals
+    ]
+    category_kind = category_window or category_window_of(workspace)
+    categories = CategoryTally(list(windows_between(start, stop, category_kind, zone)))
+    measures = MeasureTally(plan)
+    calendars = workspace.calendars
+
+    count = 0
+    for ticket in tickets:
+        count += 1
+        evaluation = workspace.evaluate(ticket, now)
+        found = frozenset(evaluation.categories)
+        for run in runs:
+            if not workspace.in_scope(run.goal, ticket, now):
+                continue
+            observation = run.metric(ticket, run.context, found)
+            if observation is not None:
+                run.tally.add(ticket, observation)
+        categories.add(ticket.created_at, evaluation.categories)
+        if evaluation.measures:
+            clocks = compute_clocks(ticket, evaluation.sla.values(), calendars, now)
+            measures.add(evaluation.measures, tuple(SLA_BUCKETS[c.state] for c in clocks))
+        if progress:
+            progress(count)
+
+    category_windows, category_trends = categories.result(now)
+    return Report(
+        plan_id=plan.plan.id, plan_title=plan.plan.title, plan_start=plan.plan.start, plan_end=plan.plan.end,
+        timezone=zone.key, now=now, tickets=count,
+        goals=tuple(
+            run.tally.result(now, start, local_midnight(run.goal.by + timedelta(days=1), zone)) for run in runs
+        ),
+        category_window=category_kind, categories=category_windows, category_trends=category_trends,
+        measures=measures.result(),
+    )

@@ -1,0 +1,99 @@
+"""`deskplan report --format json`: one JSON object, stable and documented.
+
+Shape (schema `deskplan.report/1`; keys are only ever added, never renamed):
+
+    {
+      "schema": "deskplan.report/1",
+      "plan": {"id", "title", "start", "end", "timezone"},
+      "now": instant, "tickets": int,
+      "goals": [{
+        "id", "title", "metric", "threshold" ("12h" | null), "target", "baseline" (| null),
+        "by", "direction" ("at_least" | "at_most"), "window" ("week" | "month" | "quarter"),
+        "calendar", "measures": [id], "owners": [name],
+        "status" ("met" | "on_track" | "at_risk" | "off_track" | "no_data"),
+        "trend" ("improving" | "worsening" | "steady" | "n/a"), "change" (| null),
+        "latest": label | null, "value": the latest value | null, "expected": line value | null,
+        "windows": [{"label", "start", "end", "closed", "value", "numerator", "denominator",
+                     "met", "worst": [{"ref", "url", "at", "detail"}]}],
+        "groups": [{"group", "value", "numerator", "denominator", "met",
+                    "windows": [{"label", "value", "numerator", "denominator"}]}]
+      }],
+      "categories": {"window", "windows": [{"label", "start", "end", "closed", "tickets", "counts"}],
+                     "trends": [{"category", "total", "latest", "trend"}]},
+      "measures": [{"id", "title", "owner", "tickets", "sla_met", "sla_breached", "sla_open",
+                    "sla_attainment"}]
+    }
+
+Shares (`target`, `baseline`, `value`, `expected`, `change`) are fractions from 0 to 1.
+Instants are ISO-8601; window bounds carry the plan's UTC offset at that instant.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..rules.durations import format_duration
+from .results import GoalResult, GroupResult, Report, WindowResult
+
+SCHEMA = "deskplan.report/1"
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    zone = ZoneInfo(report.timezone)
+
+    def local(instant: datetime) -> str:
+        return instant.astimezone(zone).isoformat()
+
+    def window(w: WindowResult) -> dict[str, Any]:
+        return {
+            "label": w.label, "start": local(w.start), "end": local(w.end), "closed": w.closed,
+            "value": w.value, "numerator": w.numerator, "denominator": w.denominator, "met": w.met,
+            "worst": [{"ref": e.ref, "url": e.url, "at": e.at.isoformat(), "detail": e.detail} for e in w.worst],
+        }
+
+    def group(g: GroupResult) -> dict[str, Any]:
+        return {
+            "group": g.group, "value": g.value, "numerator": g.numerator, "denominator": g.denominator,
+            "met": g.met,
+            "windows": [{"label": w.label, "value": w.value, "numerator": w.numerator,
+                         "denominator": w.denominator} for w in g.windows],
+        }
+
+    def goal(g: GoalResult) -> dict[str, Any]:
+        return {
+            "id": g.id, "title": g.title, "metric": g.metric,
+            "threshold": format_duration(g.threshold) if g.threshold else None,
+            "target": g.target, "baseline": g.baseline, "by": g.by.isoformat(), "direction": g.direction,
+            "window": g.window, "calendar": g.calendar, "measures": list(g.measures), "owners": list(g.owners),
+            "status": g.status, "trend": g.trend, "change": g.change,
+            "latest": g.latest.label if g.latest else None, "value": g.latest.value if g.latest else None,
+            "expected": g.expected,
+            "windows": [window(w) for w in g.windows],
+            "groups": [group(x) for x in g.groups],
+        }
+
+    return {
+        "schema": SCHEMA,
+        "plan": {"id": report.plan_id, "title": report.plan_title, "start": report.plan_start.isoformat(),
+                 "end": report.plan_end.isoformat(), "timezone": report.timezone},
+        "now": report.now.isoformat(),
+        "tickets": report.tickets,
+        "goals": [goal(g) for g in report.goals],
+        "categories": {
+            "window": report.category_window,
+            "windows": [{"label": c.label, "start": local(c.start), "end": local(c.end), "closed": c.closed,
+                         "tickets": c.tickets, "counts": c.counts} for c in report.categories],
+            "trends": [{"category": t.category, "total": t.total, "latest": t.latest, "trend": t.trend}
+                       for t in report.category_trends],
+        },
+        "measures": [{"id": m.id, "title": m.title, "owner": m.owner, "tickets": m.tickets,
+                      "sla_met": m.sla_met, "sla_breached": m.sla_breached, "sla_open": m.sla_open,
+                      "sla_attainment": m.sla_attainment} for m in report.measures],
+    }
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report_dict(report), ensure_ascii=False, indent=2) + "\n"

@@ -1,0 +1,106 @@
+"""`deskplan report` on a terminal: goals, feedback categories, measures, groups.
+
+Every line fits in 100 columns (CJK characters count two).
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from .labels import STATUS_LABELS, TREND_ARROWS, fit, fit_right, goal_label, pct, points, target_text
+from .results import Report
+
+WIDTH = 100
+SPARK = "▁▂▃▄▅▆▇█"
+RECENT = 6          # windows shown in the feedback table
+
+
+def sparkline(values: list[float | None]) -> str:
+    """One character per window, scaled from 0% to 100%; a space where nothing was measured."""
+    return "".join(" " if v is None else SPARK[min(int(v * len(SPARK)), len(SPARK) - 1)] for v in values)
+
+
+def render_text(report: Report) -> str:
+    lines: list[str] = []
+    lines += _header(report)
+    lines += _goals(report)
+    lines += _groups(report)
+    lines += _categories(report)
+    lines += _measures(report)
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def _header(report: Report) -> list[str]:
+    now = report.now.astimezone(ZoneInfo(report.timezone))
+    return [
+        fit(f"{report.plan_title} ({report.plan_id})", WIDTH),
+        fit(f"plan {report.plan_start} to {report.plan_end}, {report.timezone}; "
+            f"as of {now:%Y-%m-%d %H:%M %Z}; {report.tickets} tickets", WIDTH),
+        "",
+    ]
+
+
+def _goals(report: Report) -> list[str]:
+    head = (fit("GOAL", 36) + fit("TARGET", 8) + fit("BY", 11) + fit("LATEST", 17) + fit("LINE", 7)
+            + fit("TREND", 10) + "STATUS")
+    lines = [head]
+    for g in report.goals:
+        latest = f"{pct(g.latest.value)} {g.latest.label}" if g.latest else "–"
+        trend = f"{TREND_ARROWS[g.trend]} {points(g.change)}".rstrip()
+        lines.append(
+            fit(f"{g.id} {goal_label(g)}", 35) + " " + fit(target_text(g), 8) + fit(str(g.by), 11)
+            + fit(latest, 17) + fit(pct(g.expected), 7) + fit(trend, 10) + STATUS_LABELS[g.status]
+        )
+        values = [w.value for w in g.windows]
+        missed = len(g.missed_windows())
+        history = f"   {g.window}ly: {sparkline(values)}"
+        if missed:
+            history += f"  {missed} closed {g.window}{'s' if missed > 1 else ''} missed the target"
+        lines.append(fit(history, WIDTH))
+    return lines + [""]
+
+
+def _groups(report: Report) -> list[str]:
+    goals = [g for g in report.goals if g.groups]
+    if not goals:
+        return []
+    groups = sorted({x.group for g in goals for x in g.groups})
+    shown = goals[:(WIDTH - 22) // 9]
+    lines = [fit("BY GROUP (whole period)", 22) + "".join(fit_right(g.id, 8) + " " for g in shown)]
+    for name in groups:
+        cells = []
+        for g in shown:
+            match = next((x for x in g.groups if x.group == name), None)
+            cells.append(fit_right(pct(match.value) if match else "–", 8) + " ")
+        lines.append(fit(name, 22) + "".join(cells))
+    return lines + [""]
+
+
+def _categories(report: Report) -> list[str]:
+    windows = report.categories[-RECENT:]
+    if not windows:
+        return []
+    lines = [
+        f"FEEDBACK CATEGORIES (tickets created per {report.category_window})",
+        fit("", 14) + "".join(fit_right(w.label + ("*" if not w.closed else ""), 9) for w in windows) + "   TREND",
+    ]
+    for trend in report.category_trends:
+        lines.append(fit(trend.category, 14) + "".join(fit_right(str(w.counts[trend.category]), 9) for w in windows)
+                     + "   " + trend.trend)
+    lines.append(fit("all tickets", 14) + "".join(fit_right(str(w.tickets), 9) for w in windows))
+    if any(not w.closed for w in windows):
+        lines.append("* still open")
+    return lines + [""]
+
+
+def _measures(report: Report) -> list[str]:
+    if not report.measures:
+        return []
+    lines = [fit("MEASURE", 46) + fit("OWNER", 20) + fit_right("TICKETS", 9) + fit_right("SLA MET", 10)
+             + fit_right("BREACHED", 10)]
+    for m in report.measures:
+        lines.append(
+            fit(f"{m.id} {m.title}", 45) + " " + fit(m.owner, 20) + fit_right(str(m.tickets), 9)
+            + fit_right(pct(m.sla_attainment), 10) + fit_right(str(m.sla_breached), 10)
+        )
+    return lines + [""]

@@ -1,0 +1,206 @@
+"""Small inline SVG charts for the HTML report: no library, no script, no network.
+
+Each function returns one `<svg>` element as a string, with `role="img"` and an
+`aria-label` that says in words what the chart shows. Colours are from the Okabe-Ito
+palette, which stays distinguishable with the common colour-vision deficiencies; shapes
+and labels carry the meaning too, never colour alone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from html import escape
+
+INK = "#1f2328"
+MUTED = "#59636e"
+GRID = "#d8dee4"
+BLUE = "#0072B2"
+GREEN = "#009E73"
+VERMILLION = "#D55E00"
+ORANGE = "#E69F00"
+SKY = "#56B4E9"
+PURPLE = "#CC79A7"
+YELLOW = "#F0E442"
+PALETTE = (BLUE, ORANGE, GREEN, PURPLE, VERMILLION, SKY, YELLOW)
+FONT = "font-family=\"inherit\" font-size=\"12\""
+
+
+def _a(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def _pct(value: float, digits: int = 0) -> str:
+    return f"{value * 100:.{digits}f}%"
+
+
+def nice_range(values: list[float], *, step: float = 0.05) -> tuple[float, float]:
+    """A y range of shares holding every value with some air, on multiples of `step`, within 0..1."""
+    low = max(0.0, math.floor((min(values) - step / 4) / step) * step)
+    high = min(1.0, math.ceil((max(values) + step / 4) / step) * step)
+    if high - low < 2 * step:
+        high = min(1.0, low + 2 * step)
+        low = max(0.0, high - 2 * step)
+    return round(low, 6), round(high, 6)
+
+
+def _ticks(low: float, high: float, count: int = 6) -> list[float]:
+    step = next(s for s in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25) if (high - low) / s <= count)
+    first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
+    return [round(k * step, 6) for k in range(first, last + 1)]
+
+
+@dataclass(frozen=True)
+class SeriesPoint:
+    label: str
+    start: datetime
+    end: datetime
+    value: float | None
+    met: bool | None
+    closed: bool
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    start: datetime
+    by: datetime
+    baseline: float
+    target: float
+
+
+def goal_chart(points: list[SeriesPoint], *, target: float, line: PlanLine | None, until: datetime,
+               description: str, width: int = 720, height: int = 240) -> str:
+    """The goal's value per window against the baseline-to-target line and the target.
+
+    The x axis is time, from the first window to `until` (the later of the last window's end
+    and the deadline), so the planned path shows where the goal has to go next.
+    """
+    left, right, top, bottom = 48, 16, 16, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    x0 = points[0].start if points else (line.start if line else until)
+    span = max((until - x0).total_seconds(), 1.0)
+    values = [p.value for p in points if p.value is not None] + [target]
+    if line:
+        values.append(line.baseline)
+    low, high = nice_range(values)
+
+    def x(instant: datetime) -> float:
+        return left + plot_w * min(max((instant - x0).total_seconds() / span, 0.0), 1.0)
+
+    def y(value: float) -> float:
+        return top + plot_h * (1 - (value - low) / (high - low))
+
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" '
+             f'role="img" aria-label="{_a(description)}" class="chart">']
+    for tick in _ticks(low, high):
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
+                     f'stroke="{GRID}" stroke-width="1"/>')
+        parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="{MUTED}" {FONT}>'
+                     f'{_pct(tick)}</text>')
+    every = max(1, -(-len(points) // 8))
+    for index, p in enumerate(points):
+        if index % every == 0:
+            mid = p.start + (p.end - p.start) / 2
+            parts.append(f'<text x="{x(mid):.1f}" y="{height - bottom + 18}" text-anchor="middle" '
+                         f'fill="{MUTED}" {FONT}>{_a(p.label)}</text>')
+    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(target):.1f}" y2="{y(target):.1f}" '
+                 f'stroke="{GREEN}" stroke-width="1.5" stroke-dasharray="2 4"/>')
+    parts.append(f'<text x="{width - right}" y="{y(target) - 5:.1f}" text-anchor="end" fill="{GREEN}" {FONT}>'
+                 f'target {_pct(target, 1 if target * 100 % 1 else 0)}</text>')
+    if line:
+        end = min(line.by, until)
+        end_value = line.baseline + (line.target - line.baseline) * min(
+            1.0, (end - line.start).total_seconds() / max((line.by - line.start).total_seconds(), 1.0))
+        parts.append(f'<line x1="{x(line.start):.1f}" y1="{y(line.baseline):.1f}" x2="{x(end):.1f}" '
+                     f'y2="{y(end_value):.1f}" stroke="{MUTED}" stroke-width="1.5" stroke-dasharray="6 4"/>')
+    # The series: segments join consecutive measured windows; a gap where nothing was measured.
+    run: list[str] = []
+    for p in points + [None]:
+        if p is not None and p.value is not None:
+            mid = p.start + (p.end - p.start) / 2
+            run.append(f"{x(mid):.1f},{y(p.value):.1f}")
+            continue
+        if len(run) > 1:
+            parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{BLUE}" stroke-width="2.5" '
+                         'stroke-linejoin="round"/>')
+        run = []
+    for p in points:
+        if p.value is None:
+            continue
+        cx, cy = x(p.start + (p.end - p.start) / 2), y(p.value)
+        title = f"<title>{_a(p.label)}: {_pct(p.value, 1)}{'' if p.closed else ' (so far)'}</title>"
+        fill = "#ffffff" if not p.closed else (GREEN if p.met else VERMILLION)
+        stroke = BLUE if not p.closed else fill
+        if p.met is False and p.closed:
+            parts.append(f'<rect x="{cx - 4.5:.1f}" y="{cy - 4.5:.1f}" width="9" height="9" fill="{fill}" '
+                         f'stroke="{stroke}" stroke-width="1.5">{title}</rect>')
+        else:
+            parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="4.5" fill="{fill}" stroke="{stroke}" '
+                         f'stroke-width="1.5">{title}</circle>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def stacked_bars(labels: list[str], series: list[tuple[str, list[int]]], *, description: str,
+                 width: int = 720, height: int = 240) -> str:
+    """One bar per window, stacked by series (feedback categories), with a legend above."""
+    left, right, top, bottom = 40, 16, 36, 40
+    plot_w, plot_h = width - left - right, height - top - bottom
+    totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
+    peak = max(totals + [1])
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10000) if peak / s <= 5)
+    high = -(-peak // step) * step
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" '
+             f'role="img" aria-label="{_a(description)}" class="chart">']
+    for tick in range(0, high + 1, step):
+        ty = top + plot_h * (1 - tick / high)
+        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="{GRID}"/>')
+        parts.append(f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" fill="{MUTED}" {FONT}>{tick}</text>')
+    legend_x = left
+    for index, (name, _) in enumerate(series):
+        colour = PALETTE[index % len(PALETTE)]
+        parts.append(f'<rect x="{legend_x}" y="8" width="12" height="12" fill="{colour}" rx="2"/>'
+                     f'<text x="{legend_x + 17}" y="18" fill="{INK}" {FONT}>{_a(name)}</text>')
+        legend_x += 28 + 7 * len(name)
+    slot = plot_w / max(len(labels), 1)
+    bar = min(slot * 0.6, 48)
+    every = max(1, -(-len(labels) // 10))
+    for i, label in enumerate(labels):
+        bx = left + slot * i + (slot - bar) / 2
+        base = top + plot_h
+        for index, (name, values) in enumerate(series):
+            if not values[i]:
+                continue
+            h = plot_h * values[i] / high
+            base -= h
+            parts.append(f'<rect x="{bx:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}" '
+                         f'fill="{PALETTE[index % len(PALETTE)]}"><title>{_a(label)}: {values[i]} {_a(name)}'
+                         '</title></rect>')
+        if i % every == 0:
+            parts.append(f'<text x="{bx + bar / 2:.1f}" y="{height - bottom + 18}" text-anchor="middle" '
+                         f'fill="{MUTED}" {FONT}>{_a(label)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def hbars(rows: list[tuple[str, float, str]], *, maximum: float, description: str, colour: str = BLUE,
+          width: int = 720) -> str:
+    """Horizontal bars: (label, value, value text) per row, scaled to `maximum`."""
+    label_w, right, row_h = 260, 70, 26
+    height = row_h * max(len(rows), 1) + 8
+    plot_w = width - label_w - right
+    parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" '
+             f'role="img" aria-label="{_a(description)}" class="chart">']
+    for i, (label, value, text) in enumerate(rows):
+        ty = 4 + i * row_h
+        w = plot_w * (value / maximum if maximum else 0)
+        short = label if len(label) <= 38 else label[:37] + "…"
+        parts.append(f'<text x="{label_w - 10}" y="{ty + 16}" text-anchor="end" fill="{INK}" {FONT}>'
+                     f'<title>{_a(label)}</title>{_a(short)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{ty + 3}" width="{plot_w}" height="{row_h - 8}" fill="#eef1f4" rx="3"/>')
+        parts.append(f'<rect x="{label_w}" y="{ty + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{colour}" '
+                     'rx="3"/>')
+        parts.append(f'<text x="{label_w + plot_w + 8}" y="{ty + 16}" fill="{INK}" {FONT}>{_a(text)}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
