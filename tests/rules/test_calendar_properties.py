@@ -8,7 +8,6 @@ with the interval tables it checks.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 from hypothesis import assume, given, settings

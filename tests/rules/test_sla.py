@@ -302,6 +302,15 @@ def test_explain_lists_the_working_intervals_counted_and_the_pauses():
     }
 
 
+def test_explain_before_any_working_time():
+    clock = compute_clock(ticket(datetime(2026, 11, 21, 10, tzinfo=UTC)), resolution(H), OFFICE,
+                          now=datetime(2026, 11, 21, 12, tzinfo=UTC))
+    explained = clock.explain(OFFICE)
+    assert explained["counted"] == [{"from": "2026-11-21T10:00:00Z", "to": "2026-11-21T12:00:00Z", "business": 0,
+                                     "working_intervals": []}]
+    assert explained["sum"] == "0 = 0 s of 3600 s"
+
+
 def test_rule_ids_name_the_overridden_rules_too():
     target = SlaTarget("resolution", 4 * H, "office", "vip", ("default",))
     assert compute_clock(ticket(at(16, 9)), target, OFFICE, now=at(16, 10)).rule_ids == ("vip", "default")

@@ -140,8 +140,8 @@ class SlaClock:
             "calendar_hours": calendar.describe(),
             "counted": stretches,
             "paused_periods": [{"from": _iso(s), "to": _iso(e)} for s, e in self.pauses],
-            "sum": " + ".join(str(s["business"]) for s in stretches) + f" = {_seconds(self.elapsed)} s"
-                   f" of {_seconds(self.target)} s",
+            "sum": (" + ".join(str(s["business"]) for s in stretches) or "0")
+                   + f" = {_seconds(self.elapsed)} s of {_seconds(self.target)} s",
         }
 
 
