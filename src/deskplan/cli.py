@@ -208,6 +208,30 @@ def sandbox(kind: str, port: int, email: str, token: str, fixtures: Path | None,
         faults=faults, rate_limit=rate_limit, rate_window=rate_window)
 
 
+
+@cli.command()
+@workspace_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html"]), default="text", show_default=True,
+              help="text for a terminal, json for tools, html for one self-contained page with charts.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+def report(workspace: Path, fmt: str, out: Path | None) -> None:
+    """Goals against their targets per window, with trend and status, feedback categories,
+    measures and a breakdown by group, from the tickets `deskplan sync` stored.
+
+    Honours DESKPLAN_NOW (a report as of that instant).
+
+    Example: deskplan report --format html --out report.html
+    """
+    from .clock import now
+    from .report.command import render, report_from_workspace, write_output
+
+    text = render(report_from_workspace(workspace, now()), fmt)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_output(text, out)
+        click.echo(f"wrote {out}", err=True)
+
 def main() -> None:
     cli(prog_name="deskplan")
 

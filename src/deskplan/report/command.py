@@ -1,0 +1,47 @@
+"""`deskplan report`: load the workspace, read the state, build, render, write."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Callable
+
+from ..config import CONFIG_NAME, load_config
+from ..connector.store import Store
+from ..errors import ConfigError
+from ..rules.load import load_workspace
+from .build import build_report
+from .render_html import render_html
+from .render_json import render_json
+from .render_text import render_text
+from .results import Report
+
+RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": render_json, "html": render_html}
+FORMATS = tuple(RENDERERS)
+
+
+def report_from_workspace(workspace_dir: Path, now: datetime) -> Report:
+    """The report over every ticket stored by `deskplan sync` for this workspace."""
+    config = load_config(workspace_dir / CONFIG_NAME)
+    workspace = load_workspace(config.workspace)
+    if not config.state_path.exists():
+        raise ConfigError(f"{config.state_path}: no state yet; run `deskplan sync` first")
+    store = Store.open(config.state_path)
+    try:
+        return build_report(workspace, store.tickets(), now)
+    finally:
+        store.close()
+
+
+def render(report: Report, fmt: str) -> str:
+    if fmt not in RENDERERS:
+        raise ConfigError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    return RENDERERS[fmt](report)
+
+
+def write_output(text: str, out: Path) -> None:
+    """Written to a temporary file beside `out` and renamed, so a reader never sees half a report."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(f".{out.name}.partial")
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(out)
