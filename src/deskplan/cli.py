@@ -57,20 +57,30 @@ workspace_option = click.option(
 @click.option("--dry-run", "-n", is_flag=True, help="Print every planned write; change nothing anywhere.")
 @click.option("--source", help="Only this source (its name in deskplan.toml).")
 @click.option("--full", is_flag=True, help="Ignore stored cursors and pull everything again.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON summary object per source on stdout.")
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON lines on stdout: each planned write (with --dry-run), then one summary per source.")
 @click.pass_context
 def sync(ctx: click.Context, workspace: Path, dry_run: bool, source: str | None, full: bool, as_json: bool) -> None:
     """Pull tickets incrementally, evaluate them against the plan and write back.
 
-    Meant for cron; a second sync while one runs exits 3 at once.
+    Writes are internal status comments and improvement tasks, each applied exactly once.
+    With --dry-run every planned write is printed and nothing changes, neither in the
+    helpdesk nor in the state file. Meant for cron; a second sync while one runs exits 3
+    at once; writes that failed are listed and the exit code is 1.
 
-    Example: deskplan sync --json
+    Example: deskplan sync --dry-run --json
     """
     from .config import CONFIG_NAME, load_config
     from .connector.sync import run_sync, summary_dicts, summary_lines
 
     config = load_config(workspace / CONFIG_NAME)
-    result = run_sync(config, source=source, full=full, dry_run=dry_run, progress=_progress_reporter(as_json))
+    progress = _Progress.on_terminal(quiet=as_json)
+    on_write = (_print_write_json if as_json else _print_write) if dry_run else None
+    try:
+        result = run_sync(config, source=source, full=full, dry_run=dry_run, progress=progress, on_write=on_write)
+    finally:
+        if progress:
+            progress.close()
     if as_json:
         for summary in summary_dicts(result):
             click.echo(json_line(summary))
@@ -86,15 +96,40 @@ def json_line(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _progress_reporter(quiet: bool):
+def _print_write(write) -> None:
+    """A planned write, readable: what, where, key, then the text an agent will see."""
+    where = write.ticket_ref if write.ticket_key else write.source
+    extras = "".join(f"  {name} {value}" for name, value in (
+        ("due", write.due and write.due.isoformat()), ("owner", write.owner),
+        ("links", ", ".join(write.links))) if value)
+    click.echo(f"{write.kind.value} {where}  key {write.key[:16]}  {write.origin}{extras}")
+    click.echo(f"  {write.title}")
+    for line in write.body.splitlines():
+        click.echo(f"  | {line}")
+
+
+def _print_write_json(write) -> None:
+    click.echo(json_line(write.preview()))
+
+
+class _Progress:
     """A one-line counter on a terminal; nothing under cron or with --json."""
-    if quiet or not sys.stderr.isatty():
-        return None
 
-    def report(source: str, pulled: int) -> None:
-        click.echo(f"\r{source}: {pulled} tickets pulled", nl=False, err=True)
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str], int] = {}
 
-    return report
+    @classmethod
+    def on_terminal(cls, *, quiet: bool) -> "_Progress | None":
+        return None if quiet or not sys.stderr.isatty() else cls()
+
+    def __call__(self, source: str, what: str, count: int) -> None:
+        self.counts[(source, what)] = count
+        shown = ", ".join(f"{n} {w}" for (s, w), n in self.counts.items() if s == source)
+        click.echo(f"\r\033[K{source}: {shown}", nl=False, err=True)
+
+    def close(self) -> None:
+        if self.counts:
+            click.echo("\r\033[K", nl=False, err=True)
 
 
 @cli.command()

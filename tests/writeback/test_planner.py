@@ -78,6 +78,12 @@ def test_breached_clock_shows_how_long_overdue(ledger):
     assert "First reply: BREACHED, target 1h, due 2026-11-23 02:00 UTC, elapsed 1h40m, overdue by 40m" in write.body
 
 
+def test_met_clock_shows_no_due_time_and_spans_read_in_hours(ledger):
+    met = replace(clock(kind="resolution", state="met", target_h=24, elapsed_m=39))
+    (write,) = plan_ticket(replace(assessment(1), clocks=(met,)), ledger)
+    assert "SLA Resolution: MET, target 24h, elapsed 39m, calendar support-hours [rule urgent-vip]" in write.body
+
+
 def test_paused_clock_has_no_due_time(ledger):
     paused = replace(clock(), due=None)
     (write,) = plan_ticket(replace(assessment(1), clocks=(paused,)), ledger)
@@ -133,25 +139,32 @@ def test_failed_writes_are_planned_again(ledger):
 
 def test_goal_task_goes_to_the_worst_tickets_source_and_links_its_tickets(ledger):
     miss = GoalMiss(
-        plan_id="sip-2026", goal_id="G2", metric="first_reply_within", window_start=date(2026, 10, 1),
-        window_end=date(2026, 11, 1), value=0.8, target=0.9, title="90% first reply within 12h",
-        owners=("customer service",), measures=("M2",), numerator=8, denominator=10,
+        plan_id="sip-2026", goal_id="G2", metric="first_reply_within", window_label="2026-10",
+        window_start=datetime(2026, 9, 30, 16, tzinfo=timezone.utc),
+        window_end=datetime(2026, 10, 31, 16, tzinfo=timezone.utc), value=0.8, target=0.9,
+        title="90% first reply within 12h", owners=("customer service",), measures=("M2",),
+        numerator=8, denominator=10,
         evidence=(EvidenceTicket("jira", "10001", "SD-4", "first reply after 19h"),
                   EvidenceTicket("zd", "12", "12", "no reply"),
                   EvidenceTicket("jira", "10002", "SD-9")),
     )
     (task,) = goal_tasks([miss], ["zd", "jira"], ledger)
     assert (task.source, task.links, task.owner) == ("jira", ("SD-4", "SD-9"), "customer service")
-    assert task.due == datetime(2026, 11, 8, tzinfo=timezone.utc)
-    assert task.title == "Goal G2 missed (first_reply_within, 2026-10-01 to 2026-10-31)"
+    assert task.due == datetime(2026, 11, 7, 16, tzinfo=timezone.utc)
+    assert task.key == idempotency_key("task", "goal", "sip-2026", "G2", "2026-10")
+    assert task.title == "Goal G2 missed in 2026-10 (first_reply_within)"
     assert task.body.splitlines()[:2] == [
-        "Goal G2 (90% first reply within 12h) of plan sip-2026 missed its target in the window 2026-10-01 to 2026-10-31.",
+        "Goal G2 (90% first reply within 12h) of plan sip-2026 missed its target in 2026-10 "
+        "(2026-09-30 16:00 to 2026-10-31 16:00 UTC).",
         "Metric first_reply_within: 80% (8/10), target at least 90%.",
     ]
     assert "- zd:12 no reply" in task.body
     settle(ledger, [task])
-    assert list(goal_tasks([miss], ["zd"], ledger)) == []
-    assert [t.source for t in goal_tasks([replace(miss, evidence=())], ["zd"], Ledger(Store.open(":memory:")))] == ["zd"]
+    assert list(goal_tasks([miss], ["zd", "jira"], ledger)) == []
+    fresh = Ledger(Store.open(":memory:"))
+    assert [t.source for t in goal_tasks([replace(miss, evidence=())], ["zd"], fresh)] == ["zd"]
+    # Evidence from a source this run does not write to: the task goes to a synced source.
+    assert [(t.source, t.links) for t in goal_tasks([miss], ["zd"], fresh)] == [("zd", ("12",))]
 
 
 def test_plan_push_one_task_per_item_and_source(ledger):

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 MARKER_PREFIX = "[deskplan:"          # the adapters' `is_deskplan_comment` looks for exactly this
 MARKER_KEY_CHARS = 16                 # 64 bits of the key: unique enough per helpdesk, short to read
 PREVIEW_CHARS = 160
+TASK_TAG = "deskplan_task"            # Zendesk tag / Jira label on every task deskplan creates
 
 
 class WriteKind(StrEnum):

@@ -10,7 +10,7 @@ Keys (see effects.idempotency_key):
   comment, while a re-run after a crash plans the very same key again.
 - rule task: ("task", "rule", source, ticket id, rule id): one follow-up per ticket and rule,
   however often the rule is edited or the ticket changes.
-- goal task: ("task", "goal", plan id, goal id, window start): one per goal and window.
+- goal task: ("task", "goal", plan id, goal id, window label): one per goal and window.
 - plan push: ("task", "plan", plan id, item kind, item id, source).
 """
 
@@ -18,10 +18,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Iterable, Iterator, Protocol, Sequence
+from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from ..model import Status, Ticket
-from ..rules.durations import format_duration
 from .effects import PlannedWrite, WriteKind, idempotency_key, marker
 from .ledger import StatusComment, WriteStatus
 
@@ -89,13 +88,14 @@ class EvidenceTicket:
 
 @dataclass(frozen=True)
 class GoalMiss:
-    """A goal that missed its target in a closed window (the KPI engine fills these)."""
+    """A goal that missed its target in a closed window (see `goal_misses`)."""
 
     plan_id: str
     goal_id: str
     metric: str
-    window_start: date
-    window_end: date                     # exclusive
+    window_label: str                    # 2026-W14 | 2026-04 | 2026-Q2
+    window_start: datetime               # [start, end), UTC instants
+    window_end: datetime
     value: float | None                  # the share reached (None: nothing to measure)
     target: float
     direction: str = "at_least"          # or "at_most"
@@ -105,6 +105,19 @@ class GoalMiss:
     numerator: int = 0
     denominator: int = 0
     evidence: tuple[EvidenceTicket, ...] = ()   # the worst tickets, worst first
+
+
+def goal_misses(goals: Iterable[Any], plan_id: str) -> Iterator[GoalMiss]:
+    """The missed windows of the report's goal results (report.results.GoalResult)."""
+    for goal in goals:
+        for window in goal.missed_windows():
+            yield GoalMiss(
+                plan_id=plan_id, goal_id=goal.id, metric=goal.metric, window_label=window.label,
+                window_start=window.start, window_end=window.end, value=window.value, target=goal.target,
+                direction=goal.direction, title=goal.title, owners=tuple(goal.owners),
+                measures=tuple(goal.measures), numerator=window.numerator, denominator=window.denominator,
+                evidence=tuple(EvidenceTicket(e.source, e.ticket_id, e.key, e.detail) for e in window.worst),
+            )
 
 
 @dataclass(frozen=True)
@@ -213,20 +226,28 @@ def comment_text(assessment: Assessment) -> str:
 
 def clock_line(clock: ClockInfo, zone: tzinfo) -> str:
     name = CLOCK_NAMES.get(clock.kind, clock.kind).capitalize()
-    parts = [f"{name}: {clock.state.upper().replace('_', ' ')}", f"target {format_duration(clock.target)}"]
-    if clock.due is not None:
-        parts.append(f"due {format_time(clock.due, zone)}")
-    elif clock.state not in ("met", "breached"):
-        parts.append("paused")
-    parts.append(f"elapsed {format_duration(clock.elapsed)}")
+    parts = [f"{name}: {clock.state.upper().replace('_', ' ')}", f"target {business_time(clock.target)}"]
+    if clock.state != "met":
+        parts.append(f"due {format_time(clock.due, zone)}" if clock.due is not None else "paused")
+    parts.append(f"elapsed {business_time(clock.elapsed)}")
     if clock.state != "met":
         if clock.remaining >= timedelta(0):
-            parts.append(f"remaining {format_duration(clock.remaining)}")
+            parts.append(f"remaining {business_time(clock.remaining)}")
         else:
-            parts.append(f"overdue by {format_duration(-clock.remaining)}")
+            parts.append(f"overdue by {business_time(-clock.remaining)}")
     parts.append(f"calendar {clock.calendar}")
     rules = f" [rule {', '.join(clock.rule_ids)}]" if clock.rule_ids else ""
     return "SLA " + ", ".join(parts) + rules
+
+
+def business_time(span: timedelta) -> str:
+    """Hours and minutes: a "day" of business time would read as 24 working hours to some
+    and as one working day to others."""
+    minutes = int(span.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours}h{minutes}m"
+    return f"{hours}h" if hours else f"{minutes}m"
 
 
 def format_time(moment: datetime, zone: tzinfo) -> str:
@@ -271,22 +292,22 @@ def goal_tasks(misses: Iterable[GoalMiss], sources: Sequence[str], ledger: Ledge
     """One task per goal and closed window that missed its target, in the source of its
     worst ticket (or the first source), linked to the evidence tickets of that source."""
     for miss in misses:
-        source = miss.evidence[0].source if miss.evidence else (sources[0] if sources else "")
+        in_sources = [e for e in miss.evidence if e.source in sources]
+        source = in_sources[0].source if in_sources else (sources[0] if sources else "")
         if not source:
             continue
-        key = idempotency_key("task", "goal", miss.plan_id, miss.goal_id, miss.window_start.isoformat())
+        key = idempotency_key("task", "goal", miss.plan_id, miss.goal_id, miss.window_label)
         if ledger.status(key) not in (None, WriteStatus.FAILED):
             continue
         yield _goal_task(miss, source, key)
 
 
 def _goal_task(miss: GoalMiss, source: str, key: str) -> PlannedWrite:
-    window = f"{miss.window_start.isoformat()} to {(miss.window_end - timedelta(days=1)).isoformat()}"
-    reached = "nothing to measure" if miss.value is None else f"{_share(miss.value)}"
+    reached = "nothing to measure" if miss.value is None else _share(miss.value)
     relation = "at most" if miss.direction == "at_most" else "at least"
     lines = [
         f"Goal {miss.goal_id}{f' ({miss.title})' if miss.title else ''} of plan {miss.plan_id} missed its target "
-        f"in the window {window}.",
+        f"in {miss.window_label} ({miss.window_start:%Y-%m-%d %H:%M} to {miss.window_end:%Y-%m-%d %H:%M} UTC).",
         f"Metric {miss.metric}: {reached} ({miss.numerator}/{miss.denominator}), target {relation} {_share(miss.target)}.",
     ]
     if miss.measures:
@@ -297,15 +318,14 @@ def _goal_task(miss: GoalMiss, source: str, key: str) -> PlannedWrite:
         lines.append("Worst tickets:")
         lines.extend(f"- {e.source}:{e.ticket_key}{f' {e.note}' if e.note else ''}" for e in miss.evidence)
     lines.append(marker(key))
-    due = datetime.combine(miss.window_end, time(), timezone.utc) + GOAL_TASK_GRACE
     return PlannedWrite(
         key=key,
         kind=WriteKind.TASK,
         source=source,
-        origin=f"goal:{miss.goal_id}:{miss.window_start.isoformat()}",
-        title=f"Goal {miss.goal_id} missed ({miss.metric}, {window})",
+        origin=f"goal:{miss.goal_id}:{miss.window_label}",
+        title=f"Goal {miss.goal_id} missed in {miss.window_label} ({miss.metric})",
         body="\n".join(lines),
-        due=due,
+        due=miss.window_end + GOAL_TASK_GRACE,
         owner=", ".join(miss.owners) or None,
         links=tuple(e.ticket_key for e in miss.evidence if e.source == source),
     )

@@ -1,8 +1,10 @@
-"""`deskplan sync`: pull every stream of every source, store it, build canonical tickets.
+"""`deskplan sync`: pull every stream of every source, store it, build canonical tickets,
+evaluate them and write back.
 
 The flow is one-way: adapter pages -> state (records + cursor, one transaction per page)
--> canonical tickets. A dry-run runs the very same steps against a throw-away copy of
-the state file, so neither the helpdesk nor the state changes.
+-> canonical tickets -> rules and SLA clocks -> planned writes -> apply (writeback.py).
+A dry-run runs the very same steps against a throw-away copy of the state file and skips
+only the apply step, so neither the helpdesk nor the state changes.
 """
 
 from __future__ import annotations
@@ -18,16 +20,19 @@ from typing import Any, Callable, Mapping
 
 import sqlite_utils
 
+from .. import clock
 from ..adapters.base import Adapter, Quarantined
 from ..config import Config, SourceConfig
 from ..errors import AuthError, BadPayload, ExitStatus, HelpdeskError, Unreachable
+from .effects import Writer
 from .lock import sync_lock
 from .store import Store
+from .writeback import OnWrite, Progress, WritebackRun, WritebackTally, open_writer, workspace_present
 
 log = logging.getLogger(__name__)
 
 AdapterFactory = Callable[[SourceConfig, str], Adapter]
-Progress = Callable[[str, int], None]      # (source name, tickets pulled so far)
+WriterFactory = Callable[[SourceConfig, str], Writer]
 
 BUILD_BATCH = 500
 
@@ -42,6 +47,9 @@ class SourceSummary:
     requests: int = 0
     writes_planned: int = 0
     writes_applied: int = 0
+    writes_failed: int = 0       # refused, or sent with the answer lost (listed in `errors`)
+    writes_deferred: int = 0     # held back by the helpdesk's per-ticket update limit
+    tickets_evaluated: int = 0
     quarantined: int = 0
     errors: list[str] = field(default_factory=list)
     exit_code: int = ExitStatus.OK
@@ -52,6 +60,15 @@ class SourceSummary:
 
     def as_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+
+    def add_writes(self, tally: WritebackTally) -> None:
+        self.writes_planned += tally.planned
+        self.writes_applied += tally.applied
+        self.writes_failed += tally.failed
+        self.writes_deferred += tally.deferred
+        self.tickets_evaluated += tally.evaluated
+        for status, message in tally.errors:
+            self.fail(status, message)
 
 
 @dataclass
@@ -78,23 +95,50 @@ def run_sync(
     dry_run: bool = False,
     environ: Mapping[str, str] = os.environ,
     adapter_factory: AdapterFactory = _default_factory,
+    writer_factory: WriterFactory = open_writer,
     progress: Progress | None = None,
+    on_write: OnWrite | None = None,
 ) -> SyncResult:
-    """Sync the configured sources (or one). Raises LockHeld when another sync runs."""
+    """Sync the configured sources (or one). Raises LockHeld when another sync runs.
+
+    `on_write` sees every planned write (the dry-run prints them); `progress` sees counts.
+    Without a plan.yaml beside deskplan.toml the sync only pulls (nothing to evaluate).
+    """
     sources = [config.source(source)] if source else list(config.sources)
-    # Read every token before touching anything: a missing one is a config error (exit 2).
+    # Read every token, the workspace and the clock before touching anything: a problem
+    # with any of them is exit 2 with nothing written.
     tokens = {s.name: s.token(environ) for s in sources}
+    workspace = _load_workspace(config)
+    now = clock.now(environ)
     state_path = config.state_path
+
+    def sync_all(store: Store, run_id: int | None) -> list[SourceSummary]:
+        writeback = (WritebackRun(store, workspace, now, dry_run, run_id=run_id, on_write=on_write, progress=progress)
+                     if workspace is not None else None)
+        summaries: list[SourceSummary] = []
+        writers: dict[str, Writer] = {}
+        for s in sources:
+            summary, writer = _sync_source(store, s, adapter_factory(s, tokens[s.name]), writeback,
+                                           lambda cfg=s: writer_factory(cfg, tokens[cfg.name]),
+                                           full=full, run_id=run_id, progress=progress)
+            summaries.append(summary)
+            if writer is not None and summary.exit_code < ExitStatus.UNREACHABLE:
+                writers[s.name] = writer
+        if writeback is not None and writers:
+            # Goals span every source: their missed windows are planned once, after all pulls.
+            goal_tallies = {name: WritebackTally() for name in writers}
+            writeback.goals(writers, goal_tallies)
+            for summary in summaries:
+                if summary.source in writers:
+                    summary.add_writes(goal_tallies[summary.source])
+                    summary.requests += writers[summary.source].requests
+        return summaries
 
     if dry_run:
         with tempfile.TemporaryDirectory(prefix="deskplan-dry-run-") as tmp:
             store = _dry_run_copy(state_path, Path(tmp) / "state.db")
             try:
-                summaries = [
-                    _sync_source(store, s, adapter_factory(s, tokens[s.name]), full=full, run_id=None,
-                                 progress=progress)
-                    for s in sources
-                ]
+                summaries = sync_all(store, None)
             finally:
                 store.close()
         return SyncResult(summaries, dry_run=True)
@@ -103,16 +147,21 @@ def run_sync(
         store = Store.open(state_path)
         try:
             run_id = store.start_run("sync")
-            summaries = [
-                _sync_source(store, s, adapter_factory(s, tokens[s.name]), full=full, run_id=run_id,
-                             progress=progress)
-                for s in sources
-            ]
-            result = SyncResult(summaries, dry_run=False)
-            store.finish_run(run_id, result.exit_code, [asdict(s) for s in summaries])
+            result = SyncResult(sync_all(store, run_id), dry_run=False)
+            store.finish_run(run_id, result.exit_code, [asdict(s) for s in result.summaries])
         finally:
             store.close()
     return result
+
+
+def _load_workspace(config: Config):
+    if not workspace_present(config.workspace):
+        log.warning("no plan.yaml in %s: tickets are pulled, nothing is evaluated or written back",
+                    config.workspace)
+        return None
+    from ..rules.load import load_workspace
+
+    return load_workspace(config.workspace)
 
 
 def _dry_run_copy(state_path: Path, copy_path: Path) -> Store:
@@ -131,9 +180,9 @@ def _dry_run_copy(state_path: Path, copy_path: Path) -> Store:
 
 
 def _sync_source(
-    store: Store, config: SourceConfig, adapter: Adapter, *, full: bool, run_id: int | None,
-    progress: Progress | None,
-) -> SourceSummary:
+    store: Store, config: SourceConfig, adapter: Adapter, writeback: WritebackRun | None,
+    open_writer_for: Callable[[], Writer], *, full: bool, run_id: int | None, progress: Progress | None,
+) -> tuple[SourceSummary, Writer | None]:
     summary = SourceSummary(source=config.name)
     try:
         adapter.check()
@@ -145,7 +194,12 @@ def _sync_source(
         summary.fail(ExitStatus.PARTIAL, str(exc))
     _build(store, config, adapter, summary, run_id=run_id)
     summary.requests = adapter.requests
-    return summary
+    if writeback is None or summary.exit_code >= ExitStatus.UNREACHABLE:
+        # Nothing to evaluate, or a helpdesk that cannot be reached or refused us: nothing written.
+        return summary, None
+    writer = open_writer_for()
+    summary.add_writes(writeback.source(config.name, writer))
+    return summary, writer
 
 
 def _pull(
@@ -161,7 +215,7 @@ def _pull(
                 summary.quarantined += 1
                 summary.fail(ExitStatus.PARTIAL, f"quarantined {bad.ref} ({stream}): {bad.error}")
             if progress:
-                progress(config.name, summary.tickets_seen)
+                progress(config.name, "tickets pulled", summary.tickets_seen)
 
 
 def _build(
@@ -208,7 +262,10 @@ def summary_lines(result: SyncResult) -> list[str]:
         head = "dry-run " if result.dry_run else ""
         lines.append(
             f"{head}{s.source}: {s.tickets_seen} tickets seen, {s.tickets_changed} changed, "
-            f"{s.requests} requests, {s.writes_planned} writes planned, {s.writes_applied} applied"
+            f"{s.tickets_evaluated} evaluated, {s.requests} requests, "
+            f"{s.writes_planned} writes planned, {s.writes_applied} applied"
+            + (f", {s.writes_failed} failed" if s.writes_failed else "")
+            + (f", {s.writes_deferred} deferred" if s.writes_deferred else "")
             + (f", {s.quarantined} quarantined" if s.quarantined else "")
         )
         lines.extend(f"  error: {e}" for e in s.errors)

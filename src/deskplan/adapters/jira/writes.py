@@ -7,7 +7,7 @@
   retried; the property stays with the comment). A comment someone deleted is written anew.
 - An improvement task is `POST /rest/api/3/issue` in `tasks_project` (default: the ticket's
   project) of type `tasks_issue_type`, with an ADF description, `duedate`, the labels
-  `deskplan` and `deskplan-<key prefix>`, and the full key as the issue property `deskplan`;
+  `deskplan_task` and `deskplan-<key prefix>`, and the full key as the issue property `deskplan`;
   then `POST /rest/api/3/issueLink` to each source ticket (Jira keeps one link per pair).
 - `find_effect` asks Jira: the marker among the ticket's comments, or the label through JQL.
   Issue search is eventually consistent (api/jira.md §0), so a task whose answer was lost is
@@ -19,14 +19,13 @@ from __future__ import annotations
 from datetime import timezone
 from typing import Any, Iterator
 
-from ...connector.effects import MARKER_KEY_CHARS, PlannedWrite, WriteKind
+from ...connector.effects import MARKER_KEY_CHARS, TASK_TAG, PlannedWrite, WriteKind
 from ...connector.http import HttpClient, Rejected
 from ...errors import RequestRejected
 from .adf import adf_to_text
 
 INTERNAL_PROPERTY = {"key": "sd.public.comment", "value": {"internal": True}}
 KEY_PROPERTY = "deskplan"
-TASK_LABEL = "deskplan"
 LINK_TYPE = "Relates"
 COMMENT_PAGE_SIZE = 100
 COMMENT_PAGE_LIMIT = 60
@@ -138,7 +137,7 @@ class JiraWriter:
             "issuetype": {"name": self.tasks_issue_type},
             "summary": write.title[:255],
             "description": text_to_adf(write.body),
-            "labels": [TASK_LABEL, task_label(write.key)],
+            "labels": [TASK_TAG, task_label(write.key)],
         }
         if write.due is not None:
             fields["duedate"] = write.due.astimezone(timezone.utc).date().isoformat()

@@ -1,0 +1,141 @@
+"""Write-back to Zendesk: internal status notes and improvement tasks (api/zendesk.md §2-§4).
+
+- A status comment is an internal note (`public: false`) added with `PUT /api/v2/tickets/{id}`
+  (there is no POST on comments). Each state change is a new note. The update is not
+  retried blindly: a lost answer goes back to the applier, which looks for the marker.
+- An improvement task is `POST /api/v2/tickets` of `type: task` with `due_at`, the
+  idempotency key as `external_id`, an `Idempotency-Key` header (Zendesk replays the first
+  answer for the same key and body for two hours, so this request may be retried),
+  the `tasks_group`, and tags naming the source tickets (Zendesk has no generic ticket link).
+- `find_effect` asks Zendesk itself: the marker among the ticket's comments, or
+  `GET /api/v2/tickets?external_id=<key>`.
+"""
+
+from __future__ import annotations
+
+from datetime import timezone
+from typing import Any, Iterator
+
+from ...connector.effects import TASK_TAG, PlannedWrite, WriteKind, idempotency_key
+from ...connector.http import HttpClient, Rejected
+from ...errors import RequestRejected
+
+TASK_TAGS = ("deskplan", TASK_TAG)
+PER_TICKET_UPDATES = (30, 600.0)     # 30 updates per 10 minutes per ticket and user (api/zendesk.md §12)
+COMMENT_PAGE_SIZE = 100
+COMMENT_PAGE_LIMIT = 60              # 6,000 comments: more than a ticket may hold (5,000)
+
+
+def source_tag(ticket_key: str) -> str:
+    """The tag that links a task to one of its source tickets."""
+    return f"deskplan_ticket_{ticket_key}"
+
+
+class ZendeskWriter:
+    """Writes for one Zendesk source, through the shared HttpClient."""
+
+    ticket_update_limit = PER_TICKET_UPDATES
+
+    def __init__(self, http: HttpClient, *, tasks_group: str | None = None):
+        self.http = http
+        self.source = http.source
+        self.tasks_group = tasks_group
+
+    @property
+    def requests(self) -> int:
+        return self.http.requests
+
+    def apply(self, write: PlannedWrite, previous_remote_id: str | None) -> str:
+        if write.kind is WriteKind.COMMENT:
+            return self._add_note(write)
+        return self._create_task(write)
+
+    def find_effect(self, write: PlannedWrite, previous_remote_id: str | None) -> str | None:
+        if write.kind is WriteKind.COMMENT:
+            return self._find_note(write)
+        return self._find_task(write)
+
+    def complete(self, write: PlannedWrite, remote_id: str) -> None:
+        """Every Zendesk write is one request: nothing can be left half done."""
+
+    def lookup_is_immediate(self, write: PlannedWrite) -> bool:
+        return True
+
+    # --- comments --------------------------------------------------------------------------
+
+    def _add_note(self, write: PlannedWrite) -> str:
+        path = f"/api/v2/tickets/{_ticket_id(write)}.json"
+        body = {"ticket": {"comment": {"body": write.body, "public": False}}}
+        result = self.http.send("PUT", path, json=body, retry="connect_only")
+        audit = (result.json or {}).get("audit") or {}
+        for event in audit.get("events") or []:
+            if event.get("type") == "Comment" and event.get("id") is not None:
+                return str(event["id"])
+        # An update that changed nothing has no audit; that cannot be a new note.
+        raise RequestRejected("Zendesk answered the note without a comment event", source=self.source,
+                              where=f"PUT /api/v2/tickets/{_ticket_id(write)}.json", status=result.status)
+
+    def _find_note(self, write: PlannedWrite) -> str | None:
+        for comment in self._comments(_ticket_id(write)):
+            text = " ".join(str(comment.get(k) or "") for k in ("body", "plain_body", "html_body"))
+            if write.marker in text:
+                return str(comment["id"])
+        return None
+
+    def _comments(self, ticket_id: str) -> Iterator[dict[str, Any]]:
+        """The ticket's comments, newest first (a lost note is among the latest)."""
+        path = f"/api/v2/tickets/{ticket_id}/comments.json"
+        params: dict[str, Any] = {"page[size]": COMMENT_PAGE_SIZE, "sort": "-created_at"}
+        for _ in range(COMMENT_PAGE_LIMIT):
+            try:
+                body = self.http.get_json(path, params)
+            except Rejected as exc:
+                if exc.status == 404:
+                    return      # the ticket is gone: nothing of ours is on it
+                raise
+            yield from body.get("comments") or []
+            meta = body.get("meta") or {}
+            after = meta.get("after_cursor")
+            if not meta.get("has_more") or not after or after == params.get("page[after]"):
+                return
+            params = {**params, "page[after]": after}
+
+    # --- tasks -----------------------------------------------------------------------------
+
+    def _create_task(self, write: PlannedWrite) -> str:
+        ticket: dict[str, Any] = {
+            "subject": write.title,
+            "comment": {"body": write.body, "public": False},
+            "type": "task",
+            "priority": "normal",
+            "external_id": write.key,
+            "tags": [*TASK_TAGS, *(source_tag(k) for k in write.links)],
+        }
+        if write.due is not None:
+            ticket["due_at"] = write.due.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        if self.tasks_group:
+            ticket["group_id"] = int(self.tasks_group) if self.tasks_group.isdigit() else self.tasks_group
+        # Zendesk refuses a known Idempotency-Key with another body, and a re-planned task's
+        # text can differ (a due time, a renamed measure): the header covers this request's
+        # retries; `external_id` is what later runs look the task up by.
+        request_key = idempotency_key(write.key, ticket)
+        result = self.http.send("POST", "/api/v2/tickets.json", json={"ticket": ticket},
+                                headers={"Idempotency-Key": request_key}, retry="safe")
+        created = (result.json or {}).get("ticket") or {}
+        if created.get("id") is None:
+            raise RequestRejected("Zendesk answered the task without a ticket id", source=self.source,
+                                  where="POST /api/v2/tickets.json", status=result.status)
+        return str(created["id"])
+
+    def _find_task(self, write: PlannedWrite) -> str | None:
+        body = self.http.get_json("/api/v2/tickets.json", {"external_id": write.key})
+        for ticket in body.get("tickets") or []:
+            if ticket.get("external_id") == write.key:
+                return str(ticket["id"])
+        return None
+
+
+def _ticket_id(write: PlannedWrite) -> str:
+    if not write.ticket_id or not write.ticket_id.isdigit():
+        raise RequestRejected(f"not a Zendesk ticket id: {write.ticket_id!r}", source=write.source)
+    return write.ticket_id
