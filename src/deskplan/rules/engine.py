@@ -10,19 +10,25 @@ pauses every candidate alike, so it cannot change which target is the strictest 
 calendar, and across calendars the unpaused due instant is the documented tie-breaker.
 
 The hot loop is `Engine.evaluate`: one extraction of the ticket's values, then one closure
-call per rule; nothing else is touched unless a rule fires.
+call per rule that can fire; nothing else is touched unless a rule fires. "Can fire": rules
+are indexed by the single-valued fields their conditions require (`status: {ne: closed}`,
+`priority: {in: [...]}` at the top of an `all`). For the few most used such fields the
+engine precomputes, for every combination of the values rules name (plus "any other
+value"), the rules not ruled out; a ticket then runs only the rules of its combination.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import product
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from ..model import Ticket
 from .calendar import Calendar
-from .conditions import Condition, Extractor, Trace
+from .conditions import Condition, Extractor, Trace, Values
 from .ruleset import SLA_KINDS
 from .templates import RuleTemplate, ticket_context
 
@@ -55,7 +61,13 @@ class FiredRule:
     rule_id: str
     description: str
     priority: int
-    why: Trace                      # the condition's trace: which test saw which value
+    condition: Condition = field(repr=False, compare=False)
+    values: tuple = field(repr=False, compare=False)     # the ticket's values it was tested on
+
+    @property
+    def why(self) -> Trace:
+        """Which test saw which value. Worked out on demand: the hot loop never traces."""
+        return self.condition.trace(self.values)
 
 
 @dataclass(frozen=True)
@@ -103,6 +115,49 @@ class CompiledRule:
 
 
 _NO_SLA: Mapping[str, SlaTarget] = MappingProxyType({})
+_OTHER = object()           # in an index key: a value no rule names
+MAX_INDEX_FIELDS = 6
+MAX_PLANS = 1024            # combinations precomputed, at most
+
+Plan_ = tuple[tuple[CompiledRule, Callable[[Values], bool]], ...]
+
+
+@dataclass(frozen=True)
+class RuleIndex:
+    """For each combination of the indexed fields' values, the rules that can fire."""
+
+    slots: tuple[tuple[int, frozenset], ...]      # (slot, the values rules name there)
+    plans: Mapping[tuple, Plan_]
+
+    @classmethod
+    def build(cls, rules: tuple[CompiledRule, ...]) -> RuleIndex:
+        named_by_slot: dict[int, frozenset] = {}
+        for rule in rules:
+            for slot, requirements in rule.condition.requires.items():
+                named_by_slot[slot] = named_by_slot.get(slot, frozenset()).union(*(r.values for r in requirements))
+        used = Counter(slot for rule in rules for slot in rule.condition.requires)
+        # Fields that many rules require and that have few values rule out the most per plan.
+        ranked = sorted(named_by_slot, key=lambda slot: (-used[slot] / (len(named_by_slot[slot]) + 1), slot))
+        chosen: list[tuple[int, frozenset]] = []
+        size = 1
+        for slot in ranked:
+            named = named_by_slot[slot]
+            if size * (len(named) + 1) <= MAX_PLANS and len(chosen) < MAX_INDEX_FIELDS:
+                chosen.append((slot, named))
+                size *= len(named) + 1
+        domains = [(*sorted(named, key=str), _OTHER) for _, named in chosen]
+        plans = {
+            key: tuple(
+                (rule, rule.condition.test) for rule in rules
+                if all(r.allows(value) for (slot, _), value in zip(chosen, key)
+                       for r in rule.condition.requires.get(slot, ()))
+            )
+            for key in product(*domains)
+        }
+        return cls(tuple(chosen), MappingProxyType(plans))
+
+    def plan(self, values: Values) -> Plan_:
+        return self.plans[tuple([v if (v := values[s]) in named else _OTHER for s, named in self.slots])]
 
 
 @dataclass(frozen=True)
@@ -111,10 +166,10 @@ class Engine:
     extractor: Extractor
     calendars: Mapping[str, Calendar]
     plan_context: Mapping[str, Any] = field(default_factory=dict)
-    _tests: tuple = field(init=False, repr=False)
+    index: RuleIndex = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "_tests", tuple(rule.condition.test for rule in self.rules))
+        object.__setattr__(self, "index", RuleIndex.build(self.rules))
 
     def values(self, ticket: Ticket, now: datetime) -> list[Any]:
         """The ticket's values as compiled conditions read them (one pass over the ticket)."""
@@ -123,13 +178,14 @@ class Engine:
     def matching(self, ticket: Ticket, now: datetime) -> list[CompiledRule]:
         """The rules whose condition holds, in order (the fast path; nothing rendered)."""
         values = self.extractor.values(ticket, now)
-        return [rule for rule, test in zip(self.rules, self._tests) if test(values)]
+        return [rule for rule, test in self.index.plan(values) if test(values)]
 
     def evaluate(self, ticket: Ticket, now: datetime) -> Evaluation:
         values = self.extractor.values(ticket, now)
-        fired = [rule for rule, test in zip(self.rules, self._tests) if test(values)]
+        fired = [rule for rule, test in self.index.plan(values) if test(values)]
         if not fired:
             return Evaluation(ticket.ref, now, (), (), (), _NO_SLA, ())
+        seen = tuple(values)
         return Evaluation(
             ticket_ref=ticket.ref,
             now=now,
@@ -137,7 +193,7 @@ class Engine:
             categories=tuple(dict.fromkeys(r.category for r in fired if r.category)),
             tasks=self._tasks(ticket, fired),
             sla=self._sla(ticket, fired),
-            fired=tuple(FiredRule(r.id, r.description, r.priority, r.condition.trace(values)) for r in fired),
+            fired=tuple(FiredRule(r.id, r.description, r.priority, r.condition, seen) for r in fired),
             comment=next((r.comment for r in fired if r.comment is not None), None),
         )
 
