@@ -331,6 +331,8 @@ def render_user(*, user_id: int, name: str, email: str, role: str, organization_
         "only_private_comments": False,
         "restricted_agent": not staff,
         "suspended": False,
+        "suspension_details": None,
+        "is_billing_admin": role == "admin",
         "default_group_id": None,
         "report_csv": role == "admin",
         "user_fields": {},
