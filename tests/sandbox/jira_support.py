@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
@@ -49,9 +50,21 @@ def app_for(*tickets: ScenarioTicket, now: datetime = T0 + timedelta(days=1), **
     return create_app(email=EMAIL, token=TOKEN, scenario=scenario(*tickets), now=lambda: now, **options)
 
 
+class QuickServer(SandboxServer):
+    """The base server tuned for many short tests: it stops in milliseconds (the base polls for
+    shutdown every 0.5 s) and answers without Nagle's delay (headers and body go out as two
+    writes, which costs ~40 ms per request on loopback with delayed ACKs)."""
+
+    def start(self) -> "QuickServer":
+        self._httpd.RequestHandlerClass.disable_nagle_algorithm = True
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
+        self._thread.start()
+        return self
+
+
 @contextmanager
 def served(app: JiraSimulator) -> Iterator[tuple[str, requests.Session]]:
-    with SandboxServer(app) as server:
+    with QuickServer(app) as server:
         session = requests.Session()
         session.auth = (EMAIL, TOKEN)
         yield server.url, session

@@ -5,6 +5,7 @@ REST v2 speaks wiki-markup strings instead; the simulator stores ADF and convert
 
 from __future__ import annotations
 
+import html
 from typing import Any
 
 
@@ -35,6 +36,15 @@ def _inline_text(node: dict) -> str:
     children = node.get("content", [])
     joiner = "\n" if node.get("type") in ("bulletList", "orderedList", "listItem", "blockquote") else ""
     return joiner.join(_inline_text(child) for child in children)
+
+
+def adf_to_html(doc: Any) -> str:
+    """`renderedBody`: one `<p>` per block, text escaped."""
+    if doc is None:
+        return ""
+    if isinstance(doc, str):
+        return "".join(f"<p>{html.escape(line)}</p>" for line in doc.split("\n"))
+    return "".join(f"<p>{html.escape(_inline_text(block))}</p>" for block in doc.get("content", []))
 
 
 def is_adf_doc(value: Any) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .adf import adf_to_text
+from .adf import adf_to_html, adf_to_text
 from .catalog import CATEGORIES, FieldIds
 from .dates import date_dto, parse_jira_datetime
 from .shapes import SITE
@@ -140,11 +140,17 @@ class Renderer:
             "startAt": 0,
         }
 
-    def comment(self, record: IssueRecord, comment: dict, *, with_properties: bool = False) -> dict:
-        out = dict(comment)
+    def comment(self, record: IssueRecord, comment: dict, *, expand: set[str] = frozenset()) -> dict:
+        """A comment in this API version; `expand` may ask for `renderedBody` and `properties`."""
+        out = {}
+        for name, value in comment.items():
+            out[name] = value
+            if name == "body" and "renderedBody" in expand:
+                out["renderedBody"] = adf_to_html(value)
         if self.version == "2":
             out["body"] = adf_to_text(comment.get("body"))
             out["self"] = str(out.get("self", "")).replace("/rest/api/3/", "/rest/api/2/")
+        with_properties = "properties" in expand
         if with_properties:
             props = record.comment_properties.get(comment["id"], {})
             out["properties"] = [{"key": k, "value": v} for k, v in props.items()]

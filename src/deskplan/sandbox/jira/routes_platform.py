@@ -322,8 +322,8 @@ class PlatformRoutes:
             return error_collection(400, [f"Invalid orderBy parameter: {order}"])
         ordered = list(reversed(record.comments)) if order == "-created" else record.comments
         renderer = self.app.renderer(request.params["v"])
-        with_props = "properties" in _csv(request.query.get("expand"))
-        shown = [renderer.comment(record, c, with_properties=with_props) for c in ordered[start:start + size]]
+        expand = _csv(request.query.get("expand"))
+        shown = [renderer.comment(record, c, expand=expand) for c in ordered[start:start + size]]
         return Response(200, {"comments": shown, "maxResults": size, "total": len(record.comments), "startAt": start})
 
     def get_comment(self, request: Request) -> Response:
@@ -334,8 +334,8 @@ class PlatformRoutes:
             comment = self.store.comment(record, request.params["comment"])
         except StoreError:
             return error_collection(404, [f"Can not find a comment for the id: {request.params['comment']}."])
-        with_props = "properties" in _csv(request.query.get("expand"))
-        return Response(200, self.app.renderer(request.params["v"]).comment(record, comment, with_properties=with_props))
+        expand = _csv(request.query.get("expand"))
+        return Response(200, self.app.renderer(request.params["v"]).comment(record, comment, expand=expand))
 
     def add_comment(self, request: Request) -> Response:
         record = self.store.get(request.params["key"])
@@ -347,7 +347,8 @@ class PlatformRoutes:
             return exc.response
         comment = self.store.add_comment(record.key, self.app.now(), body, self.app.myself,
                                          properties=properties, visibility=visibility)
-        return Response(201, self.app.renderer(request.params["v"]).comment(record, comment))
+        expand = _csv(request.query.get("expand"))
+        return Response(201, self.app.renderer(request.params["v"]).comment(record, comment, expand=expand))
 
     def edit_comment(self, request: Request) -> Response:
         record = self.store.get(request.params["key"])
@@ -363,7 +364,8 @@ class PlatformRoutes:
         comment = self.store.edit_comment(record.key, comment["id"], self.app.now(), body, self.app.myself, visibility)
         for key, value in properties.items():
             self.store.set_comment_property(record, comment, key, value)
-        return Response(200, self.app.renderer(request.params["v"]).comment(record, comment))
+        expand = _csv(request.query.get("expand"))
+        return Response(200, self.app.renderer(request.params["v"]).comment(record, comment, expand=expand))
 
     def get_comment_property(self, request: Request) -> Response:
         found = self.store.find_comment(request.params["comment"])
