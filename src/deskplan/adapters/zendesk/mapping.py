@@ -29,7 +29,7 @@ DEFAULT_STATUS_MAP: Mapping[str, Status] = {
     "closed": Status.CLOSED,
 }
 DELETED = "deleted"
-AGENT_ROLES = frozenset({"agent", "admin"})
+END_USER = "end-user"
 SCORES = {"good": Score.GOOD, "bad": Score.BAD}
 
 UserLookup = Callable[[str], Mapping[str, Any] | None]
@@ -178,9 +178,9 @@ def _comment(child, at, order, requester: str | None, user: UserLookup) -> dict[
     elif author is not None and author == requester:
         kind = EventKind.REQUESTER_COMMENT
     else:
+        # Only end-users are customers; agents, admins and authors not (yet) exported reply.
         profile = user(author) if author is not None else None
-        role = (profile or {}).get("role")
-        kind = EventKind.REQUESTER_COMMENT if role == "end-user" else EventKind.PUBLIC_REPLY
+        kind = EventKind.REQUESTER_COMMENT if (profile or {}).get("role") == END_USER else EventKind.PUBLIC_REPLY
     return {
         "at": at, "kind": kind, "id": _id(child.get("id")), "author": author, "body": body,
         "by_deskplan": is_deskplan_comment(body), "order": order,
