@@ -702,6 +702,8 @@ def _show(value: Any) -> str:
         return format_duration(value)
     if value is None:
         return "none"
+    if value == "":
+        return '""'
     return str(value)
 
 

@@ -155,7 +155,7 @@ class Milestone(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> Milestone:
         if self.end < self.start:
-            raise ValueError(f"milestone {self.id} ends ({self.end}) before it starts ({self.start})")
+            raise ValueError(f"it ends ({self.end}) before it starts ({self.start})")
         return self
 
 

@@ -83,7 +83,9 @@ def _problems(model: type[BaseModel], doc: YamlDoc, base: tuple, errors: Iterabl
             shown = "an empty file" if err["input"] is None else f"{type(err['input']).__name__}"
             problem = doc.problem(path, message(doc, path, f"expected {want}, got {shown}"))
         else:
-            problem = doc.problem(path, message(doc, path, _describe(err)))
+            # A problem with a mapping key itself (a calendar's day range) is shown at the key.
+            about_key = bool(path[len(base):]) and isinstance(path[-1], str) and err.get("input") == path[-1]
+            problem = doc.problem(path, message(doc, path, _describe(err)), at_key=about_key)
         if (problem.line, problem.col, problem.message) not in seen:
             seen.add((problem.line, problem.col, problem.message))
             out.append(problem)

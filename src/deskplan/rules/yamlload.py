@@ -85,7 +85,11 @@ def load_yaml_text(text: str, name: str) -> YamlDoc:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise YamlSyntaxError(Problem(name, line, col, f"YAML syntax: {_describe(exc)}")) from None
+        text = f"YAML syntax: {_describe(exc)}"
+        start = exc.context_mark
+        if start is not None and mark is not start and (start.line, start.column) != (mark.line, mark.column):
+            text += f" (it starts at line {start.line + 1}, column {start.column + 1})"
+        raise YamlSyntaxError(Problem(name, line, col, text)) from None
     except YAMLError as exc:
         raise YamlSyntaxError(Problem(name, 1, 1, f"YAML syntax: {exc}")) from None
     keys: dict[Path_, Pos] = {}
