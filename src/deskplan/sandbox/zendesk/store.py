@@ -35,7 +35,8 @@ WRITTEN_RATING_OFFSET = 1_000_000_000   # ratings given after load, apart from g
 REF_SHIFT = 20                          # audit index bits in a packed (ticket id, audit index) ref
 UPDATABLE = {"subject", "status", "priority", "type", "tags", "assignee_id", "group_id", "organization_id",
              "requester_id", "due_at", "external_id", "custom_fields", "comment", "safe_update",
-             "updated_stamp", "metadata", "additional_tags", "remove_tags"}
+             "updated_stamp", "metadata", "additional_tags", "remove_tags",
+             "description"}     # accepted and ignored (it is the first comment), as the real API does
 
 
 class StoreError(Exception):
@@ -91,8 +92,8 @@ def _timestamp(doc: dict[str, Any], *keys: str) -> int:
     """The first of `keys` that holds an epoch or an ISO time (recorded data has "redacted" values)."""
     for key in keys:
         value = doc.get(key)
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
+        if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+            return value              # create answers carry generated_timestamp 0 (recorded)
         if isinstance(value, str):
             try:
                 return epoch(parse_iso(value))
