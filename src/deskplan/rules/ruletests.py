@@ -152,6 +152,8 @@ def run_rule_tests(root: Path) -> RuleTestRun:
 
 
 def load_cases(root: Path, problems: list[Problem]) -> list[RuleCase]:
+    """The test cases of rules/tests/*.yaml; problems are added to `problems`. Each test is
+    checked on its own, and its ticket even when its `expect` is wrong, so one run shows all."""
     cases = []
     for path in rule_test_files(root):
         try:
@@ -159,33 +161,41 @@ def load_cases(root: Path, problems: list[Problem]) -> list[RuleCase]:
         except YamlSyntaxError as exc:
             problems.append(exc.problem)
             continue
-        parsed = validate(RuleTestFile, doc, problems)
-        if parsed is None:
+        items = doc.data.get("tests") if isinstance(doc.data, dict) else None
+        if not isinstance(items, list):
+            validate(RuleTestFile, doc, problems)
             continue
-        for index, test in enumerate(parsed.tests):
-            ticket = _ticket(doc, index, test, problems)
-            if ticket is not None:
+        validate(RuleTestFile, doc, problems, data={**doc.data, "tests": []})    # unknown top-level keys
+        for index, item in enumerate(items):
+            test = validate(RuleTest, doc, problems, base=("tests", index))
+            raw = item.get("ticket") if isinstance(item, dict) else None
+            if not isinstance(raw, dict):
+                continue
+            now = test.now if test is not None else None
+            ticket = _ticket(doc, index, raw, now, problems)
+            if test is not None and ticket is not None:
                 pos = doc.value_pos(("tests", index))
                 cases.append(RuleCase(test.name, f"{doc.file}:{pos.line}:{pos.col}", ticket,
                                       test.now or ticket.updated_at, test.expect))
     return cases
 
 
-def _ticket(doc: YamlDoc, index: int, test: RuleTest, problems: list[Problem]) -> Ticket | None:
+def _ticket(doc: YamlDoc, index: int, raw: dict[str, Any], now: datetime | None,
+            problems: list[Problem]) -> Ticket | None:
     base = ("tests", index, "ticket")
-    data = dict(test.ticket)
+    data = dict(raw)
     if "created_at" not in data:
-        if test.now is None:
+        if now is None:
             problems.append(doc.problem(base, message(doc, base, "missing `created_at` (or give the test a `now`)")))
             return None
-        data["created_at"] = test.now
+        data["created_at"] = now
     data.setdefault("source", "test")
     data.setdefault("key", str(data.get("id", index + 1)))
     data.setdefault("id", data["key"])
     data.setdefault("status", "open")
     data.setdefault("updated_at", data["created_at"])       # replaced by the latest time below
     ticket = validate(Ticket, doc, problems, base=base, data=data)
-    if ticket is not None and "updated_at" not in test.ticket:
+    if ticket is not None and "updated_at" not in raw:
         ticket = ticket.model_copy(update={"updated_at": _latest(ticket)})
     return ticket
 
