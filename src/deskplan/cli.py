@@ -267,6 +267,29 @@ def report(workspace: Path, fmt: str, out: Path | None) -> None:
         write_output(text, out)
         click.echo(f"wrote {out}", err=True)
 
+
+@cli.command()
+@click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the demo workspace into this (new or empty) folder instead of a temporary one.")
+@click.option("--tickets", type=click.IntRange(min=10), default=4000, show_default=True,
+              help="Generated tickets in all, three fifths in Zendesk and the rest in Jira Service Management.")
+@click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the ticket generator.")
+def demo(workspace: Path | None, tickets: int, seed: int) -> None:
+    """Run the whole loop on this machine: start a Zendesk and a JSM simulator with six months
+    of generated tickets, write an example workspace pointed at them, sync with write-back,
+    print the report and write the HTML report. Nothing leaves 127.0.0.1.
+
+    Honours DESKPLAN_NOW (the end of the generated six months).
+
+    Example: deskplan demo --workspace ./demo && deskplan report --workspace ./demo
+    """
+    from .demo import print_demo, run_demo, split_tickets
+
+    result = run_demo(workspace, tickets=split_tickets(tickets), seed=seed,
+                      say=lambda line: click.echo(line, err=True))
+    print_demo(result, sys.stdout)
+    sys.stdout.flush()
+
 def main() -> None:
     cli(prog_name="deskplan")
 

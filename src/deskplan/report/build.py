@@ -22,6 +22,8 @@ from .kpi import METRICS, Metric, MetricContext
 from .results import Report
 from .windows import WindowKind, local_midnight, windows_between
 
+# Feedback categories are counted per month: enough windows for a trend within a plan of a
+# few months, which a quarterly review reads as well.
 DEFAULT_CATEGORY_WINDOW: WindowKind = "month"
 
 SLA_BUCKETS = {SlaState.MET: SLA_MET, SlaState.BREACHED: SLA_BREACHED,
@@ -43,15 +45,6 @@ def _context(calendar: Calendar, goal: Goal, now: datetime) -> MetricContext:
     return MetricContext(now=now, threshold=goal.threshold, elapsed=calendar.elapsed, active_elapsed=active)
 
 
-def category_window_of(workspace: Workspace) -> WindowKind:
-    """The feedback analysis follows the plan's cadence when it names one (a cadence whose
-    id or title speaks of feedback), else months."""
-    for cadence in workspace.plan.cadence:
-        if "feedback" in f"{cadence.id} {cadence.title}".lower():
-            return cadence.every
-    return DEFAULT_CATEGORY_WINDOW
-
-
 def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
                  *, category_window: WindowKind | None = None,
                  progress: Callable[[int], None] | None = None) -> Report:
@@ -64,7 +57,7 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
                  GoalTally(GoalSpec.of(plan, goal), list(windows_between(start, stop, goal.window, zone))))
         for goal in plan.goals
     ]
-    category_kind = category_window or category_window_of(workspace)
+    category_kind = category_window or DEFAULT_CATEGORY_WINDOW
     categories = CategoryTally(list(windows_between(start, stop, category_kind, zone)))
     measures = MeasureTally(plan)
     calendars = workspace.calendars

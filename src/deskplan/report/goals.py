@@ -16,7 +16,7 @@ from ..model import Ticket
 from ..rules.plan import Goal, Plan
 from .kpi import Observation
 from .results import EVIDENCE_LIMIT, NO_GROUP, Evidence, GoalResult, GroupResult, WindowResult
-from .status import Line, goal_status, latest_window, trend
+from .status import Line, goal_status, latest_window, standin_baseline, trend
 from .windows import Window
 
 
@@ -103,10 +103,7 @@ class GoalTally:
             for i, (window, counts) in enumerate(zip(self.windows, self._counts))
         )
         latest = latest_window(windows)
-        baseline = goal.baseline
-        if baseline is None:
-            first = next((w for w in windows if w.value is not None), None)
-            baseline = first.value if first else None
+        baseline = goal.baseline if goal.baseline is not None else standin_baseline(windows, goal.is_met, goal.target)
         line = Line(line_start, line_by, baseline, goal.target) if baseline is not None else None
         status, expected = goal_status(latest, line, direction=goal.direction, now=now, is_met=goal.is_met)
         direction_trend, change = trend(windows, latest, direction=goal.direction)
@@ -114,7 +111,7 @@ class GoalTally:
             id=goal.id, title=goal.title, metric=goal.metric, threshold=goal.threshold, target=goal.target,
             baseline=goal.baseline, by=goal.by, direction=goal.direction, window=goal.window,
             calendar=spec.calendar, measures=spec.measures, owners=spec.owners, windows=windows,
-            latest=latest, expected=expected, status=status, trend=direction_trend, change=change,
+            planned_from=baseline, latest=latest, expected=expected, status=status, trend=direction_trend, change=change,
             groups=self._group_results(now),
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 
-from ..rules.durations import format_duration
+from .kpi import hours
 from .results import GoalResult
 
 STATUS_LABELS = {
@@ -15,7 +15,7 @@ TREND_ARROWS = {"improving": "↑", "worsening": "↓", "steady": "→", "n/a": 
 
 
 def metric_label(metric: str, threshold: timedelta | None) -> str:
-    within = format_duration(threshold) if threshold else ""
+    within = hours(threshold) if threshold else ""
     return {
         "first_reply_within": f"first reply within {within}",
         "resolution_within": f"resolved within {within}",

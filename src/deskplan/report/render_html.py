@@ -32,10 +32,7 @@ def _environment() -> Environment:
 def _goal_view(goal: GoalResult, report: Report, zone: ZoneInfo) -> dict:
     plan_start = local_midnight(report.plan_start, zone)
     by = local_midnight(goal.by + timedelta(days=1), zone)
-    baseline = goal.baseline
-    if baseline is None:
-        first = next((w for w in goal.windows if w.value is not None), None)
-        baseline = first.value if first else None
+    baseline = goal.planned_from
     line = PlanLine(plan_start, by, baseline, goal.target) if baseline is not None else None
     series = [SeriesPoint(w.label, w.start, w.end, w.value, w.met, w.closed) for w in goal.windows]
     until = max([by] + [w.end for w in goal.windows])

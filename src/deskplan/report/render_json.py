@@ -7,12 +7,13 @@ Shape (schema `deskplan.report/1`; keys are only ever added, never renamed):
       "plan": {"id", "title", "start", "end", "timezone"},
       "now": instant, "tickets": int,
       "goals": [{
-        "id", "title", "metric", "threshold" ("12h" | null), "target", "baseline" (| null),
+        "id", "title", "metric", "threshold" ("12h", in hours and minutes | null), "target", "baseline" (| null),
         "by", "direction" ("at_least" | "at_most"), "window" ("week" | "month" | "quarter"),
         "calendar", "measures": [id], "owners": [name],
         "status" ("met" | "on_track" | "at_risk" | "off_track" | "no_data"),
         "trend" ("improving" | "worsening" | "steady" | "n/a"), "change" (| null),
         "latest": label | null, "value": the latest value | null, "expected": line value | null,
+        "planned_from": where the baseline-to-target line starts | null,
         "windows": [{"label", "start", "end", "closed", "value", "numerator", "denominator",
                      "met", "worst": [{"ref", "url", "at", "detail"}]}],
         "groups": [{"group", "value", "numerator", "denominator", "met",
@@ -24,7 +25,8 @@ Shape (schema `deskplan.report/1`; keys are only ever added, never renamed):
                     "sla_attainment"}]
     }
 
-Shares (`target`, `baseline`, `value`, `expected`, `change`) are fractions from 0 to 1.
+Shares (`target`, `baseline`, `value`, `expected`, `planned_from`, `change`) are fractions
+from 0 to 1.
 Instants are ISO-8601; window bounds carry the plan's UTC offset at that instant.
 """
 
@@ -35,7 +37,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..rules.durations import format_duration
+from .kpi import hours
 from .results import GoalResult, GroupResult, Report, WindowResult
 
 SCHEMA = "deskplan.report/1"
@@ -65,12 +67,12 @@ def report_dict(report: Report) -> dict[str, Any]:
     def goal(g: GoalResult) -> dict[str, Any]:
         return {
             "id": g.id, "title": g.title, "metric": g.metric,
-            "threshold": format_duration(g.threshold) if g.threshold else None,
+            "threshold": hours(g.threshold) if g.threshold else None,
             "target": g.target, "baseline": g.baseline, "by": g.by.isoformat(), "direction": g.direction,
             "window": g.window, "calendar": g.calendar, "measures": list(g.measures), "owners": list(g.owners),
             "status": g.status, "trend": g.trend, "change": g.change,
             "latest": g.latest.label if g.latest else None, "value": g.latest.value if g.latest else None,
-            "expected": g.expected,
+            "expected": g.expected, "planned_from": g.planned_from,
             "windows": [window(w) for w in g.windows],
             "groups": [group(x) for x in g.groups],
         }

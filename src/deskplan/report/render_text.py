@@ -41,22 +41,19 @@ def _header(report: Report) -> list[str]:
 
 
 def _goals(report: Report) -> list[str]:
-    head = (fit("GOAL", 36) + fit("TARGET", 8) + fit("BY", 11) + fit("LATEST", 17) + fit("LINE", 7)
-            + fit("TREND", 10) + "STATUS")
-    lines = [head]
+    lines = [fit("GOAL", 27) + fit("TARGET", 8) + fit("BY", 12) + fit("LATEST", 18) + fit("PLANNED", 9)
+             + fit("TREND", 11) + "STATUS"]
     for g in report.goals:
         latest = f"{pct(g.latest.value)} {g.latest.label}" if g.latest else "–"
         trend = f"{TREND_ARROWS[g.trend]} {points(g.change)}".rstrip()
         lines.append(
-            fit(f"{g.id} {goal_label(g)}", 35) + " " + fit(target_text(g), 8) + fit(str(g.by), 11)
-            + fit(latest, 17) + fit(pct(g.expected), 7) + fit(trend, 10) + STATUS_LABELS[g.status]
+            fit(g.id, 26) + " " + fit(target_text(g), 8) + fit(str(g.by), 12) + fit(latest, 18)
+            + fit(pct(g.expected), 9) + fit(trend, 11) + STATUS_LABELS[g.status]
         )
-        values = [w.value for w in g.windows]
+        closed = sum(1 for w in g.windows if w.closed and w.value is not None)
         missed = len(g.missed_windows())
-        history = f"   {g.window}ly: {sparkline(values)}"
-        if missed:
-            history += f"  {missed} closed {g.window}{'s' if missed > 1 else ''} missed the target"
-        lines.append(fit(history, WIDTH))
+        history = f"  {sparkline([w.value for w in g.windows])}  {missed} of {closed} closed {g.window}s missed"
+        lines.append(fit(f"{history} · {goal_label(g)}", WIDTH))
     return lines + [""]
 
 
@@ -65,13 +62,14 @@ def _groups(report: Report) -> list[str]:
     if not goals:
         return []
     groups = sorted({x.group for g in goals for x in g.groups})
-    shown = goals[:(WIDTH - 22) // 9]
-    lines = [fit("BY GROUP (whole period)", 22) + "".join(fit_right(g.id, 8) + " " for g in shown)]
+    shown = goals[:(WIDTH - 22) // 11]
+    lines = ["BY GROUP (each goal over the whole period)",
+             fit("", 22) + "".join(fit_right(g.id, 10) + " " for g in shown)]
     for name in groups:
         cells = []
         for g in shown:
             match = next((x for x in g.groups if x.group == name), None)
-            cells.append(fit_right(pct(match.value) if match else "–", 8) + " ")
+            cells.append(fit_right(pct(match.value) if match else "–", 10) + " ")
         lines.append(fit(name, 22) + "".join(cells))
     return lines + [""]
 

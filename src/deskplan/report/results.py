@@ -76,6 +76,7 @@ class GoalResult:
     measures: tuple[str, ...]   # ids of the measures serving the goal
     owners: tuple[str, ...]     # owners of those measures, each once
     windows: tuple[WindowResult, ...]
+    planned_from: float | None  # where the planned line starts: the baseline, or its stand-in (status.py)
     latest: WindowResult | None     # the value the status is judged on (see status.py)
     expected: float | None      # the baseline-to-target line at the end of `latest`
     status: str                 # one of STATUSES

@@ -2,7 +2,9 @@
 
 The line runs from the baseline at the plan's start (local midnight of `plan.start`) to
 the target at the deadline (the end of the day `by`); after the deadline it stays at the
-target. Without a baseline in plan.yaml the first measured window's value stands in.
+target. Without a baseline in plan.yaml the first measured window's value stands in, unless
+that value already meets the target: then the goal is to hold it, and the line is flat at
+the target.
 
 The status is judged on the *latest value*: that of the latest closed window with
 something to measure; only while no window with data has closed yet, the current one.
@@ -58,6 +60,14 @@ class Line:
     @property
     def tolerance(self) -> float:
         return max(TOLERANCE_SHARE * abs(self.target - self.baseline), MIN_TOLERANCE)
+
+
+def standin_baseline(windows: tuple[WindowResult, ...], is_met, target: float) -> float | None:
+    """Where the line starts when plan.yaml gives no baseline (see above)."""
+    first = next((w for w in windows if w.value is not None), None)
+    if first is None:
+        return None
+    return target if is_met(first.value) else first.value
 
 
 def latest_window(windows: tuple[WindowResult, ...]) -> WindowResult | None:

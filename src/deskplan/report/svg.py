@@ -35,18 +35,25 @@ def _pct(value: float, digits: int = 0) -> str:
     return f"{value * 100:.{digits}f}%"
 
 
-def nice_range(values: list[float], *, step: float = 0.05) -> tuple[float, float]:
-    """A y range of shares holding every value with some air, on multiples of `step`, within 0..1."""
-    low = max(0.0, math.floor((min(values) - step / 4) / step) * step)
-    high = min(1.0, math.ceil((max(values) + step / 4) / step) * step)
-    if high - low < 2 * step:
-        high = min(1.0, low + 2 * step)
-        low = max(0.0, high - 2 * step)
-    return round(low, 6), round(high, 6)
+STEPS = (0.05, 0.1, 0.2, 0.25)
 
 
-def _ticks(low: float, high: float, count: int = 6) -> list[float]:
-    step = next(s for s in (0.01, 0.02, 0.05, 0.1, 0.2, 0.25) if (high - low) / s <= count)
+def nice_range(values: list[float]) -> tuple[float, float, float]:
+    """(low, high, step) of a y axis for shares: both ends on multiples of `step`, within 0..1,
+    with at most six steps and some air around the values."""
+    low, high = min(values), max(values)
+    for step in STEPS:
+        bottom = max(0.0, math.floor((low - step / 4) / step + 1e-9) * step)
+        top = min(1.0, math.ceil((high + step / 4) / step - 1e-9) * step)
+        if (top - bottom) / step <= 6 + 1e-9:
+            break
+    if top - bottom < 2 * step:
+        top = min(1.0, bottom + 2 * step)
+        bottom = max(0.0, top - 2 * step)
+    return round(bottom, 6), round(top, 6), step
+
+
+def _ticks(low: float, high: float, step: float) -> list[float]:
     first, last = math.ceil(low / step - 1e-9), math.floor(high / step + 1e-9)
     return [round(k * step, 6) for k in range(first, last + 1)]
 
@@ -83,7 +90,7 @@ def goal_chart(points: list[SeriesPoint], *, target: float, line: PlanLine | Non
     values = [p.value for p in points if p.value is not None] + [target]
     if line:
         values.append(line.baseline)
-    low, high = nice_range(values)
+    low, high, step = nice_range(values)
 
     def x(instant: datetime) -> float:
         return left + plot_w * min(max((instant - x0).total_seconds() / span, 0.0), 1.0)
@@ -93,7 +100,7 @@ def goal_chart(points: list[SeriesPoint], *, target: float, line: PlanLine | Non
 
     parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" '
              f'role="img" aria-label="{_a(description)}" class="chart">']
-    for tick in _ticks(low, high):
+    for tick in _ticks(low, high, step):
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" '
                      f'stroke="{GRID}" stroke-width="1"/>')
         parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="{MUTED}" {FONT}>'

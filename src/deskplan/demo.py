@@ -1,0 +1,260 @@
+"""`deskplan demo`: the whole loop on this machine, in well under a minute.
+
+1. Start a Zendesk and a Jira Service Management simulator in this process, on loopback,
+   each with six months of generated tickets (seeded, so every run tells the same story).
+2. Write the example workspace (`deskplan init`) into a folder, point its deskplan.toml at
+   the two simulators, and move the plan's dates so that the plan began about four months
+   before `now` (the example's goals, measures and rules are kept as they are).
+3. Run `deskplan sync` (the library function): pull, evaluate, write back status comments
+   and improvement tasks into the simulators.
+4. Print the text report, write the HTML report, and say what was written where.
+
+Nothing leaves 127.0.0.1. The tokens are made up per run and passed in an environment
+mapping, never written to a file. DESKPLAN_NOW sets the story's `now`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Callable, Mapping, TextIO
+
+from ruamel.yaml import YAML
+
+from . import clock
+from .config import CONFIG_NAME, load_config
+from .connector.store import Store
+from .connector.sync import SyncResult, run_sync
+from .report.build import build_report
+from .report.command import write_output
+from .report.render_html import render_html
+from .report.render_text import render_text
+from .rules.load import load_workspace
+from .sandbox.server import SandboxServer
+from .workspace.init import init_workspace
+
+DEFAULT_TICKETS = {"zendesk": 2400, "jsm": 1600}
+DEFAULT_SEED = 2026
+PLAN_AGE = timedelta(weeks=17)          # the plan began this long before `now`
+EMAIL = "deskplan-demo@example.com"
+REPORT_FILE = "report.html"
+DEMO_TITLE = "Customer service improvement plan (demo on generated tickets)"
+TOKEN_ENV = {"zendesk": "DESKPLAN_DEMO_ZENDESK_TOKEN", "jsm": "DESKPLAN_DEMO_JSM_TOKEN"}
+
+CONFIG_TEMPLATE = """\
+# deskplan.toml written by `deskplan demo`: two helpdesk simulators on this machine.
+# They stopped when the demo ended; `deskplan report --workspace {workspace}` still reads the state.
+# The tokens were made up for the run and lived only in its environment ({zendesk_env}, {jsm_env}).
+
+[[sources]]
+name = "zendesk"
+kind = "zendesk"
+url = "{zendesk_url}"
+email = "{email}"
+token_env = "{zendesk_env}"
+
+[sources.status_map]
+new = "new"
+open = "open"
+pending = "waiting_customer"
+hold = "on_hold"
+solved = "solved"
+closed = "closed"
+
+[[sources]]
+name = "jsm"
+kind = "jira"
+url = "{jsm_url}"
+email = "{email}"
+token_env = "{jsm_env}"
+service_desk = "1"
+projects = ["SUP"]
+tasks_project = "IMP"
+tasks_issue_type = "Task"
+
+[sources.status_map]
+"Open" = "new"
+"Waiting for support" = "open"
+"In Progress" = "open"
+"Waiting for customer" = "waiting_customer"
+"Pending" = "on_hold"
+"Resolved" = "solved"
+"Closed" = "closed"
+
+[state]
+path = ".deskplan/state.db"
+"""
+
+
+@dataclass
+class WriteCount:
+    comments: int = 0
+    tasks: int = 0
+    other: int = 0
+
+
+@dataclass
+class DemoResult:
+    workspace: Path
+    state: Path
+    html: Path
+    report_text: str
+    now: datetime
+    tickets_generated: dict[str, int]
+    tickets_stored: int
+    sync: SyncResult
+    urls: dict[str, str]
+    writes: dict[str, WriteCount] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        total = sum(self.tickets_generated.values())
+        lines = [
+            f"deskplan demo: {total} generated tickets over the six months up to {self.now:%Y-%m-%d %H:%M} UTC, "
+            f"{self.tickets_stored} stored, in {self.seconds:.1f} s",
+            f"  workspace    {self.workspace}",
+            f"  state        {self.state}",
+            f"  HTML report  {self.html}",
+        ]
+        for name, count in self.writes.items():
+            lines.append(f"  {name:<12} {self.urls[name]} (stopped): {count.comments} internal status comments "
+                         f"and {count.tasks} improvement tasks written")
+        for summary in self.sync.summaries:
+            lines.extend(f"  {summary.source}: error: {e}" for e in summary.errors)
+        lines.append(f"Next: deskplan report --workspace {self.workspace} --format text")
+        return "\n".join(lines)
+
+
+def split_tickets(total: int) -> dict[str, int]:
+    """Three fifths of the generated tickets in Zendesk, the rest in JSM."""
+    zendesk = total * 3 // 5
+    return {"zendesk": zendesk, "jsm": total - zendesk}
+
+
+def count_writes(records: list, kind: str) -> WriteCount:
+    """Comments and tasks among the write requests a simulator accepted."""
+    count = WriteCount()
+    for record in records:
+        if not 200 <= record.status < 300:
+            continue
+        path = record.path.split("?")[0].rstrip("/")
+        if kind == "zendesk":
+            is_task = record.method == "POST" and re.fullmatch(r"/api/v2/tickets(\.json)?", path)
+            body = record.body if isinstance(record.body, dict) else {}
+            is_comment = record.method == "PUT" and "comment" in (body.get("ticket") or {})
+        else:
+            is_task = record.method == "POST" and re.fullmatch(r"/rest/api/[23]/issue", path)
+            is_comment = record.method in ("POST", "PUT") and re.search(r"/issue/[^/]+/comment(/[^/]+)?$", path)
+        if is_task:
+            count.tasks += 1
+        elif is_comment:
+            count.comments += 1
+        else:
+            count.other += 1
+    return count
+
+
+def shift_plan_dates(plan_file: Path, start: date, title: str | None = None) -> None:
+    """Move the plan, its goals' deadlines and its milestones so the plan starts on `start`
+    (and retitle it: the example's title names its half-year), keeping every comment."""
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    data = yaml.load(plan_file.read_text(encoding="utf-8"))
+    delta = start - data["plan"]["start"]
+    if title:
+        data["plan"]["title"] = title
+    data["plan"]["start"] = start
+    data["plan"]["end"] = data["plan"]["end"] + delta
+    for goal in data.get("goals") or []:
+        goal["by"] = goal["by"] + delta
+    for milestone in data.get("milestones") or []:
+        milestone["start"] = milestone["start"] + delta
+        milestone["end"] = milestone["end"] + delta
+    with plan_file.open("w", encoding="utf-8") as out:
+        yaml.dump(data, out)
+
+
+def run_demo(
+    workspace: Path | None = None, *, tickets: Mapping[str, int] = DEFAULT_TICKETS, seed: int = DEFAULT_SEED,
+    environ: Mapping[str, str] = os.environ, say: Callable[[str], None] = lambda _: None,
+) -> DemoResult:
+    started = time.monotonic()
+    now = clock.now(environ)
+    root = Path(workspace) if workspace else Path(tempfile.mkdtemp(prefix="deskplan-demo-"))
+    init_workspace(root)
+    (root / ".deskplan").mkdir(exist_ok=True)
+    story_clock = _running_from(now)
+
+    kinds = {"zendesk": "zendesk", "jsm": "jira"}
+    tokens = {name: secrets.token_hex(16) for name in kinds}
+    with ExitStack() as stack:
+        servers: dict[str, SandboxServer] = {}
+        for offset, (name, kind) in enumerate(kinds.items()):
+            say(f"starting the {kind} simulator with {tickets[name]} tickets …")
+            log = stack.enter_context((root / ".deskplan" / f"sandbox-{name}.log").open("w", encoding="utf-8"))
+            app = _create_app(kind, tickets=tickets[name], seed=seed + offset, now=story_clock, log=log,
+                              token=tokens[name])
+            servers[name] = stack.enter_context(SandboxServer(app))      # started here, stopped on exit
+        urls = {name: server.url for name, server in servers.items()}
+        _write_config(root, urls)
+        zone = load_workspace(root).calendar().zone
+        shift_plan_dates(root / "plan.yaml", _monday((now - PLAN_AGE).astimezone(zone).date()), DEMO_TITLE)
+
+        say("syncing both helpdesks (pull, evaluate, write back) …")
+        config = load_config(root / CONFIG_NAME)
+        env = {**environ, "DESKPLAN_NOW": now.isoformat(), **{TOKEN_ENV[name]: tokens[name] for name in kinds}}
+        sync = run_sync(config, environ=env)
+        writes = {name: count_writes(list(servers[name].app.writes), kind) for name, kind in kinds.items()}
+
+    say("building the report …")
+    store = Store.open(config.state_path)
+    try:
+        report = build_report(load_workspace(root), store.tickets(), now)
+        stored = store.count_tickets()
+    finally:
+        store.close()
+    html = root / REPORT_FILE
+    write_output(render_html(report), html)
+    return DemoResult(
+        workspace=root, state=config.state_path, html=html, report_text=render_text(report), now=now,
+        tickets_generated=dict(tickets), tickets_stored=stored, sync=sync, urls=urls, writes=writes,
+        seconds=time.monotonic() - started,
+    )
+
+
+def _create_app(kind: str, *, tickets: int, seed: int, now: Callable[[], datetime], log: TextIO, token: str):
+    if kind == "zendesk":
+        from .sandbox.zendesk import create_app
+    else:
+        from .sandbox.jira import create_app
+    return create_app(email=EMAIL, token=token, tickets=tickets, seed=seed, rate_limit=0, now=now, log=log)
+
+
+def _write_config(root: Path, urls: dict[str, str]) -> None:
+    text = CONFIG_TEMPLATE.format(
+        workspace=root, email=EMAIL, zendesk_url=urls["zendesk"], jsm_url=urls["jsm"],
+        zendesk_env=TOKEN_ENV["zendesk"], jsm_env=TOKEN_ENV["jsm"],
+    )
+    (root / CONFIG_NAME).write_text(text, encoding="utf-8")
+
+
+def _monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _running_from(start: datetime) -> Callable[[], datetime]:
+    """The simulators' clock: `start`, then on with real time (their exports hold back a minute)."""
+    origin = time.monotonic()
+    return lambda: start + timedelta(seconds=time.monotonic() - origin)
+
+
+def print_demo(result: DemoResult, out: TextIO) -> None:
+    out.write(result.report_text)
+    out.write("\n" + result.summary() + "\n")
