@@ -184,9 +184,11 @@ def _sync_source(
     open_writer_for: Callable[[], Writer], *, full: bool, run_id: int | None, progress: Progress | None,
 ) -> tuple[SourceSummary, Writer | None]:
     summary = SourceSummary(source=config.name)
+    pulled = False
     try:
         adapter.check()
         _pull(store, config, adapter, summary, full=full, run_id=run_id, progress=progress)
+        pulled = True
     except (AuthError, Unreachable) as exc:
         summary.fail(ExitStatus.UNREACHABLE, str(exc))
     except HelpdeskError as exc:
@@ -194,8 +196,10 @@ def _sync_source(
         summary.fail(ExitStatus.PARTIAL, str(exc))
     _build(store, config, adapter, summary, run_id=run_id)
     summary.requests = adapter.requests
-    if writeback is None or summary.exit_code >= ExitStatus.UNREACHABLE:
-        # Nothing to evaluate, or a helpdesk that cannot be reached or refused us: nothing written.
+    if writeback is None or not pulled:
+        # Nothing to evaluate; or the pull stopped part-way, and a ticket whose events are not
+        # all in would be judged on half its story (a reply not yet seen reads as a breach).
+        # The next run resumes the pull and writes back then.
         return summary, None
     writer = open_writer_for()
     summary.add_writes(writeback.source(config.name, writer))

@@ -1,0 +1,173 @@
+"""Write-back end to end against both simulators over loopback HTTP.
+
+Counts come from the simulator's own data (comments on tickets, task tickets/issues),
+never from deskplan's ledger.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+import pytest
+import requests
+from click.testing import CliRunner
+
+from deskplan.cli import cli
+from deskplan.connector.effects import MARKER_PREFIX
+
+from .harness import EMAIL, NOW, TOKEN, Clock, Site, environment, make_workspace, scenario, sync
+
+KINDS = ("zendesk", "jira")
+# The harness scenario (24 tickets, seed 5) at NOW under the example workspace: 12 unsolved
+# tickets get a status comment; 1 bad rating gets a follow-up task; 7 goal windows missed
+# their target (6 under the compact workspace's two goals).
+COMMENTS, RULE_TASKS, GOAL_TASKS = 12, 1, 7
+
+
+@pytest.fixture(scope="module")
+def story():
+    return scenario()
+
+
+@pytest.fixture(params=KINDS)
+def site(request, story):
+    site = Site(request.param, story)
+    yield site
+    site.stop()
+
+
+@pytest.fixture
+def workspace(tmp_path, site):
+    """The example workspace of `deskplan init`."""
+    return make_workspace(tmp_path / "ws", site)
+
+
+@pytest.fixture
+def compact(tmp_path, site):
+    """A small plan on the 24x7 calendar (standard SLA: first reply 12h)."""
+    return make_workspace(tmp_path / "ws", site, compact=True)
+
+
+def test_first_sync_writes_each_comment_and_task_once_and_a_rerun_nothing(site, workspace):
+    (summary,) = sync(workspace).summaries
+    assert (summary.exit_code, summary.writes_planned, summary.writes_applied) == (0, 20, 20)
+    effects = site.effects()
+    assert len(effects.comments) == COMMENTS and len(effects.tasks) == RULE_TASKS + GOAL_TASKS
+    assert effects.duplicates() == []
+    received = len(site.app.writes)
+    (again,) = sync(workspace).summaries
+    assert (again.exit_code, again.writes_planned, again.writes_applied) == (0, 0, 0)
+    assert len(site.app.writes) == received and site.effects() == effects
+
+
+def test_every_write_the_helpdesk_received_is_internal(site, workspace):
+    sync(workspace)
+    assert site.effects().public_comments == 0
+    for write in site.app.writes:
+        if site.kind == "zendesk":
+            assert write.body["ticket"]["comment"]["public"] is False, write.path
+        elif write.path.endswith("/comment"):
+            assert {"key": "sd.public.comment", "value": {"internal": True}} in write.body["properties"]
+
+
+def test_tasks_carry_their_key_and_link_to_their_source_tickets(site, compact):
+    sync(compact)
+    details = site.effects().task_details.values()
+    (rule_task,) = [d for d in details if d[0].startswith("Follow up on the rating")]
+    source_key = "7" if site.kind == "zendesk" else "SUP-7"
+    assert rule_task[0] == f"Follow up on the rating of {source_key}"
+    assert rule_task[2] == (source_key,)
+    assert all(len(d[3]) == 64 for d in details)          # the full idempotency key, findable later
+    goal_links = [d[2] for d in details if d[0].startswith("Goal ")]
+    assert len(goal_links) == 6 and all(goal_links)
+
+
+def _digests(folder):
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_dry_run_prints_every_planned_write_changes_nothing_and_the_real_run_applies_that_plan(site, compact):
+    workspace = compact
+    sync(workspace)                       # a state file exists: the dry-run must leave it as it is
+    clock_later = NOW + timedelta(days=1)
+    site.clock.now = clock_later
+    new_ticket(site, "Printer on fire", priority_urgent=True)
+    state_before, received = _digests(workspace), len(site.app.writes)
+    effects_before = site.effects()
+    result = CliRunner().invoke(cli, ["sync", "-w", str(workspace), "--dry-run", "--json"],
+                                env=environment(now=clock_later))
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.output.splitlines()]
+    planned, (summary,) = lines[:-1], lines[-1:]
+    assert summary["writes_planned"] == len(planned) > 0 and summary["writes_applied"] == 0
+    assert all({"kind", "source", "ticket", "key", "title", "body"} <= set(p) for p in planned)
+    assert _digests(workspace) == state_before
+    assert len(site.app.writes) == received and site.effects() == effects_before
+    applied = []
+    sync(workspace, on_write=applied.append, environ=environment(now=clock_later))
+    assert [w.key for w in applied] == [p["key"] for p in planned]
+
+
+def test_dry_run_text_shows_the_comment_an_agent_will_read(site, workspace):
+    result = CliRunner().invoke(cli, ["sync", "-w", str(workspace), "--dry-run"], env=environment())
+    assert result.exit_code == 0, result.output
+    assert result.output.count("\ncomment ") + result.output.startswith("comment ") == COMMENTS
+    assert "  | deskplan status (sip-2026h1)" in result.output
+    assert f"  | {MARKER_PREFIX}" in result.output
+    assert result.output.splitlines()[-1].startswith("dry-run ")
+    assert site.app.writes == []
+
+
+def new_ticket(site: Site, subject: str, *, priority_urgent: bool) -> str:
+    """A customer request created through the helpdesk's API now (the simulator's clock)."""
+    if site.kind == "zendesk":
+        body = {"ticket": {"subject": subject, "comment": {"body": "It is burning."},
+                           "priority": "urgent" if priority_urgent else "normal"}}
+        answer = requests.post(f"{site.url}/api/v2/tickets.json", json=body, auth=(f"{EMAIL}/token", TOKEN))
+        return str(answer.json()["ticket"]["id"])
+    body = {"fields": {"project": {"key": "SUP"}, "issuetype": {"name": "Service Request"}, "summary": subject,
+                       "priority": {"name": "Highest" if priority_urgent else "Medium"}}}
+    answer = requests.post(f"{site.url}/rest/api/3/issue", json=body, auth=(EMAIL, TOKEN))
+    assert answer.status_code == 201, answer.text
+    return answer.json()["key"]
+
+
+def test_a_state_change_is_a_new_note_in_zendesk_and_an_edit_in_jira(site, compact):
+    key = new_ticket(site, "Printer on fire", priority_urgent=True)
+    states = []
+    for minutes in (1, 10 * 60, 13 * 60, 14 * 60):    # on_track, at_risk (< 1/4 of 12h left), breached, breached
+        site.clock.now = NOW + timedelta(minutes=minutes)
+        sync(compact, environ=environment(now=site.clock.now))
+        markers = [m for (ticket, m) in site.effects().comments if ticket == key]
+        states.append(len(markers))
+    ticket_id = key if site.kind == "zendesk" else site.app.store.get(key).id
+    ours = [w for w in site.app.writes if f"/{ticket_id}/" in w.path or w.path.endswith(f"/{ticket_id}.json")]
+    if site.kind == "zendesk":
+        assert states == [1, 2, 3, 3]
+        assert [w.method for w in ours] == ["PUT", "PUT", "PUT"]
+    else:
+        assert states == [1, 1, 1, 1]
+        assert [w.method for w in ours] == ["POST", "PUT", "PUT"]
+    text = _latest_deskplan_comment(site, key)
+    # The comment of the 13h sync (at 14h nothing changed): first reply breached by an hour.
+    assert text.splitlines()[:4] == [
+        "deskplan status (sip-compact)",
+        "Measure M2 24-hour support rota (owner: customer service) [rule standard-sla]",
+        "SLA First reply: BREACHED, target 12h, due 2026-03-11 00:00 UTC, elapsed 13h, overdue by 1h, "
+        "calendar 24x7 [rule standard-sla]",
+        "SLA Resolution: ON TRACK, target 72h, due 2026-03-13 12:00 UTC, elapsed 13h, remaining 59h, "
+        "calendar 24x7 [rule standard-sla]",
+    ]
+
+
+def _latest_deskplan_comment(site: Site, key: str) -> str:
+    from deskplan.adapters.jira.adf import adf_to_text
+
+    if site.kind == "zendesk":
+        bodies = [c["body"] for c in site.app.store.comments(int(key))]
+    else:
+        record = site.app.store.get(key)
+        bodies = [adf_to_text(c["body"]) for c in record.comments]
+    return [b for b in bodies if MARKER_PREFIX in b][-1]
