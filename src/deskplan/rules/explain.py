@@ -9,7 +9,7 @@ dict. Times in the text are shown in the plan calendar's time zone.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from ..model import Ticket
 from .conditions import Trace
 from .durations import format_duration
 from .engine import Evaluation
-from .load import Workspace
+from .load import Workspace, load_workspace
 from .sla import SlaClock, compute_clocks
 
 
@@ -102,6 +102,7 @@ class Explanation:
 
 def explain_ticket(workspace: Workspace, ticket: Ticket, now: datetime) -> Explanation:
     """Evaluate one ticket at `now` and keep everything needed to explain the result."""
+    now = now.astimezone(timezone.utc)
     evaluation = workspace.evaluate(ticket, now)
     fired = set(evaluation.rules_fired)
     values = workspace.engine.values(ticket, now)
@@ -122,15 +123,17 @@ def _clock_lines(clock: SlaClock, ws: Workspace, zone: tzinfo) -> list[str]:
         + (f", due {_local(clock.due, zone)}" if clock.due else ", due unknown while paused"),
     ]
     parts = []
-    for start, end in clock.counted:
+    stretches = sorted([(s, e, True) for s, e in clock.counted] + [(s, e, False) for s, e in clock.pauses])
+    for start, end, counted in stretches:
+        if not counted:
+            lines.append(f"    paused  {_local(start, zone)} -> {_local(end, zone)} (not counted)")
+            continue
         intervals = list(calendar.working_intervals(start, end))
         business = sum((e - s for s, e in intervals), timedelta())
         parts.append(business)
         lines.append(f"    counted {_local(start, zone)} -> {_local(end, zone)}: {format_duration(business)} business time")
         if intervals != [(start, end)]:     # on 24x7 the whole stretch is working time
             lines.extend(f"      working {_local(s, zone)} -> {_local(e, zone)}" for s, e in intervals)
-    for start, end in clock.pauses:
-        lines.append(f"    paused  {_local(start, zone)} -> {_local(end, zone)} (not counted)")
     total = " + ".join(format_duration(p) for p in parts) or "0m"
     lines.append(f"    elapsed {total} = {format_duration(clock.elapsed)} of {format_duration(clock.target)}; "
                  f"remaining {format_duration(clock.remaining)}" + (f"; overdue {format_duration(clock.overdue)}" if clock.overdue else ""))
