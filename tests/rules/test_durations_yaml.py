@@ -1,0 +1,80 @@
+"""Durations as rule owners write them, and YAML loaded with the position of every part."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+
+from deskplan.rules.durations import DurationError, format_duration, parse_duration
+from deskplan.rules.yamlload import Pos, YamlSyntaxError, load_yaml_text
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("30m", timedelta(minutes=30)),
+    ("12h", timedelta(hours=12)),
+    ("2d", timedelta(days=2)),
+    ("1h30m", timedelta(minutes=90)),
+    ("1w2d", timedelta(days=9)),
+    ("90m", timedelta(minutes=90)),
+    (" 8h ", timedelta(hours=8)),
+])
+def test_durations(text, expected):
+    assert parse_duration(text) == expected
+
+
+@pytest.mark.parametrize("value, message", [
+    ("30", "invalid duration '30': expected a duration such as 30m, 12h, 2d or 1h30m"),
+    ("30s", "invalid duration '30s': expected a duration such as 30m, 12h, 2d or 1h30m"),
+    ("30m1h", "invalid duration '30m1h': expected a duration such as 30m, 12h, 2d or 1h30m"),
+    ("1h 30m", "invalid duration '1h 30m': expected a duration such as 30m, 12h, 2d or 1h30m"),
+    ("", "invalid duration '': expected a duration such as 30m, 12h, 2d or 1h30m"),
+    ("0m", "invalid duration '0m': a duration must be longer than zero"),
+    (12, "expected a duration such as 30m, 12h, 2d or 1h30m, got 12"),
+    (True, "expected a duration such as 30m, 12h, 2d or 1h30m, got True"),
+])
+def test_invalid_durations(value, message):
+    with pytest.raises(DurationError) as caught:
+        parse_duration(value)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize("value, text", [
+    (timedelta(minutes=90), "1h30m"), (timedelta(days=2), "2d"), (timedelta(days=1, minutes=5), "1d5m"),
+    (timedelta(0), "0m"),
+])
+def test_format_duration_reads_back(value, text):
+    assert format_duration(value) == text
+    if value:
+        assert parse_duration(text) == value
+
+
+def test_positions_of_keys_and_values():
+    doc = load_yaml_text("""\
+plan: {id: p, start: 2026-01-05}
+rules:
+  - id: r1
+    when: {tags: [vip, "金牌"]}
+""", "f.yaml")
+    assert doc.data == {"plan": {"id": "p", "start": date(2026, 1, 5)},
+                        "rules": [{"id": "r1", "when": {"tags": ["vip", "金牌"]}}]}
+    assert doc.key_pos(("rules", 0, "when")) == Pos(4, 5)
+    assert doc.value_pos(("rules", 0, "when")) == Pos(4, 11)
+    assert doc.value_pos(("rules", 0, "when", "tags", 1)) == Pos(4, 24)
+    assert doc.value_pos(("plan", "start")) == Pos(1, 22)
+    assert doc.value_pos(("rules", 0, "then", "measure")) == Pos(3, 5)    # nearest ancestor that exists
+    assert str(doc.problem(("rules", 0, "id"), "bad")) == "f.yaml:3:11: bad"
+
+
+def test_yaml_is_read_as_yaml_1_2():
+    doc = load_yaml_text("a: no\nb: on\nc: 2026-03-02T09:00:00+08:00\nd: 1.5\n", "f.yaml")
+    assert doc.data == {"a": "no", "b": "on", "c": datetime(2026, 3, 2, 1, 0, tzinfo=timezone.utc), "d": 1.5}
+    assert type(doc.data["c"]) is datetime and type(doc.data["d"]) is float
+
+
+def test_syntax_errors_carry_their_position():
+    with pytest.raises(YamlSyntaxError) as caught:
+        load_yaml_text("rules:\n\t- id: x\n", "f.yaml")
+    assert str(caught.value.problem) == (
+        "f.yaml:2:1: YAML syntax: while scanning for the next token, found character '\\t' that cannot start any token"
+    )
