@@ -63,7 +63,7 @@ rules:
     assert doc.value_pos(("rules", 0, "when", "tags", 1)) == Pos(4, 24)
     assert doc.value_pos(("plan", "start")) == Pos(1, 22)
     assert doc.value_pos(("rules", 0, "then", "measure")) == Pos(3, 5)    # nearest ancestor that exists
-    assert str(doc.problem(("rules", 0, "id"), "bad")) == "f.yaml:3:11: bad"
+    assert str(doc.problem(("rules", 0, "id"), "bad")) == "f.yaml:3:9: bad"
 
 
 def test_yaml_is_read_as_yaml_1_2():
