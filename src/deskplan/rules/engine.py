@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import product
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from ..model import Ticket
 from .calendar import Calendar
@@ -56,13 +56,14 @@ class PlannedTask:
     due_at: datetime | None         # wall clock: the anchor (see TaskSpec.due_from) plus `due`
 
 
-@dataclass(frozen=True, slots=True)
-class FiredRule:
+class FiredRule(NamedTuple):
+    """A rule that fired for a ticket. (A named tuple: evaluations build many of them.)"""
+
     rule_id: str
     description: str
     priority: int
-    condition: Condition = field(repr=False, compare=False)
-    values: tuple = field(repr=False, compare=False)     # the ticket's values it was tested on
+    condition: Condition                # what it tested …
+    values: tuple                       # … on which of the ticket's values
 
     @property
     def why(self) -> Trace:
@@ -221,19 +222,21 @@ class Engine:
         chosen = {}
         for kind in SLA_KINDS:
             candidates = [(rule, target) for rule in fired for k, target in rule.sla if k == kind]
-            if not candidates:
-                continue
-            one_calendar = len({rule.sla_calendar for rule, _ in candidates}) == 1
+            if len(candidates) == 1:
+                rule, target = candidates[0]
+                chosen[kind] = SlaTarget(kind, target, rule.sla_calendar, rule.id)
+            elif candidates:
+                ranked = sorted(candidates, key=self._strictness(ticket, candidates))
+                best, target = ranked[0]
+                chosen[kind] = SlaTarget(kind, target, best.sla_calendar, best.id, tuple(r.id for r, _ in ranked[1:]))
+        return MappingProxyType(chosen) if chosen else _NO_SLA
 
-            def strictness(candidate: tuple[CompiledRule, timedelta]) -> tuple:
-                rule, target = candidate
-                due = target if one_calendar else self.calendars[rule.sla_calendar].add(ticket.created_at, target)
-                return due, rule.priority, rule.id
-
-            ranked = sorted(candidates, key=strictness)
-            best, target = ranked[0]
-            chosen[kind] = SlaTarget(kind, target, best.sla_calendar, best.id, tuple(r.id for r, _ in ranked[1:]))
-        return MappingProxyType(chosen)
+    def _strictness(self, ticket: Ticket, candidates: list[tuple[CompiledRule, timedelta]]):
+        """Sort key: the due instant (just the target when all share one calendar), the rule's
+        priority, its id."""
+        if len({rule.sla_calendar for rule, _ in candidates}) == 1:
+            return lambda c: (c[1], c[0].priority, c[0].id)
+        return lambda c: (self.calendars[c[0].sla_calendar].add(ticket.created_at, c[1]), c[0].priority, c[0].id)
 
 
 def _due_at(ticket: Ticket, task: CompiledTask) -> datetime | None:
