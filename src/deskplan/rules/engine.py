@@ -28,7 +28,8 @@ from typing import Any, Callable, Mapping, NamedTuple
 
 from ..model import Ticket
 from .calendar import Calendar
-from .conditions import Condition, Extractor, Trace, Values
+from .conditions import Extractor
+from .nodes import Condition, Trace, Values
 from .ruleset import SLA_KINDS
 from .templates import RuleTemplate, ticket_context
 

@@ -17,7 +17,7 @@ from ..config import CONFIG_NAME, load_config
 from ..connector.store import Store
 from ..errors import ConfigError
 from ..model import Ticket
-from .conditions import Trace
+from .nodes import Trace
 from .durations import format_duration
 from .engine import Evaluation
 from .load import Workspace, load_workspace

@@ -19,10 +19,12 @@ from jinja2.sandbox import SandboxedEnvironment
 from ..errors import InvalidFiles, Problem
 from ..model import Ticket
 from .calendar import CALENDAR_24X7, Calendar, build_calendar
-from .conditions import Condition, ConditionCompiler, suggest
+from .conditions import ConditionCompiler
+from .nodes import Condition
 from .engine import CompiledRule, CompiledTask, Engine, Evaluation
 from .plan import BUILTIN_CALENDAR, Goal, Plan
 from .ruleset import SLA_KINDS, Rule, RuleFile
+from .suggest import suggest
 from .templates import COMMENT_NAMES, TASK_NAMES, RuleTemplate, TemplateProblem, compile_template, make_environment
 from .validation import ENTRY_NAMES, message, validate
 from .yamlload import YamlDoc, YamlSyntaxError, load_yaml

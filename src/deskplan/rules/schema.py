@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from ..model import Ticket
-from .conditions import CUSTOM_PREFIX, FIELDS, KIND_OPERATORS, FieldSpec
+from .fields import CUSTOM_PREFIX, FIELDS, KIND_OPERATORS, FieldSpec
 from .durations import EXAMPLES, PATTERN as DURATION_PATTERN
 from .plan import CONDITION_MARK, Plan
 from .ruleset import RuleFile

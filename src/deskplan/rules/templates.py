@@ -17,7 +17,7 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import DeskplanError
 from ..model import Ticket
-from .conditions import suggest
+from .suggest import suggest
 
 TICKET_KEYS = (
     "ref", "source", "id", "key", "url", "subject", "description", "status", "priority", "type",

@@ -14,7 +14,7 @@ from typing import Annotated, Any, Iterable, TypeVar, Union, get_args, get_origi
 from pydantic import BaseModel, ValidationError
 
 from ..errors import Problem
-from .conditions import suggest
+from .suggest import suggest
 from .yamlload import YamlDoc
 
 M = TypeVar("M", bound=BaseModel)
