@@ -138,7 +138,7 @@ def generate_scenario(tickets: int, seed: int, now: datetime) -> Scenario:
     agents, requesters, vip_requesters = _people(rng, tickets)
     agents_by_group = {group: [a for i, a in enumerate(agents) if i % len(GROUPS) == g]
                        for g, group in enumerate(GROUPS)}
-    with _gc_paused():
+    with gc_paused():
         story = [
             _ticket(rng, number, now, requesters, vip_requesters, agents_by_group)
             for number in range(1, tickets + 1)
@@ -152,11 +152,12 @@ def generate_scenario(tickets: int, seed: int, now: datetime) -> Scenario:
 
 
 @contextmanager
-def _gc_paused() -> Iterator[None]:
+def gc_paused() -> Iterator[None]:
     """Hold the cyclic collector while building millions of small acyclic objects.
 
     Full collections would otherwise rescan everything built so far, which makes a
-    100,000-ticket scenario take several times longer than it needs to.
+    100,000-ticket scenario (and the simulators' indexes over it) take several times
+    longer than it needs to.
     """
     was_enabled = gc.isenabled()
     gc.disable()

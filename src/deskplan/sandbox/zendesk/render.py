@@ -83,8 +83,8 @@ class AuditSpec:
     items: tuple[tuple[str, Any], ...]   # ("comment", Comment) | ("status", StatusChange) | ("rating", Rating)
 
 
-def audit_specs(ticket: ScenarioTicket) -> list[AuditSpec]:
-    """Groups a ticket's events into updates: same instant and same actor make one audit."""
+def _ordered_events(ticket: ScenarioTicket) -> list[tuple[datetime, int, int, str, Any]]:
+    """(at, rank, actor, kind, item), in time order; within an instant comment, status, rating."""
     events: list[tuple[datetime, int, int, str, Any]] = []
     for c in ticket.comments:
         events.append((c.at, 0, c.author, "comment", c))
@@ -93,6 +93,23 @@ def audit_specs(ticket: ScenarioTicket) -> list[AuditSpec]:
     for r in ticket.ratings:
         events.append((r.at, 2, ticket.requester, "rating", r))
     events.sort(key=lambda e: (e[0], e[1]))
+    return events
+
+
+def audit_times(ticket: ScenarioTicket) -> list[int]:
+    """The epoch second of each audit `audit_specs` would make, without making them."""
+    times: list[int] = []
+    key = None
+    for at, _, actor, _, _ in _ordered_events(ticket):
+        if key != (at, actor):
+            key = (at, actor)
+            times.append(int(at.timestamp()))
+    return times
+
+
+def audit_specs(ticket: ScenarioTicket) -> list[AuditSpec]:
+    """Groups a ticket's events into updates: same instant and same actor make one audit."""
+    events = _ordered_events(ticket)
     specs: list[AuditSpec] = []
     current: list[tuple[str, Any]] = []
     key: tuple[datetime, int] | None = None

@@ -18,11 +18,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Iterator
 
+from ..generate import gc_paused
 from ..scenario import Person, Scenario, ScenarioTicket
 from . import derive
 from .render import (
-    API_USER_PERSON_ID, BRAND_ID, CUSTOM_STATUS_ID, RATING_ID_BASE, TICKET_FORM_ID, USER_ID_BASE, ScenarioRenderer,
-    audit_specs, comment_event, comment_html, epoch, iso, parse_iso, render_user, ticket_url, via,
+    API_USER_PERSON_ID, BRAND_ID, CUSTOM_STATUS_ID, RATING_ID_BASE, STATUS, TICKET_FORM_ID, USER_ID_BASE,
+    ScenarioRenderer,
+    audit_times, comment_event, comment_html, epoch, iso, parse_iso, render_user, ticket_url, via,
 )
 
 ARCHIVE_AFTER = timedelta(days=120)     # closed tickets leave GET /tickets (they stay in exports)
@@ -128,7 +130,7 @@ class ZendeskStore:
     # --- loading ------------------------------------------------------------------------
     def load_scenario(self, scenario: Scenario) -> None:
         renderer = ScenarioRenderer(scenario)
-        with self._lock:
+        with self._lock, gc_paused():
             self._renderer = renderer
             for person in scenario.people:
                 uid = renderer.user_id(person.id)
@@ -208,6 +210,17 @@ class ZendeskStore:
     def _is_deleted(doc: dict[str, Any]) -> bool:
         return doc.get("status") == "deleted"
 
+    @staticmethod
+    def _status(entry: TicketEntry) -> str:
+        """The ticket's status without rendering it (list scans skip most tickets)."""
+        if entry.doc is not None:
+            return str(entry.doc.get("status"))
+        source = entry.source
+        assert source is not None
+        if source.deleted_at is not None:
+            return "deleted"
+        return STATUS[source.status_changes[-1].status] if source.status_changes else "new"
+
     def ticket(self, ticket_id: int, *, include_deleted: bool = False) -> dict[str, Any] | None:
         """The ticket as `GET /tickets/{id}` shows it; None if unknown or deleted."""
         with self._lock:
@@ -278,9 +291,10 @@ class ZendeskStore:
             while position < len(ids):
                 entry = self._tickets[ids[position]]
                 position += 1
-                doc = self._doc(entry)
-                if self._is_deleted(doc) or (doc.get("status") == "closed" and entry.gts < archive_before):
+                status = self._status(entry)
+                if status == "deleted" or (status == "closed" and entry.gts < archive_before):
                     continue
+                doc = self._doc(entry)
                 if external_id is not None and doc.get("external_id") != external_id:
                     continue
                 if len(page) == limit:
@@ -294,16 +308,17 @@ class ZendeskStore:
 
     # --- ticket events ------------------------------------------------------------------
     def _build_event_index(self) -> None:
-        pairs: list[tuple[int, int]] = []
-        for entry in self._tickets.values():
-            if entry.audits is not None:
-                times = [_timestamp(a, "created_at") for a in entry.audits]
-            else:
-                times = [epoch(spec.at) for spec in audit_specs(entry.source)]  # type: ignore[arg-type]
-            pairs.extend((ts, (entry.id << REF_SHIFT) | index) for index, ts in enumerate(times))
-        pairs.sort()
-        self._event_times = array("q", (p[0] for p in pairs))
-        self._event_refs = array("q", (p[1] for p in pairs))
+        with gc_paused():
+            pairs: list[tuple[int, int]] = []
+            for entry in self._tickets.values():
+                if entry.audits is not None:
+                    times = [_timestamp(a, "created_at") for a in entry.audits]
+                else:
+                    times = audit_times(entry.source)  # type: ignore[arg-type]
+                pairs.extend((ts, (entry.id << REF_SHIFT) | index) for index, ts in enumerate(times))
+            pairs.sort()
+            self._event_times = array("q", (p[0] for p in pairs))
+            self._event_refs = array("q", (p[1] for p in pairs))
 
     def ticket_events(self, start: int, limit: int, until: int) -> tuple[list[dict[str, Any]], bool]:
         """Audits from `start` (epoch) on, oldest first, at most `until`; a page never splits a second."""
