@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import requests

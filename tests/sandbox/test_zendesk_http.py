@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Iterator
 
-import pytest
 import requests
 
 from deskplan.sandbox.generate import generate_scenario

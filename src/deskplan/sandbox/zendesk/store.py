@@ -11,7 +11,6 @@ thread always sees one consistent version.
 from __future__ import annotations
 
 import bisect
-import re
 import threading
 from array import array
 from dataclasses import dataclass
@@ -20,25 +19,17 @@ from typing import Any, Callable, Iterable, Iterator
 
 from ..generate import gc_paused
 from ..scenario import Person, Scenario, ScenarioTicket
-from . import derive
+from . import derive, writes
 from .render import (
-    API_USER_PERSON_ID, BRAND_ID, CUSTOM_STATUS_ID, RATING_ID_BASE, STATUS, TICKET_FORM_ID, USER_ID_BASE,
-    ScenarioRenderer,
-    audit_times, comment_event, comment_html, epoch, iso, parse_iso, render_user, ticket_url, via,
+    API_USER_PERSON_ID, RATING_ID_BASE, STATUS, USER_ID_BASE, ScenarioRenderer, audit_times, epoch, iso, parse_iso,
+    render_user,
 )
 
 ARCHIVE_AFTER = timedelta(days=120)     # closed tickets leave GET /tickets (they stay in exports)
-STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
-PRIORITIES = (None, "low", "normal", "high", "urgent")
-TYPES = (None, "problem", "incident", "question", "task")
 WRITE_AUDIT_BASE = 40_000_000_000_000   # audits written through the API
 EVENT_SPAN = 100
 WRITTEN_RATING_OFFSET = 1_000_000_000   # ratings given after load, apart from generated ones
 REF_SHIFT = 20                          # audit index bits in a packed (ticket id, audit index) ref
-UPDATABLE = {"subject", "status", "priority", "type", "tags", "assignee_id", "group_id", "organization_id",
-             "requester_id", "due_at", "external_id", "custom_fields", "comment", "safe_update",
-             "updated_stamp", "metadata", "additional_tags", "remove_tags",
-             "description"}     # accepted and ignored (it is the first comment), as the real API does
 
 
 class StoreError(Exception):
@@ -102,10 +93,6 @@ def _timestamp(doc: dict[str, Any], *keys: str) -> int:
             except ValueError:
                 continue
     return 0
-
-
-def _plain(html_body: str) -> str:
-    return re.sub(r"<[^>]+>", "", html_body).strip()
 
 
 class ZendeskStore:
@@ -428,99 +415,34 @@ class ZendeskStore:
     def _new_audit(self, ticket_id: int, author_id: int, at: datetime, channel: str,
                    metadata: dict[str, Any] | None) -> tuple[dict[str, Any], Iterator[int]]:
         self._write_audits += 1
-        audit_id = WRITE_AUDIT_BASE + self._write_audits * EVENT_SPAN
-        audit = {"id": audit_id, "ticket_id": ticket_id, "created_at": iso(at), "author_id": author_id,
-                 "metadata": {"system": {"client": "deskplan-sandbox", "ip_address": "127.0.0.1"},
-                              "custom": metadata or {}},
-                 "events": [], "via": via(channel)}
-        return audit, iter(range(audit_id + 1, audit_id + EVENT_SPAN))
+        return writes.new_audit(WRITE_AUDIT_BASE + self._write_audits * EVENT_SPAN, ticket_id, author_id, at,
+                                channel, metadata)
 
-    @staticmethod
-    def _comment_parts(comment: Any) -> tuple[str, str] | None:
-        if isinstance(comment, str):
-            comment = {"body": comment}
-        if not isinstance(comment, dict):
-            return None
-        if isinstance(comment.get("html_body"), str) and comment["html_body"].strip():
-            return _plain(comment["html_body"]), comment["html_body"]
-        body = comment.get("body")
-        if isinstance(body, str) and body.strip():
-            return body, comment_html(body)
-        return None
-
-    def _validate(self, changes: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-        problems: dict[str, list[dict[str, Any]]] = {}
-        if "status" in changes and changes["status"] not in STATUSES:
-            problems["status"] = [{"description": f"Status: {changes['status']} is not valid", "error": "InvalidValue"}]
-        if "priority" in changes and changes["priority"] not in PRIORITIES:
-            problems["priority"] = [{"description": "Priority: is not valid", "error": "InvalidValue"}]
-        if "type" in changes and changes["type"] not in TYPES:
-            problems["type"] = [{"description": "Type: is not valid", "error": "InvalidValue"}]
-        if changes.get("due_at") is not None:
-            try:
-                parse_iso(str(changes["due_at"]))
-            except ValueError:
-                problems["due_at"] = [{"description": "Due date: is invalid", "error": "InvalidValue"}]
-        if "tags" in changes and not (isinstance(changes["tags"], list) and all(isinstance(t, str) for t in changes["tags"])):
-            problems["tags"] = [{"description": "Tags: is invalid", "error": "InvalidValue"}]
-        if "comment" in changes and self._comment_parts(changes["comment"]) is None:
-            problems["comment"] = [{"description": "Comment: cannot be blank", "error": "BlankValue"}]
-        return problems
+    def _writable(self, ticket_id: int) -> TicketEntry:
+        entry = self._entry(ticket_id)
+        if entry is None or self._status(entry) == "deleted":
+            raise NotFound(f"ticket {ticket_id}")
+        self._materialize(entry)
+        return entry
 
     def create_ticket(self, fields: dict[str, Any], *, author_id: int, at: datetime | None = None,
                       channel: str = "api") -> WriteResult:
         """`POST /tickets`: `comment` (or `description`) is the only required field."""
         at = (at or self.clock()).replace(microsecond=0)
-        comment = fields.get("comment")
-        if comment is None and isinstance(fields.get("description"), str):
-            comment = {"body": fields["description"]}
-        parts = self._comment_parts(comment)
-        problems = self._validate({k: v for k, v in fields.items() if k != "comment"})
-        if parts is None:
+        problems = writes.problems({k: v for k, v in fields.items() if k != "comment"})
+        if writes.comment_parts(fields.get("comment", fields.get("description"))) is None:
             problems["description"] = [{"description": "Description: cannot be blank", "error": "BlankValue"}]
         if problems:
             raise Invalid(problems)
-        body, html_body = parts  # type: ignore[misc]
-        public = bool(comment.get("public", True)) if isinstance(comment, dict) else True
         with self._lock:
             ticket_id = (self._ids[-1] + 1) if self._ids else 1
-            requester_id = int(fields.get("requester_id") or author_id)
-            requester = self.user(requester_id) or {}
-            status = fields.get("status") or ("open" if fields.get("assignee_id") else "new")
-            subject = fields.get("subject") or body.splitlines()[0][:80]
-            due_at = iso(parse_iso(str(fields["due_at"]))) if fields.get("due_at") else None
-            doc = {
-                "url": ticket_url(self.base_url, ticket_id), "id": ticket_id,
-                "external_id": fields.get("external_id"), "via": via(channel),
-                "created_at": iso(at), "updated_at": iso(at),
-                "type": fields.get("type"), "subject": subject, "raw_subject": subject, "description": body,
-                "priority": fields.get("priority"), "status": status, "recipient": None,
-                "requester_id": requester_id, "submitter_id": author_id,
-                "assignee_id": fields.get("assignee_id"),
-                "organization_id": fields.get("organization_id", requester.get("organization_id")),
-                "group_id": fields.get("group_id"), "collaborator_ids": [], "follower_ids": [],
-                "email_cc_ids": [], "forum_topic_id": None, "problem_id": None, "has_incidents": False,
-                "is_public": public, "due_at": due_at, "tags": list(fields.get("tags") or []),
-                "custom_fields": list(fields.get("custom_fields") or []),
-                "satisfaction_rating": {"score": "unoffered"}, "sharing_agreement_ids": [],
-                "custom_status_id": CUSTOM_STATUS_ID[status], "fields": list(fields.get("custom_fields") or []),
-                "followup_ids": [], "ticket_form_id": TICKET_FORM_ID, "brand_id": BRAND_ID,
-                "allow_channelback": False, "allow_attachments": True, "from_messaging_channel": False,
-            }
+            requester = self.user(int(fields.get("requester_id") or author_id)) or {}
             audit, ids = self._new_audit(ticket_id, author_id, at, channel, fields.get("metadata"))
-            audit["events"].append(comment_event(next(ids), audit["id"], author_id, body, public))
-            audit["events"][0].update(html_body=html_body)
-            created = [("subject", subject), ("requester_id", str(requester_id)), ("priority", doc["priority"]),
-                       ("type", doc["type"]), ("status", status)]
-            created += [(k, doc[k]) for k in ("tags", "due_at") if doc[k]]
-            created += [(k, str(doc[k])) for k in ("group_id", "assignee_id", "organization_id") if doc[k]]
-            created += [("brand_id", str(BRAND_ID)), ("ticket_form_id", str(TICKET_FORM_ID)),
-                        ("custom_status_id", str(CUSTOM_STATUS_ID[status]))]
-            audit["events"] += [{"id": next(ids), "type": "Create", "value": v, "field_name": k} for k, v in created]
+            doc = writes.new_ticket(ticket_id, fields, author_id=author_id, requester_org=requester.get("organization_id"),
+                                    at=at, base_url=self.base_url, channel=channel, audit=audit, ids=ids)
             entry = TicketEntry(ticket_id, epoch(at), audits=[])
             self._store(entry, doc, epoch(at), audit)
-            ignored = tuple(f"ticket.{k}" for k in fields if k not in UPDATABLE and k not in doc and k != "description")
-            return WriteResult(entry.doc, audit, ignored)  # type: ignore[arg-type]
+            return WriteResult(entry.doc, audit, writes.ignored(fields))  # type: ignore[arg-type]
 
     def update_ticket(self, ticket_id: int, changes: dict[str, Any] | None = None, *, author_id: int | None = None,
                       at: datetime | None = None, channel: str = "api", **fields: Any) -> WriteResult:
@@ -531,69 +453,30 @@ class ZendeskStore:
         changes = {**(changes or {}), **fields}
         at = (at or self.clock()).replace(microsecond=0)
         with self._lock:
-            entry = self._entry(ticket_id)
-            if entry is None or self._is_deleted(self._doc(entry)):
-                raise NotFound(f"ticket {ticket_id}")
-            self._materialize(entry)
-            doc = dict(entry.doc)  # type: ignore[arg-type]
+            entry = self._writable(ticket_id)
+            doc = entry.doc or {}
             if doc.get("status") == "closed":
                 raise Invalid({"status": [{"description": "Status: closed prevents ticket update"}]})
-            problems = self._validate(changes)
+            problems = writes.problems(changes)
             if problems:
                 raise Invalid(problems)
             if changes.get("safe_update") and changes.get("updated_stamp") != doc.get("updated_at"):
                 raise Conflict(f"ticket {ticket_id} changed since {changes.get('updated_stamp')}")
             author = author_id if author_id is not None else int(doc.get("assignee_id") or doc["requester_id"])
             audit, ids = self._new_audit(ticket_id, author, at, channel, changes.get("metadata"))
-            if "comment" in changes:
-                comment = changes["comment"] if isinstance(changes["comment"], dict) else {"body": changes["comment"]}
-                body, html_body = self._comment_parts(comment)  # type: ignore[misc]
-                public = bool(comment.get("public", True))
-                commenter = int(comment.get("author_id") or author)
-                event = comment_event(next(ids), audit["id"], commenter, body, public)
-                event["html_body"] = html_body
-                audit["events"].append(event)
-                doc["is_public"] = bool(doc.get("is_public")) or public
-            tags = list(changes["tags"]) if "tags" in changes else list(doc.get("tags") or [])
-            tags += [t for t in changes.get("additional_tags") or [] if t not in tags]
-            tags = [t for t in tags if t not in (changes.get("remove_tags") or [])]
-            changed = {k: changes[k] for k in ("subject", "status", "priority", "type", "assignee_id", "group_id",
-                                               "organization_id", "requester_id", "external_id", "custom_fields")
-                       if k in changes}
-            if tags != list(doc.get("tags") or []):
-                changed["tags"] = tags
-            if changes.get("due_at") is not None or ("due_at" in changes and doc.get("due_at")):
-                changed["due_at"] = iso(parse_iso(str(changes["due_at"]))) if changes["due_at"] else None
-            for name, value in changed.items():
-                if doc.get(name) == value:
-                    continue
-                shown = str(value) if name.endswith("_id") and value is not None else value
-                previous = doc.get(name)
-                audit["events"].append({"id": next(ids), "type": "Change", "value": shown, "field_name": name,
-                                        "previous_value": str(previous) if name.endswith("_id") and previous is not None else previous})
-                doc[name] = value
-                if name == "subject":
-                    doc["raw_subject"] = value
-                if name == "status":
-                    doc["custom_status_id"] = CUSTOM_STATUS_ID[value]
-                if name == "custom_fields":
-                    doc["fields"] = value
-            ignored = tuple(f"ticket.{k}" for k in changes if k not in UPDATABLE)
+            updated = writes.apply_update(doc, changes, author_id=author, audit=audit, ids=ids)
             if not audit["events"]:
-                return WriteResult(entry.doc, None, ignored)  # type: ignore[arg-type]
-            doc["updated_at"] = iso(at)
-            self._store(entry, doc, max(epoch(at), entry.gts), audit)
-            return WriteResult(entry.doc, audit, ignored)  # type: ignore[arg-type]
+                return WriteResult(doc, None, writes.ignored(changes))
+            updated["updated_at"] = iso(at)
+            self._store(entry, updated, max(epoch(at), entry.gts), audit)
+            return WriteResult(entry.doc, audit, writes.ignored(changes))  # type: ignore[arg-type]
 
     def delete_ticket(self, ticket_id: int, at: datetime | None = None) -> None:
         """`DELETE /tickets/{id}`: gone from the API, shown as status "deleted" in exports."""
         at = (at or self.clock()).replace(microsecond=0)
         with self._lock:
-            entry = self._entry(ticket_id)
-            if entry is None or self._is_deleted(self._doc(entry)):
-                raise NotFound(f"ticket {ticket_id}")
-            self._materialize(entry)
-            doc = {**entry.doc, "status": "deleted", "updated_at": iso(at)}  # type: ignore[dict-item]
+            entry = self._writable(ticket_id)
+            doc = {**(entry.doc or {}), "status": "deleted", "updated_at": iso(at)}
             self._store(entry, doc, max(epoch(at), entry.gts), None)
 
     def touch(self, ticket_ids: Iterable[int], at: datetime | None = None) -> None:
@@ -605,7 +488,7 @@ class ZendeskStore:
                 if entry is None:
                     raise NotFound(f"ticket {ticket_id}")
                 self._materialize(entry)
-                self._store(entry, entry.doc, max(epoch(at), entry.gts), None)  # type: ignore[arg-type]
+                self._store(entry, entry.doc or {}, max(epoch(at), entry.gts), None)
 
     def rate(self, ticket_id: int, score: str, comment: str | None = None, at: datetime | None = None) -> dict[str, Any]:
         """The requester rates the ticket (again): the rating changes, the ticket gets an audit."""
@@ -613,21 +496,12 @@ class ZendeskStore:
             raise Invalid({"score": [{"description": "Score: is not valid", "error": "InvalidValue"}]})
         at = (at or self.clock()).replace(microsecond=0)
         with self._lock:
-            entry = self._entry(ticket_id)
-            if entry is None or self._is_deleted(self._doc(entry)):
-                raise NotFound(f"ticket {ticket_id}")
-            self._materialize(entry)
-            doc = dict(entry.doc)  # type: ignore[arg-type]
-            current = doc.get("satisfaction_rating") or {}
-            rating_id = current.get("id") or (RATING_ID_BASE + WRITTEN_RATING_OFFSET + ticket_id)
-            existing = self.rating(rating_id)
-            rating = {
-                "url": f"{self.base_url}/api/v2/satisfaction_ratings/{rating_id}.json", "id": rating_id,
-                "assignee_id": doc.get("assignee_id"), "group_id": doc.get("group_id"),
-                "requester_id": doc.get("requester_id"), "ticket_id": ticket_id, "score": score,
-                "created_at": (existing or {}).get("created_at", iso(at)), "updated_at": iso(at),
-                "comment": comment, "reason": "No reason provided", "reason_id": 0,
-            }
+            entry = self._writable(ticket_id)
+            doc = dict(entry.doc or {})
+            rating_id = (doc.get("satisfaction_rating") or {}).get("id") or (
+                RATING_ID_BASE + WRITTEN_RATING_OFFSET + ticket_id)
+            created_at = (self.rating(rating_id) or {}).get("created_at", iso(at))
+            rating = writes.rating(rating_id, doc, score, comment, created_at=created_at, at=at, base_url=self.base_url)
             old = self._ratings.get(rating_id)
             if old is not None:
                 self._ratings_by_updated.remove((old.updated, rating_id))
