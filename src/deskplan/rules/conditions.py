@@ -41,31 +41,28 @@ from .yamlload import YamlDoc
 
 @dataclass(frozen=True)
 class Extractor:
-    """Reads the slots the compiled conditions use from a ticket, in one pass."""
+    """Reads the slots the compiled conditions use from a ticket, in one pass.
 
-    getters: tuple[Callable[[Ticket], Any], ...]
+    Each step fills the next slot: from the ticket (`source` None) or from an earlier slot
+    (`source` its index), so a field is read from the ticket once however many variants of
+    it (casefolded, ranked, searched for patterns) the conditions use.
+    """
+
+    steps: tuple[tuple[int | None, Callable[[Any], Any]], ...]
     slots: Mapping[tuple[str, str], int]      # (field, variant) -> slot, for introspection
 
     def values(self, ticket: Ticket, now: datetime) -> list[Any]:
         values = [now]
-        values.extend([get(ticket) for get in self.getters])
+        for source, fn in self.steps:
+            values.append(fn(ticket) if source is None else fn(values[source]))
         return values
 
 
-def _fold(get: Callable[[Ticket], Any]) -> Callable[[Ticket], Any]:
-    def folded(ticket: Ticket) -> Any:
-        value = get(ticket)
-        return value.casefold() if isinstance(value, str) else value
-    return folded
+def _fold(value: Any) -> Any:
+    return value.casefold() if isinstance(value, str) else value
 
 
-def _rank(get: Callable[[Ticket], Any]) -> Callable[[Ticket], Any]:
-    def rank(ticket: Ticket) -> Any:
-        return PRIORITY_RANK.get(get(ticket))
-    return rank
-
-
-_VARIANTS = {"raw": lambda get: get, "fold": _fold, "rank": _rank}
+_DERIVED = {"fold": _fold, "rank": PRIORITY_RANK.get}
 
 
 # --- the compiler ------------------------------------------------------------------------
@@ -116,23 +113,24 @@ class ConditionCompiler:
 
     problems: list[Problem] = field(default_factory=list)
     _slots: dict[tuple[str, str], int] = field(default_factory=dict)
-    _getters: list[Callable[[Ticket], Any]] = field(default_factory=list)
+    _steps: list[tuple[int | None, Callable[[Any], Any]]] = field(default_factory=list)
     _patterns: dict[str, PatternGroup] = field(default_factory=dict)
 
     def extractor(self) -> Extractor:
         for group in self._patterns.values():
             group.compile()
-        return Extractor(tuple(self._getters), MappingProxyType(dict(self._slots)))
+        return Extractor(tuple(self._steps), MappingProxyType(dict(self._slots)))
 
     def compile(self, doc: YamlDoc, path: tuple, where: str) -> Condition | None:
         """Compile the condition at `path` in `doc`; `where` names its owner ("rule r1")."""
         return _Compiling(self, doc, where).condition(doc.get(path), tuple(path))
 
     def slot(self, spec: FieldSpec, variant: str = "raw") -> int:
+        """The slot of a field (`raw`), or of a variant of it: `fold` (casefolded), `rank`."""
         key = (spec.name, variant)
         if key not in self._slots:
-            self._getters.append(_VARIANTS[variant](spec.get))
-            self._slots[key] = len(self._getters)       # slot 0 is now
+            step = (None, spec.get) if variant == "raw" else (self.slot(spec), _DERIVED[variant])
+            self._slots[key] = self._add(step)
         return self._slots[key]
 
     def pattern_slot(self, spec: FieldSpec, pattern: str) -> tuple[int, int]:
@@ -141,10 +139,12 @@ class ConditionCompiler:
         group = self._patterns.get(spec.name)
         if group is None:
             group = self._patterns[spec.name] = PatternGroup()
-            get = spec.get
-            self._getters.append(lambda ticket: group.matched(get(ticket)))
-            self._slots[(spec.name, "patterns")] = len(self._getters)
+            self._slots[(spec.name, "patterns")] = self._add((self.slot(spec), group.matched))
         return self._slots[(spec.name, "patterns")], group.add(pattern)
+
+    def _add(self, step: tuple[int | None, Callable[[Any], Any]]) -> int:
+        self._steps.append(step)
+        return len(self._steps)         # slot 0 is now
 
 
 @dataclass
