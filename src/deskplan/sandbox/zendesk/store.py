@@ -316,6 +316,7 @@ class ZendeskStore:
             assert times is not None and refs is not None
             position = bisect.bisect_left(times, start)
             found: list[dict[str, Any]] = []
+            rendered: dict[int, list[dict[str, Any]]] = {}      # a ticket's audits, rendered once per page
             last = None
             while position < len(times) and times[position] <= until:
                 if len(found) >= limit and times[position] != last:
@@ -323,8 +324,10 @@ class ZendeskStore:
                 last = times[position]
                 ref = refs[position]
                 position += 1
-                entry = self._tickets[ref >> REF_SHIFT]
-                audits = self._audits(entry)
+                ticket_id = ref >> REF_SHIFT
+                if ticket_id not in rendered:
+                    rendered[ticket_id] = self._audits(self._tickets[ticket_id])
+                audits = rendered[ticket_id]
                 index = ref & ((1 << REF_SHIFT) - 1)
                 if index < len(audits):
                     found.append(audits[index])
