@@ -110,6 +110,8 @@ def test_text_shows_the_rules_and_the_clock_arithmetic(root):
         "    elapsed 2h30m + 2h = 4h30m of 12h; remaining 7h30m",
         "",
         "Tasks: none",
+        "",
+        "Planned writes: none",
     ]
 
 
@@ -148,8 +150,13 @@ def test_explain_command_reads_the_ticket_from_the_state_file(root, monkeypatch)
     data = json.loads(result.stdout)
     assert (data["ticket"]["ref"], data["now"], [c["state"] for c in data["sla"]]) == (
         "zendesk:41", "2026-03-09T08:00:00+00:00", ["met", "on_track"])
+    # What a sync would write now, planned as sync plans it: the first status comment.
+    assert [(w["kind"], w["origin"], w["ticket"]) for w in data["planned_writes"]] == [("comment", "status", "41")]
     text = runner.invoke(cli, ["explain", "zendesk:41", "--workspace", str(root)], catch_exceptions=False)
     assert text.exit_code == 0 and text.stdout.splitlines()[0] == "zendesk:41  'Checkout fails'"
+    assert text.stdout.splitlines()[-2:-1] == ["Planned writes:"]
+    assert text.stdout.splitlines()[-1].startswith("  comment (status) ")
+    assert Store.open(root / "state" / "deskplan.db").db.execute("SELECT COUNT(*) FROM writes").fetchone()[0] == 0
 
 
 @pytest.mark.parametrize("ref, message", [

@@ -1,13 +1,15 @@
 """`deskplan explain`: why the rules say what they say about one ticket.
 
 Which rules fired and which test saw which value; the measures, categories and tasks they
-apply; and each SLA clock with its calendar arithmetic (the stretches counted, the working
-intervals inside them, the pauses left out). Both as text for people and as a JSON-ready
-dict. Times in the text are shown in the plan calendar's time zone.
+apply; each SLA clock with its calendar arithmetic (the stretches counted, the working
+intervals inside them, the pauses left out); and, for a stored ticket, the writes a sync
+would make for it now. Both as text for people and as a JSON-ready dict. Times in the text
+are shown in the plan calendar's time zone.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
@@ -31,6 +33,7 @@ class Explanation:
     clocks: tuple[SlaClock, ...]
     not_fired: tuple[tuple[str, Trace], ...]     # (rule id, trace) of every rule that did not fire
     workspace: Workspace
+    planned_writes: tuple[Any, ...] = ()          # connector PlannedWrites a sync would make now
 
     def to_dict(self) -> dict[str, Any]:
         ev, ws, t = self.evaluation, self.workspace, self.ticket
@@ -61,6 +64,7 @@ class Explanation:
                 for clock in self.clocks
             ],
             "comment_override": next((f.rule_id for f in ev.fired if ws.compiled_rule(f.rule_id).comment), None),
+            "planned_writes": [write.preview() for write in self.planned_writes],
         }
 
     def _rules_for(self, measure_id: str) -> list[str]:
@@ -97,6 +101,10 @@ class Explanation:
         for task in ev.tasks:
             due = f", due {_local(task.due_at, zone)}" if task.due_at else ""
             lines.append(f"  [{task.rule_id}] {task.title!r} for {task.owner or 'no owner'}{due}")
+        lines += ["", "Planned writes:" if self.planned_writes else "Planned writes: none"]
+        for write in self.planned_writes:
+            due = f", due {_local(write.due, zone)}" if write.due else ""
+            lines.append(f"  {write.kind.value} ({write.origin}) {write.title!r}{due}")
         return "\n".join(lines)
 
 
@@ -149,7 +157,13 @@ def _iso(instant: datetime | None) -> str | None:
 
 
 def explain_stored(root: Path, ref: str, now: datetime) -> Explanation:
-    """Explain a ticket from the state file of the workspace at `root`; `ref` is SOURCE:KEY."""
+    """Explain a ticket from the state file of the workspace at `root`, with the writes a sync
+    would make for it now (planned exactly as sync plans them; nothing is written). `ref` is
+    SOURCE:KEY."""
+    from ..connector.ledger import Ledger
+    from ..connector.planner import plan_ticket
+    from ..connector.writeback import Assessor
+
     source, sep, key = ref.partition(":")
     if not sep or not source or not key:
         raise ConfigError(f"expected SOURCE:TICKET, such as zendesk:1234 or jsm:SD-12, got {ref!r}")
@@ -161,8 +175,11 @@ def explain_stored(root: Path, ref: str, now: datetime) -> Explanation:
     store = Store.open(config.state_path)
     try:
         ticket = store.get_ticket(source, key)
+        if ticket is None:
+            raise ConfigError(
+                f"{ref} is not in the state file {config.state_path}: check the key, or run `deskplan sync`")
+        explanation = explain_ticket(workspace, ticket, now)
+        writes = plan_ticket(Assessor(workspace, explanation.evaluation.now).assess(ticket), Ledger(store))
     finally:
         store.close()
-    if ticket is None:
-        raise ConfigError(f"{ref} is not in the state file {config.state_path}: check the key, or run `deskplan sync`")
-    return explain_ticket(workspace, ticket, now)
+    return dataclasses.replace(explanation, planned_writes=tuple(writes))
