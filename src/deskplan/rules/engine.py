@@ -119,9 +119,9 @@ class CompiledRule:
 _NO_SLA: Mapping[str, SlaTarget] = MappingProxyType({})
 _OTHER = object()           # in an index key: a value no rule names
 MAX_INDEX_FIELDS = 6
-MAX_PLANS = 1024            # combinations precomputed, at most
+MAX_COMBINATIONS = 1024     # combinations precomputed, at most
 
-Plan_ = tuple[tuple[CompiledRule, Callable[[Values], bool]], ...]
+Candidates = tuple[tuple[CompiledRule, Callable[[Values], bool]], ...]   # (rule, its test), in order
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class RuleIndex:
     """For each combination of the indexed fields' values, the rules that can fire."""
 
     slots: tuple[tuple[int, frozenset], ...]      # (slot, the values rules name there)
-    plans: Mapping[tuple, Plan_]
+    by_key: Mapping[tuple, Candidates]       # one key per combination of values
 
     @classmethod
     def build(cls, rules: tuple[CompiledRule, ...]) -> RuleIndex:
@@ -138,17 +138,17 @@ class RuleIndex:
             for slot, requirements in rule.condition.requires.items():
                 named_by_slot[slot] = named_by_slot.get(slot, frozenset()).union(*(r.values for r in requirements))
         used = Counter(slot for rule in rules for slot in rule.condition.requires)
-        # Fields that many rules require and that have few values rule out the most per plan.
+        # Fields that many rules require and that have few values rule out the most rules.
         ranked = sorted(named_by_slot, key=lambda slot: (-used[slot] / (len(named_by_slot[slot]) + 1), slot))
         chosen: list[tuple[int, frozenset]] = []
         size = 1
         for slot in ranked:
             named = named_by_slot[slot]
-            if size * (len(named) + 1) <= MAX_PLANS and len(chosen) < MAX_INDEX_FIELDS:
+            if size * (len(named) + 1) <= MAX_COMBINATIONS and len(chosen) < MAX_INDEX_FIELDS:
                 chosen.append((slot, named))
                 size *= len(named) + 1
         domains = [(*sorted(named, key=str), _OTHER) for _, named in chosen]
-        plans = {
+        by_key = {
             key: tuple(
                 (rule, rule.condition.test) for rule in rules
                 if all(r.allows(value) for (slot, _), value in zip(chosen, key)
@@ -156,10 +156,11 @@ class RuleIndex:
             )
             for key in product(*domains)
         }
-        return cls(tuple(chosen), MappingProxyType(plans))
+        return cls(tuple(chosen), MappingProxyType(by_key))
 
-    def plan(self, values: Values) -> Plan_:
-        return self.plans[tuple([v if (v := values[s]) in named else _OTHER for s, named in self.slots])]
+    def candidates(self, values: Values) -> Candidates:
+        """The rules a ticket with these values can fire, each with its test."""
+        return self.by_key[tuple([v if (v := values[s]) in named else _OTHER for s, named in self.slots])]
 
 
 @dataclass(frozen=True)
@@ -180,11 +181,11 @@ class Engine:
     def matching(self, ticket: Ticket, now: datetime) -> list[CompiledRule]:
         """The rules whose condition holds, in order (the fast path; nothing rendered)."""
         values = self.extractor.values(ticket, now)
-        return [rule for rule, test in self.index.plan(values) if test(values)]
+        return [rule for rule, test in self.index.candidates(values) if test(values)]
 
     def evaluate(self, ticket: Ticket, now: datetime) -> Evaluation:
         values = self.extractor.values(ticket, now)
-        fired = [rule for rule, test in self.index.plan(values) if test(values)]
+        fired = [rule for rule, test in self.index.candidates(values) if test(values)]
         if not fired:
             return Evaluation(ticket.ref, now, (), (), (), _NO_SLA, ())
         seen = tuple(values)
