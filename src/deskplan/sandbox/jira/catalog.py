@@ -9,6 +9,7 @@ Custom field ids are deliberately not the common cloud defaults (request type is
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import MappingProxyType
 
 REQUEST_TYPE = "com.atlassian.servicedesk:vp-origin"
 SLA = "com.atlassian.servicedesk:sd-sla-field"
@@ -174,10 +175,13 @@ class FieldIds:
         )
 
 
+_BY_NAME = MappingProxyType({s.name.lower(): s for s in STATUSES})
+_BY_ID = MappingProxyType({s.id: s for s in STATUSES})
+
+
 def status_by_name(name: str) -> Status | None:
-    lowered = name.lower()
-    return next((s for s in STATUSES if s.name.lower() == lowered), None)
+    return _BY_NAME.get(name.lower())
 
 
 def status_by_id(status_id: str) -> Status | None:
-    return next((s for s in STATUSES if s.id == status_id), None)
+    return _BY_ID.get(status_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 _JIRA_FORMAT = "%Y-%m-%dT%H:%M:%S.%f%z"
@@ -18,10 +19,18 @@ def from_ms(ms: int) -> datetime:
     return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(milliseconds=ms)
 
 
+@lru_cache(maxsize=8192)
 def jira_datetime(moment: datetime, zone: ZoneInfo) -> str:
-    """`2022-12-08T02:22:18.889-0800`: milliseconds and an offset without a colon."""
+    """`2022-12-08T02:22:18.889-0800`: milliseconds and an offset without a colon.
+
+    Written out by hand and cached: loading a large site formats hundreds of thousands of these.
+    """
     local = moment.astimezone(zone)
-    return local.strftime("%Y-%m-%dT%H:%M:%S.") + f"{local.microsecond // 1000:03d}" + local.strftime("%z")
+    offset = int(local.utcoffset().total_seconds()) // 60      # type: ignore[union-attr]
+    sign = "-" if offset < 0 else "+"
+    offset = abs(offset)
+    return (f"{local.year:04d}-{local.month:02d}-{local.day:02d}T{local.hour:02d}:{local.minute:02d}:"
+            f"{local.second:02d}.{local.microsecond // 1000:03d}{sign}{offset // 60:02d}{offset % 60:02d}")
 
 
 def parse_jira_datetime(text: str) -> datetime:

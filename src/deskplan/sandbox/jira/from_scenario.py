@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from ..generate import gc_paused
 from ..scenario import Person, Scenario, ScenarioTicket
 from .adf import text_to_adf
 from .catalog import SCENARIO_PRIORITY, SCENARIO_STATUS, SCENARIO_TYPE, ISSUE_TYPES, status_by_name
@@ -51,15 +52,16 @@ def load_scenario(store: IssueStore, scenario: Scenario) -> None:
     teams = {group: {"self": f"{SITE}/rest/api/3/customFieldOption/{10100 + i}", "value": group, "id": str(10100 + i)}
              for i, group in enumerate(scenario.groups)}
     organizations: dict[str, dict] = {}
-    for ticket in scenario.tickets:
-        if ticket.deleted_at is not None:
-            continue
-        if ticket.organization and ticket.organization not in organizations:
-            number = len(organizations) + 1
-            organizations[ticket.organization] = {
-                "id": str(number), "name": ticket.organization,
-                "_links": {"self": f"{SITE}/rest/servicedeskapi/organization/{number}"}}
-        _add_ticket(store, ticket, users, teams, organizations)
+    with gc_paused():
+        for ticket in scenario.tickets:
+            if ticket.deleted_at is not None:
+                continue
+            if ticket.organization and ticket.organization not in organizations:
+                number = len(organizations) + 1
+                organizations[ticket.organization] = {
+                    "id": str(number), "name": ticket.organization,
+                    "_links": {"self": f"{SITE}/rest/servicedeskapi/organization/{number}"}}
+            _add_ticket(store, ticket, users, teams, organizations)
 
 
 def _add_ticket(store: IssueStore, ticket: ScenarioTicket, users: dict[int, dict], teams: dict[str, dict],
