@@ -288,7 +288,7 @@ def demo(workspace: Path | None, tickets: int, seed: int) -> None:
     result = run_demo(workspace, tickets=split_tickets(tickets), seed=seed,
                       say=lambda line: click.echo(line, err=True))
     print_demo(result, sys.stdout)
-    sys.stdout.flush()
+
 
 def main() -> None:
     cli(prog_name="deskplan")

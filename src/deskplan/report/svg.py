@@ -113,9 +113,11 @@ def goal_chart(points: list[SeriesPoint], *, target: float, line: PlanLine | Non
                          f'fill="{MUTED}" {FONT}>{_a(p.label)}</text>')
     parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y(target):.1f}" y2="{y(target):.1f}" '
                  f'stroke="{GREEN}" stroke-width="1.5" stroke-dasharray="2 4"/>')
-    parts.append(f'<text x="{width - right}" y="{y(target) - 5:.1f}" text-anchor="end" fill="{GREEN}" {FONT}>'
-                 f'target {_pct(target, 1 if target * 100 % 1 else 0)}</text>')
-    if line:
+    # The label sits on the side of the target line the planned path does not come from.
+    below = line is not None and line.baseline > line.target
+    parts.append(f'<text x="{width - right}" y="{y(target) + (15 if below else -5):.1f}" text-anchor="end" '
+                 f'fill="{GREEN}" {FONT}>target {_pct(target, 1 if target * 100 % 1 else 0)}</text>')
+    if line and line.baseline != line.target:     # a flat path is the target line itself
         end = min(line.by, until)
         end_value = line.baseline + (line.target - line.baseline) * min(
             1.0, (end - line.start).total_seconds() / max((line.by - line.start).total_seconds(), 1.0))
