@@ -218,6 +218,9 @@ def _make_handler(app: SimulatorApp) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = f"deskplan-sandbox-{app.name}"
+        # Headers and body go out in separate writes; with Nagle's algorithm on, the body
+        # waits ~40 ms for the client's delayed ACK on every keep-alive response.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:   # one line of our own instead
             pass
