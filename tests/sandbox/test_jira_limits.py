@@ -20,6 +20,12 @@ def test_wrong_or_missing_credentials_are_401_but_server_info_is_public():
     assert info.status_code == 200 and info.json()["deploymentType"] == "Cloud"
 
 
+def test_answers_name_the_callers_account():
+    with served(app_for(ticket(1))) as (url, session):
+        me = session.get(f"{url}/rest/api/3/myself")
+    assert me.headers["X-AAccountId"] == me.json()["accountId"]
+
+
 def test_unknown_paths_get_the_dead_link_page():
     with served(app_for(ticket(1))) as (url, session):
         response = session.get(f"{url}/rest/api/3/nothing/here")

@@ -216,3 +216,22 @@ def test_five_thousand_issues_page_through_once_each():
     seen = [k for p in pages for k in keys(p)]
     assert len(pages) == 50 and len(seen) == 5000 and len(set(seen)) == 5000
     assert seen[:2] == ["SUP-1", "SUP-2"] and seen[-1] == "SUP-5000"
+
+
+def test_periods_count_from_the_simulator_clock_as_it_moves():
+    clock = [T0 + timedelta(hours=3)]
+    app = app_for(ticket(1), ticket(2, T0 + timedelta(hours=2)))
+    app.now = lambda: clock[0]
+    with served(app) as (url, session):
+        before = keys(search(session, url, "project = SUP AND updated >= -90m"))
+        clock[0] += timedelta(hours=1)
+        after = keys(search(session, url, "project = SUP AND updated >= -90m"))
+    assert (before, after) == (["SUP-2"], [])
+
+
+def test_summary_is_searched_as_text(three_tickets):
+    url, session = three_tickets
+    assert keys(search(session, url, 'project = SUP AND summary ~ "ticket 2"')) == ["SUP-2"]
+    refused = session.get(f"{url}/rest/api/3/search/jql", params={"jql": 'summary = "Ticket 2"'})
+    assert refused.json() == {"errorMessages": ["The operator '=' is not supported by the 'summary' field."],
+                              "errors": {}}

@@ -107,6 +107,8 @@ class JiraSimulator(SimulatorApp):
             return self._rate_limited(wait, "jira-burst-based")
         with self.store.lock:
             response = super().dispatch(request)
+        if response.status != 401 and request.basic_auth() == (self.email, self.token):
+            response.headers.setdefault("X-AAccountId", self.myself["accountId"])
         return _with_base_url(response, f"http://{request.headers.get('host', '127.0.0.1')}")
 
     def fault_response(self, kind: str) -> Response:

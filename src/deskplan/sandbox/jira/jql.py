@@ -310,8 +310,8 @@ def _clause(clause: Clause, context: Context) -> Predicate:
         found: Predicate = (lambda r: needle in (r.fields.get("summary") or "").lower()) if name == "summary" else (
             lambda r: needle in ((r.fields.get("summary") or "") + "\n" + adf_to_text(r.fields.get("description"))).lower())
         return found if clause.op == "~" else (lambda record: not found(record))
-    if name == "text":
-        raise JqlError(f"The operator '{clause.op}' is not supported by the 'text' field.")
+    if name in ("summary", "text"):
+        raise JqlError(f"The operator '{clause.op}' is not supported by the '{clause.field}' field.")
     if clause.op in (">", ">=", "<", "<=") and name not in ("key", "issuekey", "id", "priority"):
         raise JqlError(f"The operator '{clause.op}' is not supported by the '{clause.field}' field.")
     matcher = _VALUE_MATCHERS[name](clause, context)
@@ -451,7 +451,6 @@ _VALUE_MATCHERS: dict[str, Callable[[Clause, Context], Predicate]] = {
     "resolution": _resolution,
     "assignee": _user("assignee"),
     "reporter": _user("reporter"),
-    "summary": lambda clause, context: (lambda record: record.fields.get("summary") == clause.values[0].text),
 }
 
 _EMPTY_GETTERS: dict[str, Callable[[IssueRecord], bool]] = {
@@ -527,6 +526,19 @@ def updated_lower_bound(query: Query, context: Context) -> int | None:
         if isinstance(part, Clause) and DATE_FIELDS.get(part.field.lower()) == "updated" and part.op in (">=", ">"):
             bounds.append(date_value(part.values[0], part.field, context))
     return max(bounds) if bounds else None
+
+
+def depends_on_now(query: Query) -> bool:
+    """Whether the query's meaning moves with the clock (`-5d`, `now()`, `currentUser()` aside)."""
+    def visit(node: Any) -> bool:
+        if isinstance(node, BoolOp):
+            return any(visit(part) for part in node.parts)
+        if isinstance(node, Not):
+            return visit(node.part)
+        if isinstance(node, Clause) and node.field.lower() in DATE_FIELDS:
+            return any(v.function or _PERIOD.match(v.text.strip()) for v in node.values)
+        return False
+    return query.where is not None and visit(query.where)
 
 
 # --- ordering --------------------------------------------------------------------------------

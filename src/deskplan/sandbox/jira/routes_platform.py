@@ -9,14 +9,14 @@ from typing import TYPE_CHECKING, Any, Callable
 
 from ..server import Request, Response
 from .adf import is_adf_doc, text_to_adf
-from .catalog import FEEDBACK, FEEDBACK_DATE, ISSUE_TYPES, LINK_TYPES, PRIORITIES, REQUEST_TYPE, SLA, STATUSES
+from .catalog import (FEEDBACK, FEEDBACK_DATE, ISSUE_TYPES, LINK_TYPES, PRIORITIES, REQUEST_TYPE, SLA, STATUSES,
+                      status_by_name)
 from .dates import jira_datetime, to_ms
 from .errors import COMMENT_NOT_VALID, error_collection, issue_not_found, removed_search
 from .render import FieldSelection
 from .search import SearchError, SearchRequest, approximate_count, run_search
 from .shapes import SITE, issuetype_json, priority_json, status_json
 from .store import IssueRecord, StoreError
-from .catalog import status_by_name
 
 if TYPE_CHECKING:
     from .app import JiraSimulator

@@ -17,7 +17,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from .jql import Context, JqlError, compile_query, normalise_key, parse, sort_key, updated_lower_bound
+from .dates import to_ms
+from .jql import (Context, JqlError, compile_query, depends_on_now, normalise_key, parse, sort_key,
+                  updated_lower_bound)
 from .render import FieldSelection, Renderer
 from .store import IssueStore
 
@@ -47,19 +49,19 @@ class SearchRequest:
 
 
 class SearchCache:
-    """Sorted matches per (jql, data version); a handful of recent queries is enough."""
+    """Sorted matches per (jql, data version[, now for relative dates]); a few recent queries suffice."""
 
     def __init__(self, size: int = 16):
-        self._entries: OrderedDict[tuple[str, int], tuple[list, list[str]]] = OrderedDict()
+        self._entries: OrderedDict[tuple, tuple[list, list[str]]] = OrderedDict()
         self._size = size
 
-    def get(self, key: tuple[str, int]) -> tuple[list, list[str]] | None:
+    def get(self, key: tuple) -> tuple[list, list[str]] | None:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: tuple[str, int], value: tuple[list, list[str]]) -> None:
+    def put(self, key: tuple, value: tuple[list, list[str]]) -> None:
         self._entries[key] = value
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
@@ -103,12 +105,13 @@ def page_limit(request: SearchRequest, selection: FieldSelection) -> int:
 
 def matches(store: IssueStore, jql: str, context: Context, cache: SearchCache) -> tuple[list, list[str]]:
     """(sort keys, issue ids) of every match, in the query's order."""
-    cached = cache.get((jql, store.version))
-    if cached is not None:
-        return cached
     query = parse(jql)
     if query.where is None:
         raise JqlError(UNBOUNDED)
+    cache_key = (jql, store.version, to_ms(context.now) if depends_on_now(query) else None)
+    cached = cache.get(cache_key)
+    if cached is not None:
+        return cached
     predicate = compile_query(query, context)
     bound = updated_lower_bound(query, context)
     if bound is None:
@@ -120,7 +123,7 @@ def matches(store: IssueStore, jql: str, context: Context, cache: SearchCache) -
     key = sort_key(query.order)
     ranked = sorted((key(record), record.id) for record in candidates if record is not None and predicate(record))
     result = ([k for k, _ in ranked], [i for _, i in ranked])
-    cache.put((jql, store.version), result)
+    cache.put(cache_key, result)
     return result
 
 
