@@ -44,10 +44,12 @@ def load(root: Path, relative: str):
     return json.loads((root / relative).read_text(encoding="utf-8"))
 
 
-def make_adapter(sleeps=None, projects=("SD",), status_map=None):
+def make_adapter(sleeps=None, projects=("SD",), status_map=None, rating_comments=False):
     config = SourceConfig(name="jsm", kind="jira", url=SITE, email="bot@acme.test", token_env="JIRA_TOKEN",
                           projects=projects, status_map=status_map or {})
-    return create_adapter(config, TOKEN, sleep=sleeps if sleeps is not None else Sleeps(), clock=lambda: 0.0)
+    adapter = create_adapter(config, TOKEN, sleep=sleeps if sleeps is not None else Sleeps(), clock=lambda: 0.0)
+    adapter.rating_comments = rating_comments
+    return adapter
 
 
 def http_client() -> JiraClient:
@@ -250,6 +252,32 @@ def test_given_no_feedback_field_then_feedback_is_asked_only_for_resolved_issues
         {"type": "csat", "rating": 5, "comment": {"body": "很满意"}}, None, None]
     assert adapter.feedback_requests == 2 and adapter.requests == 5
     assert adapter.build(page.records[0], NO_RELATED).satisfaction.comment == "很满意"
+
+
+@pytest.mark.parametrize("rating_comments, calls", [(False, 0), (True, 1)])
+@responses.activate
+def test_given_a_satisfaction_field_then_the_rating_comes_from_it_and_comments_only_when_asked(
+        jira, rating_comments, calls):
+    given_site(jira, catalog=[
+        {"id": "customfield_10470", "name": "Satisfaction", "custom": True,
+         "schema": {"type": "sd-feedback", "custom": "com.atlassian.servicedesk:sd-request-feedback", "customId": 10470}},
+    ])
+    done = status("Resolved", "done")
+    responses.post(SEARCH, json={"isLast": True, "issues": [
+        issue(key="SD-1", issue_id="1", current=done, customfield_10470={"rating": 2}),
+        issue(key="SD-2", issue_id="2", current=done, customfield_10470=None),
+        issue(key="SD-3", issue_id="3", current=done, customfield_10470={"rating": 5, "comment": {"body": "快"}}),
+    ]})
+    if calls:
+        responses.get(f"{SITE}/rest/servicedeskapi/request/SD-1/feedback",
+                      match=[matchers.header_matcher({"X-ExperimentalApi": "opt-in"})],
+                      json={"type": "csat", "rating": 2, "comment": {"body": "问题根本没有解决。"}})
+    adapter = make_adapter(rating_comments=rating_comments)
+    [page] = list(adapter.pull("issues", None))
+    assert adapter.feedback_requests == calls and adapter.requests == 3 + calls
+    built = [adapter.build(r, NO_RELATED).satisfaction for r in page.records]
+    assert [(s.score.value, s.comment) if s else None for s in built] == [
+        ("bad", "问题根本没有解决。" if calls else None), None, ("good", "快")]
 
 
 @responses.activate

@@ -2,13 +2,20 @@
 
 Each page of the enhanced search becomes one Page of `ticket` records. A record holds
 everything `build` needs (the issue with its whole changelog and every comment, the
-CSAT feedback when it is not an issue field, the site's JSM field ids), because Jira
-hands out an issue's history with the issue; nothing else is stored per ticket.
+JSM CSAT feedback, the site's JSM field ids), because Jira hands out an issue's history
+with the issue; nothing else is stored per ticket.
 
 Requests per sync: `/myself` and the field catalog once (cached in the instance), one
 per search page, plus only what a page leaves out: changelog and comment pages for
-issues with more than the search returns inline, and one `/feedback` call per resolved
-issue when the site has no feedback field (`feedback_requests` counts those).
+issues with more than the search returns inline, and `/feedback` calls (counted in
+`feedback_requests`):
+
+- on a site without a Satisfaction field, one per pulled resolved issue (only those can
+  be rated): the rating comes from there;
+- on a site with one, none: the field holds the rating. The field does not hold the
+  rating's comment, though; `rating_comments=True` fetches it, one call per pulled
+  issue with a rating (on a full sync of 5,000 generated issues: 2,114 calls on top of
+  52 requests), so it is off unless asked for.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ class JiraAdapter:
         projects: tuple[str, ...] = (),
         status_map: Mapping[str, Status] | None = None,
         overlap_ms: int = DEFAULT_OVERLAP_MS,
+        rating_comments: bool = False,
     ):
         self.client = client
         self.source = source
@@ -47,6 +55,7 @@ class JiraAdapter:
         self.projects = tuple(projects)
         self.status_map = dict(status_map or {})
         self.overlap_ms = overlap_ms
+        self.rating_comments = rating_comments
         self.feedback_requests = 0
         self._profile: dict[str, Any] | None = None
         self._fields: JsmFields | None = None
@@ -105,7 +114,7 @@ class JiraAdapter:
     def _record(self, issue: dict[str, Any], fields: JsmFields) -> Record:
         issue = self._complete(issue)
         feedback = None
-        if fields.feedback is None and self._resolved(issue):
+        if self._may_have_feedback(issue, fields):
             self.feedback_requests += 1
             feedback = self.client.feedback(issue["key"])
         issue_id = str(issue["id"])
@@ -130,6 +139,15 @@ class JiraAdapter:
             comments = _unique(comments + list(self.client.comments(key, start=len(comments), stop=total)))
             block = {**block, "comments": comments, "startAt": 0, "maxResults": len(comments), "total": len(comments)}
         return {**issue, "changelog": changelog, "fields": {**issue["fields"], "comment": block}}
+
+    def _may_have_feedback(self, issue: dict[str, Any], fields: JsmFields) -> bool:
+        if fields.feedback is None:
+            return self._resolved(issue)
+        if not self.rating_comments:
+            return False
+        value = issue["fields"].get(fields.feedback)
+        # A field value that already carries the comment needs no call.
+        return value is not None and not (isinstance(value, dict) and "comment" in value)
 
     def _resolved(self, issue: dict[str, Any]) -> bool:
         status = issue["fields"].get("status") or {}

@@ -28,9 +28,11 @@ Mappings (the canonical side is the same for Zendesk; see SPEC §4):
   canonical status are left out), one event per comment (internal note when
   `jsdPublic` is false, requester comment when written by a customer account or by the
   reporter, otherwise public reply), RATING events from the feedback.
-- satisfaction: CSAT 1-5, good at 4 and above, one RATING event with the latest score; its
-  time is the feedback-date field, else the latest changelog entry of the feedback field,
-  else the resolution date, else `updated` (the `/feedback` answer carries no time).
+- satisfaction: CSAT 1-5, good at 4 and above, one RATING event with the latest score (from
+  the Satisfaction field, else the `/feedback` answer) and its comment when known (the
+  field does not carry it; a `/feedback` answer does, see adapter.py);
+  its time is the Satisfaction date field, else the latest changelog entry of the
+  Satisfaction field, else the resolution date, else `updated` (`/feedback` has no time).
 """
 
 from __future__ import annotations
@@ -265,10 +267,12 @@ def _rating_events(
     good is a good rating, given when it was changed.
     """
     value = f.get(jsm.feedback) if jsm.feedback else None
-    parsed = _rating(value) if value is not None else _rating(feedback)
-    if parsed is None:
+    in_field, answered = _rating(value), _rating(feedback)
+    if in_field is None and answered is None:
         return []
-    rating, comment = parsed
+    # The field says whether and how the request was rated; `/feedback` adds the comment.
+    rating = (in_field or answered)[0]
+    comment = (in_field and in_field[1]) or (answered and answered[1]) or None
     changed = [h["created"] for h in histories for item in h.get("items", ())
                if jsm.feedback and item.get("fieldId") == jsm.feedback]
     at = (
