@@ -290,6 +290,33 @@ def demo(workspace: Path | None, tickets: int, seed: int) -> None:
     print_demo(result, sys.stdout)
 
 
+@cli.group()
+def plan() -> None:
+    """The plan itself in the helpdesk."""
+
+
+@plan.command("push")
+@workspace_option
+@click.option("--source", help="Only this source (its name in deskplan.toml).")
+@click.pass_context
+def plan_push(ctx: click.Context, workspace: Path, source: str | None) -> None:
+    """Create each measure and milestone of plan.yaml as a task in the helpdesk, and add this
+    week's plan status comment to each measure's task. Idempotent: pushing again writes nothing
+    new (a new status comment once a week). Honours DESKPLAN_NOW.
+
+    Example: deskplan plan push --source jsm
+    """
+    from .config import CONFIG_NAME, load_config
+    from .planpush import push_plan
+
+    summaries = push_plan(load_config(workspace / CONFIG_NAME), source=source)
+    for summary in summaries:
+        click.echo(summary.line())
+        for error in summary.errors:
+            click.echo(f"  error: {error}", err=True)
+    ctx.exit(max((s.exit_code for s in summaries), default=ExitStatus.OK))
+
+
 def main() -> None:
     cli(prog_name="deskplan")
 

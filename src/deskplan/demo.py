@@ -20,11 +20,11 @@ import re
 import secrets
 import tempfile
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Mapping, TextIO
+from typing import Callable, Iterator, Mapping, TextIO
 
 from ruamel.yaml import YAML
 
@@ -181,6 +181,53 @@ def shift_plan_dates(plan_file: Path, start: date, title: str | None = None) -> 
         yaml.dump(data, out)
 
 
+@dataclass
+class Helpdesks:
+    """The two running simulators: name -> URL, token, kind and app (for its write log)."""
+
+    urls: dict[str, str]
+    tokens: dict[str, str]
+    kinds: dict[str, str]
+    apps: dict[str, object]
+
+    def environ(self, base: Mapping[str, str]) -> dict[str, str]:
+        """`base` plus the tokens, under the names deskplan.toml gives as token_env."""
+        return {**base, **{TOKEN_ENV[name]: token for name, token in self.tokens.items()}}
+
+    def writes(self) -> dict[str, WriteCount]:
+        return {name: count_writes(list(app.writes), self.kinds[name]) for name, app in self.apps.items()}
+
+
+@contextmanager
+def helpdesks(tickets: Mapping[str, int], seed: int, now: datetime, logs: Path,
+              say: Callable[[str], None] = lambda _: None) -> Iterator[Helpdesks]:
+    """A Zendesk and a JSM simulator on loopback, with generated stories up to `now`, for the
+    duration of the block; each logs its requests to `logs`/sandbox-NAME.log."""
+    kinds = {"zendesk": "zendesk", "jsm": "jira"}
+    story_clock = _running_from(now)
+    logs.mkdir(parents=True, exist_ok=True)
+    with ExitStack() as stack:
+        servers: dict[str, SandboxServer] = {}
+        tokens = {name: secrets.token_hex(16) for name in kinds}
+        for offset, (name, kind) in enumerate(kinds.items()):
+            say(f"starting the {kind} simulator with {tickets[name]} tickets …")
+            log = stack.enter_context((logs / f"sandbox-{name}.log").open("w", encoding="utf-8"))
+            app = _create_app(kind, tickets=tickets[name], seed=seed + offset, now=story_clock, log=log,
+                              token=tokens[name])
+            servers[name] = stack.enter_context(SandboxServer(app))      # started here, stopped on exit
+        yield Helpdesks(urls={n: s.url for n, s in servers.items()}, tokens=tokens, kinds=kinds,
+                        apps={n: s.app for n, s in servers.items()})
+
+
+def point_workspace(root: Path, urls: Mapping[str, str], now: datetime) -> Path:
+    """Point the example workspace in `root` (from `deskplan init`) at the simulators and move
+    its plan to the story. Returns the path of deskplan.toml."""
+    _write_config(root, urls)
+    zone = load_workspace(root).calendar().zone
+    shift_plan_dates(root / "plan.yaml", _monday((now - PLAN_AGE).astimezone(zone).date()), DEMO_TITLE)
+    return root / CONFIG_NAME
+
+
 def run_demo(
     workspace: Path | None = None, *, tickets: Mapping[str, int] = DEFAULT_TICKETS, seed: int = DEFAULT_SEED,
     environ: Mapping[str, str] = os.environ, say: Callable[[str], None] = lambda _: None,
@@ -188,30 +235,12 @@ def run_demo(
     started = time.monotonic()
     now = clock.now(environ)
     root = Path(workspace) if workspace else Path(tempfile.mkdtemp(prefix="deskplan-demo-"))
-    init_workspace(root)
-    (root / ".deskplan").mkdir(exist_ok=True)
-    story_clock = _running_from(now)
-
-    kinds = {"zendesk": "zendesk", "jsm": "jira"}
-    tokens = {name: secrets.token_hex(16) for name in kinds}
-    with ExitStack() as stack:
-        servers: dict[str, SandboxServer] = {}
-        for offset, (name, kind) in enumerate(kinds.items()):
-            say(f"starting the {kind} simulator with {tickets[name]} tickets …")
-            log = stack.enter_context((root / ".deskplan" / f"sandbox-{name}.log").open("w", encoding="utf-8"))
-            app = _create_app(kind, tickets=tickets[name], seed=seed + offset, now=story_clock, log=log,
-                              token=tokens[name])
-            servers[name] = stack.enter_context(SandboxServer(app))      # started here, stopped on exit
-        urls = {name: server.url for name, server in servers.items()}
-        _write_config(root, urls)
-        zone = load_workspace(root).calendar().zone
-        shift_plan_dates(root / "plan.yaml", _monday((now - PLAN_AGE).astimezone(zone).date()), DEMO_TITLE)
-
+    init_workspace(root)       # first: it refuses, writing nothing, if any of its files exists
+    with helpdesks(tickets, seed, now, root / ".deskplan", say) as desks:
+        config = load_config(point_workspace(root, desks.urls, now))
         say("syncing both helpdesks (pull, evaluate, write back) …")
-        config = load_config(root / CONFIG_NAME)
-        env = {**environ, "DESKPLAN_NOW": now.isoformat(), **{TOKEN_ENV[name]: tokens[name] for name in kinds}}
-        sync = run_sync(config, environ=env)
-        writes = {name: count_writes(list(servers[name].app.writes), kind) for name, kind in kinds.items()}
+        sync = run_sync(config, environ=desks.environ({**environ, "DESKPLAN_NOW": now.isoformat()}))
+        writes = desks.writes()
 
     say("building the report …")
     store = Store.open(config.state_path)
@@ -224,7 +253,7 @@ def run_demo(
     write_output(render_html(report), html)
     return DemoResult(
         workspace=root, state=config.state_path, html=html, report_text=render_text(report), now=now,
-        tickets_generated=dict(tickets), tickets_stored=stored, sync=sync, urls=urls, writes=writes,
+        tickets_generated=dict(tickets), tickets_stored=stored, sync=sync, urls=desks.urls, writes=writes,
         seconds=time.monotonic() - started,
     )
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
+from ..connector.effects import TASK_TAG
 from ..model import Ticket
 from ..rules.calendar import Calendar
 from ..rules.load import Workspace
@@ -64,6 +65,8 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
 
     count = 0
     for ticket in tickets:
+        if TASK_TAG in ticket.tags:
+            continue        # deskplan's own improvement tasks come back with the pull; they are not requests
         count += 1
         evaluation = workspace.evaluate(ticket, now)
         found = frozenset(evaluation.categories)
