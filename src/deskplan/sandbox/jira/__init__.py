@@ -11,7 +11,12 @@ Site defaults (see `catalog.py`, `from_scenario.py`, `sla.py`):
   Organizations customfield_10402, Time to first response customfield_10461, Time to
   resolution customfield_10462, Satisfaction customfield_10470, Satisfaction date
   customfield_10471, Team (single select) customfield_10480;
-- rate limit: unlimited unless `rate_limit` > 0 (requests per `rate_window` seconds per account).
+- rate limit: unlimited unless `rate_limit` > 0 (requests per `rate_window` seconds per account);
+  429 carries Retry-After, X-RateLimit-Reset (`yyyy-MM-ddTHH:mmZ`) and RateLimit-Reason;
+- scenario mapping (from_scenario.py): new -> Open, open -> In Progress, waiting_customer ->
+  Waiting for customer, on_hold -> Pending, solved -> Resolved, closed -> Closed; priorities
+  low/normal/high/urgent -> Low/Medium/High/Highest; SLAs (sla.py) on a 24/7 calendar, paused in
+  Waiting for customer.
 
 Tests drive time through `app.store` (`touch`, `update_issue`, `add_comment`, `set_feedback`,
 `delete_issue`) and read `app.writes` for every write request received.

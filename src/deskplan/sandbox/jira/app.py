@@ -105,11 +105,11 @@ class JiraSimulator(SimulatorApp):
         wait = self.limiter.acquire((request.basic_auth() or ("anonymous",))[0])
         if wait:
             return self._rate_limited(wait, "jira-burst-based")
-        with self.store.lock:
+        with self.store.lock:        # answers are serialised under the lock: they share the stored JSON
             response = super().dispatch(request)
-        if response.status != 401 and request.basic_auth() == (self.email, self.token):
-            response.headers.setdefault("X-AAccountId", self.myself["accountId"])
-        return _with_base_url(response, f"http://{request.headers.get('host', '127.0.0.1')}")
+            if response.status != 401 and request.basic_auth() == (self.email, self.token):
+                response.headers.setdefault("X-AAccountId", self.myself["accountId"])
+            return _with_base_url(response, f"http://{request.headers.get('host', '127.0.0.1')}")
 
     def fault_response(self, kind: str) -> Response:
         if kind == "429":

@@ -7,7 +7,6 @@ comments and changelogs the way enhanced search does, and turns ADF into strings
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -159,8 +158,7 @@ class Renderer:
     def embedded_changelog(self, record: IssueRecord, cap: int) -> dict:
         """Most recent first, as `expand=changelog` returns; `total` tells clients to page for more."""
         histories = list(reversed(record.histories))[:cap]
-        return {"startAt": 0, "maxResults": len(histories), "total": len(record.histories),
-                "histories": copy.deepcopy(histories)}
+        return {"startAt": 0, "maxResults": len(histories), "total": len(record.histories), "histories": histories}
 
     def _field_name(self, field_id: str) -> str:
         return self.field_names.get(field_id, field_id)

@@ -498,7 +498,7 @@ def _search_request(request: Request) -> SearchRequest:
             values = request.query.get(name)
             if not values:
                 return None
-            return values if name in ("fields", "properties", "reconcileIssues") else values[-1]
+            return values if name in ("fields", "properties", "reconcileIssues", "expand") else values[-1]
     max_results = get("maxResults")
     try:
         max_results = int(max_results) if max_results not in (None, "") else 50
@@ -511,7 +511,7 @@ def _search_request(request: Request) -> SearchRequest:
         next_page_token=get("nextPageToken") or None,
         max_results=max_results,
         fields=fields or None,
-        expand=_csv(get("expand") if not isinstance(get("expand"), list) else ",".join(get("expand"))),
+        expand=_csv(get("expand")),
         properties=_list(get("properties")),
         reconcile=reconcile,
     )
