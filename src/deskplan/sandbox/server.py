@@ -300,7 +300,9 @@ class SandboxServer:
         return f"http://{host}:{port}"
 
     def start(self) -> "SandboxServer":
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"sandbox-{self.app.name}", daemon=True)
+        # A short poll keeps stop() quick; tests start and stop many servers.
+        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name=f"sandbox-{self.app.name}", daemon=True)
         self._thread.start()
         return self
 
