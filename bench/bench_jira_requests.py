@@ -4,15 +4,20 @@ Serves N generated issues from the Jira simulator on loopback, then runs the ada
 way `deskplan sync` does (pull every page, build every ticket):
 
 1. a full sync;
-2. an incremental sync after `--changes` issues got a comment, some of them in the very
-   minute (and millisecond) of the watermark;
-3. an incremental sync with nothing changed.
+2. an incremental sync after `--changes` issues got a comment, one every 20 seconds from
+   the watermark on, the first ones in its very millisecond and minute;
+3. an incremental sync with nothing changed;
+4. with `--rating-comments`, the full sync again with the adapter's `rating_comments` on
+   (one `/feedback` call per rated issue, for the rating's comment).
 
 For each it prints the requests made and the minimum a client needs: `/myself` and the
 field catalog once, one search page per 100 issues (the most the search returns per page
 with the fields and changelog the adapter asks for), plus the changelog and comment pages
-the search leaves out of issues with more than 20 of either. Figures only; nothing is
-asserted, and times are for orientation.
+the search leaves out of issues with more than 20 of either, and the `/feedback` calls
+the mode needs (none by default). An incremental search also
+reads again the issues changed in the last 5 minutes before the watermark (the overlap
+that covers the search index's lag); they are dropped, but share the pages. Figures
+only; nothing is asserted, and times are for orientation.
 """
 
 from __future__ import annotations
@@ -47,10 +52,11 @@ class Clock:
         return self.at
 
 
-def run_sync(server_url: str, cursor: dict | None) -> dict:
+def run_sync(server_url: str, cursor: dict | None, *, rating_comments: bool = False) -> dict:
     config = SourceConfig(name="jsm", kind="jira", url=server_url, email=EMAIL, token_env="JIRA_TOKEN",
                           projects=("SUP",))
     adapter = create_adapter(config, TOKEN, sleep=lambda s: None)
+    adapter.rating_comments = rating_comments
     started = time.perf_counter()
     records, pages = [], 0
     for page in adapter.pull("issues", cursor):
@@ -66,7 +72,7 @@ def run_sync(server_url: str, cursor: dict | None) -> dict:
     return {
         "cursor": cursor, "issues": len(records), "built": built, "pages": pages, "detail": detail,
         "requests": adapter.requests, "feedback": adapter.feedback_requests,
-        "minimum": 2 + max(1, math.ceil(len(records) / SEARCH_PAGE_SIZE)) + detail,
+        "minimum": 2 + max(1, math.ceil(len(records) / SEARCH_PAGE_SIZE)) + detail + adapter.feedback_requests,
         "seconds": time.perf_counter() - started,
     }
 
@@ -79,7 +85,7 @@ def comment(server_url: str, clock: Clock, key: str, at: datetime) -> None:
 
 
 def show(name: str, figures: dict) -> None:
-    print(f"{name:<22} issues {figures['issues']:>6}  built {figures['built']:>6}  search pages {figures['pages']:>4}  "
+    print(f"{name:<26} issues {figures['issues']:>6}  built {figures['built']:>6}  search pages {figures['pages']:>4}  "
           f"detail pages {figures['detail']:>4}  feedback calls {figures['feedback']:>3}  "
           f"requests {figures['requests']:>5}  minimum {figures['minimum']:>5}  ({figures['seconds']:.1f}s)")
 
@@ -89,6 +95,7 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=5000)
     parser.add_argument("--changes", type=int, default=250)
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--rating-comments", action="store_true")
     args = parser.parse_args()
 
     clock = Clock(NOW)
@@ -105,7 +112,7 @@ def main() -> None:
             if changed == args.changes:
                 break
             # The first few land at the watermark's millisecond and minute; the rest later.
-            at = watermark + (timedelta(0) if index < 3 else timedelta(seconds=index))
+            at = watermark + (timedelta(0) if index < 3 else timedelta(seconds=20 * index))
             try:
                 comment(server.url, clock, key, at)
             except requests.HTTPError:
@@ -114,6 +121,8 @@ def main() -> None:
         incremental = run_sync(server.url, full["cursor"])
         show(f"incremental ({changed} changed)", incremental)
         show("incremental (none)", run_sync(server.url, incremental["cursor"]))
+        if args.rating_comments:
+            show("full, rating comments", run_sync(server.url, None, rating_comments=True))
 
 
 if __name__ == "__main__":
