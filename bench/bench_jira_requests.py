@@ -55,8 +55,7 @@ class Clock:
 def run_sync(server_url: str, cursor: dict | None, *, rating_comments: bool = False) -> dict:
     config = SourceConfig(name="jsm", kind="jira", url=server_url, email=EMAIL, token_env="JIRA_TOKEN",
                           projects=("SUP",))
-    adapter = create_adapter(config, TOKEN, sleep=lambda s: None)
-    adapter.rating_comments = rating_comments
+    adapter = create_adapter(config, TOKEN, sleep=lambda s: None, rating_comments=rating_comments)
     started = time.perf_counter()
     records, pages = [], 0
     for page in adapter.pull("issues", cursor):

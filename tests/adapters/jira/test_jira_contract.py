@@ -47,9 +47,8 @@ def load(root: Path, relative: str):
 def make_adapter(sleeps=None, projects=("SD",), status_map=None, rating_comments=False):
     config = SourceConfig(name="jsm", kind="jira", url=SITE, email="bot@acme.test", token_env="JIRA_TOKEN",
                           projects=projects, status_map=status_map or {})
-    adapter = create_adapter(config, TOKEN, sleep=sleeps if sleeps is not None else Sleeps(), clock=lambda: 0.0)
-    adapter.rating_comments = rating_comments
-    return adapter
+    return create_adapter(config, TOKEN, sleep=sleeps if sleeps is not None else Sleeps(), clock=lambda: 0.0,
+                          rating_comments=rating_comments)
 
 
 def http_client() -> JiraClient:

@@ -63,8 +63,7 @@ def both(tmp_path_factory):
             TOKEN, sleep=lambda s: None)
         jira_config = SourceConfig(name="jsm", kind="jira", url=jira_server.url, email=EMAIL,
                                    token_env="JIRA_TOKEN", projects=("SUP",))
-        jira = create_jira_adapter(jira_config, TOKEN, sleep=lambda s: None)
-        jira.rating_comments = True
+        jira = create_jira_adapter(jira_config, TOKEN, sleep=lambda s: None, rating_comments=True)
         zendesk_state, jira_state = MemoryState(), MemoryState()
         zendesk_run, jira_run = sync(zendesk, zendesk_state), sync(jira, jira_state)
         default_state = MemoryState()

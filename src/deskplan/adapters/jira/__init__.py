@@ -23,9 +23,14 @@ def create_adapter(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     session: requests.Session | None = None,
+    rating_comments: bool = False,
 ) -> JiraAdapter:
-    """The adapter for one `kind = "jira"` source; no request is made until it is used."""
+    """The adapter for one `kind = "jira"` source; no request is made until it is used.
+
+    `rating_comments`: also fetch each rating's comment (one request per rated issue;
+    see adapter.py).
+    """
     http = HttpClient(config.url, auth=(config.email, token), source=config.name,
                       session=session, sleep=sleep, clock=clock)
     return JiraAdapter(JiraClient(http), source=config.name, site=config.url,
-                       projects=config.projects, status_map=config.status_map)
+                       projects=config.projects, status_map=config.status_map, rating_comments=rating_comments)

@@ -14,8 +14,8 @@ issues with more than the search returns inline, and `/feedback` calls (counted 
   be rated): the rating comes from there;
 - on a site with one, none: the field holds the rating. The field does not hold the
   rating's comment, though; `rating_comments=True` fetches it, one call per pulled
-  issue with a rating (on a full sync of 5,000 generated issues: 2,114 calls on top of
-  52 requests), so it is off unless asked for.
+  issue with a rating. That multiplies the cost of a full sync (on generated data, 40
+  times: see bench/bench_jira_requests.py), so it is off unless asked for.
 """
 
 from __future__ import annotations
@@ -80,8 +80,7 @@ class JiraAdapter:
             processed: list[tuple[str, int]] = []
             for issue in page.issues:
                 try:
-                    issue_id, updated = str(issue["id"]), time_ms(issue["fields"]["updated"])
-                    issue["key"]
+                    issue_id, updated = _identity(issue)
                 except (KeyError, TypeError, ValueError) as exc:
                     quarantined.append(_quarantine(issue, f"unreadable id, key or updated time ({type(exc).__name__})"))
                     continue
@@ -154,6 +153,13 @@ class JiraAdapter:
         category = (status.get("statusCategory") or {}).get("key")
         name = status.get("name")
         return status_resolver(self.status_map, current=(name, category))(name).is_resolved
+
+
+def _identity(issue: dict[str, Any]) -> tuple[str, int]:
+    """(issue id, `updated` in ms): what the watermark needs; a key is needed to page details."""
+    if not isinstance(issue.get("key"), str):
+        raise KeyError("key")
+    return str(issue["id"]), time_ms(issue["fields"]["updated"])
 
 
 def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
