@@ -22,7 +22,7 @@ from deskplan.connector.http import HttpClient
 from deskplan.errors import AuthError, RequestRejected, ServerError
 from deskplan.model import Status
 
-from jira_builders import AGENT, CUSTOMER, comment, issue, status, status_change
+from jira_builders import CUSTOMER, comment, issue, status, status_change
 
 SITE = "https://acme.atlassian.net"
 SEARCH = f"{SITE}/rest/api/3/search/jql"
@@ -333,3 +333,17 @@ def test_given_429_on_search_then_waits_at_least_retry_after_and_goes_on(jira):
 def test_unknown_stream_is_a_programming_error():
     with pytest.raises(ValueError, match="no stream 'tickets'"):
         next(make_adapter().pull("tickets", None))
+
+
+@responses.activate
+def test_the_token_never_appears_in_logs_errors_or_records(jira, caplog):
+    given_site(jira)
+    responses.post(SEARCH, status=429, headers={"Retry-After": "1"})
+    responses.post(SEARCH, json={"isLast": True, "issues": [issue(current=status("Resolved", "done"))]})
+    responses.get(f"{SITE}/rest/servicedeskapi/request/SD-7/feedback", status=401,
+                  json={"message": "Client must be authenticated to access this resource.", "status-code": 401})
+    caplog.set_level("DEBUG")
+    with pytest.raises(AuthError) as caught:
+        list(make_adapter().pull("issues", None))
+    assert caplog.records and all(TOKEN not in r.getMessage() for r in caplog.records)
+    assert TOKEN not in str(caught.value) and TOKEN not in repr(caught.value)
