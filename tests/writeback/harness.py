@@ -11,6 +11,7 @@ import io
 import os
 import re
 import signal
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -248,6 +249,53 @@ def sync_until_clean(workspace: Path, runs: int = 8) -> list[int]:
         if codes[-1] == 0:
             break
     return codes
+
+
+def assert_all_internal(site: Site) -> None:
+    """Every comment deskplan sent is internal (Zendesk `public: false` on every note and
+    task; JSM `sd.public.comment` internal on every new comment, kept by later edits), and
+    the helpdesk holds no deskplan comment a customer can see."""
+    # A sync killed while sending leaves a request cut short, which the helpdesk refuses.
+    for write in (w for w in site.app.writes if 200 <= w.status < 300):
+        if site.kind == "zendesk":
+            assert write.body["ticket"]["comment"]["public"] is False, write.path
+        elif write.method == "POST" and write.path.endswith("/comment"):
+            assert {"key": "sd.public.comment", "value": {"internal": True}} in write.body["properties"], write.path
+    assert site.effects().public_comments == 0
+
+
+def pending_writes(workspace: Path) -> list[str]:
+    """Markers of the ledger rows left `pending` (read from the state file, after a kill)."""
+    from deskplan.connector.ledger import Ledger, WriteStatus
+    from deskplan.connector.store import Store
+
+    store = Store.open(workspace / "state.db")
+    try:
+        rows = store.db.execute("SELECT key FROM writes WHERE status = ?", [WriteStatus.PENDING.value]).fetchall()
+        return sorted(key[:16] for (key,) in rows)
+    finally:
+        store.close()
+
+
+class HoldAnswer:
+    """Lets the `nth` write reach the simulator's handler (it is applied), then holds its
+    answer back: killing the sync meanwhile is the crash between "sent" and "done"."""
+
+    def __init__(self, site: Site, nth: int):
+        self.site = site
+        self.nth = nth
+        self.inner = site.app.dispatch
+        self.applied = threading.Event()
+        self.release = threading.Event()
+        site.app.dispatch = self
+
+    def __call__(self, request):
+        before = len(self.site.app.writes)
+        response = self.inner(request)
+        if before < self.nth <= len(self.site.app.writes):
+            self.applied.set()
+            self.release.wait(30)
+        return response
 
 
 # --- a sync in a child process, killable at any instant ---------------------------------------
