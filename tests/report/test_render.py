@@ -95,3 +95,11 @@ def test_text_fits_100_columns_even_with_cjk_names(workspace):
     assert reply_line.split() == ["reply-4h", "≥", "75%", "2026-04-30", "50.0%", "2026-W14", "63.1%", "↓",
                                   "-50.0pp", "off", "track"]
     assert any(line.startswith("华东客服一部售后服务…") for line in lines)
+
+
+def test_a_report_before_the_plan_starts_renders_with_no_data(workspace):
+    report = build_report(workspace, tickets(), utc(2026, 2, 1))
+    assert [(g.status, g.windows) for g in report.goals] == [("no_data", ())] * 3
+    assert json.loads(render_json(report))["goals"][0]["windows"] == []
+    assert "no data" in render_text(report)
+    assert "<svg" not in render_html(report).split("<h2 id=\"feedback\">")[0]
