@@ -271,7 +271,7 @@ def report(workspace: Path, fmt: str, out: Path | None) -> None:
 @cli.command()
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path),
               help="Write the demo workspace into this (new or empty) folder instead of a temporary one.")
-@click.option("--tickets", type=click.IntRange(min=10), default=4000, show_default=True,
+@click.option("--tickets", type=click.IntRange(min=10), default=3000, show_default=True,
               help="Generated tickets in all, three fifths in Zendesk and the rest in Jira Service Management.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the ticket generator.")
 def demo(workspace: Path | None, tickets: int, seed: int) -> None:

@@ -40,7 +40,7 @@ from .rules.load import load_workspace
 from .sandbox.server import SandboxServer
 from .workspace.init import init_workspace
 
-DEFAULT_TICKETS = {"zendesk": 2400, "jsm": 1600}
+DEFAULT_TOTAL = 3000                    # six months of a small helpdesk; well under a minute
 DEFAULT_SEED = 2026
 PLAN_AGE = timedelta(weeks=17)          # the plan began this long before `now`
 EMAIL = "deskplan-demo@example.com"
@@ -132,7 +132,7 @@ class DemoResult:
         return "\n".join(lines)
 
 
-def split_tickets(total: int) -> dict[str, int]:
+def split_tickets(total: int = DEFAULT_TOTAL) -> dict[str, int]:
     """Three fifths of the generated tickets in Zendesk, the rest in JSM."""
     zendesk = total * 3 // 5
     return {"zendesk": zendesk, "jsm": total - zendesk}
@@ -229,10 +229,11 @@ def point_workspace(root: Path, urls: Mapping[str, str], now: datetime) -> Path:
 
 
 def run_demo(
-    workspace: Path | None = None, *, tickets: Mapping[str, int] = DEFAULT_TICKETS, seed: int = DEFAULT_SEED,
+    workspace: Path | None = None, *, tickets: Mapping[str, int] | None = None, seed: int = DEFAULT_SEED,
     environ: Mapping[str, str] = os.environ, say: Callable[[str], None] = lambda _: None,
 ) -> DemoResult:
     started = time.monotonic()
+    tickets = tickets or split_tickets()
     now = clock.now(environ)
     root = Path(workspace) if workspace else Path(tempfile.mkdtemp(prefix="deskplan-demo-"))
     init_workspace(root)       # first: it refuses, writing nothing, if any of its files exists
