@@ -122,10 +122,11 @@ class DemoResult:
             f"  workspace    {self.workspace}",
             f"  state        {self.state}",
             f"  HTML report  {self.html}",
+            "Written to the simulators (stopped now):",
         ]
         for name, count in self.writes.items():
-            lines.append(f"  {name:<12} {self.urls[name]} (stopped): {count.comments} internal status comments "
-                         f"and {count.tasks} improvement tasks written")
+            lines.append(f"  {name:<12} {self.urls[name]}: {count.comments} internal status comments, "
+                         f"{count.tasks} improvement tasks")
         for summary in self.sync.summaries:
             lines.extend(f"  {summary.source}: error: {e}" for e in summary.errors)
         lines.append(f"Next: deskplan report --workspace {self.workspace} --format text")
