@@ -7,7 +7,7 @@ way `deskplan sync` does (pull every page, build every ticket):
 2. an incremental sync after `--changes` issues got a comment, one every 20 seconds from
    the watermark on, the first ones in its very millisecond and minute;
 3. an incremental sync with nothing changed;
-4. with `--rating-comments`, the full sync again with the adapter's `rating_comments` on
+4. with `--rating-comments`, the full sync again with the adapter's `rating_comments="all"`
    (one `/feedback` call per rated issue, for the rating's comment).
 
 For each it prints the requests made and the minimum a client needs: `/myself` and the
@@ -52,7 +52,7 @@ class Clock:
         return self.at
 
 
-def run_sync(server_url: str, cursor: dict | None, *, rating_comments: bool = False) -> dict:
+def run_sync(server_url: str, cursor: dict | None, *, rating_comments: str = "bad") -> dict:
     config = SourceConfig(name="jsm", kind="jira", url=server_url, email=EMAIL, token_env="JIRA_TOKEN",
                           projects=("SUP",))
     adapter = create_adapter(config, TOKEN, sleep=lambda s: None, rating_comments=rating_comments)
@@ -121,7 +121,7 @@ def main() -> None:
         show(f"incremental ({changed} changed)", incremental)
         show("incremental (none)", run_sync(server.url, incremental["cursor"]))
         if args.rating_comments:
-            show("full, rating comments", run_sync(server.url, None, rating_comments=True))
+            show("full, rating comments", run_sync(server.url, None, rating_comments="all"))
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ class SourceConfig(BaseModel):
     tasks_project: str | None = None        # Jira: project for improvement tasks (default: the ticket's)
     tasks_issue_type: str = "Task"          # Jira: issue type for improvement tasks
     tasks_group: str | None = None          # Zendesk: group id for improvement tasks
+    # Jira: whose rating comments to fetch (one request per rating; the field holds only the score)
+    rating_comments: Literal["none", "bad", "all"] = "bad"
 
     @field_validator("url")
     @classmethod

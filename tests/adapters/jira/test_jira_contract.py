@@ -44,7 +44,7 @@ def load(root: Path, relative: str):
     return json.loads((root / relative).read_text(encoding="utf-8"))
 
 
-def make_adapter(sleeps=None, projects=("SD",), status_map=None, rating_comments=False):
+def make_adapter(sleeps=None, projects=("SD",), status_map=None, rating_comments="bad"):
     config = SourceConfig(name="jsm", kind="jira", url=SITE, email="bot@acme.test", token_env="JIRA_TOKEN",
                           projects=projects, status_map=status_map or {})
     return create_adapter(config, TOKEN, sleep=sleeps if sleeps is not None else Sleeps(), clock=lambda: 0.0,
@@ -253,10 +253,10 @@ def test_given_no_feedback_field_then_feedback_is_asked_only_for_resolved_issues
     assert adapter.build(page.records[0], NO_RELATED).satisfaction.comment == "很满意"
 
 
-@pytest.mark.parametrize("rating_comments, calls", [(False, 0), (True, 1)])
+@pytest.mark.parametrize("rating_comments, asked", [("none", []), ("bad", ["SD-1"]), ("all", ["SD-1", "SD-4"])])
 @responses.activate
-def test_given_a_satisfaction_field_then_the_rating_comes_from_it_and_comments_only_when_asked(
-        jira, rating_comments, calls):
+def test_given_a_satisfaction_field_then_the_rating_comes_from_it_and_comments_as_configured(
+        jira, rating_comments, asked):
     given_site(jira, catalog=[
         {"id": "customfield_10470", "name": "Satisfaction", "custom": True,
          "schema": {"type": "sd-feedback", "custom": "com.atlassian.servicedesk:sd-request-feedback", "customId": 10470}},
@@ -266,17 +266,20 @@ def test_given_a_satisfaction_field_then_the_rating_comes_from_it_and_comments_o
         issue(key="SD-1", issue_id="1", current=done, customfield_10470={"rating": 2}),
         issue(key="SD-2", issue_id="2", current=done, customfield_10470=None),
         issue(key="SD-3", issue_id="3", current=done, customfield_10470={"rating": 5, "comment": {"body": "快"}}),
+        issue(key="SD-4", issue_id="4", current=done, customfield_10470={"rating": 4}),
     ]})
-    if calls:
-        responses.get(f"{SITE}/rest/servicedeskapi/request/SD-1/feedback",
-                      match=[matchers.header_matcher({"X-ExperimentalApi": "opt-in"})],
-                      json={"type": "csat", "rating": 2, "comment": {"body": "问题根本没有解决。"}})
+    answers = {"SD-1": {"type": "csat", "rating": 2, "comment": {"body": "问题根本没有解决。"}},
+               "SD-4": {"type": "csat", "rating": 4, "comment": {"body": "还行"}}}
+    for key in asked:
+        responses.get(f"{SITE}/rest/servicedeskapi/request/{key}/feedback",
+                      match=[matchers.header_matcher({"X-ExperimentalApi": "opt-in"})], json=answers[key])
     adapter = make_adapter(rating_comments=rating_comments)
     [page] = list(adapter.pull("issues", None))
-    assert adapter.feedback_requests == calls and adapter.requests == 3 + calls
+    assert adapter.feedback_requests == len(asked) and adapter.requests == 3 + len(asked)
     built = [adapter.build(r, NO_RELATED).satisfaction for r in page.records]
     assert [(s.score.value, s.comment) if s else None for s in built] == [
-        ("bad", "问题根本没有解决。" if calls else None), None, ("good", "快")]
+        ("bad", "问题根本没有解决。" if "SD-1" in asked else None), None, ("good", "快"),
+        ("good", "还行" if "SD-4" in asked else None)]
 
 
 @responses.activate

@@ -3,7 +3,7 @@
 Driven through the adapter protocol (pull pages with cursors, then build), as `deskplan
 sync` drives it. The request figures are exact: one `/myself`, one field catalog, one
 request per search page, and detail pages only for issues whose changelog or comments
-the search cut short (the ratings are in the Satisfaction field: no `/feedback` calls).
+the search cut short, and `/feedback` for each bad rating's comment (the scores are in the Satisfaction field).
 """
 
 from __future__ import annotations
@@ -103,10 +103,14 @@ def test_full_sync_requests_are_the_pages_needed(full):
     adapter, _, run, served = full
     search_pages = math.ceil(len(run.pulled) / SEARCH_PAGE_SIZE)
     assert run.pages == search_pages
-    assert adapter.requests == served == 2 + search_pages + detail_pages_needed(run.pulled)
-    # The ratings are in the Satisfaction field: no `/feedback` calls.
-    assert adapter.feedback_requests == 0
-    assert sum(1 for t in full[1].tickets.values() if t.satisfaction) > 0
+    # The scores are in the Satisfaction field; only bad ratings need `/feedback`, for their comment.
+    rated = [t for t in full[1].tickets.values() if t.satisfaction]
+    bad = [t for t in rated if t.satisfaction.score == "bad"]
+    assert rated and bad and len(bad) < len(rated)
+    assert adapter.feedback_requests == len(bad)
+    assert adapter.requests == served == 2 + search_pages + detail_pages_needed(run.pulled) + len(bad)
+    assert any(t.satisfaction.comment for t in bad)          # fetched: what the feedback rules classify
+    assert not any(t.satisfaction.comment for t in rated if t.satisfaction.score == "good")
 
 
 def test_incremental_changes_in_the_watermarks_minute_are_neither_lost_nor_repeated(site, full):

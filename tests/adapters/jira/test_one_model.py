@@ -8,8 +8,8 @@ authors are the helpdesks' own and differ by design.)
 
 One thing needs a request per rating in Jira: the rating's comment. JSM's Satisfaction
 field holds the score, not the comment, which only `/feedback` answers. With
-`rating_comments=True` the Jira adapter asks for it and the timelines agree exactly; by
-default (no `/feedback` calls) they agree except that Jira's ratings have no comment.
+`rating_comments="all"` the Jira adapter asks for it and the timelines agree exactly;
+with `rating_comments="none"` (no `/feedback` calls) they agree except that Jira's ratings have no comment.
 """
 
 from __future__ import annotations
@@ -63,11 +63,11 @@ def both(tmp_path_factory):
             TOKEN, sleep=lambda s: None)
         jira_config = SourceConfig(name="jsm", kind="jira", url=jira_server.url, email=EMAIL,
                                    token_env="JIRA_TOKEN", projects=("SUP",))
-        jira = create_jira_adapter(jira_config, TOKEN, sleep=lambda s: None, rating_comments=True)
+        jira = create_jira_adapter(jira_config, TOKEN, sleep=lambda s: None, rating_comments="all")
         zendesk_state, jira_state = MemoryState(), MemoryState()
         zendesk_run, jira_run = sync(zendesk, zendesk_state), sync(jira, jira_state)
         default_state = MemoryState()
-        sync(create_jira_adapter(jira_config, TOKEN, sleep=lambda s: None), default_state)
+        sync(create_jira_adapter(jira_config, TOKEN, sleep=lambda s: None, rating_comments="none"), default_state)
     return scenario, zendesk_state, zendesk_run, jira_state, jira_run, default_state
 
 

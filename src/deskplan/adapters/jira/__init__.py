@@ -9,7 +9,7 @@ import requests
 
 from ...config import SourceConfig
 from ...connector.http import HttpClient
-from .adapter import STREAM, JiraAdapter
+from .adapter import STREAM, JiraAdapter, RatingComments
 from .client import JiraClient
 from .marker import DESKPLAN_MARKER, is_deskplan_comment
 
@@ -23,14 +23,15 @@ def create_adapter(
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
     session: requests.Session | None = None,
-    rating_comments: bool = False,
+    rating_comments: RatingComments | None = None,
 ) -> JiraAdapter:
     """The adapter for one `kind = "jira"` source; no request is made until it is used.
 
-    `rating_comments`: also fetch each rating's comment (one request per rated issue;
-    see adapter.py).
+    `rating_comments` (default: the source's setting): which ratings' comments to fetch,
+    one request per such rating — "bad" (the default), "all" or "none" (see adapter.py).
     """
     http = HttpClient(config.url, auth=(config.email, token), source=config.name,
                       session=session, sleep=sleep, clock=clock)
     return JiraAdapter(JiraClient(http), source=config.name, site=config.url,
-                       projects=config.projects, status_map=config.status_map, rating_comments=rating_comments)
+                       projects=config.projects, status_map=config.status_map,
+                       rating_comments=rating_comments or config.rating_comments)

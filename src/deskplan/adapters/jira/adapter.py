@@ -12,24 +12,27 @@ issues with more than the search returns inline, and `/feedback` calls (counted 
 
 - on a site without a Satisfaction field, one per pulled resolved issue (only those can
   be rated): the rating comes from there;
-- on a site with one, none: the field holds the rating. The field does not hold the
-  rating's comment, though; `rating_comments=True` fetches it, one call per pulled
-  issue with a rating. That multiplies the cost of a full sync (on generated data, 40
-  times: see bench/bench_jira_requests.py), so it is off unless asked for.
+- on a site with one, the field holds the rating but not its comment. The comment of a
+  *bad* rating is what rules classify (attitude, quality, …) and what a follow-up task
+  quotes, so by default (`rating_comments="bad"`) it is fetched for bad ratings only;
+  `"all"` fetches every rating's comment (on generated data 40 times the requests of a
+  full sync: see bench/bench_jira_requests.py), `"none"` none.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Literal, Mapping
 
 from ...errors import BadPayload
-from ...model import Status, Ticket
+from ...model import Score, Status, Ticket
 from ..base import Page, Quarantined, Record, Related
 from .client import JiraClient
 from .fields import JsmFields, discover
-from .mapping import build_ticket, issue_record, status_resolver, time_ms
+from .mapping import build_ticket, csat_score, field_rating, issue_record, status_resolver, time_ms
 from .watermark import DEFAULT_OVERLAP_MS, Watermark, jql_for
+
+RatingComments = Literal["none", "bad", "all"]
 
 STREAM = "issues"
 _PAYLOAD_LIMIT = 65536
@@ -47,7 +50,7 @@ class JiraAdapter:
         projects: tuple[str, ...] = (),
         status_map: Mapping[str, Status] | None = None,
         overlap_ms: int = DEFAULT_OVERLAP_MS,
-        rating_comments: bool = False,
+        rating_comments: RatingComments = "bad",
     ):
         self.client = client
         self.source = source
@@ -142,11 +145,16 @@ class JiraAdapter:
     def _may_have_feedback(self, issue: dict[str, Any], fields: JsmFields) -> bool:
         if fields.feedback is None:
             return self._resolved(issue)
-        if not self.rating_comments:
+        if self.rating_comments == "none":
             return False
         value = issue["fields"].get(fields.feedback)
         # A field value that already carries the comment needs no call.
-        return value is not None and not (isinstance(value, dict) and "comment" in value)
+        if value is None or (isinstance(value, dict) and "comment" in value):
+            return False
+        if self.rating_comments == "bad":
+            rating = field_rating(value)
+            return rating is not None and csat_score(rating) is Score.BAD
+        return True
 
     def _resolved(self, issue: dict[str, Any]) -> bool:
         status = issue["fields"].get("status") or {}

@@ -298,6 +298,12 @@ def _rating(value: Any) -> tuple[int, str | None] | None:
     return (number, None) if number is not None else None
 
 
+def field_rating(value: Any) -> int | None:
+    """The 1-5 rating held by a satisfaction field value, if any."""
+    found = _rating(value)
+    return found[0] if found else None
+
+
 def _rating_number(value: Any) -> int | None:
     if isinstance(value, bool):
         return None
