@@ -82,3 +82,27 @@ def test_categories_measures_and_counts(workspace):
     m1, m2 = report.measures
     assert (m1.id, m1.tickets, m1.sla_met, m1.sla_breached, m1.sla_open, m1.sla_attainment) == ("M1", 2, 2, 0, 0, 1.0)
     assert (m2.id, m2.tickets, m2.sla_attainment) == ("M2", 0, None)
+
+
+def test_a_task_template_that_cannot_render_for_a_ticket_does_not_stop_the_report(tmp_path):
+    from deskplan.rules.load import load_workspace
+    from deskplan.rules.templates import TemplateRenderError
+
+    from .sample import PLAN, RULES
+
+    (tmp_path / "plan.yaml").write_text(PLAN, encoding="utf-8")
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "complaints.yaml").write_text(RULES + """
+  - id: follow-up
+    when: {type: complaint}
+    then:
+      task: {title: "Call {{ ticket.custom.account_manager }}", owner: sales, due: 2d}
+""", encoding="utf-8")
+    workspace = load_workspace(tmp_path)
+    complaint = next(t for t in tickets() if t.type == "complaint")
+    assert "account_manager" not in complaint.custom
+    with pytest.raises(TemplateRenderError, match="account_manager"):
+        workspace.evaluate(complaint, NOW)          # a sync reports this ticket as failed ...
+    report = build_report(workspace, tickets(), NOW)   # ... the report still counts it
+    assert report.tickets == len(tickets())
+    assert report.goals[1].windows[0].numerator >= 1

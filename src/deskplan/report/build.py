@@ -68,7 +68,7 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
         if TASK_TAG in ticket.tags:
             continue        # deskplan's own improvement tasks come back with the pull; they are not requests
         count += 1
-        evaluation = workspace.evaluate(ticket, now)
+        evaluation = workspace.evaluate(ticket, now, render_tasks=False)    # a report writes no tasks
         found = frozenset(evaluation.categories)
         for run in runs:
             if not workspace.in_scope(run.goal, ticket, now):

@@ -183,7 +183,12 @@ class Engine:
         values = self.extractor.values(ticket, now)
         return [rule for rule, test in self.index.candidates(values) if test(values)]
 
-    def evaluate(self, ticket: Ticket, now: datetime) -> Evaluation:
+    def evaluate(self, ticket: Ticket, now: datetime, *, render_tasks: bool = True) -> Evaluation:
+        """What the rules say of `ticket` at `now`.
+
+        `render_tasks=False` leaves `tasks` empty: readers that only count (reports) neither
+        pay for the templates nor stop on a ticket whose task template cannot render.
+        """
         values = self.extractor.values(ticket, now)
         fired = [rule for rule, test in self.index.candidates(values) if test(values)]
         if not fired:
@@ -194,7 +199,7 @@ class Engine:
             now=now,
             measures=tuple(dict.fromkeys(r.measure for r in fired if r.measure)),
             categories=tuple(dict.fromkeys(r.category for r in fired if r.category)),
-            tasks=self._tasks(ticket, fired),
+            tasks=self._tasks(ticket, fired) if render_tasks else (),
             sla=self._sla(ticket, fired),
             fired=tuple(FiredRule(r.id, r.description, r.priority, r.condition, seen) for r in fired),
             comment=next((r.comment for r in fired if r.comment is not None), None),

@@ -49,8 +49,8 @@ class Workspace:
         """Every calendar by name, the built-in `24x7` included."""
         return self.engine.calendars
 
-    def evaluate(self, ticket: Ticket, now: datetime) -> Evaluation:
-        return self.engine.evaluate(ticket, now)
+    def evaluate(self, ticket: Ticket, now: datetime, *, render_tasks: bool = True) -> Evaluation:
+        return self.engine.evaluate(ticket, now, render_tasks=render_tasks)
 
     def compiled_rule(self, rule_id: str) -> CompiledRule:
         return next(rule for rule in self.engine.rules if rule.id == rule_id)
