@@ -113,6 +113,7 @@ def test_dry_run_text_shows_the_comment_an_agent_will_read(site, workspace):
     assert "  | deskplan status (sip-2026h1)" in result.output
     assert f"  | {MARKER_PREFIX}" in result.output
     assert result.output.splitlines()[-1].startswith("dry-run ")
+    assert "\x1b[K" not in result.output          # no progress line when not on a terminal
     assert site.app.writes == []
 
 
@@ -167,3 +168,31 @@ def _latest_deskplan_comment(site: Site, key: str) -> str:
         record = site.app.store.get(key)
         bodies = [adf_to_text(c["body"]) for c in record.comments]
     return [b for b in bodies if MARKER_PREFIX in b][-1]
+
+
+def test_writes_the_helpdesk_refuses_are_listed_and_the_run_exits_1(story, tmp_path):
+    site = Site("jira", story)
+    try:
+        workspace = make_workspace(tmp_path / "ws", site, compact=True)
+        toml = workspace / "deskplan.toml"
+        toml.write_text(toml.read_text().replace('tasks_project = "IMP"', 'tasks_project = "NOPE"'))
+        (summary,) = sync(workspace).summaries
+        assert summary.exit_code == 1
+        assert (summary.writes_planned, summary.writes_applied, summary.writes_failed) == (19, 12, 7)
+        assert len(summary.errors) == 7
+        assert all(e.startswith("task ") and " failed: " in e and "-> 400" in e for e in summary.errors)
+        assert len(site.effects().comments) == 12 and not site.effects().tasks
+        # Fixed in deskplan.toml: the next run creates exactly the tasks that failed.
+        toml.write_text(toml.read_text().replace('tasks_project = "NOPE"', 'tasks_project = "IMP"'))
+        (again,) = sync(workspace).summaries
+        assert (again.exit_code, again.writes_planned, again.writes_applied) == (0, 7, 7)
+        assert len(site.effects().tasks) == 7 and site.effects().duplicates() == []
+    finally:
+        site.stop()
+
+
+def test_after_a_quiet_run_only_unsolved_tickets_are_evaluated_again(site, compact):
+    (first,) = sync(compact).summaries
+    sync(compact)                         # picks up what the first run's writes changed
+    (quiet,) = sync(compact).summaries
+    assert (first.tickets_evaluated, quiet.tickets_changed, quiet.tickets_evaluated) == (24, 0, 12)

@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 OnWrite = Callable[[PlannedWrite], None]
 Progress = Callable[[str, str, int], None]      # (source, what, count so far)
 EVALUATE_BATCH = 500
+FINAL_STATES = frozenset({"met", "breached"})     # SLA states that time alone no longer changes
 
 
 def open_writer(config: SourceConfig, token: str, *, session: requests.Session | None = None,
@@ -154,7 +155,11 @@ def _clock_info(clock: SlaClock) -> ClockInfo:
 
 def candidates(store: Store, source: str, basis: str, batch: int = EVALUATE_BATCH) -> Iterator[tuple[Ticket, str]]:
     """Tickets to evaluate, with the basis to record once their writes are settled: every
-    unresolved ticket, and resolved ones whose data or workspace changed since last time."""
+    unresolved ticket, and resolved ones unless they were evaluated on this very basis (the
+    same ticket data and workspace) with every write settled and every SLA clock final.
+
+    Rules that test time alone (`older_than`) on resolved tickets are re-judged when the
+    ticket or the workspace changes, not as time passes."""
     conn = store.db.conn
     last = ""
     while True:
@@ -273,13 +278,15 @@ class WritebackRun:
             tally.fail(ExitStatus.PARTIAL, message)
 
     def _ticket(self, ticket: Ticket, applier: Applier, tally: WritebackTally) -> bool:
-        """Plan and apply one ticket's writes; True when all of them are settled."""
+        """Plan and apply one ticket's writes. True when all of them are settled and no SLA
+        clock is still running (a solved ticket's first-reply clock runs until a reply), so
+        the ticket needs no evaluation again until it changes."""
         try:
             assessment = self.assessor.assess(ticket)
         except TemplateRenderError as exc:
             tally.fail(ExitStatus.PARTIAL, f"{ticket.ref}: {exc}")
             return False
-        settled = True
+        settled = all(c.state in FINAL_STATES for c in assessment.clocks)
         for write in plan_ticket(assessment, self.ledger):
             settled = self._write(write, applier, tally) and settled
         return settled

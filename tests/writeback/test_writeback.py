@@ -1,0 +1,93 @@
+"""WritebackRun on canonical tickets in a state file, with the compact workspace and a fake
+writer: which tickets are evaluated on each run, and what the Assessor hands the planner."""
+
+from datetime import timedelta
+
+import pytest
+
+from deskplan.connector.store import Store
+from deskplan.connector.writeback import Assessor, WritebackRun
+from deskplan.model import EventKind, Status, TimelineEvent
+from deskplan.rules.load import load_workspace
+
+from .fakes import T0, FakeWriter, ticket
+from .harness import COMPACT_PLAN, COMPACT_RULES
+
+NOW = T0 + timedelta(days=1)
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "plan.yaml").write_text(COMPACT_PLAN)
+    (tmp_path / "rules" / "rules.yaml").write_text(COMPACT_RULES)
+    return tmp_path
+
+
+def replied(n, status):
+    events = (TimelineEvent(at=T0, kind=EventKind.STATUS, status=Status.NEW),
+              TimelineEvent(at=T0 + timedelta(hours=1), kind=EventKind.PUBLIC_REPLY, author="agent"),
+              TimelineEvent(at=T0 + timedelta(hours=2), kind=EventKind.STATUS, status=status, from_status=Status.NEW))
+    return ticket(n, status=status, timeline=events, solved_at=T0 + timedelta(hours=2))
+
+
+def solved_unanswered(n):
+    events = (TimelineEvent(at=T0, kind=EventKind.STATUS, status=Status.NEW),
+              TimelineEvent(at=T0 + timedelta(hours=2), kind=EventKind.STATUS, status=Status.SOLVED,
+                            from_status=Status.NEW))
+    return ticket(n, status=Status.SOLVED, timeline=events, solved_at=T0 + timedelta(hours=2))
+
+
+def evaluated(store, workspace_dir, writer, now=T0 + timedelta(hours=6)):
+    tally = WritebackRun(store, load_workspace(workspace_dir), now, dry_run=False).source("zd", writer)
+    assert tally.errors == []
+    return tally.evaluated
+
+
+def test_resolved_tickets_are_evaluated_again_only_while_a_clock_runs_or_after_a_change(tmp_path, workspace):
+    store = Store.open(tmp_path / "state.db")
+    for t in (ticket(1), replied(2, Status.SOLVED), solved_unanswered(3)):
+        store.save_ticket(t)
+    writer = FakeWriter()
+    assert evaluated(store, workspace, writer) == 3
+    # 1 is open; 3 was solved without a reply, so its first-reply clock still runs (12h on
+    # 24x7, 6h gone); 2's clocks are both met: it rests until it changes.
+    assert evaluated(store, workspace, writer) == 2
+    store.save_ticket(replied(2, Status.SOLVED).model_copy(update={"subject": "changed"}))
+    assert evaluated(store, workspace, writer) == 3
+    (workspace / "rules" / "rules.yaml").write_text(COMPACT_RULES + "\n# edited\n")
+    assert evaluated(store, workspace, writer) == 3      # a new workspace: everything once more
+    assert evaluated(store, workspace, writer) == 2
+    assert evaluated(store, workspace, writer, now=T0 + timedelta(hours=13)) == 2   # 3 breaches: a new comment
+    assert evaluated(store, workspace, writer, now=T0 + timedelta(hours=14)) == 1   # ... and 3 rests too
+    assert {t: len(c) for t, c in writer.comments.items()} == {"1": 2, "2": 1, "3": 2}
+
+
+def test_a_dry_run_marks_nothing_evaluated(tmp_path, workspace):
+    store = Store.open(tmp_path / "state.db")
+    store.save_ticket(replied(2, Status.SOLVED))
+    for _ in range(2):
+        tally = WritebackRun(store, load_workspace(workspace), NOW, dry_run=True).source("zd", FakeWriter())
+        assert (tally.evaluated, tally.planned, tally.applied) == (1, 1, 0)
+
+
+def test_deskplan_tasks_coming_back_from_the_helpdesk_are_not_evaluated(tmp_path, workspace):
+    store = Store.open(tmp_path / "state.db")
+    store.save_ticket(ticket(5, tags=("deskplan", "deskplan_task")))
+    assert evaluated(store, workspace, FakeWriter()) == 0
+
+
+def test_assessor_gives_measures_with_owner_and_rules_clocks_and_rendered_tasks(workspace):
+    from deskplan.model import Satisfaction, Score
+
+    rated = ticket(7, satisfaction=Satisfaction(score=Score.BAD, at=T0 + timedelta(hours=3)))
+    a = Assessor(load_workspace(workspace), NOW).assess(rated)
+    assert [(m.id, m.owner, m.rule_ids) for m in a.measures] == [
+        ("M2", "customer service", ("standard-sla",)), ("M3", "marketing", ("bad-rating-follow-up",))]
+    assert [(c.kind, c.state, c.target, c.remaining) for c in a.clocks] == [
+        ("first_reply", "breached", timedelta(hours=12), timedelta(hours=-12)),
+        ("resolution", "on_track", timedelta(days=3), timedelta(days=2))]
+    (task,) = a.tasks
+    assert (task.rule_id, task.title, task.owner, task.due) == (
+        "bad-rating-follow-up", "Follow up on the rating of 7", "marketing", T0 + timedelta(hours=3 + 48))
+    assert a.plan_id == "sip-compact" and str(a.zone) == "UTC"
