@@ -61,8 +61,8 @@ class ZendeskSimulator(SimulatorApp):
         self.writes: list[WriteRecord] = []
         self._writes_lock = threading.Lock()
         self._request_ids = 0
-        from . import routes_export, routes_people, routes_tickets
-        for module in (routes_export, routes_people, routes_tickets):
+        from . import routes_export, routes_groups, routes_people, routes_tickets
+        for module in (routes_export, routes_people, routes_tickets, routes_groups):
             module.register(self)
 
     # --- the SimulatorApp hooks ---------------------------------------------------------

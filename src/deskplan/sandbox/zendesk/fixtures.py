@@ -1,5 +1,6 @@
-"""Reads a Zendesk fixtures file: `{"users", "tickets", "audits", "satisfaction_ratings"}`,
-each a list of objects exactly as the Zendesk API returns them (audits carry `ticket_id`).
+"""Reads a Zendesk fixtures file: `{"users", "tickets", "audits", "satisfaction_ratings", "groups",
+"organizations"}`, each a list of objects exactly as the Zendesk API returns them (audits carry
+`ticket_id`); fields the simulator does not know are kept and served as they are.
 """
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ from typing import Any
 
 from ...errors import ConfigError
 
-KINDS = ("users", "tickets", "audits", "satisfaction_ratings")
+KINDS = ("users", "tickets", "audits", "satisfaction_ratings", "groups", "organizations")
 REQUIRED = {"users": ("id",), "tickets": ("id", "created_at"), "audits": ("id", "ticket_id", "created_at"),
-            "satisfaction_ratings": ("id",)}
+            "satisfaction_ratings": ("id",), "groups": ("id",), "organizations": ("id",)}
 
 
 def read_fixtures(path: Path) -> dict[str, list[dict[str, Any]]]:
-    """The four lists (missing ones empty); a ConfigError names the file and the bad entry."""
+    """The lists (missing ones empty); a ConfigError names the file and the bad entry."""
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:

@@ -1,4 +1,5 @@
-"""Renders a neutral Scenario in Zendesk's own JSON shapes: tickets, audits, users, ratings.
+"""Renders a neutral Scenario in Zendesk's own JSON shapes: tickets, audits, users, ratings,
+groups and organizations.
 
 The shapes follow the recorded payloads in shared/contracts/zendesk (field names, order,
 id formats, `via` objects, comment html). Ids are derived from scenario numbers so that
@@ -296,6 +297,22 @@ class ScenarioRenderer:
             "reason_id": 0,
         }
 
+    # --- groups and organizations ---------------------------------------------------------
+    def group(self, name: str, base_url: str) -> dict[str, Any]:
+        group_id = self.group_ids[name]
+        # The account's first group is its default one, as "Support" is on a new Zendesk account.
+        return render_group(group_id=group_id, name=name, default=group_id == GROUP_ID_BASE + 1,
+                            created_at=self._set_up_at(group_id - GROUP_ID_BASE), base_url=base_url)
+
+    def organization(self, name: str, base_url: str) -> dict[str, Any]:
+        org_id = self.org_ids[name]
+        return render_organization(org_id=org_id, name=name, created_at=self._set_up_at(org_id - ORG_ID_BASE),
+                                   base_url=base_url)
+
+    def _set_up_at(self, number: int) -> datetime:
+        """Groups and organizations were set up before anyone used the account."""
+        return self.users_epoch - timedelta(days=1) + timedelta(minutes=number)
+
     # --- users --------------------------------------------------------------------------
     def user_created(self, person: Person) -> datetime:
         return self.users_epoch + timedelta(seconds=37 * person.id)
@@ -353,4 +370,41 @@ def render_user(*, user_id: int, name: str, email: str, role: str, organization_
         "default_group_id": None,
         "report_csv": role == "admin",
         "user_fields": {},
+    }
+
+
+def render_group(*, group_id: int, name: str, default: bool, created_at: datetime, base_url: str) -> dict[str, Any]:
+    """A group in the shape of the recorded one (estuary capture `acmeCo/groups`)."""
+    return {
+        "url": f"{base_url}/api/v2/groups/{group_id}.json",
+        "id": group_id,
+        "is_public": True,
+        "name": name,
+        "description": "",
+        "default": default,
+        "deleted": False,
+        "created_at": iso(created_at),
+        "updated_at": iso(created_at),
+    }
+
+
+def render_organization(*, org_id: int, name: str, created_at: datetime, base_url: str) -> dict[str, Any]:
+    """An organization in the shape of the recorded ones (node-zendesk `organizations_test_list_all`,
+    plus `deleted_at`, which the newer estuary capture `acmeCo/organizations` carries)."""
+    return {
+        "url": f"{base_url}/api/v2/organizations/{org_id}.json",
+        "id": org_id,
+        "name": name,
+        "shared_tickets": False,
+        "shared_comments": False,
+        "external_id": None,
+        "created_at": iso(created_at),
+        "updated_at": iso(created_at),
+        "domain_names": [],
+        "details": "",
+        "notes": "",
+        "group_id": None,
+        "tags": [],
+        "organization_fields": {},
+        "deleted_at": None,
     }

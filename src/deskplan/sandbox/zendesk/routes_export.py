@@ -1,7 +1,8 @@
 """Incremental exports: tickets (cursor and time-based), ticket events, users (cursor).
 
 They filter on generated_timestamp (users: updated_at), hold back the most recent minute,
-and share the incremental rate limit (api/zendesk.md §7).
+and share the incremental rate limit (api/zendesk.md §7). The ticket exports side-load, on
+`include=groups,organizations`, the groups and organizations their page's tickets refer to.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def tickets_cursor(sim: "ZendeskSimulator", request: Request) -> Response:
     page, more = sim.store.exported(after, size, until, exclude_deleted=request.arg("exclude_deleted") == "true")
     tickets = _with_metric_sets(sim, [doc for _, doc in page], "metric_sets" in _includes(request))
     last_key = page[-1][0] if page else after
-    return Response(200, _cursor_body("tickets", tickets, last_key, more, sim, TICKETS_CURSOR_PATH, request))
+    body = _cursor_body("tickets", tickets, last_key, more, sim, TICKETS_CURSOR_PATH, request)
+    return Response(200, {**body, **sim.store.sideloads(tickets, _includes(request))})
 
 
 def _with_metric_sets(sim: "ZendeskSimulator", tickets: list[dict[str, Any]], wanted: bool) -> list[dict[str, Any]]:
@@ -92,7 +94,7 @@ def tickets_by_time(sim: "ZendeskSimulator", request: Request) -> Response:
             "next_page": link(sim.base_url(), TICKETS_TIME_PATH, [("per_page", request.arg("per_page")),
                                                                   ("start_time", end_time)]),
             "end_time": end_time}
-    return Response(200, body)
+    return Response(200, {**body, **sim.store.sideloads(tickets, _includes(request))})
 
 
 def _end_time(times: list[int], start: int, more: bool) -> int:

@@ -1,5 +1,6 @@
-"""The simulator's memory: tickets with their audits, users, satisfaction ratings, and
-the indexes the exports page through (by generated_timestamp, by audit time, by id).
+"""The simulator's memory: tickets with their audits, users, satisfaction ratings, groups,
+organizations, and the indexes the exports page through (by generated_timestamp, by audit
+time, by id).
 
 Tickets come either from fixtures (kept verbatim, unknown fields included) or from a
 generated Scenario, which is rendered on demand so 100,000 tickets stay cheap; the first
@@ -30,6 +31,8 @@ WRITE_AUDIT_BASE = 40_000_000_000_000   # audits written through the API
 EVENT_SPAN = 100
 WRITTEN_RATING_OFFSET = 1_000_000_000   # ratings given after load, apart from generated ones
 REF_SHIFT = 20                          # audit index bits in a packed (ticket id, audit index) ref
+# The ticket field naming each kind of named object (the `include=` side-load keys).
+NAMED_FIELDS = {"groups": "group_id", "organizations": "organization_id"}
 
 
 class StoreError(Exception):
@@ -110,6 +113,7 @@ class ZendeskStore:
         self._users_by_updated: list[tuple[int, int]] = []
         self._ratings: dict[int, LazyEntry] = {}
         self._ratings_by_updated: list[tuple[int, int]] = []
+        self._named: dict[str, dict[int, LazyEntry]] = {kind: {} for kind in NAMED_FIELDS}   # groups, organizations
         self._event_times: array | None = None     # audit times, ascending, built on first use
         self._event_refs: array | None = None      # packed (ticket id, audit index), same order
         self._write_audits = 0
@@ -123,6 +127,10 @@ class ZendeskStore:
                 uid = renderer.user_id(person.id)
                 self._users[uid] = LazyEntry(uid, epoch(renderer.user_created(person)), source=person)
                 self._emails[person.email.lower()] = uid
+            for name, gid in renderer.group_ids.items():
+                self._named["groups"][gid] = LazyEntry(gid, 0, source=name)
+            for name, oid in renderer.org_ids.items():
+                self._named["organizations"][oid] = LazyEntry(oid, 0, source=name)
             for t in scenario.tickets:
                 self._tickets[t.number] = TicketEntry(t.number, renderer.generated_timestamp(t), source=t)
                 if t.ratings:
@@ -131,7 +139,8 @@ class ZendeskStore:
             self._reindex()
 
     def load_fixtures(self, *, users: Iterable[dict[str, Any]] = (), tickets: Iterable[dict[str, Any]] = (),
-                      audits: Iterable[dict[str, Any]] = (), satisfaction_ratings: Iterable[dict[str, Any]] = ()) -> None:
+                      audits: Iterable[dict[str, Any]] = (), satisfaction_ratings: Iterable[dict[str, Any]] = (),
+                      groups: Iterable[dict[str, Any]] = (), organizations: Iterable[dict[str, Any]] = ()) -> None:
         by_ticket: dict[int, list[dict[str, Any]]] = {}
         for audit in audits:
             by_ticket.setdefault(int(audit["ticket_id"]), []).append(audit)
@@ -149,6 +158,9 @@ class ZendeskStore:
             for rating in satisfaction_ratings:
                 rid = int(rating["id"])
                 self._ratings[rid] = LazyEntry(rid, _timestamp(rating, "updated_at", "created_at"), doc=rating)
+            for kind, docs in (("groups", groups), ("organizations", organizations)):
+                for doc in docs:
+                    self._named[kind][int(doc["id"])] = LazyEntry(int(doc["id"]), 0, doc=doc)
             self._reindex()
 
     def _reindex(self) -> None:
@@ -383,6 +395,35 @@ class ZendeskStore:
         with self._lock:
             entry = self._ratings.get(rating_id)
             return None if entry is None else self._lazy_doc(entry)
+
+    # --- groups and organizations ---------------------------------------------------------
+    def named(self, kind: str, entry_id: int) -> dict[str, Any] | None:
+        """A group (`kind` "groups") or an organization ("organizations"); None if unknown."""
+        with self._lock:
+            entry = self._named[kind].get(entry_id)
+            if entry is None:
+                return None
+            if entry.doc is not None:
+                return entry.doc
+            assert self._renderer is not None
+            render = self._renderer.group if kind == "groups" else self._renderer.organization
+            return render(entry.source, self.base_url)
+
+    def named_after(self, kind: str, after_id: int, limit: int) -> tuple[list[dict[str, Any]], bool]:
+        """Up to `limit` groups or organizations after id `after_id`, in id order, and whether more follow."""
+        with self._lock:
+            ids = sorted(i for i in self._named[kind] if i > after_id)
+            docs = [doc for i in ids[:limit] if (doc := self.named(kind, i)) is not None]
+            return docs, len(ids) > limit
+
+    def sideloads(self, tickets: list[dict[str, Any]], wanted: set[str]) -> dict[str, list[dict[str, Any]]]:
+        """The groups and organizations `tickets` refer to, each once, as `include=` side-loads them."""
+        loads: dict[str, list[dict[str, Any]]] = {}
+        for kind in (k for k in NAMED_FIELDS if k in wanted):
+            ids = dict.fromkeys(t[NAMED_FIELDS[kind]] for t in tickets if t.get(NAMED_FIELDS[kind]) is not None)
+            docs = (self.named(kind, int(i)) for i in ids)
+            loads[kind] = [doc for doc in docs if doc is not None]
+        return loads
 
     # --- writes -------------------------------------------------------------------------
     def _materialize(self, entry: TicketEntry) -> None:
