@@ -122,7 +122,13 @@ REQUESTER_FOLLOWUPS = (
 )
 REOPEN_MESSAGES = (["问题又出现了，请再看一下。", "退款还是没有到账。"], ["It happened again, please reopen.", "The refund still has not arrived."])
 GOOD_RATING_COMMENTS = (["处理很快，谢谢！", "客服很耐心。"], ["Quick and helpful, thanks!", "Very patient agent."])
-BAD_RATING_COMMENTS = (["等了太久才有人回复。", "问题根本没有解决。"], ["Took far too long to get an answer.", "My problem was not solved at all."])
+# One of each kind of complaint a feedback analysis sorts out: waiting (process), an
+# unsolved problem (quality), the agent's manner (attitude), the product itself.
+BAD_RATING_COMMENTS = (
+    ["等了太久才有人回复。", "问题根本没有解决。", "客服态度很差，很不耐烦。", "App 一直闪退，质量太差。"],
+    ["Took far too long to get an answer.", "My problem was not solved at all.",
+     "The agent was rude and impatient.", "The app keeps crashing, the product is broken."],
+)
 BAD_RATING_FOLLOWUPS = (
     ["内部备注：已电话回访客户，致歉并补偿优惠券。"],
     ["Internal: called the customer back, apologised and offered a voucher."],
