@@ -1,12 +1,12 @@
 """WritebackRun on canonical tickets in a state file, with the compact workspace and a fake
 writer: which tickets are evaluated on each run, and what the Assessor hands the planner."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
 from deskplan.connector.store import Store
-from deskplan.connector.writeback import Assessor, WritebackRun
+from deskplan.connector.writeback import Assessor, WritebackRun, WritebackTally
 from deskplan.model import EventKind, Status, TimelineEvent
 from deskplan.rules.load import load_workspace
 
@@ -91,3 +91,35 @@ def test_assessor_gives_measures_with_owner_and_rules_clocks_and_rendered_tasks(
     assert (task.rule_id, task.title, task.owner, task.due) == (
         "bad-rating-follow-up", "Follow up on the rating of 7", "marketing", T0 + timedelta(hours=3 + 48))
     assert a.plan_id == "sip-compact" and str(a.zone) == "UTC"
+
+
+def goal_pass(store, workspace_dir, writer, now):
+    tally = WritebackTally()
+    WritebackRun(store, load_workspace(workspace_dir), now, dry_run=False).goals({"zd": writer}, {"zd": tally})
+    return tally
+
+
+def unanswered(n, created):
+    return ticket(n).model_copy(update={"created_at": created, "updated_at": created, "timeline": (
+        TimelineEvent(at=created, kind=EventKind.STATUS, status=Status.NEW),)})
+
+
+def test_goal_windows_are_checked_at_most_hourly_unless_a_write_is_unsettled(tmp_path, workspace):
+    march = datetime(2026, 3, 1, 12, tzinfo=timezone.utc)
+    store = Store.open(tmp_path / "state.db")
+    store.save_ticket(unanswered(1, datetime(2026, 1, 10, tzinfo=timezone.utc)))
+    writer = FakeWriter(reject=True)
+    failed = goal_pass(store, workspace, writer, march)
+    assert (failed.planned, failed.failed) == (1, 1)            # January: 0 of 1 first replies in 12h
+    writer.reject = False
+    retried = goal_pass(store, workspace, writer, march + timedelta(minutes=5))
+    assert (retried.planned, retried.applied) == (1, 1)         # unsettled: checked again at once
+    (task,) = writer.tasks.values()
+    assert task.splitlines()[0] == ("Goal first-reply-12h of plan sip-compact missed its target in 2026-01 "
+                                    "(2026-01-01 00:00 to 2026-02-01 00:00 UTC).")
+    assert "- zd:1 no first reply after 1212h5m (allowed 12h)" in task
+    store.save_ticket(unanswered(2, datetime(2026, 2, 5, tzinfo=timezone.utc)))
+    assert goal_pass(store, workspace, writer, march + timedelta(minutes=30)).planned == 0
+    later = goal_pass(store, workspace, writer, march + timedelta(minutes=66))
+    assert (later.planned, later.applied) == (1, 1)             # February, seen by the hourly check
+    assert goal_pass(store, workspace, writer, march + timedelta(hours=3)).planned == 0

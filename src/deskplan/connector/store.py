@@ -72,8 +72,14 @@ def _migration_2(db: sqlite_utils.Database) -> None:
     db["evaluated"].create({"source": str, "ticket_id": str, "basis": str}, pk=("source", "ticket_id"))
 
 
+def _migration_3(db: sqlite_utils.Database) -> None:
+    """When write-back last checked the plan's goals for a set of sources, and on what
+    workspace: the check reads every ticket, so it runs at most once an hour (writeback.py)."""
+    db["goal_checks"].create({"sources": str, "basis": str, "checked_at": str}, pk="sources")
+
+
 # Append only: a released state file is migrated forward, never rewritten.
-MIGRATIONS = (_migration_1, _migration_2)
+MIGRATIONS = (_migration_1, _migration_2, _migration_3)
 
 
 def _now_iso() -> str:
@@ -207,11 +213,19 @@ class Store:
             [source, ticket_id],
         ):
             (events if kind == "event" else ratings).append(Record(kind, rid, ticket_id, json.loads(data)))
-        return Related(events=events, ratings=ratings, user=lambda uid: self.user(source, uid))
+        return Related(events=events, ratings=ratings, user=lambda uid: self.user(source, uid),
+                       record=lambda kind, rid: self.record(source, kind, rid))
 
     def user(self, source: str, user_id: str) -> dict[str, Any] | None:
         row = self.db.execute(
             "SELECT data FROM records WHERE source = ? AND kind = 'user' AND id = ?", [source, str(user_id)]
+        ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def record(self, source: str, kind: str, record_id: str) -> dict[str, Any] | None:
+        """A stored record's data by kind and id (groups and organizations, which belong to no ticket)."""
+        row = self.db.execute(
+            "SELECT data FROM records WHERE source = ? AND kind = ? AND id = ?", [source, kind, str(record_id)]
         ).fetchone()
         return json.loads(row[0]) if row else None
 

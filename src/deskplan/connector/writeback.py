@@ -4,7 +4,7 @@ Per source: settle the ledger's `pending` rows with the helpdesk, then stream th
 that need evaluating from the state (every unresolved ticket, since SLA states change with
 time alone; resolved ones only when they or the workspace changed since their last
 evaluation), plan each ticket's writes and apply them one by one. After every source, the
-goals: each missed goal window becomes one task.
+goals (at most hourly: the check reads every ticket): each missed goal window becomes one task.
 
 The dry-run takes the very same path on a throw-away copy of the state and stops before
 `Applier.apply` (and before a reconciled write is completed in the helpdesk): the plan is
@@ -17,7 +17,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
@@ -46,6 +46,7 @@ OnWrite = Callable[[PlannedWrite], None]
 Progress = Callable[[str, str, int], None]      # (source, what, count so far)
 EVALUATE_BATCH = 500
 FINAL_STATES = frozenset({"met", "breached"})     # SLA states that time alone no longer changes
+GOALS_INTERVAL = timedelta(hours=1)
 
 
 def open_writer(config: SourceConfig, token: str, *, session: requests.Session | None = None,
@@ -245,26 +246,51 @@ class WritebackRun:
         return tally
 
     def goals(self, writers: Mapping[str, Writer], tallies: Mapping[str, WritebackTally]) -> None:
-        """One task per goal window that missed its target, in one of `writers`' sources."""
+        """One task per goal window that missed its target, in one of `writers`' sources.
+
+        The check reads every stored ticket, so it runs when the workspace changed, when the
+        last check left a write unsettled, or once GOALS_INTERVAL has passed: a window that
+        closes is checked within the hour, and late data (a rating changed after the window
+        closed, a reply deadline that ran past it) is seen by the checks that follow.
+        """
         from ..report.build import build_report
 
-        if not self.workspace.plan.goals or not writers:
+        if not self.workspace.plan.goals or not writers or not self._goals_due(writers):
             return
         report = build_report(self.workspace, self.store.tickets(), self.now)
-        misses = goal_misses(report.goals, report.plan_id)
+        settled = True
         stopped: set[str] = set()
-        for write in goal_tasks(misses, list(writers), self.ledger):
+        for write in goal_tasks(goal_misses(report.goals, report.plan_id), list(writers), self.ledger):
             tally = tallies[write.source]
             if write.source in stopped:
+                settled = False
                 continue
             try:
-                self._write(write, Applier(self.ledger, writers[write.source], run_id=self.run_id), tally)
+                applier = Applier(self.ledger, writers[write.source], run_id=self.run_id)
+                settled = self._write(write, applier, tally) and settled
             except AuthError as exc:
                 tally.fail(ExitStatus.UNREACHABLE, f"writes stopped: {exc}")
                 stopped.add(write.source)
+                settled = False
             except RateLimited as exc:
                 tally.fail(ExitStatus.PARTIAL, f"writes stopped, the rest follows on the next run: {exc}")
                 stopped.add(write.source)
+                settled = False
+        if settled and not self.dry_run:
+            self.store.db.conn.execute(
+                "INSERT INTO goal_checks (sources, basis, checked_at) VALUES (?, ?, ?) ON CONFLICT (sources) "
+                "DO UPDATE SET basis = excluded.basis, checked_at = excluded.checked_at",
+                [_sources_key(writers), self.basis, self.now.isoformat()],
+            )
+
+    def _goals_due(self, writers: Mapping[str, Writer]) -> bool:
+        row = self.store.db.conn.execute(
+            "SELECT basis, checked_at FROM goal_checks WHERE sources = ?", [_sources_key(writers)]
+        ).fetchone()
+        if row is None or row[0] != self.basis:
+            return True
+        checked = datetime.fromisoformat(row[1])
+        return not checked <= self.now < checked + GOALS_INTERVAL
 
     # --- steps ---------------------------------------------------------------------------------
 
@@ -308,6 +334,10 @@ class WritebackRun:
         tally.failed += 1
         tally.fail(ExitStatus.PARTIAL, f"{describe(write)} {result.outcome.value}: {result.error}")
         return False
+
+
+def _sources_key(writers: Mapping[str, Writer]) -> str:
+    return ",".join(sorted(writers))
 
 
 def workspace_present(root: Path) -> bool:
