@@ -267,7 +267,7 @@ class WritebackRun:
                 continue
             try:
                 applier = Applier(self.ledger, writers[write.source], run_id=self.run_id)
-                settled = self._write(write, applier, tally) and settled
+                settled = self._write(write, applier, tally, "goal tasks created") and settled
             except AuthError as exc:
                 tally.fail(ExitStatus.UNREACHABLE, f"writes stopped: {exc}")
                 stopped.add(write.source)
@@ -317,7 +317,8 @@ class WritebackRun:
             settled = self._write(write, applier, tally) and settled
         return settled
 
-    def _write(self, write: PlannedWrite, applier: Applier, tally: WritebackTally) -> bool:
+    def _write(self, write: PlannedWrite, applier: Applier, tally: WritebackTally,
+               counting: str = "writes applied") -> bool:
         tally.planned += 1
         if self.on_write:
             self.on_write(write)
@@ -326,6 +327,8 @@ class WritebackRun:
         result = applier.apply(write)
         if result.outcome in (Outcome.APPLIED, Outcome.SKIPPED):
             tally.applied += result.outcome is Outcome.APPLIED
+            if self.progress:
+                self.progress(write.source, counting, tally.applied)
             return True
         if result.outcome is Outcome.DEFERRED:
             tally.deferred += 1
