@@ -19,9 +19,9 @@ from ..model import Ticket
 class Record:
     """One raw object as the helpdesk sent it."""
 
-    kind: str                   # "ticket" | "event" | "rating" | "user"
+    kind: str                   # "ticket" | "event" | "rating" | "user" | "group" | "organization"
     id: str                     # unique within (source, kind)
-    ticket_id: str | None       # the ticket it belongs to (None for users)
+    ticket_id: str | None       # the ticket it belongs to (None for users, groups, organizations)
     data: dict[str, Any]        # the JSON object, unchanged
 
 
@@ -43,6 +43,11 @@ class Page:
     quarantined: list[Quarantined] = field(default_factory=list)
 
 
+def _no_record(kind: str, id: str) -> dict[str, Any] | None:
+    """The lookup of callers that hold no such records: every group or organization is unknown."""
+    return None
+
+
 @dataclass(frozen=True)
 class Related:
     """The stored records a ticket's canonical form is built from."""
@@ -50,6 +55,8 @@ class Related:
     events: list[Record]
     ratings: list[Record]
     user: Callable[[str], dict[str, Any] | None]   # user id -> stored user record data
+    # (kind, id) -> stored record data, for records that belong to no ticket (groups, organizations)
+    record: Callable[[str, str], dict[str, Any] | None] = _no_record
 
 
 class Adapter(Protocol):

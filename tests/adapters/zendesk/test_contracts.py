@@ -52,7 +52,8 @@ def test_the_87_ticket_export_is_pulled_in_one_page_and_every_ticket_builds(adap
     with responses.RequestsMock() as mock:
         mock.get(TICKETS, json=body)
         [page] = adapter.pull("tickets", None)
-        assert dict(parse_qsl(urlsplit(mock.calls[0].request.url).query)) == {"start_time": "0", "per_page": "1000"}
+        assert dict(parse_qsl(urlsplit(mock.calls[0].request.url).query)) == {
+            "start_time": "0", "per_page": "1000", "include": "groups,organizations"}
 
     assert (len(page.records), page.done, page.cursor) == (87, True, {"after_cursor": "MTcwNzI3MTc0MS4wfHw0MDQ1fA=="})
     built = [adapter.build(r, Related(events=[], ratings=[], user=lambda _: None)) for r in page.records]
@@ -65,6 +66,9 @@ def test_the_87_ticket_export_is_pulled_in_one_page_and_every_ticket_builds(adap
     assert Counter(t.status for t in built if not t.deleted) == Counter(
         {Status.NEW: 77, Status.OPEN: 1, Status.WAITING_CUSTOMER: 8})
     assert all(t.url == f"{SITE}/agent/tickets/{t.id}" for t in built)
+    # Recorded without side-loads: the group and organization fall back to their ids.
+    assert Counter((t.group, t.organization) for t in built) == Counter(
+        {(None, "6130869157658"): 82, (None, None): 3, (None, "6295841670298"): 1, ("6130852536346", None): 1})
 
 
 @responses.activate(registry=OrderedRegistry)

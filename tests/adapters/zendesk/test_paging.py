@@ -22,6 +22,7 @@ TICKETS = f"{SITE}/api/v2/incremental/tickets/cursor.json"
 USERS = f"{SITE}/api/v2/incremental/users/cursor.json"
 EVENTS = f"{SITE}/api/v2/incremental/ticket_events.json"
 RATINGS = f"{SITE}/api/v2/satisfaction_ratings.json"
+SIDELOADS = "groups,organizations"   # asked for on every ticket export page
 
 
 @pytest.fixture
@@ -37,13 +38,13 @@ def query(**params):
 
 @responses.activate(registry=OrderedRegistry)
 def test_given_no_cursor_when_pulling_tickets_then_start_time_then_after_cursor_until_end_of_stream(adapter):
-    responses.get(TICKETS, match=query(start_time=0, per_page=1000),
+    responses.get(TICKETS, match=query(start_time=0, per_page=1000, include=SIDELOADS),
                   json=export_page([ticket(1), ticket(2)], after_cursor="c1", end_of_stream=False))
     # An empty page that is not the end: keep going.
-    responses.get(TICKETS, match=query(cursor="c1", per_page=1000),
+    responses.get(TICKETS, match=query(cursor="c1", per_page=1000, include=SIDELOADS),
                   json=export_page([], after_cursor="c2", end_of_stream=False))
     # The end, with an after_url still set: stop, and keep its after_cursor for next time.
-    responses.get(TICKETS, match=query(cursor="c2", per_page=1000),
+    responses.get(TICKETS, match=query(cursor="c2", per_page=1000, include=SIDELOADS),
                   json=export_page([ticket(3, status="deleted")], after_cursor="c3", end_of_stream=True))
 
     pages = list(adapter.pull("tickets", None))
@@ -59,7 +60,7 @@ def test_given_no_cursor_when_pulling_tickets_then_start_time_then_after_cursor_
 
 @responses.activate
 def test_given_a_stored_cursor_and_nothing_changed_then_exactly_one_request(adapter):
-    responses.get(TICKETS, match=query(cursor="c3", per_page=1000),
+    responses.get(TICKETS, match=query(cursor="c3", per_page=1000, include=SIDELOADS),
                   json=export_page([], after_cursor="c3", end_of_stream=True))
 
     [page] = adapter.pull("tickets", {"after_cursor": "c3"})

@@ -20,6 +20,7 @@ from deskplan.adapters.zendesk import create_adapter
 from deskplan.config import SourceConfig
 from deskplan.connector.http import HttpClient
 from deskplan.model import EventKind
+from deskplan.sandbox.generate import generate_scenario
 from deskplan.sandbox.server import SandboxServer
 from deskplan.sandbox.zendesk import create_app
 
@@ -108,7 +109,8 @@ class World:
         return self.adapter.build(
             self.records[("ticket", ticket_id)],
             Related(events=[r for r in related if r.kind == "event"],
-                    ratings=[r for r in related if r.kind == "rating"], user=users.get),
+                    ratings=[r for r in related if r.kind == "rating"], user=users.get,
+                    record=lambda kind, rid: getattr(self.records.get((kind, rid)), "data", None)),
         )
 
     def logged_requests(self) -> int:
@@ -136,10 +138,16 @@ def test_a_full_sync_builds_every_generated_ticket_with_the_fewest_pages(world):
 
     pulled = w.sync()
 
-    tickets = [r.id for r in pulled["tickets"]]
+    tickets = [r.id for r in pulled["tickets"] if r.kind == "ticket"]
     assert len(tickets) == len(set(tickets)) == 400
     built = [w.build(tid) for tid in tickets]
     assert len(built) == 400
+    # Group and organization names came side-loaded with the tickets (no request of their own).
+    story = {t.number: t for t in generate_scenario(400, 11, START).tickets}
+    assert [(t.group, t.organization) for t in built] == [
+        (story[int(t.id)].group, story[int(t.id)].organization) for t in built]
+    assert {r.data["name"] for r in pulled["tickets"] if r.kind == "group"} == {
+        "Support", "Billing", "Technical", "Logistics", "华东客服"}
     assert all(t.timeline and t.timeline[0].kind is EventKind.STATUS for t in built if not t.deleted)
     kinds = Counter(e.kind for t in built for e in t.timeline)
     assert all(kinds[k] > 0 for k in EventKind)
@@ -184,7 +192,7 @@ def test_after_50_tickets_change_the_next_sync_pulls_exactly_those_50(world):
 
     changed = sorted(open_ones + opened)
     assert len(changed) == 50 and open_ones
-    assert sorted(int(r.id) for r in pulled["tickets"]) == changed
+    assert sorted(int(r.id) for r in pulled["tickets"] if r.kind == "ticket") == changed
     assert sorted({int(r.ticket_id) for r in pulled["ticket_events"]}) == changed
     for tid in open_ones:
         last = w.build(str(tid)).timeline[-1]
@@ -200,7 +208,7 @@ def test_under_the_incremental_rate_limit_the_sync_waits_as_told_and_completes(w
 
     pulled = w.sync()
 
-    assert len({r.id for r in pulled["tickets"]}) == 300
+    assert len({r.id for r in pulled["tickets"] if r.kind == "ticket"}) == 300
     assert len(w.delivered.retry_after) >= 2
     assert len(w.time.slept) == len(w.delivered.retry_after)
     assert all(slept >= asked for slept, asked in zip(w.time.slept, w.delivered.retry_after))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Any, Iterator, Mapping
 
 from ...errors import AuthError
@@ -15,10 +16,14 @@ USERS = "users"
 TICKETS = "tickets"
 TICKET_EVENTS = "ticket_events"
 SATISFACTION_RATINGS = "satisfaction_ratings"
+# What the ticket export side-loads, and the kind of record each becomes: the names of a
+# ticket's group and organization come with the ticket, at no extra request.
+SIDELOADS = {"groups": "group", "organizations": "organization"}
 
 
 class ZendeskAdapter:
-    """Pulls users, tickets, ticket events and ratings; builds canonical tickets from them.
+    """Pulls users, tickets (with the groups and organizations they name), ticket events and
+    ratings; builds canonical tickets from them.
 
     Users come first so that the roles of comment authors are stored before any ticket
     is built; every stream resumes from the cursor stored with its last page.
@@ -46,7 +51,7 @@ class ZendeskAdapter:
         if stream == USERS:
             pages, to_record = self.client.cursor_export("users", cursor), _user
         elif stream == TICKETS:
-            pages, to_record = self.client.cursor_export("tickets", cursor), _ticket
+            pages, to_record = self.client.cursor_export("tickets", cursor, include=tuple(SIDELOADS)), _ticket
         elif stream == TICKET_EVENTS:
             pages, to_record = self.client.ticket_events(cursor), _event
         elif stream == SATISFACTION_RATINGS:
@@ -63,25 +68,34 @@ class ZendeskAdapter:
             (r.data for r in related.ratings),
             related.user,
             self._context,
+            related.record,
         )
 
 
 def _page(stream: str, page: ExportPage, to_record) -> Page:
     records: list[Record] = []
     quarantined: list[Quarantined] = []
-    for item in page.items:
-        if not isinstance(item, dict) or item.get("id") is None:
-            quarantined.append(Quarantined(ref=f"{stream} item without an id", error="no id",
-                                           payload=json.dumps(item, ensure_ascii=False)))
-            continue
-        record = to_record(item)
-        if record is not None:
-            records.append(record)
+    batches = [(stream, page.items, to_record)]
+    batches += [(key, items, partial(_named, SIDELOADS[key])) for key, items in page.sideloads.items()]
+    for what, items, make in batches:
+        for item in items:
+            if not isinstance(item, dict) or item.get("id") is None:
+                quarantined.append(Quarantined(ref=f"{what} item without an id", error="no id",
+                                               payload=json.dumps(item, ensure_ascii=False)))
+                continue
+            record = make(item)
+            if record is not None:
+                records.append(record)
     return Page(stream=stream, records=records, cursor=page.cursor, done=page.done, quarantined=quarantined)
 
 
 def _user(item: dict[str, Any]) -> Record:
     return Record("user", str(item["id"]), None, item)
+
+
+def _named(kind: str, item: dict[str, Any]) -> Record:
+    """A side-loaded group or organization: belongs to no ticket, found by (kind, id) when building."""
+    return Record(kind, str(item["id"]), None, item)
 
 
 def _ticket(item: dict[str, Any]) -> Record:

@@ -5,7 +5,8 @@ that follows the page (stored with the page's records, in one transaction):
 
 - cursor exports (`/incremental/{tickets,users}/cursor`): `start_time` on the first call,
   then `cursor=<after_cursor>`; stop on `end_of_stream`, never on an empty page.
-  Resume point: `{"after_cursor": "..."}`.
+  Resume point: `{"after_cursor": "..."}`. Side-loads (`include=`) are asked for on every
+  page (the `after_url` does not carry them) and come back as top-level arrays.
 - the time-based ticket-events export: `start_time=<end_time of the previous page>`;
   stop on `end_of_stream`. Resume point: `{"start_time": <epoch seconds>}`.
 - cursor pagination (`page[size]`, `page[after]`) for satisfaction ratings, filtered by
@@ -19,7 +20,7 @@ be finished, is a loop: it raises instead of asking again forever.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
@@ -37,6 +38,7 @@ class ExportPage:
     items: list[dict[str, Any]]
     cursor: dict[str, Any]       # where the next page starts; JSON-able
     done: bool
+    sideloads: dict[str, list[dict[str, Any]]] = field(default_factory=dict)   # `include=` key -> objects
 
 
 class ZendeskClient:
@@ -53,12 +55,16 @@ class ZendeskClient:
             raise ServerError("unexpected answer shape", source=self.http.source, where="GET /api/v2/users/me.json")
         return user
 
-    def cursor_export(self, resource: str, cursor: dict[str, Any] | None) -> Iterator[ExportPage]:
-        """`/api/v2/incremental/{resource}/cursor.json` (resource: "tickets" or "users")."""
+    def cursor_export(self, resource: str, cursor: dict[str, Any] | None, *, include: tuple[str, ...] = ()
+                      ) -> Iterator[ExportPage]:
+        """`/api/v2/incremental/{resource}/cursor.json` (resource: "tickets" or "users"),
+        with the side-loads named in `include` (e.g. "groups", "organizations")."""
         path = f"/api/v2/incremental/{resource}/cursor.json"
         sent = (cursor or {}).get("after_cursor")
         while True:
             params: dict[str, Any] = {"per_page": EXPORT_PAGE_SIZE}
+            if include:
+                params["include"] = ",".join(include)
             if sent:
                 params["cursor"] = sent
             else:
@@ -69,7 +75,9 @@ class ZendeskClient:
             done = bool(body.get("end_of_stream"))
             if not done:
                 _guard_loop(sent, after, self.http.source, path)
-            yield ExportPage(items, {"after_cursor": after} if after else {}, done)
+            # A server that does not side-load leaves the names to fall back on ids.
+            sideloads = {key: body[key] for key in include if isinstance(body.get(key), list)}
+            yield ExportPage(items, {"after_cursor": after} if after else {}, done, sideloads)
             if done:
                 return
             sent = after

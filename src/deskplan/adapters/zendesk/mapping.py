@@ -5,6 +5,15 @@ its ticket events (already filtered to comments and status changes by `relevant_
 its satisfaction ratings, and a user lookup (for roles: an agent's public comment is a
 reply, an end-user's is a requester comment). The canonical model is validated once, at
 the end of `build_ticket`.
+
+`group` and `organization` are names, as in Jira and in the rules process owners write
+(`group: {in: [Billing, 华东客服]}`): the names of the group and organization objects the
+ticket export side-loads (`include=groups,organizations`), found through the record lookup;
+the id while no such object is stored. A renamed group or organization reaches the tickets
+built after the rename; tickets built earlier keep the old name until one of their own
+records changes and they are rebuilt. That is accepted: renames are rare, and the next
+change to a ticket, which is what rules act on, brings the new name with it, while
+rebuilding every ticket of a group on a rename would make one edit cost a full rebuild.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ END_USER = "end-user"
 SCORES = {"good": Score.GOOD, "bad": Score.BAD}
 
 UserLookup = Callable[[str], Mapping[str, Any] | None]
+RecordLookup = Callable[[str, str], Mapping[str, Any] | None]      # (kind, id) -> stored record data
 
 
 def is_deskplan_comment(body: str | None) -> bool:
@@ -67,11 +77,15 @@ def build_ticket(
     ratings: Iterable[Mapping[str, Any]],
     user: UserLookup,
     context: Context,
+    record: RecordLookup = lambda kind, id: None,
 ) -> Ticket:
-    """The canonical ticket; BadPayload (with the ticket ref, never payload text) if unreadable."""
+    """The canonical ticket; BadPayload (with the ticket ref, never payload text) if unreadable.
+
+    `record` finds the stored group and organization objects by ("group" | "organization", id).
+    """
     ref = str(ticket.get("id", "?"))
     try:
-        fields = _fields(ticket, list(events), list(ratings), user, context)
+        fields = _fields(ticket, list(events), list(ratings), user, context, record)
         return Ticket.model_validate(fields)
     except ValidationError as exc:
         where = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or "ticket" for e in exc.errors()}))
@@ -86,7 +100,7 @@ class _Unreadable(Exception):
     """A value the mapping cannot place; the message names the field, not the payload."""
 
 
-def _fields(ticket, events, ratings, user: UserLookup, context: Context) -> dict[str, Any]:
+def _fields(ticket, events, ratings, user: UserLookup, context: Context, record: RecordLookup) -> dict[str, Any]:
     statuses = {**DEFAULT_STATUS_MAP, **context.status_map}
     raw_status = ticket["status"]
     deleted = raw_status == DELETED
@@ -120,8 +134,8 @@ def _fields(ticket, events, ratings, user: UserLookup, context: Context) -> dict
         "type": ticket.get("type"),
         "channel": (ticket.get("via") or {}).get("channel"),
         "tags": tuple(ticket.get("tags") or ()),
-        "group": _id(ticket.get("group_id")),
-        "organization": _id(ticket.get("organization_id")),
+        "group": _name(record, "group", ticket.get("group_id")),
+        "organization": _name(record, "organization", ticket.get("organization_id")),
         "requester": requester,
         "assignee": _id(ticket.get("assignee_id")),
         "created_at": created_at,
@@ -312,6 +326,15 @@ def _custom(fields: Any) -> dict[str, Any]:
     if not isinstance(fields, list) or not all(isinstance(f, dict) and "id" in f for f in fields):
         raise _Unreadable("custom_fields is not a list of {id, value}")
     return {str(f["id"]): f.get("value") for f in fields if f.get("value") is not None}
+
+
+def _name(record: RecordLookup, kind: str, ref: Any) -> str | None:
+    """The name of the group or organization `ref` points at; the id while it is not stored."""
+    ref = _id(ref)
+    if ref is None:
+        return None
+    name = (record(kind, ref) or {}).get("name")
+    return name if isinstance(name, str) and name else ref
 
 
 def _priority(value: Any) -> Priority | None:
