@@ -266,7 +266,7 @@ def assert_all_internal(site: Site) -> None:
 
 def pending_writes(workspace: Path) -> list[str]:
     """Markers of the ledger rows left `pending` (read from the state file, after a kill)."""
-    from deskplan.connector.ledger import Ledger, WriteStatus
+    from deskplan.connector.ledger import WriteStatus
     from deskplan.connector.store import Store
 
     store = Store.open(workspace / "state.db")

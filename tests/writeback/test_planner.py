@@ -12,7 +12,7 @@ from deskplan.connector.planner import (
 from deskplan.connector.store import Store
 from deskplan.model import Status
 
-from .fakes import FOLLOW_UP, M2, T0, assessment, clock, ticket
+from .fakes import FOLLOW_UP, T0, assessment, clock, ticket
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

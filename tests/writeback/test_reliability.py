@@ -19,7 +19,7 @@ import pytest
 import requests
 
 from .harness import (
-    EMAIL, TOKEN, TOKEN_ENV, HoldAnswer, Site, assert_all_internal, environment, kill_after, make_workspace,
+    EMAIL, TOKEN, HoldAnswer, Site, assert_all_internal, environment, kill_after, make_workspace,
     pending_writes, scenario, start_child, sync, sync_until_clean,
 )
 
@@ -139,7 +139,7 @@ WITNESS = "wItNeSs-6f1d0c2e-TOKEN"
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_the_api_token_never_appears_in_output_logs_state_or_errors(kind, story, tmp_path):
-    site = Site(kind, story, token=WITNESS, faults=0.3, fault_seed=7)
+    site = Site(kind, story, token=WITNESS, faults=0.1, fault_seed=7)
     try:
         workspace = make_workspace(tmp_path / "ws", site, compact=True)
         outputs = []

@@ -201,7 +201,6 @@ class WritebackTally:
     applied: int = 0
     deferred: int = 0
     failed: int = 0
-    reconciled: int = 0
     evaluated: int = 0
     errors: list[tuple[ExitStatus, str]] = field(default_factory=list)
 
@@ -296,7 +295,6 @@ class WritebackRun:
 
     def _reconcile(self, source: str, applier: Applier, tally: WritebackTally) -> None:
         report = applier.reconcile(source, complete=not self.dry_run)
-        tally.reconciled = report.found
         if report.found or report.absent:
             log.info("%s: %d unfinished writes found applied, %d not applied (planned again)",
                      source, report.found, report.absent)
