@@ -52,7 +52,7 @@ def test_recorded_v3_issue_maps_to_the_canonical_ticket(contracts_dir):
         status=Status.NEW,
         status_raw="To Do",
         priority=Priority.LOW,
-        type="Epic",
+        type="epic",
         channel=None,
         tags=("test",),
         group="Component 0",
@@ -109,12 +109,12 @@ def test_a_jsm_request_with_history_comments_feedback_and_fields():
     ticket = build(payload)
     t = utc
     assert ticket.status is Status.CLOSED and ticket.status_raw == "Closed"
-    assert (ticket.priority, ticket.type, ticket.channel) == (Priority.URGENT, "Emailed request", "email")
+    assert (ticket.priority, ticket.type, ticket.channel) == (Priority.URGENT, "service request", "email")
     assert (ticket.group, ticket.organization, ticket.tags) == ("华东客服", "上海星辰科技", ("vip", "refund"))
     assert (ticket.requester, ticket.assignee) == ("qm:cust-1", "agent-1")
     assert ticket.solved_at == t("2026-03-03T15:00:00+08:00")
     assert ticket.satisfaction == Satisfaction(score=Score.BAD, comment="等了太久", at=t("2026-03-04T08:00:00+08:00"))
-    assert ticket.custom == {"Time to resolution": {
+    assert ticket.custom == {"request_type": "Emailed request", "Time to resolution": {
         "breached": True, "running": False, "goal_ms": 28800000, "elapsed_ms": 30000000, "remaining_ms": -1200000}}
     assert [(e.at, e.kind, e.status, e.from_status, e.body, e.by_deskplan, e.score) for e in ticket.timeline] == [
         (t("2026-03-02T09:00:00+08:00"), EventKind.STATUS, Status.OPEN, None, None, False, None),

@@ -16,7 +16,8 @@ Mappings (the canonical side is the same for Zendesk; see SPEC §4):
   name, else it counts as open. A custom workflow status should be named in status_map.
 - priority: Highest/Blocker/Critical -> urgent, High/Major -> high, Medium/Normal -> normal,
   Low/Lowest/Minor/Trivial -> low; any other name -> none.
-- type: the JSM request type's name, else the issue type's name.
+- type: the issue type, lower-cased ("task", "incident", "service request"); the JSM request
+  type the customer chose is `custom["request_type"]`.
 - channel: "email" for JSM's "Emailed request" type, "web" (the customer portal) for any
   other request type; none for an issue raised inside Jira (no request type).
 - group: the team in the site's team field (see fields.py), else the first component's name.
@@ -126,7 +127,7 @@ def _build(issue: dict, data: Mapping[str, Any], *, source: str, site: str, stat
         status=current,
         status_raw=status["name"],
         priority=map_priority((f.get("priority") or {}).get("name")),
-        type=request_type or (f.get("issuetype") or {}).get("name"),
+        type=_issue_type(f.get("issuetype")),
         channel=_channel(request_type),
         tags=tuple(f.get("labels") or ()),
         group=_group(f, jsm),
@@ -137,7 +138,7 @@ def _build(issue: dict, data: Mapping[str, Any], *, source: str, site: str, stat
         updated_at=parse_time(f["updated"]),
         solved_at=_solved_at(timeline, current, f.get("resolutiondate")),
         satisfaction=Satisfaction(score=rating.score, comment=rating.body, at=rating.at) if rating else None,
-        custom=_sla_summaries(f, jsm),
+        custom=_custom(f, jsm, request_type),
         timeline=tuple(timeline),
     )
 
@@ -382,6 +383,22 @@ def _organization(value: Any) -> str | None:
     if isinstance(value, list) and value and isinstance(value[0], Mapping):
         return value[0].get("name")
     return None
+
+
+def _issue_type(value: Any) -> str | None:
+    """The issue type, lower-cased ("task", "incident", "problem", "service request"), so
+    a rule's `type: {ne: task}` reads the same for Jira issues as for Zendesk tickets."""
+    name = value.get("name") if isinstance(value, Mapping) else None
+    return name.casefold() if isinstance(name, str) and name else None
+
+
+def _custom(f: Mapping[str, Any], jsm: JsmFields, request_type: str | None) -> dict[str, Any]:
+    """`custom.request_type` (the JSM request type the customer chose, e.g. "Make a
+    complaint") and JSM's own SLA verdicts by metric name."""
+    custom = _sla_summaries(f, jsm)
+    if request_type:
+        custom["request_type"] = request_type
+    return custom
 
 
 def _sla_summaries(f: Mapping[str, Any], jsm: JsmFields) -> dict[str, Any]:
