@@ -283,6 +283,17 @@ def _make_handler(app: SimulatorApp) -> type[BaseHTTPRequestHandler]:
     return _Handler
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up mid-answer (a killed sync, a timeout) is normal traffic
+        # for a simulator used in crash tests, not an error worth a traceback.
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError, TimeoutError)):
+            return
+        super().handle_error(request, client_address)
+
+
 class SandboxServer:
     """Serves a SimulatorApp on 127.0.0.1 in a background thread."""
 
@@ -290,8 +301,7 @@ class SandboxServer:
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the sandbox serves on loopback only")
         self.app = app
-        self._httpd = ThreadingHTTPServer((host, port), _make_handler(app))
-        self._httpd.daemon_threads = True
+        self._httpd = _QuietServer((host, port), _make_handler(app))
         self._thread: threading.Thread | None = None
 
     @property
