@@ -76,3 +76,69 @@ def test_migrations_are_recorded(tmp_path):
     store = Store.open(path)   # a second open must not re-run migrations
     assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
     assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_record_repeated_within_a_page_counts_once_and_its_last_version_is_kept():
+    store = Store.open(":memory:")
+    same = Record("event", "e1", "7", {"x": 1})
+    assert store.save_page("zd", page([same, same], {})) == 1
+    assert store.save_page("zd", page([same, Record("event", "e1", "7", {"x": 2}), same], {})) == 2
+    assert [e.data for e in store.related("zd", "7").events] == [{"x": 1}]
+
+
+def test_build_inputs_give_each_ticket_what_ticket_record_and_related_give():
+    store = Store.open(":memory:")
+    store.save_page("zd", page([
+        Record("ticket", "1", "1", {"t": 1}), Record("event", "e2", "1", {"k": "second"}),
+        Record("event", "e1", "1", {"k": "first"}), Record("rating", "r1", "1", {"k": "ra"}),
+        Record("event", "e3", "2", {"k": "before its ticket"}), Record("ticket", "3", "3", {"t": 3}),
+        Record("user", "u9", None, {"role": "agent"}), Record("group", "g1", None, {"name": "Billing"}),
+    ], {}))
+    inputs = list(store.build_inputs("zd", ["3", "1", "2"]))
+    assert [ticket_id for ticket_id, _, _ in inputs] == ["3", "1", "2"]
+    for ticket_id, record, related in inputs:
+        assert record == store.ticket_record("zd", ticket_id)
+        alone = store.related("zd", ticket_id)
+        assert (related.events, related.ratings) == (alone.events, alone.ratings)
+    assert [e.data["k"] for e in inputs[1][2].events] == ["second", "first"]     # as stored
+    assert inputs[2][1] is None and [e.id for e in inputs[2][2].events] == ["e3"]
+    assert inputs[0][2].user("u9") == {"role": "agent"} and inputs[0][2].record("group", "g1") == {"name": "Billing"}
+    assert inputs[0][2].user("nobody") is None
+
+
+def test_the_record_lookup_reads_each_record_once():
+    store = Store.open(":memory:")
+    store.save_page("zd", page([Record("user", "9", None, {"role": "end-user"})], {}))
+    statements = []
+    store.db.conn.set_trace_callback(statements.append)
+    lookup = store.record_lookup("zd")
+    assert [lookup("user", 9), lookup("user", "9"), lookup("user", "8"), lookup("user", "8")] == [
+        {"role": "end-user"}, {"role": "end-user"}, None, None]
+    assert len([s for s in statements if s.startswith("SELECT")]) == 2
+
+
+def test_save_tickets_writes_only_changed_tickets_and_clears_their_marks():
+    from datetime import datetime, timezone
+
+    from deskplan.model import Status, Ticket
+
+    store = Store.open(":memory:")
+    store.save_page("zd", page([Record("ticket", str(i), str(i), {}) for i in (1, 2, 3)], {}))
+    at = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+    tickets = [Ticket(source="zd", id=str(i), key=str(i), status=Status.OPEN, created_at=at, updated_at=at)
+               for i in (1, 2)]
+    assert store.save_tickets(tickets) == 2
+    assert list(store.touched("zd")) == ["3"]
+    assert store.save_tickets([tickets[0], tickets[1].model_copy(update={"subject": "new"})]) == 1
+    assert store.save_ticket(tickets[0]) is False
+    assert store.get_ticket("zd", "2").subject == "new"
+
+
+def test_records_orjson_cannot_hold_exactly_come_back_exactly():
+    store = Store.open(":memory:")
+    data = {"big": 2**70, "negative": -(2**65), "nested": [{"id": 12345678901234567890123}]}
+    odd_keys = {2: "two", 1: "one"}
+    store.save_page("zd", page([Record("ticket", "1", "1", data), Record("event", "e1", "1", odd_keys)], {}))
+    assert store.ticket_record("zd", "1").data == data
+    assert store.related("zd", "1").events[0].data == {"1": "one", "2": "two"}     # keys as JSON has them
+    assert store.save_page("zd", page([Record("ticket", "1", "1", data)], {})) == 0

@@ -9,20 +9,26 @@ delays the rebuild to the next run.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
+import orjson
 import sqlite_utils
 
 from ..adapters.base import Page, Quarantined, Record, Related
 from ..model import Ticket
 
 QUARANTINE_PAYLOAD_LIMIT = 64 * 1024
+SQL_CHUNK = 500              # ids bound in one `IN (...)` (SQLite allows 32,766 variables; any page fits in two)
+LOOKUP_CACHE = 4096          # users, groups, organizations kept while building (bounded: memory stays flat)
+
+RecordLookup = Callable[[str, str], "dict[str, Any] | None"]    # (kind, id) -> stored data
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -87,7 +93,35 @@ def _now_iso() -> str:
 
 
 def _digest(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return _digest_bytes(text.encode("utf-8"))
+
+
+def _digest_bytes(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def _encode(data: Any) -> bytes:
+    """A record's stored JSON: keys sorted, UTF-8, compact, written by orjson (several times
+    faster than the standard library). What orjson refuses (integers beyond 64 bits, keys that
+    are not strings) the standard library writes, behind a leading space that tells `_decode`
+    to read it back with the standard library too: orjson would read such an integer as a float."""
+    try:
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError:
+        return (" " + json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))).encode()
+
+
+def _decode(text: str) -> Any:
+    return json.loads(text) if text.startswith(" ") else orjson.loads(text)
+
+
+def _chunks(items: list[str], size: int = SQL_CHUNK) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _marks(items: list[str]) -> str:
+    return ", ".join("?" * len(items))
 
 
 class Store:
@@ -147,41 +181,53 @@ class Store:
     def save_page(self, source: str, page: Page, run_id: int | None = None) -> int:
         """Store a page's records, its quarantined payloads and its cursor atomically.
 
-        Returns how many records were new or different from what was stored.
+        Returns how many records were new or different from what was stored. The page is
+        written with a handful of statements, not a few per record: the stored hashes of the
+        whole page are read in one query, and only new or different records are written.
         """
-        changed = 0
+        encoded = [(record, data.decode(), _digest_bytes(data)) for record in page.records
+                   for data in (_encode(record.data),)]
         with self.transaction():
-            for record in page.records:
-                changed += self._upsert_record(source, record)
+            stored = self._hashes(source, page.records)
+            changed = []
+            for record, data, digest in encoded:
+                if stored.get((record.kind, record.id)) == digest:
+                    continue    # a re-delivered record (overlap, retry): nothing to rebuild
+                stored[(record.kind, record.id)] = digest
+                changed.append((source, record.kind, record.id, record.ticket_id, data, digest))
+            conn = self.db.conn
+            conn.executemany(
+                "INSERT INTO records (source, kind, id, ticket_id, data, hash) VALUES (?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (source, kind, id) DO UPDATE SET ticket_id = excluded.ticket_id, "
+                "data = excluded.data, hash = excluded.hash",
+                changed,
+            )
+            conn.executemany(
+                "INSERT OR IGNORE INTO touched (source, ticket_id) VALUES (?, ?)",
+                [(source, row[3]) for row in changed if row[3] is not None],
+            )
             for bad in page.quarantined:
                 self.quarantine(source, page.stream, bad, run_id)
-            self.db.execute(
+            conn.execute(
                 "INSERT INTO cursors (source, stream, cursor, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (source, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
                 [source, page.stream, json.dumps(page.cursor, sort_keys=True), _now_iso()],
             )
-        return changed
+        return len(changed)
 
-    def _upsert_record(self, source: str, record: Record) -> int:
-        data = json.dumps(record.data, sort_keys=True, ensure_ascii=False)
-        digest = _digest(data)
-        conn = self.db.conn
-        row = conn.execute(
-            "SELECT hash FROM records WHERE source = ? AND kind = ? AND id = ?", [source, record.kind, record.id]
-        ).fetchone()
-        if row and row[0] == digest:
-            return 0    # a re-delivered record (overlap, retry): nothing to rebuild
-        conn.execute(
-            "INSERT INTO records (source, kind, id, ticket_id, data, hash) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (source, kind, id) DO UPDATE SET ticket_id = excluded.ticket_id, "
-            "data = excluded.data, hash = excluded.hash",
-            [source, record.kind, record.id, record.ticket_id, data, digest],
-        )
-        if record.ticket_id is not None:
-            conn.execute(
-                "INSERT OR IGNORE INTO touched (source, ticket_id) VALUES (?, ?)", [source, record.ticket_id]
-            )
-        return 1
+    def _hashes(self, source: str, records: list[Record]) -> dict[tuple[str, str], str]:
+        """The stored hash of each of these records that is stored, by (kind, id)."""
+        ids_by_kind: dict[str, list[str]] = {}
+        for record in records:
+            ids_by_kind.setdefault(record.kind, []).append(record.id)
+        found: dict[tuple[str, str], str] = {}
+        for kind, ids in ids_by_kind.items():
+            for chunk in _chunks(ids):
+                found.update(((kind, rid), digest) for rid, digest in self.db.conn.execute(
+                    f"SELECT id, hash FROM records WHERE source = ? AND kind = ? AND id IN ({_marks(chunk)})",
+                    [source, kind, *chunk],
+                ))
+        return found
 
     # --- building canonical tickets ----------------------------------------------------------
 
@@ -203,55 +249,98 @@ class Store:
         row = self.db.execute(
             "SELECT data FROM records WHERE source = ? AND kind = 'ticket' AND id = ?", [source, ticket_id]
         ).fetchone()
-        return Record("ticket", ticket_id, ticket_id, json.loads(row[0])) if row else None
+        return Record("ticket", ticket_id, ticket_id, _decode(row[0])) if row else None
 
     def related(self, source: str, ticket_id: str) -> Related:
-        events: list[Record] = []
-        ratings: list[Record] = []
-        for kind, rid, data in self.db.execute(
-            "SELECT kind, id, data FROM records WHERE source = ? AND ticket_id = ? AND kind IN ('event', 'rating')",
-            [source, ticket_id],
-        ):
-            (events if kind == "event" else ratings).append(Record(kind, rid, ticket_id, json.loads(data)))
-        return Related(events=events, ratings=ratings, user=lambda uid: self.user(source, uid),
-                       record=lambda kind, rid: self.record(source, kind, rid))
+        ((_, _, related),) = self.build_inputs(source, [ticket_id])
+        return related
 
     def user(self, source: str, user_id: str) -> dict[str, Any] | None:
-        row = self.db.execute(
-            "SELECT data FROM records WHERE source = ? AND kind = 'user' AND id = ?", [source, str(user_id)]
-        ).fetchone()
-        return json.loads(row[0]) if row else None
+        return self.record(source, "user", user_id)
 
     def record(self, source: str, kind: str, record_id: str) -> dict[str, Any] | None:
         """A stored record's data by kind and id (groups and organizations, which belong to no ticket)."""
         row = self.db.execute(
             "SELECT data FROM records WHERE source = ? AND kind = ? AND id = ?", [source, kind, str(record_id)]
         ).fetchone()
-        return json.loads(row[0]) if row else None
+        return _decode(row[0]) if row else None
+
+    def build_inputs(self, source: str, ticket_ids: list[str], lookup: RecordLookup | None = None
+                     ) -> Iterator[tuple[str, Record | None, Related]]:
+        """For each ticket id, in order: its ticket record (None if not stored yet) and its
+        related records, as `ticket_record` and `related` give them, read in one query for
+        the whole batch. `lookup` (see `record_lookup`) serves users, groups and organizations."""
+        lookup = lookup or self.record_lookup(source)
+        conn = self.db.conn
+        tickets: dict[str, Record] = {}
+        related: dict[str, tuple[list[Record], list[Record]]] = {tid: ([], []) for tid in ticket_ids}
+        for chunk in _chunks(ticket_ids):
+            for rid, data in conn.execute(
+                f"SELECT id, data FROM records WHERE source = ? AND kind = 'ticket' AND id IN ({_marks(chunk)})",
+                [source, *chunk],
+            ):
+                tickets[rid] = Record("ticket", rid, rid, _decode(data))
+            for kind, rid, ticket_id, data in conn.execute(
+                "SELECT kind, id, ticket_id, data FROM records WHERE source = ? AND ticket_id IN "
+                f"({_marks(chunk)}) AND kind IN ('event', 'rating') ORDER BY ticket_id, kind, rowid",
+                [source, *chunk],
+            ):
+                events, ratings = related[ticket_id]
+                (events if kind == "event" else ratings).append(Record(kind, rid, ticket_id, _decode(data)))
+        user = functools.partial(lookup, "user")
+        for ticket_id in ticket_ids:
+            events, ratings = related[ticket_id]
+            yield ticket_id, tickets.get(ticket_id), Related(events=events, ratings=ratings, user=user, record=lookup)
+
+    def record_lookup(self, source: str, cache_size: int = LOOKUP_CACHE) -> RecordLookup:
+        """`(kind, id) -> stored data` for records that belong to no ticket (users, groups,
+        organizations), each read once while it stays among the `cache_size` most recently used.
+        For one build run: records stored after it is made may be missed."""
+        @functools.lru_cache(maxsize=cache_size)
+        def lookup(kind: str, record_id: str) -> dict[str, Any] | None:
+            return self.record(source, kind, record_id)
+
+        return lambda kind, record_id: lookup(kind, str(record_id))
 
     def save_ticket(self, ticket: Ticket) -> bool:
         """Store the canonical ticket and clear its `touched` mark. True if it changed."""
-        data = ticket.model_dump_json()
-        digest = _digest(data)
-        conn = self.db.conn
-        row = conn.execute(
-            "SELECT hash FROM tickets WHERE source = ? AND id = ?", [ticket.source, ticket.id]
-        ).fetchone()
-        changed = not row or row[0] != digest
-        if changed:
-            conn.execute(
-                "INSERT INTO tickets (source, id, key, status, created_at, updated_at, deleted, hash, data) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO UPDATE SET key = excluded.key, "
-                "status = excluded.status, created_at = excluded.created_at, updated_at = excluded.updated_at, "
-                "deleted = excluded.deleted, hash = excluded.hash, data = excluded.data",
-                [ticket.source, ticket.id, ticket.key, ticket.status.value, ticket.created_at.isoformat(),
-                 ticket.updated_at.isoformat(), int(ticket.deleted), digest, data],
-            )
-        self.untouch(ticket.source, ticket.id)
-        return changed
+        return self.save_tickets([ticket]) == 1
 
     def untouch(self, source: str, ticket_id: str) -> None:
         self.db.conn.execute("DELETE FROM touched WHERE source = ? AND ticket_id = ?", [source, ticket_id])
+
+    def save_tickets(self, tickets: list[Ticket]) -> int:
+        """Store canonical tickets and clear their `touched` marks, in a few statements for the
+        whole batch (unchanged ones are not rewritten). Returns how many changed."""
+        if not tickets:
+            return 0
+        encoded = [(ticket, data, _digest(data)) for ticket in tickets for data in (ticket.model_dump_json(),)]
+        stored: dict[tuple[str, str], str] = {}
+        conn = self.db.conn
+        by_source: dict[str, list[str]] = {}
+        for ticket in tickets:
+            by_source.setdefault(ticket.source, []).append(ticket.id)
+        for source, ids in by_source.items():
+            for chunk in _chunks(ids):
+                stored.update(((source, tid), digest) for tid, digest in conn.execute(
+                    f"SELECT id, hash FROM tickets WHERE source = ? AND id IN ({_marks(chunk)})", [source, *chunk]))
+        changed = []
+        for ticket, data, digest in encoded:
+            if stored.get((ticket.source, ticket.id)) == digest:
+                continue
+            stored[(ticket.source, ticket.id)] = digest
+            changed.append((ticket.source, ticket.id, ticket.key, ticket.status.value, ticket.created_at.isoformat(),
+                            ticket.updated_at.isoformat(), int(ticket.deleted), digest, data))
+        conn.executemany(
+            "INSERT INTO tickets (source, id, key, status, created_at, updated_at, deleted, hash, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO UPDATE SET key = excluded.key, "
+            "status = excluded.status, created_at = excluded.created_at, updated_at = excluded.updated_at, "
+            "deleted = excluded.deleted, hash = excluded.hash, data = excluded.data",
+            changed,
+        )
+        conn.executemany("DELETE FROM touched WHERE source = ? AND ticket_id = ?",
+                         [(ticket.source, ticket.id) for ticket in tickets])
+        return len(changed)
 
     # --- reading canonical tickets ------------------------------------------------------------
 
@@ -305,6 +394,10 @@ class Store:
 
     def release_quarantine(self, source: str, ref: str) -> None:
         self.db.conn.execute("DELETE FROM quarantine WHERE source = ? AND ref = ?", [source, ref])
+
+    def release_quarantined(self, source: str, refs: list[str]) -> None:
+        """`release_quarantine` for a batch (one statement; usually nothing is quarantined)."""
+        self.db.conn.executemany("DELETE FROM quarantine WHERE source = ? AND ref = ?", [(source, r) for r in refs])
 
     def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT source, ref, stream, error, last_seen FROM quarantine"

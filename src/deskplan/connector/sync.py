@@ -21,9 +21,10 @@ from typing import Any, Callable, Mapping
 import sqlite_utils
 
 from .. import clock
-from ..adapters.base import Adapter, Quarantined
+from ..adapters.base import Adapter, Quarantined, Record, Related
 from ..config import Config, SourceConfig
 from ..errors import AuthError, BadPayload, ExitStatus, HelpdeskError, Unreachable
+from ..model import Ticket
 from .effects import Writer
 from .lock import sync_lock
 from .store import Store
@@ -225,38 +226,45 @@ def _pull(
 def _build(
     store: Store, config: SourceConfig, adapter: Adapter, summary: SourceSummary, *, run_id: int | None,
 ) -> None:
-    """Rebuild the canonical form of every touched ticket, in batches of one transaction each."""
+    """Rebuild the canonical form of every touched ticket, in batches of one transaction each.
+
+    A batch's records are read in one go and its tickets written in one go; users, groups and
+    organizations are read once for the whole run (a bounded cache), not once per comment.
+    """
     pending = store.touched(config.name)
+    lookup = store.record_lookup(config.name)
     while True:
         batch = [tid for _, tid in zip(range(BUILD_BATCH), pending)]
         if not batch:
             return
         with store.transaction():
-            for ticket_id in batch:
-                _build_one(store, config, adapter, summary, ticket_id, run_id)
+            built = []
+            for ticket_id, record, related in store.build_inputs(config.name, batch, lookup):
+                ticket = _build_one(store, config, adapter, summary, ticket_id, record, related, run_id)
+                if ticket is not None:
+                    built.append(ticket)
+            store.release_quarantined(config.name, [ticket.id for ticket in built])
+            summary.tickets_changed += store.save_tickets(built)
 
 
 def _build_one(
     store: Store, config: SourceConfig, adapter: Adapter, summary: SourceSummary, ticket_id: str,
-    run_id: int | None,
-) -> None:
-    record = store.ticket_record(config.name, ticket_id)
+    record: Record | None, related: Related, run_id: int | None,
+) -> Ticket | None:
+    """The canonical ticket, or None when there is nothing to store for it (yet)."""
     if record is None:
         # Events arrived before their ticket (the export holds back the last minute):
         # stay touched, the ticket comes with a later page or run.
-        return
+        return None
     try:
-        ticket = adapter.build(record, store.related(config.name, ticket_id))
+        return adapter.build(record, related)
     except BadPayload as exc:
         bad = Quarantined(ref=exc.ref or ticket_id, error=str(exc), payload=json.dumps(record.data)[:65536])
         store.quarantine(config.name, "build", bad, run_id)
         store.untouch(config.name, ticket_id)     # rebuilt when its records change again
         summary.quarantined += 1
         summary.fail(ExitStatus.PARTIAL, f"quarantined ticket {bad.ref}: {exc}")
-        return
-    store.release_quarantine(config.name, ticket.id)
-    if store.save_ticket(ticket):
-        summary.tickets_changed += 1
+        return None
 
 
 def summary_lines(result: SyncResult) -> list[str]:

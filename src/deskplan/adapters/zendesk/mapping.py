@@ -40,6 +40,12 @@ DEFAULT_STATUS_MAP: Mapping[str, Status] = {
 DELETED = "deleted"
 END_USER = "end-user"
 SCORES = {"good": Score.GOOD, "bad": Score.BAD}
+COMMENT_TYPES = frozenset({"Comment", "VoiceComment"})
+STATUS_TYPES = frozenset({"Create", "Change"})
+# What the timeline reads of a ticket event and of its child events (see `relevant_event`).
+EVENT_KEYS = ("id", "ticket_id", "created_at", "timestamp")
+CHILD_KEYS = ("id", "event_type", "type", "created_at", "author_id", "public", "status", "previous_value",
+              "field_name", "value")
 
 UserLookup = Callable[[str], Mapping[str, Any] | None]
 RecordLookup = Callable[[str, str], Mapping[str, Any] | None]      # (kind, id) -> stored record data
@@ -51,15 +57,28 @@ def is_deskplan_comment(body: str | None) -> bool:
 
 
 def relevant_event(event: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The ticket event reduced to the child events the timeline needs, or None if none.
+    """The ticket event reduced to what the timeline reads, or None if nothing.
 
-    Kept: comments, and creations/changes that carry a status. Everything else (tags,
-    notifications, SLA targets …) is dropped before it reaches the state.
+    Kept: comments, and creations/changes that carry a status, each with only the keys the
+    timeline reads (`CHILD_KEYS`; a comment's text once, as `body`). Everything else (tags,
+    notifications, SLA targets …, and the comment's HTML and plain-text copies, attachments,
+    via and metadata) is dropped before it reaches the state, where it would be stored, read
+    back and parsed again on every rebuild of the ticket for nothing.
     """
-    children = [c for c in _children(event) if _is_comment(c) or _status_of(c) is not None]
+    children = []
+    for child in _children(event):
+        kind = child.get("event_type") or child.get("type")
+        if kind in COMMENT_TYPES:
+            kept = {key: child[key] for key in CHILD_KEYS if key in child}
+            kept["body"] = child.get("body") or child.get("plain_body") or ""
+        elif kind in STATUS_TYPES and _status_of(child) is not None:
+            kept = {key: child[key] for key in CHILD_KEYS if key in child}
+        else:
+            continue
+        children.append(kept)
     if not children:
         return None
-    return {**event, "child_events": children}
+    return {**{key: event[key] for key in EVENT_KEYS if key in event}, "child_events": children}
 
 
 @dataclass(frozen=True)
@@ -105,12 +124,11 @@ def _fields(ticket, events, ratings, user: UserLookup, context: Context, record:
     raw_status = ticket["status"]
     deleted = raw_status == DELETED
     requester = _id(ticket.get("requester_id"))
-    opening, comments, changes = _timeline_parts(events, requester, user, statuses)
+    opening, comments, changes, created = _timeline_parts(events, requester, user, statuses)
     created_at = ticket["created_at"]
 
     ratings = _latest_ratings(ratings)
     timeline = [*changes, *comments, *_rating_events(ratings)]
-    created = any(_is_creation(c) and _status_of(c) for e in events for c in _children(e))
     # A tombstone without history gets no invented status event: nothing is known of it.
     if not created and (changes or not deleted):
         timeline.append(_creation_status(created_at, changes, raw_status, statuses))
@@ -150,21 +168,26 @@ def _fields(ticket, events, ratings, user: UserLookup, context: Context, record:
 
 # --- timeline ---------------------------------------------------------------------------
 
-def _timeline_parts(events, requester: str | None, user: UserLookup, statuses) -> tuple[str | None, list[dict], list[dict]]:
+def _timeline_parts(events, requester: str | None, user: UserLookup, statuses
+                    ) -> tuple[str | None, list[dict], list[dict], bool]:
     """The opening comment's text, the comments and the status changes, each with its
-    place in the helpdesk's order (by time, then event, then child)."""
+    place in the helpdesk's order (by time, then event, then child), and whether a
+    creation with its status was exported."""
     opening: str | None = None
     comments: list[dict] = []
     changes: list[dict] = []
-    for event in sorted(events, key=lambda e: (_event_time(e), _int(e.get("id")))):
-        at = _event_time(event)
+    created = False
+    timed = sorted(((_event_time(e), _int(e.get("id")), e) for e in events), key=_time_and_id)
+    for at, event_id, event in timed:
         children = _children(event)
-        creation = any(_is_creation(c) for c in children)
-        for index, child in enumerate(children):
+        kinds = [c.get("event_type") or c.get("type") for c in children]
+        creation = "Create" in kinds
+        for index, (child, kind) in enumerate(zip(children, kinds)):
+            comment_child = kind in COMMENT_TYPES
             # Within one update, the status change goes before the comment made with it.
-            order = (at, _int(event.get("id")), int(_is_comment(child)), index)
+            order = (at, event_id, int(comment_child), index)
             child_at = child.get("created_at") or at
-            if _is_comment(child):
+            if comment_child:
                 comment = _comment(child, child_at, order, requester, user)
                 if creation and opening is None:
                     opening = comment["body"]
@@ -175,13 +198,18 @@ def _timeline_parts(events, requester: str | None, user: UserLookup, statuses) -
                 comments.append(comment)
             else:
                 status = _status_of(child)
+                created = created or (kind == "Create" and bool(status))
                 # Deleting and restoring are not workflow statuses: `Ticket.deleted` says it.
                 if status is not None and status != DELETED:
                     left = changes[-1]["status"] if changes else None
                     change = _status_change(child, child_at, order, status, statuses, left)
                     if change["from_status"] != change["status"]:      # a restore back to the same
                         changes.append(change)
-    return opening, comments, changes
+    return opening, comments, changes, created
+
+
+def _time_and_id(timed: tuple) -> tuple:
+    return timed[0], timed[1]
 
 
 def _comment(child, at, order, requester: str | None, user: UserLookup) -> dict[str, Any]:
@@ -360,10 +388,6 @@ def _children(event: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(event.get("child_events") or event.get("events") or ())
 
 
-def _is_comment(child: Mapping[str, Any]) -> bool:
-    return (child.get("event_type") or child.get("type")) in ("Comment", "VoiceComment")
-
-
 def _is_creation(child: Mapping[str, Any]) -> bool:
     return (child.get("event_type") or child.get("type")) == "Create"
 
@@ -373,7 +397,7 @@ def _status_of(child: Mapping[str, Any]) -> str | None:
     `{"status": "open", "previous_value": "new"}` (ticket events) or
     `{"field_name": "status", "value": "open"}` (audit events)."""
     kind = child.get("event_type") or child.get("type")
-    if kind not in ("Create", "Change"):
+    if kind not in STATUS_TYPES:
         return None
     if child.get("field_name") == "status":
         return child.get("value")
