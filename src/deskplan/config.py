@@ -10,8 +10,9 @@ import ipaddress
 import os
 import re
 import tomllib
+from datetime import date, datetime, time, tzinfo
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Any, Literal, Mapping
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -64,11 +65,51 @@ class StateConfig(BaseModel):
     path: str = ".deskplan/state.db"
 
 
+class WritebackConfig(BaseModel):
+    """`[writeback]`: what write-back leaves alone.
+
+    `since` is the go-live cut-off: improvement tasks are created only for what happened at
+    or after it (a rule task's trigger, a goal window's close), so that a first sync against
+    months of history does not flood the helpdesk with tasks about the past. Without it, the
+    cut-off is the moment of the first sync that wrote back to the source (kept in the state).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    since: datetime | date | None = None    # a date (midnight in the plan calendar's zone) or an instant
+
+    @field_validator("since", mode="before")
+    @classmethod
+    def _parse_text(cls, value: Any) -> Any:
+        # TOML has dates and offset date-times of its own; a quoted ISO text means the same.
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        try:
+            return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"not a date or an ISO-8601 instant: {value!r}") from None
+
+    @field_validator("since")
+    @classmethod
+    def _instant_has_offset(cls, value: datetime | date | None) -> datetime | date | None:
+        if isinstance(value, datetime) and value.utcoffset() is None:
+            raise ValueError("an instant needs its offset (2026-04-01T09:00:00+08:00 or ...Z), or give a date")
+        return value
+
+    def since_at(self, zone: tzinfo) -> datetime | None:
+        """The cut-off as an instant; a date starts at midnight in `zone` (the plan's calendar)."""
+        if self.since is None or isinstance(self.since, datetime):
+            return self.since
+        return datetime.combine(self.since, time(), zone)
+
+
 class Config(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     sources: tuple[SourceConfig, ...] = ()
     state: StateConfig = StateConfig()
+    writeback: WritebackConfig = WritebackConfig()
     # Where the file was read from; plan.yaml and rules/ are found beside it.
     workspace: Path = Path(".")
 
@@ -139,7 +180,7 @@ def _toml_error_position(message: str) -> tuple[int, int]:
 class _TomlLocator:
     """Finds the line of a key in a simple TOML file, for error positions.
 
-    tomllib keeps no positions; deskplan.toml is flat ([[sources]] tables and [state]),
+    tomllib keeps no positions; deskplan.toml is flat ([[sources]] tables, [state], [writeback]),
     so scanning table headers and `key =` lines is enough.
     """
 
@@ -159,8 +200,8 @@ class _TomlLocator:
                 parts = parts[2:]
             else:
                 parts = []
-        elif parts and parts[0] == "state":
-            headers = [i for i, l in enumerate(self.lines) if l.strip() == "[state]"]
+        elif parts and parts[0] in ("state", "writeback"):
+            headers = [i for i, l in enumerate(self.lines) if l.strip() == f"[{parts[0]}]"]
             if headers:
                 start = headers[0]
                 parts = parts[1:]

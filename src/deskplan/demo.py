@@ -90,6 +90,11 @@ tasks_issue_type = "Task"
 
 [state]
 path = ".deskplan/state.db"
+
+# Go-live: tasks for everything since the plan began (the default, the first sync, would hold
+# back every task about the generated history).
+[writeback]
+since = {since}
 """
 
 
@@ -222,10 +227,11 @@ def helpdesks(tickets: Mapping[str, int], seed: int, now: datetime, logs: Path,
 
 def point_workspace(root: Path, urls: Mapping[str, str], now: datetime) -> Path:
     """Point the example workspace in `root` (from `deskplan init`) at the simulators and move
-    its plan to the story. Returns the path of deskplan.toml."""
-    _write_config(root, urls)
+    its plan to the story; write-back goes live at the plan's start. Returns the path of deskplan.toml."""
     zone = load_workspace(root).calendar().zone
-    shift_plan_dates(root / "plan.yaml", _monday((now - PLAN_AGE).astimezone(zone).date()), DEMO_TITLE)
+    start = _monday((now - PLAN_AGE).astimezone(zone).date())
+    shift_plan_dates(root / "plan.yaml", start, DEMO_TITLE)
+    _write_config(root, urls, since=start)
     return root / CONFIG_NAME
 
 
@@ -268,10 +274,10 @@ def _create_app(kind: str, *, tickets: int, seed: int, now: Callable[[], datetim
     return create_app(email=EMAIL, token=token, tickets=tickets, seed=seed, rate_limit=0, now=now, log=log)
 
 
-def _write_config(root: Path, urls: dict[str, str]) -> None:
+def _write_config(root: Path, urls: Mapping[str, str], *, since: date) -> None:
     text = CONFIG_TEMPLATE.format(
         workspace=root, email=EMAIL, zendesk_url=urls["zendesk"], jsm_url=urls["jsm"],
-        zendesk_env=TOKEN_ENV["zendesk"], jsm_env=TOKEN_ENV["jsm"],
+        zendesk_env=TOKEN_ENV["zendesk"], jsm_env=TOKEN_ENV["jsm"], since=since.isoformat(),
     )
     (root / CONFIG_NAME).write_text(text, encoding="utf-8")
 

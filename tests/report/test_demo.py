@@ -32,6 +32,8 @@ def test_demo_runs_the_whole_loop(tmp_path):
     plan = YAML().load((root / "plan.yaml").read_text(encoding="utf-8"))
     assert plan["plan"]["start"] == date(2026, 1, 19)
     assert plan["plan"]["end"] - plan["plan"]["start"] == date(2026, 6, 30) - date(2026, 1, 5)
+    # Write-back went live when the plan began, so the story's history gets its tasks.
+    assert config["writeback"] == {"since": date(2026, 1, 19)}
 
     store = Store.open(result.state)
     try:

@@ -207,7 +207,13 @@ rules:
 """
 
 
-def make_workspace(root: Path, site: Site, *, state: str = "state.db", compact: bool = False) -> Path:
+# The tests' workspaces go live before the story begins (`[writeback] since`), so that its
+# history makes tasks; `since=None` leaves the default, the moment of the first sync.
+HISTORY_SINCE = "2025-01-01"
+
+
+def make_workspace(root: Path, site: Site, *, state: str = "state.db", compact: bool = False,
+                   since: str | None = HISTORY_SINCE) -> Path:
     """A workspace with one source, the site: the example plan and rules of `deskplan init`,
     or (`compact`) a small plan on the 24x7 calendar, for runs repeated many times."""
     if compact:
@@ -218,7 +224,8 @@ def make_workspace(root: Path, site: Site, *, state: str = "state.db", compact: 
         init_workspace(root)
     template = ZENDESK_SOURCE if site.kind == "zendesk" else JIRA_SOURCE
     source = template.format(url=site.url, email=EMAIL, token_env=TOKEN_ENV)
-    (root / "deskplan.toml").write_text(f"{source}\n[state]\npath = \"{state}\"\n", encoding="utf-8")
+    golive = f"\n[writeback]\nsince = {since}\n" if since else ""
+    (root / "deskplan.toml").write_text(f"{source}\n[state]\npath = \"{state}\"\n{golive}", encoding="utf-8")
     return root
 
 

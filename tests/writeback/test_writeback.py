@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from deskplan.config import WritebackConfig
 from deskplan.connector.store import Store
 from deskplan.connector.writeback import Assessor, WritebackRun, WritebackTally
 from deskplan.model import EventKind, Status, TimelineEvent
@@ -14,6 +15,7 @@ from .fakes import T0, FakeWriter, ticket
 from .harness import COMPACT_PLAN, COMPACT_RULES
 
 NOW = T0 + timedelta(days=1)
+HISTORY = WritebackConfig(since=datetime(2025, 1, 1, tzinfo=timezone.utc))     # live before every ticket here
 
 
 @pytest.fixture
@@ -93,9 +95,10 @@ def test_assessor_gives_measures_with_owner_and_rules_clocks_and_rendered_tasks(
     assert a.plan_id == "sip-compact" and str(a.zone) == "UTC"
 
 
-def goal_pass(store, workspace_dir, writer, now):
+def goal_pass(store, workspace_dir, writer, now, settings=HISTORY):
     tally = WritebackTally()
-    WritebackRun(store, load_workspace(workspace_dir), now, dry_run=False).goals({"zd": writer}, {"zd": tally})
+    WritebackRun(store, load_workspace(workspace_dir), now, dry_run=False, settings=settings).goals(
+        {"zd": writer}, {"zd": tally})
     return tally
 
 

@@ -55,6 +55,9 @@ class PlannedWrite:
     due: datetime | None = None       # TASK: when it is due
     owner: str | None = None          # TASK: who owns it (a department or person, as the plan names them)
     links: tuple[str, ...] = ()       # TASK: keys of the source tickets it is linked to
+    # TASK: when what it is about happened (a rule task's trigger, a goal window's close); a
+    # task whose trigger lies before the go-live cut-off is never written (writeback.py)
+    trigger: datetime | None = None
 
     @property
     def marker(self) -> str:
@@ -68,6 +71,7 @@ class PlannedWrite:
         data = asdict(self)
         data["kind"] = self.kind.value
         data["due"] = self.due.isoformat() if self.due else None
+        data["trigger"] = self.trigger.isoformat() if self.trigger else None
         data["links"] = list(self.links)
         return data
 
@@ -76,6 +80,7 @@ class PlannedWrite:
         values = dict(data)
         values["kind"] = WriteKind(values["kind"])
         values["due"] = datetime.fromisoformat(values["due"]) if values.get("due") else None
+        values["trigger"] = datetime.fromisoformat(values["trigger"]) if values.get("trigger") else None
         values["links"] = tuple(values.get("links") or ())
         return cls(**values)
 

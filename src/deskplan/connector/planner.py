@@ -63,6 +63,7 @@ class TaskRequest:
     body: str
     owner: str | None
     due: datetime | None
+    trigger: datetime | None = None      # when what it follows up happened (see writeback.task_trigger)
 
 
 @dataclass(frozen=True)
@@ -282,6 +283,7 @@ def rule_tasks(assessment: Assessment) -> list[PlannedWrite]:
             due=task.due,
             owner=task.owner,
             links=(ticket.key,),
+            trigger=task.trigger,
         ))
     return writes
 
@@ -328,6 +330,7 @@ def _goal_task(miss: GoalMiss, source: str, key: str) -> PlannedWrite:
         due=miss.window_end + GOAL_TASK_GRACE,
         owner=", ".join(miss.owners) or None,
         links=tuple(e.ticket_key for e in miss.evidence if e.source == source),
+        trigger=miss.window_end,
     )
 
 

@@ -84,8 +84,14 @@ def _migration_3(db: sqlite_utils.Database) -> None:
     db["goal_checks"].create({"sources": str, "basis": str, "checked_at": str}, pk="sources")
 
 
+def _migration_4(db: sqlite_utils.Database) -> None:
+    """The moment of the first sync that wrote back to each source: the go-live cut-off when
+    deskplan.toml sets no `[writeback] since` (writeback.py)."""
+    db["writeback_since"].create({"source": str, "since": str}, pk="source")
+
+
 # Append only: a released state file is migrated forward, never rewritten.
-MIGRATIONS = (_migration_1, _migration_2, _migration_3)
+MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4)
 
 
 def _now_iso() -> str:

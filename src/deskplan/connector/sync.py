@@ -15,6 +15,7 @@ import os
 import sqlite3
 import tempfile
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -50,6 +51,9 @@ class SourceSummary:
     writes_applied: int = 0
     writes_failed: int = 0       # refused, or sent with the answer lost (listed in `errors`)
     writes_deferred: int = 0     # held back by the helpdesk's per-ticket update limit
+    writes_skipped_before_cutoff: int = 0   # tasks about what happened before the go-live cut-off
+    writeback_since: str | None = None      # that cut-off (ISO instant), once write-back ran
+    writeback_since_configured: bool = False  # set by `[writeback] since` (else: the first write-back sync)
     tickets_evaluated: int = 0
     quarantined: int = 0
     errors: list[str] = field(default_factory=list)
@@ -67,6 +71,10 @@ class SourceSummary:
         self.writes_applied += tally.applied
         self.writes_failed += tally.failed
         self.writes_deferred += tally.deferred
+        self.writes_skipped_before_cutoff += tally.held_back
+        if tally.since is not None:
+            self.writeback_since = tally.since.isoformat()
+            self.writeback_since_configured = tally.since_configured
         self.tickets_evaluated += tally.evaluated
         for status, message in tally.errors:
             self.fail(status, message)
@@ -114,7 +122,8 @@ def run_sync(
     state_path = config.state_path
 
     def sync_all(store: Store, run_id: int | None) -> list[SourceSummary]:
-        writeback = (WritebackRun(store, workspace, now, dry_run, run_id=run_id, on_write=on_write, progress=progress)
+        writeback = (WritebackRun(store, workspace, now, dry_run, run_id=run_id, on_write=on_write, progress=progress,
+                                  settings=config.writeback)
                      if workspace is not None else None)
         summaries: list[SourceSummary] = []
         writers: dict[str, Writer] = {}
@@ -280,8 +289,18 @@ def summary_lines(result: SyncResult) -> list[str]:
             + (f", {s.writes_deferred} deferred" if s.writes_deferred else "")
             + (f", {s.quarantined} quarantined" if s.quarantined else "")
         )
+        if s.writeback_since is not None and (result.dry_run or s.writes_skipped_before_cutoff):
+            lines.append(cutoff_line(s))
         lines.extend(f"  error: {e}" for e in s.errors)
     return lines
+
+
+def cutoff_line(summary: SourceSummary) -> str:
+    """`  go-live cut-off 2026-03-10T12:00+00:00 (first write-back sync): 8 tasks about earlier events held back`"""
+    since = datetime.fromisoformat(summary.writeback_since).isoformat(timespec="minutes")
+    origin = "[writeback] since" if summary.writeback_since_configured else "first write-back sync"
+    held = summary.writes_skipped_before_cutoff
+    return f"  go-live cut-off {since} ({origin}): {held} task{'' if held == 1 else 's'} about earlier events held back"
 
 
 def summary_dicts(result: SyncResult) -> list[dict[str, Any]]:

@@ -6,6 +6,11 @@ time alone; resolved ones only when they or the workspace changed since their la
 evaluation), plan each ticket's writes and apply them one by one. After every source, the
 goals (at most hourly: the check reads every ticket): each missed goal window becomes one task.
 
+Tasks about the past are held back: a rule task whose trigger, or a goal window that closed,
+before the source's go-live cut-off (`[writeback] since`, else the moment of the first sync
+that wrote back to the source) is never written, so that a first sync against months of
+history does not flood the helpdesk. Status comments concern open tickets now: never held back.
+
 The dry-run takes the very same path on a throw-away copy of the state and stops before
 `Applier.apply` (and before a reconciled write is completed in the helpdesk): the plan is
 data, and applying it is the only step the dry-run skips.
@@ -17,14 +22,14 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import requests
 
-from ..config import SourceConfig
+from ..config import SourceConfig, WritebackConfig
 from ..errors import AuthError, ExitStatus, RateLimited
 from ..model import Ticket
 from ..rules.load import PLAN_FILE, Workspace, rule_files
@@ -107,7 +112,11 @@ class Assessor:
             ticket=ticket,
             measures=measures,
             clocks=clock_infos,
-            tasks=tuple(TaskRequest(t.rule_id, t.title, t.body, t.owner, t.due_at) for t in evaluation.tasks),
+            tasks=tuple(
+                TaskRequest(t.rule_id, t.title, t.body, t.owner, t.due_at,
+                            task_trigger(ticket, self.workspace.compiled_rule(t.rule_id).task.due_from))
+                for t in evaluation.tasks
+            ),
             comment=comment,
             zone=self.zone,
             plan_id=self.plan_id,
@@ -145,6 +154,15 @@ class Assessor:
             "calendar": clock.calendar,
             "rule_id": clock.rule_id,
         }
+
+
+def task_trigger(ticket: Ticket, due_from: str) -> datetime:
+    """When what a rule's task follows up happened, for the go-live cut-off: the latest rating
+    when the task counts from the rating (by default, when its rule tests the rating), else
+    the ticket's creation. Never the latest update: deskplan's own comments move that."""
+    if due_from == "rated" and ticket.satisfaction is not None:
+        return ticket.satisfaction.at
+    return ticket.created_at
 
 
 def _clock_info(clock: SlaClock) -> ClockInfo:
@@ -202,6 +220,9 @@ class WritebackTally:
     deferred: int = 0
     failed: int = 0
     evaluated: int = 0
+    held_back: int = 0                   # tasks about what happened before the cut-off: not written
+    since: datetime | None = None        # the source's go-live cut-off
+    since_configured: bool = False       # `[writeback] since` set it (else: the first write-back sync)
     errors: list[tuple[ExitStatus, str]] = field(default_factory=list)
 
     def fail(self, status: ExitStatus, message: str) -> None:
@@ -219,23 +240,36 @@ class WritebackRun:
     run_id: int | None = None
     on_write: OnWrite | None = None
     progress: Progress | None = None
+    settings: WritebackConfig = field(default_factory=WritebackConfig)
 
     def __post_init__(self) -> None:
         self.ledger = Ledger(self.store)
         self.assessor = Assessor(self.workspace, self.now)
         self.basis = workspace_basis(self.workspace)
+        self.since = self.settings.since_at(self.assessor.zone)
+        self._first_syncs: dict[str, datetime] = {}
+
+    def cutoff(self, source: str) -> datetime:
+        """The source's go-live cut-off: `[writeback] since`, else the moment of the first sync
+        that wrote back to it. That moment is recorded even when `since` is set, so that
+        removing `since` later falls back to it rather than to that later day."""
+        if source not in self._first_syncs:
+            self._first_syncs[source] = first_writeback(self.store, source, self.now, record=True)
+        return self.since if self.since is not None else self._first_syncs[source]
 
     def source(self, source: str, writer: Writer) -> WritebackTally:
-        tally = WritebackTally()
+        tally = WritebackTally(since=self.cutoff(source), since_configured=self.since is not None)
         applier = Applier(self.ledger, writer, run_id=self.run_id)
+        # A moved cut-off changes which tasks are due: resolved tickets are evaluated once more.
+        basis = _digest(self.basis, tally.since.isoformat())
         try:
             self._reconcile(source, applier, tally)
-            for ticket, basis in candidates(self.store, source, self.basis):
+            for ticket, ticket_basis in candidates(self.store, source, basis):
                 if is_deskplan_task(ticket):
                     continue
                 tally.evaluated += 1
                 if self._ticket(ticket, applier, tally) and not self.dry_run:
-                    mark_evaluated(self.store, ticket, basis)
+                    mark_evaluated(self.store, ticket, ticket_basis)
                 if self.progress:
                     self.progress(source, "tickets evaluated", tally.evaluated)
         except AuthError as exc:
@@ -254,13 +288,18 @@ class WritebackRun:
         """
         from ..report.build import build_report
 
-        if not self.workspace.plan.goals or not writers or not self._goals_due(writers):
+        if not self.workspace.plan.goals or not writers:
+            return
+        basis = _digest(self.basis, *(f"{name}@{self.cutoff(name).isoformat()}" for name in sorted(writers)))
+        if not self._goals_due(writers, basis):
             return
         report = build_report(self.workspace, self.store.tickets(), self.now)
         settled = True
         stopped: set[str] = set()
         for write in goal_tasks(goal_misses(report.goals, report.plan_id), list(writers), self.ledger):
             tally = tallies[write.source]
+            if self._held_back(write, tally):
+                continue
             if write.source in stopped:
                 settled = False
                 continue
@@ -279,14 +318,14 @@ class WritebackRun:
             self.store.db.conn.execute(
                 "INSERT INTO goal_checks (sources, basis, checked_at) VALUES (?, ?, ?) ON CONFLICT (sources) "
                 "DO UPDATE SET basis = excluded.basis, checked_at = excluded.checked_at",
-                [_sources_key(writers), self.basis, self.now.isoformat()],
+                [_sources_key(writers), basis, self.now.isoformat()],
             )
 
-    def _goals_due(self, writers: Mapping[str, Writer]) -> bool:
+    def _goals_due(self, writers: Mapping[str, Writer], basis: str) -> bool:
         row = self.store.db.conn.execute(
             "SELECT basis, checked_at FROM goal_checks WHERE sources = ?", [_sources_key(writers)]
         ).fetchone()
-        if row is None or row[0] != self.basis:
+        if row is None or row[0] != basis:
             return True
         checked = datetime.fromisoformat(row[1])
         return not checked <= self.now < checked + GOALS_INTERVAL
@@ -312,8 +351,16 @@ class WritebackRun:
             return False
         settled = all(c.state in FINAL_STATES for c in assessment.clocks)
         for write in plan_ticket(assessment, self.ledger):
-            settled = self._write(write, applier, tally) and settled
+            if not self._held_back(write, tally):
+                settled = self._write(write, applier, tally) and settled
         return settled
+
+    def _held_back(self, write: PlannedWrite, tally: WritebackTally) -> bool:
+        """A task about what happened before the cut-off: counted, never written (settled)."""
+        if not before_cutoff(write, self.cutoff(write.source)):
+            return False
+        tally.held_back += 1
+        return True
 
     def _write(self, write: PlannedWrite, applier: Applier, tally: WritebackTally,
                counting: str = "writes applied") -> bool:
@@ -337,8 +384,28 @@ class WritebackRun:
         return False
 
 
+def first_writeback(store: Store, source: str, now: datetime, *, record: bool) -> datetime:
+    """The moment of the first sync that wrote back to `source`: `now` if none did yet, and
+    then, with `record`, this sync is that first one."""
+    conn = store.db.conn
+    if record:
+        conn.execute("INSERT OR IGNORE INTO writeback_since (source, since) VALUES (?, ?)",
+                     [source, now.astimezone(timezone.utc).isoformat()])
+    row = conn.execute("SELECT since FROM writeback_since WHERE source = ?", [source]).fetchone()
+    return datetime.fromisoformat(row[0]) if row else now
+
+
+def before_cutoff(write: PlannedWrite, cutoff: datetime) -> bool:
+    """A task about what happened before the go-live cut-off: it is never written."""
+    return write.trigger is not None and write.trigger < cutoff
+
+
 def _sources_key(writers: Mapping[str, Writer]) -> str:
     return ",".join(sorted(writers))
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
 def workspace_present(root: Path) -> bool:

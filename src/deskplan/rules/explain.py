@@ -162,7 +162,7 @@ def explain_stored(root: Path, ref: str, now: datetime) -> Explanation:
     SOURCE:KEY."""
     from ..connector.ledger import Ledger
     from ..connector.planner import plan_ticket
-    from ..connector.writeback import Assessor
+    from ..connector.writeback import Assessor, before_cutoff, first_writeback
 
     source, sep, key = ref.partition(":")
     if not sep or not source or not key:
@@ -180,6 +180,10 @@ def explain_stored(root: Path, ref: str, now: datetime) -> Explanation:
                 f"{ref} is not in the state file {config.state_path}: check the key, or run `deskplan sync`")
         explanation = explain_ticket(workspace, ticket, now)
         writes = plan_ticket(Assessor(workspace, explanation.evaluation.now).assess(ticket), Ledger(store))
+        # Tasks about what happened before go-live are held back by sync; so they are here.
+        cutoff = (config.writeback.since_at(workspace.calendar().zone)
+                  or first_writeback(store, source, explanation.evaluation.now, record=False))
+        writes = [w for w in writes if not before_cutoff(w, cutoff)]
     finally:
         store.close()
     return dataclasses.replace(explanation, planned_writes=tuple(writes))
