@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable, Iterable, TextIO
 from urllib.parse import parse_qs, urlsplit
 
+import orjson
+
 Clock = Callable[[], float]
 
 
@@ -71,7 +73,16 @@ class Response:
             return self.body, "application/octet-stream"
         if isinstance(self.body, str):
             return self.body.encode("utf-8"), "text/plain; charset=utf-8"
-        return json.dumps(self.body, ensure_ascii=False).encode("utf-8"), "application/json; charset=utf-8"
+        return _json_bytes(self.body), "application/json; charset=utf-8"
+
+
+def _json_bytes(body: Any) -> bytes:
+    """UTF-8 JSON; orjson writes a 1,000-item export page several times faster than the standard
+    library, which still writes what orjson refuses (integers beyond 64 bits)."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 Handler = Callable[[Request], Response]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import bisect
 import threading
+from collections import OrderedDict
 from array import array
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ WRITE_AUDIT_BASE = 40_000_000_000_000   # audits written through the API
 EVENT_SPAN = 100
 WRITTEN_RATING_OFFSET = 1_000_000_000   # ratings given after load, apart from generated ones
 REF_SHIFT = 20                          # audit index bits in a packed (ticket id, audit index) ref
+RENDERED_AUDITS_KEPT = 4096             # tickets whose rendered audits are kept (a few pages' worth)
 # The ticket field naming each kind of named object (the `include=` side-load keys).
 NAMED_FIELDS = {"groups": "group_id", "organizations": "organization_id"}
 
@@ -117,6 +119,7 @@ class ZendeskStore:
         self._event_times: array | None = None     # audit times, ascending, built on first use
         self._event_refs: array | None = None      # packed (ticket id, audit index), same order
         self._write_audits = 0
+        self._rendered_audits: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()   # see `_audits`
 
     # --- loading ------------------------------------------------------------------------
     def load_scenario(self, scenario: Scenario) -> None:
@@ -200,10 +203,20 @@ class ZendeskStore:
         return self._renderer.ticket(entry.source, self.base_url)
 
     def _audits(self, entry: TicketEntry) -> list[dict[str, Any]]:
+        """A ticket's audits: stored, or rendered from the scenario. The renders of the tickets
+        used last are kept, because the ticket-events export meets a ticket's audits again on
+        each page its lifetime spans (2-3 pages of 1,000 on average)."""
         if entry.audits is not None:
             return entry.audits
+        rendered = self._rendered_audits.get(entry.id)
+        if rendered is not None:
+            self._rendered_audits.move_to_end(entry.id)
+            return rendered
         assert self._renderer is not None and entry.source is not None
-        return self._renderer.audits(entry.source)
+        rendered = self._rendered_audits[entry.id] = self._renderer.audits(entry.source)
+        if len(self._rendered_audits) > RENDERED_AUDITS_KEPT:
+            self._rendered_audits.popitem(last=False)
+        return rendered
 
     @staticmethod
     def _is_deleted(doc: dict[str, Any]) -> bool:
@@ -328,7 +341,6 @@ class ZendeskStore:
             assert times is not None and refs is not None
             position = bisect.bisect_left(times, start)
             found: list[dict[str, Any]] = []
-            rendered: dict[int, list[dict[str, Any]]] = {}      # a ticket's audits, rendered once per page
             last = None
             while position < len(times) and times[position] <= until:
                 if len(found) >= limit and times[position] != last:
@@ -337,9 +349,7 @@ class ZendeskStore:
                 ref = refs[position]
                 position += 1
                 ticket_id = ref >> REF_SHIFT
-                if ticket_id not in rendered:
-                    rendered[ticket_id] = self._audits(self._tickets[ticket_id])
-                audits = rendered[ticket_id]
+                audits = self._audits(self._tickets[ticket_id])
                 index = ref & ((1 << REF_SHIFT) - 1)
                 if index < len(audits):
                     found.append(audits[index])
@@ -431,6 +441,7 @@ class ZendeskStore:
             entry.doc = self._doc(entry)
             entry.audits = self._audits(entry)
             entry.source = None
+            self._rendered_audits.pop(entry.id, None)
 
     def _store(self, entry: TicketEntry, doc: dict[str, Any], gts: int, new_audit: dict[str, Any] | None) -> None:
         """Replaces the ticket's dicts and keeps every index in step."""
