@@ -25,6 +25,7 @@ from .. import clock
 from ..adapters.base import Adapter, Quarantined, Record, Related
 from ..config import Config, SourceConfig
 from ..errors import AuthError, BadPayload, ExitStatus, HelpdeskError, Unreachable
+from ..gcpause import collector_paused
 from ..model import Ticket
 from .effects import Writer
 from .lock import sync_lock
@@ -222,8 +223,16 @@ def _pull(
 ) -> None:
     for stream in adapter.streams:
         cursor = None if full else store.cursor(config.name, stream)
-        for page in adapter.pull(stream, cursor):
-            store.save_page(config.name, page, run_id)
+        pages = adapter.pull(stream, cursor)
+        while True:
+            # A page (its decoded JSON, its records) is a burst of objects that all live until
+            # it is stored: the cyclic collector would walk them again and again, freeing
+            # nothing (15% of a large sync's CPU). It runs between pages instead.
+            with collector_paused():
+                page = next(pages, None)
+                if page is None:
+                    break
+                store.save_page(config.name, page, run_id)
             summary.tickets_seen += sum(1 for r in page.records if r.kind == "ticket")
             for bad in page.quarantined:
                 summary.quarantined += 1
@@ -246,7 +255,7 @@ def _build(
         batch = [tid for _, tid in zip(range(BUILD_BATCH), pending)]
         if not batch:
             return
-        with store.transaction():
+        with store.transaction(), collector_paused():      # a batch is a burst too (see _pull)
             built = []
             for ticket_id, record, related in store.build_inputs(config.name, batch, lookup):
                 ticket = _build_one(store, config, adapter, summary, ticket_id, record, related, run_id)
