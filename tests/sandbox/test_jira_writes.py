@@ -159,6 +159,53 @@ def test_issue_link_is_201_without_body_and_visible_from_both_sides():
     assert missing.status_code == 404
 
 
+TASK = {"project": {"key": "IMP"}, "issuetype": {"name": "Task"}, "summary": "Follow up on SUP-1"}
+
+
+def add_link(**side):
+    return {"issuelinks": [{"add": {"type": {"name": "Relates"}, **side}}]}
+
+
+def test_create_with_update_issuelinks_links_the_new_issue_in_the_same_request():
+    app = app_for(ticket(1), ticket(2))
+    with served(app) as (url, session):
+        created = session.post(f"{url}/rest/api/3/issue", json={
+            "fields": TASK, "update": add_link(inwardIssue={"key": "SUP-1"})})
+        other_way = session.post(f"{url}/rest/api/3/issue", json={
+            "fields": TASK, "update": add_link(outwardIssue={"key": "SUP-2"})})
+        source = session.get(f"{url}/rest/api/3/issue/SUP-1", params={"fields": "issuelinks"}).json()
+        task = session.get(f"{url}/rest/api/3/issue/IMP-1", params={"fields": "issuelinks"}).json()
+        second = session.get(f"{url}/rest/api/3/issue/IMP-2", params={"fields": "issuelinks"}).json()
+    assert (created.status_code, created.json()["key"], other_way.json()["key"]) == (201, "IMP-1", "IMP-2")
+    # As POST /issueLink with inwardIssue SUP-1 and outwardIssue IMP-1: each side names the other.
+    (link,) = source["fields"]["issuelinks"]
+    assert (link["type"]["name"], link["outwardIssue"]["key"]) == ("Relates", "IMP-1")
+    assert link["outwardIssue"]["fields"]["summary"] == "Follow up on SUP-1"
+    assert [l["inwardIssue"]["key"] for l in task["fields"]["issuelinks"]] == ["SUP-1"]
+    assert [l["outwardIssue"]["key"] for l in second["fields"]["issuelinks"]] == ["SUP-2"]
+    assert [w.path for w in app.writes] == ["/rest/api/3/issue", "/rest/api/3/issue"]
+
+
+def test_create_with_a_bad_link_creates_nothing_and_names_issuelinks():
+    app = app_for(ticket(1))
+    with served(app) as (url, session):
+        missing = session.post(f"{url}/rest/api/3/issue", json={
+            "fields": TASK, "update": add_link(inwardIssue={"key": "SUP-9"})})
+        both_sides = session.post(f"{url}/rest/api/3/issue", json={"fields": TASK, "update": add_link(
+            inwardIssue={"key": "SUP-1"}, outwardIssue={"key": "SUP-1"})})
+        app.create_screen_links = False          # a site without "Linked Issues" on its create screen
+        off_screen = session.post(f"{url}/rest/api/3/issue", json={
+            "fields": TASK, "update": add_link(inwardIssue={"key": "SUP-1"})})
+        created = session.post(f"{url}/rest/api/3/issue", json={"fields": TASK})
+    assert missing.status_code == 400 and missing.json() == {
+        "errorMessages": [], "errors": {"issuelinks": "Issue 'SUP-9' does not exist."}}
+    assert both_sides.json()["errors"] == {
+        "issuelinks": "Specify a valid issue link type and exactly one linked issue."}
+    assert off_screen.json() == {"errorMessages": [], "errors": {
+        "issuelinks": "Field 'issuelinks' cannot be set. It is not on the appropriate screen, or unknown."}}
+    assert created.json()["key"] == "IMP-1"          # none of the refused requests took a key
+
+
 def test_issue_properties_round_trip():
     with served(app_for(ticket(1))) as (url, session):
         base = f"{url}/rest/api/3/issue/SUP-1/properties"

@@ -7,15 +7,20 @@
   retried; the property stays with the comment). A comment someone deleted is written anew.
 - An improvement task is `POST /rest/api/3/issue` in `tasks_project` (default: the ticket's
   project) of type `tasks_issue_type`, with an ADF description, `duedate`, the labels
-  `deskplan_task` and `deskplan-<key prefix>`, and the full key as the issue property `deskplan`;
-  then `POST /rest/api/3/issueLink` to each source ticket (Jira keeps one link per pair).
-- `find_effect` asks Jira: the marker among the ticket's comments, or the label through JQL.
-  Issue search is eventually consistent (api/jira.md §0), so a task whose answer was lost is
-  looked up on the next run rather than at once.
+  `deskplan_task` and `deskplan-<key prefix>`, the full key as the issue property `deskplan`,
+  and its links to the source tickets in the same request (`update.issuelinks`): the task
+  never exists without them. On a site whose create screen lacks "Linked Issues" (Jira answers
+  400 naming `issuelinks`) the task is created bare and linked with `POST /rest/api/3/issueLink`.
+- `find_effect` asks Jira: the marker among the ticket's comments; for a task, the issues
+  linked to its source ticket (`GET` of that issue: current at once), confirmed by the
+  `deskplan` property, then its label through JQL. Issue search is eventually consistent
+  (api/jira.md §0): only a task created with its link to a source ticket is looked up at once
+  after a lost answer; goal and plan tasks, linked to no one ticket, are looked up next run.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import timezone
 from typing import Any, Iterator
 
@@ -23,6 +28,8 @@ from ...connector.effects import MARKER_KEY_CHARS, TASK_TAG, PlannedWrite, Write
 from ...connector.http import HttpClient, Rejected
 from ...errors import RequestRejected
 from .adf import adf_to_text
+
+log = logging.getLogger(__name__)
 
 INTERNAL_PROPERTY = {"key": "sd.public.comment", "value": {"internal": True}}
 KEY_PROPERTY = "deskplan"
@@ -59,6 +66,7 @@ class JiraWriter:
         self.tasks_issue_type = tasks_issue_type
         self.projects = projects
         self._link_type: str | None = None
+        self._links_in_create = True      # until the site refuses `update.issuelinks` on create
 
     @property
     def requests(self) -> int:
@@ -67,14 +75,16 @@ class JiraWriter:
     def apply(self, write: PlannedWrite, previous_remote_id: str | None) -> str:
         if write.kind is WriteKind.COMMENT:
             return self._write_comment(write, previous_remote_id)
-        key = self._create_task(write)
-        self._link(key, write.links, existing=())
-        return key
+        return self._create_task(write)
 
     def find_effect(self, write: PlannedWrite, previous_remote_id: str | None) -> str | None:
         if write.kind is WriteKind.COMMENT:
             return self._find_comment(write)
-        return self._find_task(write)
+        source = _source_ticket(write)
+        found = self._find_linked_task(source, write) if source else None
+        # Search as well: a task linked separately (by an earlier version, or on a site without
+        # links on create) may lack its link after a crash, and goal tasks have no one source.
+        return found if found is not None else self._find_task(write)
 
     def complete(self, write: PlannedWrite, remote_id: str) -> None:
         """A task found after a crash may lack some of its links: add the missing ones."""
@@ -82,7 +92,11 @@ class JiraWriter:
             self._link(remote_id, write.links, existing=self._linked_keys(remote_id))
 
     def lookup_is_immediate(self, write: PlannedWrite) -> bool:
-        return write.kind is WriteKind.COMMENT
+        """Comments are read from their ticket; a task created with its link to a source ticket
+        is seen among that ticket's links. Anything else waits for the search index."""
+        if write.kind is WriteKind.COMMENT:
+            return True
+        return self._links_in_create and _source_ticket(write) is not None
 
     # --- the status comment ------------------------------------------------------------------
 
@@ -141,13 +155,44 @@ class JiraWriter:
         }
         if write.due is not None:
             fields["duedate"] = write.due.astimezone(timezone.utc).date().isoformat()
-        body = {"fields": fields, "properties": [{"key": KEY_PROPERTY, "value": {"key": write.key, "origin": write.origin}}]}
-        result = self.http.send("POST", "/rest/api/3/issue", json=body, retry="connect_only")
+        body: dict[str, Any] = {
+            "fields": fields, "properties": [{"key": KEY_PROPERTY, "value": {"key": write.key, "origin": write.origin}}],
+        }
+        linked_in_create = self._links_in_create and bool(write.links)
+        if linked_in_create:
+            body["update"] = {"issuelinks": [
+                {"add": {"type": {"name": self._relates()}, "inwardIssue": {"key": k}}} for k in write.links]}
+        try:
+            result = self.http.send("POST", "/rest/api/3/issue", json=body, retry="connect_only")
+        except Rejected as exc:
+            if not linked_in_create or not self._links_refused(exc, write.links):
+                raise
+            log.warning("%s: the create screen of %s has no \"Linked Issues\": tasks are linked after they "
+                        "are created, and a task whose answer is lost is looked up on the next run",
+                        self.source, self._project(write))
+            self._links_in_create = False
+            return self._create_task(write)
         key = (result.json or {}).get("key")
         if not key:
             raise RequestRejected("Jira answered the new issue without a key", source=self.source,
                                   where="POST /rest/api/3/issue", status=result.status)
+        if not linked_in_create:
+            self._link(str(key), write.links, existing=())
         return str(key)
+
+    def _links_refused(self, exc: Rejected, links: tuple[str, ...]) -> bool:
+        """Whether a 400 on a create with links means the site takes no links on create: it names
+        `issuelinks` while every linked issue exists (a missing one is a refusal of the task)."""
+        if exc.status != 400 or "issuelinks" not in str(exc):
+            return False
+        for key in links:
+            try:
+                self.http.get_json(f"/rest/api/3/issue/{key}", {"fields": "summary"})
+            except Rejected as missing:
+                if missing.status == 404:
+                    return False
+                raise
+        return True
 
     def _project(self, write: PlannedWrite) -> str:
         if self.tasks_project:
@@ -157,6 +202,37 @@ class JiraWriter:
         if self.projects:
             return self.projects[0]
         raise RequestRejected("no project for the task: set tasks_project for this source", source=self.source)
+
+    def _find_linked_task(self, source: str, write: PlannedWrite) -> str | None:
+        """The task among the issues linked to its source ticket, confirmed by its `deskplan`
+        property. Both are read from the issues themselves, so a task created a moment ago is
+        seen (search would miss it for seconds). Issues named like the task are checked first."""
+        try:
+            issue = self.http.get_json(f"/rest/api/3/issue/{source}", {"fields": "issuelinks"})
+        except Rejected as exc:
+            if exc.status == 404:
+                return None         # the source ticket is gone; search may still find the task
+            raise
+        linked: dict[str, bool] = {}
+        for link in (issue.get("fields") or {}).get("issuelinks") or []:
+            for side in ("inwardIssue", "outwardIssue"):
+                other = link.get(side)
+                if isinstance(other, dict) and other.get("key"):
+                    summary = (other.get("fields") or {}).get("summary")
+                    linked[str(other["key"])] = summary == write.title[:255]
+        for key in sorted(linked, key=lambda k: not linked[k]):
+            if self._carries_key(key, write.key):
+                return key
+        return None
+
+    def _carries_key(self, issue: str, key: str) -> bool:
+        try:
+            prop = self.http.get_json(f"/rest/api/3/issue/{issue}/properties/{KEY_PROPERTY}")
+        except Rejected as exc:
+            if exc.status == 404:
+                return False        # no such property (not ours), or the issue is gone
+            raise
+        return isinstance(prop.get("value"), dict) and prop["value"].get("key") == key
 
     def _find_task(self, write: PlannedWrite) -> str | None:
         page = self.http.get_json("/rest/api/3/search/jql", {
@@ -198,6 +274,14 @@ class JiraWriter:
                 raise RequestRejected("the site has no issue link types", source=self.source)
             self._link_type = LINK_TYPE if LINK_TYPE in names else names[0]
         return self._link_type
+
+
+def _source_ticket(write: PlannedWrite) -> str | None:
+    """The ticket a task follows up, when the task is linked to it (rule tasks; not goal tasks,
+    whose links are evidence, nor plan tasks)."""
+    if write.ticket_id and write.ticket_key and write.ticket_key in write.links:
+        return write.ticket_key
+    return None
 
 
 def _issue(write: PlannedWrite) -> str:

@@ -11,6 +11,9 @@ Site defaults (see `catalog.py`, `from_scenario.py`, `sla.py`):
   Organizations customfield_10402, Time to first response customfield_10461, Time to
   resolution customfield_10462, Satisfaction customfield_10470, Satisfaction date
   customfield_10471, Team (single select) customfield_10480;
+- create: `update.issuelinks` add operations link the new issue in the same request; set
+  `app.create_screen_links = False` to refuse them as a site without "Linked Issues" on its
+  create screen does (400 naming `issuelinks`);
 - rate limit: unlimited unless `rate_limit` > 0 (requests per `rate_window` seconds per account);
   429 carries Retry-After, X-RateLimit-Reset (`yyyy-MM-ddTHH:mmZ`) and RateLimit-Reason;
 - scenario mapping (from_scenario.py): new -> Open, open -> In Progress, waiting_customer ->

@@ -57,6 +57,9 @@ class JiraSimulator(SimulatorApp):
         self.limiter = limiter
         self.writes: list[WriteRecord] = []
         self.search_cache = SearchCache()
+        # "Linked Issues" on the create screen: `update.issuelinks` on create is accepted. Tests
+        # switch it off to play a site whose create screen lacks the field (Jira then answers 400).
+        self.create_screen_links = True
         self.tokens = Tokens(hashlib.sha256(f"deskplan-jira-sandbox:{seed}".encode()).digest())
         self.myself = user_json(account_id("atlassian", email), _display_name(email), email,
                                 store.zone.key, "atlassian")

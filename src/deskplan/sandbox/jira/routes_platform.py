@@ -219,13 +219,54 @@ class PlatformRoutes:
         properties = body.get("properties", [])
         if not isinstance(properties, list) or not all(isinstance(p, dict) and "key" in p for p in properties):
             errors.setdefault("", []).append("Properties must be a list of {key, value}.")
+        links = self._links_to_add(body.get("update"), errors)
         if errors:
             return None, errors
         now = self.app.now()
         record = self._new_record(project, issue_type, fields, version, priority, people, now)
         for prop in properties:
             record.properties[prop["key"]] = prop.get("value")
+        for link_type, side, other in links:
+            # The issue named in `add` keeps its side; the new issue takes the other one.
+            inward, outward = (other, record) if side == "inwardIssue" else (record, other)
+            self.store.link(link_type, inward.key, outward.key, now, self.app.myself)
         return {"id": record.id, "key": record.key, "self": f"{SITE}/rest/api/{version}/issue/{record.id}"}, {}
+
+    def _links_to_add(self, update: Any, errors: dict[str, Any]) -> list[tuple[dict, str, IssueRecord]]:
+        """`update: {issuelinks: [{add: {type, inwardIssue | outwardIssue}}]}`: links made with the
+        issue, in the same request. Only `issuelinks` is updatable on create here; problems go
+        to `errors` under the field's name, as Jira reports them."""
+        if update is None:
+            return []
+        if not isinstance(update, dict):
+            errors.setdefault("", []).append("Update must be an object of field operations.")
+            return []
+        for name in update:
+            if name != "issuelinks" or not self.app.create_screen_links:
+                errors[name] = f"Field '{name}' cannot be set. It is not on the appropriate screen, or unknown."
+        operations = update.get("issuelinks")
+        if "issuelinks" in errors or operations is None:
+            return []
+        links = []
+        for operation in operations if isinstance(operations, list) else [None]:
+            add = operation.get("add") if isinstance(operation, dict) and set(operation) == {"add"} else None
+            if not isinstance(add, dict):
+                errors["issuelinks"] = "Issue links can only be added when an issue is created."
+                return []
+            wanted = add.get("type") if isinstance(add.get("type"), dict) else {}
+            link_type = next((t for t in LINK_TYPES if str(wanted.get("id")) == t["id"]
+                              or str(wanted.get("name", "")).lower() == t["name"].lower()), None)
+            sides = [side for side in ("inwardIssue", "outwardIssue") if isinstance(add.get(side), dict)]
+            if link_type is None or len(sides) != 1:
+                errors["issuelinks"] = "Specify a valid issue link type and exactly one linked issue."
+                return []
+            ref = add[sides[0]]
+            other = self.store.get(str(ref.get("key") or ref.get("id") or ""))
+            if other is None:
+                errors["issuelinks"] = f"Issue '{ref.get('key') or ref.get('id')}' does not exist."
+                return []
+            links.append((link_type, sides[0], other))
+        return links
 
     def _new_record(self, project: dict, issue_type: dict, fields: dict, version: str, priority: str | None,
                     people: dict, now: datetime) -> IssueRecord:
