@@ -145,3 +145,21 @@ def test_summary_json_has_the_spec_fields(tmp_path):
     data = json.loads(summary.as_json())
     assert {"source", "tickets_seen", "tickets_changed", "requests", "writes_planned", "writes_applied",
             "errors", "exit_code"} <= set(data)
+
+
+def test_full_sync_rebuilds_every_stored_ticket_even_when_its_records_did_not_change(tmp_path):
+    config = make_config(tmp_path)
+    tickets = [raw_ticket(i, i) for i in range(1, 4)]
+    sync_with(config, FakeAdapter("fake", tickets))
+
+    class RenamingAdapter(FakeAdapter):       # a newer mapping: same records, another canonical form
+        def build(self, ticket, related):
+            built = super().build(ticket, related)
+            return built.model_copy(update={"subject": built.subject.upper()})
+
+    (incremental,) = sync_with(config, RenamingAdapter("fake", tickets)).summaries
+    assert incremental.tickets_changed == 0
+    (full,) = sync_with(config, RenamingAdapter("fake", tickets), full=True).summaries
+    assert (full.tickets_seen, full.tickets_changed) == (3, 3)
+    store = Store.open(config.state_path)
+    assert sorted(t.subject for t in store.tickets()) == ["TICKET 1", "TICKET 2", "TICKET 3"]

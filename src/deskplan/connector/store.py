@@ -237,6 +237,15 @@ class Store:
 
     # --- building canonical tickets ----------------------------------------------------------
 
+    def touch_all(self, source: str) -> int:
+        """Mark every stored ticket of `source` for rebuilding (a full sync rebuilds them all,
+        so a newer deskplan's mapping reaches tickets whose records did not change)."""
+        with self.transaction():
+            cursor = self.db.conn.execute(
+                "INSERT OR IGNORE INTO touched (source, ticket_id) "
+                "SELECT source, id FROM records WHERE source = ? AND kind = 'ticket'", [source])
+        return cursor.rowcount
+
     def touched(self, source: str, batch: int = 500) -> Iterator[str]:
         """Ticket ids whose records changed since they were last built, in batches (memory stays flat)."""
         last = ""

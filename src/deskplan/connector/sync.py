@@ -198,6 +198,8 @@ def _sync_source(
     pulled = False
     try:
         adapter.check()
+        if full:
+            store.touch_all(config.name)
         _pull(store, config, adapter, summary, full=full, run_id=run_id, progress=progress)
         pulled = True
     except (AuthError, Unreachable) as exc:
