@@ -92,8 +92,10 @@ class Ticket(_Frozen):
     tags: tuple[str, ...] = ()
     group: str | None = None
     organization: str | None = None
-    requester: str | None = None
+    requester: str | None = None        # helpdesk user id (Jira accountId): what rules match on
     assignee: str | None = None
+    requester_name: str | None = None   # the requester's display name, for people to read
+    assignee_name: str | None = None
     created_at: UtcDatetime
     updated_at: UtcDatetime
     solved_at: UtcDatetime | None = None   # latest time it entered solved/closed, if it is resolved

@@ -223,6 +223,23 @@ rules:
     )
 
 
+def test_people_are_named_in_templates_and_conditions_while_requester_stays_the_id(tmp_path):
+    ws = workspace(tmp_path, """\
+rules:
+  - id: call-back
+    when: {requester_name: {matches: "^Li "}}
+    then: {task: {title: "Call {{ ticket.requester_name or ticket.requester }} ({{ ticket.assignee_name }})", owner: x}}
+  - id: by-id
+    when: {requester: "20000000000028"}
+    then: {category: attitude}
+""")
+    named = ticket(requester="20000000000028", requester_name="Li Wei", assignee="5b10", assignee_name="Mia Krystof")
+    evaluation = ws.evaluate(named, NOW)
+    assert evaluation.rules_fired == ("call-back", "by-id")
+    assert evaluation.tasks[0].title == "Call Li Wei (Mia Krystof)"
+    assert ws.evaluate(ticket(requester="20000000000028"), NOW).rules_fired == ("by-id",)
+
+
 def test_evaluation_is_immutable(tmp_path):
     ws = workspace(tmp_path, "rules:\n  - id: r\n    when: {status: open}\n    then: {sla: {first_reply: 1h}}\n")
     ev = ws.evaluate(ticket(), NOW)

@@ -249,7 +249,8 @@ rules:
     assert problems(tmp_path, {"rules/a.yaml": rules}) == [
         "rules/a.yaml:6:16: rule r1: then.task.title: ticket has no 'requestor' (did you mean 'requester'?); "
         "it has: ref, source, id, key, url, subject, description, status, priority, type, channel, tags, group, "
-        "organization, requester, assignee, created_at, updated_at, solved_at, satisfaction, custom",
+        "organization, requester, assignee, requester_name, assignee_name, created_at, updated_at, solved_at, "
+        "satisfaction, custom",
         "rules/a.yaml:7:15: rule r1: then.task.body: template syntax: Unexpected end of template. Jinja was looking "
         "for the following tags: 'endfor' or 'else'. The innermost block that needs to be closed is 'for'.",
         "rules/a.yaml:9:16: rule r1: then.comment: unknown name 'state' in template; "

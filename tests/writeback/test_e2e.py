@@ -199,3 +199,26 @@ def test_after_a_quiet_run_only_unsolved_tickets_are_evaluated_again(site, compa
     sync(compact)                         # picks up what the first run's writes changed
     (quiet,) = sync(compact).summaries
     assert (first.tickets_evaluated, quiet.tickets_changed, quiet.tickets_evaluated) == (24, 0, 12)
+
+
+def _task_texts(site: Site) -> dict[str, str]:
+    """Title -> description of every task deskplan created, as the helpdesk holds it."""
+    from deskplan.adapters.jira.adf import adf_to_text
+
+    if site.kind == "zendesk":
+        tickets, _ = site.app.store.tickets_after(0, 10**9)
+        return {t["subject"]: t["description"] for t in tickets if "deskplan_task" in (t.get("tags") or [])}
+    return {r.fields["summary"]: adf_to_text(r.fields.get("description")) for r in list(site.app.store.records())
+            if "deskplan_task" in (r.fields.get("labels") or [])}
+
+
+def test_the_follow_up_task_names_the_customer_not_their_user_id(site, workspace):
+    sync(workspace)
+    key, ref = ("7", "zd:7") if site.kind == "zendesk" else ("SUP-7", "jsm:SUP-7")
+    body = _task_texts(site)[f"Follow up on the rating of {key}"]
+    # The story's requester of ticket 7 is user 28, Mason Taylor (a Zendesk user record, a Jira displayName).
+    assert body.splitlines()[:3] == [
+        f'Mason Taylor rated {ref} "接口返回 500 错误" as bad.',
+        "Their comment: 问题根本没有解决。",
+        "Call or write back within 48 hours and record what was agreed.",
+    ]

@@ -21,8 +21,8 @@ from .suggest import suggest
 
 TICKET_KEYS = (
     "ref", "source", "id", "key", "url", "subject", "description", "status", "priority", "type",
-    "channel", "tags", "group", "organization", "requester", "assignee", "created_at", "updated_at",
-    "solved_at", "satisfaction", "custom",
+    "channel", "tags", "group", "organization", "requester", "assignee", "requester_name", "assignee_name",
+    "created_at", "updated_at", "solved_at", "satisfaction", "custom",
 )
 SATISFACTION_KEYS = ("score", "comment", "at")
 
@@ -119,6 +119,8 @@ def ticket_context(ticket: Ticket) -> dict[str, Any]:
         "organization": ticket.organization,
         "requester": ticket.requester,
         "assignee": ticket.assignee,
+        "requester_name": ticket.requester_name,
+        "assignee_name": ticket.assignee_name,
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
         "solved_at": ticket.solved_at,

@@ -59,6 +59,8 @@ def test_recorded_v3_issue_maps_to_the_canonical_ticket(contracts_dir):
         organization=None,
         requester="5fc9e78d2730d800760becc4",
         assignee="5fc9e78d2730d800760becc4",
+        requester_name="integration test",
+        assignee_name="integration test",
         created_at=created,
         updated_at=utc("2022-12-08T02:22:18.889-08:00"),
         solved_at=None,
@@ -112,6 +114,7 @@ def test_a_jsm_request_with_history_comments_feedback_and_fields():
     assert (ticket.priority, ticket.type, ticket.channel) == (Priority.URGENT, "service request", "email")
     assert (ticket.group, ticket.organization, ticket.tags) == ("华东客服", "上海星辰科技", ("vip", "refund"))
     assert (ticket.requester, ticket.assignee) == ("qm:cust-1", "agent-1")
+    assert (ticket.requester_name, ticket.assignee_name) == ("王芳", "Mia Krystof")
     assert ticket.solved_at == t("2026-03-03T15:00:00+08:00")
     assert ticket.satisfaction == Satisfaction(score=Score.BAD, comment="等了太久", at=t("2026-03-04T08:00:00+08:00"))
     assert ticket.custom == {"request_type": "Emailed request", "Time to resolution": {

@@ -74,6 +74,7 @@ def test_given_a_ticket_life_then_the_timeline_is_exact_and_in_order():
         "description": "The printer is broken", "status": Status.CLOSED, "status_raw": "closed",
         "priority": Priority.HIGH, "type": "incident", "channel": "email", "tags": ("vip", "printer"),
         "group": "360001", "organization": "55", "requester": "100", "assignee": "200",
+        "requester_name": "User 100", "assignee_name": "User 200",
         "created_at": at("2026-03-02T09:00:00"), "updated_at": at("2026-03-06T12:00:00"),
         "solved_at": at("2026-03-02T12:00:00"),
         "satisfaction": {"score": Score.BAD, "comment": "slow", "at": at("2026-03-02T12:30:00")},
@@ -126,6 +127,14 @@ def test_an_agent_opening_a_ticket_for_a_customer_has_not_replied_yet():
     built = build_ticket(ticket(5, requester_id=100), events, [], lookup, CONTEXT)
     assert built.description == "Customer called: VPN down"
     assert [(e.kind, e.id) for e in built.timeline] == [(EventKind.STATUS, "12"), (EventKind.PUBLIC_REPLY, "21")]
+
+
+def test_people_are_named_from_their_stored_user_records_and_stay_ids_for_rules():
+    named = {"100": {**user(100, "end-user"), "name": " 李伟 "}, "200": {**user(200, "agent"), "name": ""}}
+    built = build_ticket(ticket(5, requester_id=100, assignee_id=200), [], [], named.get, CONTEXT)
+    assert (built.requester, built.requester_name, built.assignee, built.assignee_name) == ("100", "李伟", "200", None)
+    unknown = build_ticket(ticket(5, requester_id=999), [], [], lambda _: None, CONTEXT)
+    assert (unknown.requester, unknown.requester_name, unknown.assignee_name) == ("999", None, None)
 
 
 def test_a_public_comment_by_an_unknown_author_is_a_reply_unless_it_is_the_requester():

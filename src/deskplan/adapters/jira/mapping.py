@@ -22,7 +22,8 @@ Mappings (the canonical side is the same for Zendesk; see SPEC §4):
   other request type; none for an issue raised inside Jira (no request type).
 - group: the team in the site's team field (see fields.py), else the first component's name.
 - organization: the first JSM customer organization.
-- requester / assignee: account ids of reporter / assignee.
+- requester / assignee: account ids of reporter / assignee; requester_name / assignee_name
+  their `displayName`.
 - timeline: the creation status at `created`, the description as the requester's first
   comment (when the reporter or a customer raised it, like Zendesk's opening comment), one
   STATUS event per status change in the changelog (changes that stay in the same
@@ -134,6 +135,8 @@ def _build(issue: dict, data: Mapping[str, Any], *, source: str, site: str, stat
         organization=_organization(f.get(jsm.organizations) if jsm.organizations else None),
         requester=reporter,
         assignee=_account(f.get("assignee")),
+        requester_name=_display_name(f.get("reporter")),
+        assignee_name=_display_name(f.get("assignee")),
         created_at=parse_time(f["created"]),
         updated_at=parse_time(f["updated"]),
         solved_at=_solved_at(timeline, current, f.get("resolutiondate")),
@@ -353,6 +356,11 @@ def _category_key(status: Mapping[str, Any]) -> str | None:
 
 def _account(user: Any) -> str | None:
     return user.get("accountId") if isinstance(user, Mapping) else None
+
+
+def _display_name(user: Any) -> str | None:
+    name = user.get("displayName") if isinstance(user, Mapping) else None
+    return (name.strip() or None) if isinstance(name, str) else None
 
 
 def _request_type_name(value: Any) -> str | None:

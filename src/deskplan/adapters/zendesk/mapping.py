@@ -14,6 +14,8 @@ built after the rename; tickets built earlier keep the old name until one of the
 records changes and they are rebuilt. That is accepted: renames are rare, and the next
 change to a ticket, which is what rules act on, brings the new name with it, while
 rebuilding every ticket of a group on a rename would make one edit cost a full rebuild.
+`requester_name` and `assignee_name` come from the stored user records the same way (the user
+export runs before the ticket export); `requester` and `assignee` stay the user ids.
 """
 
 from __future__ import annotations
@@ -124,6 +126,7 @@ def _fields(ticket, events, ratings, user: UserLookup, context: Context, record:
     raw_status = ticket["status"]
     deleted = raw_status == DELETED
     requester = _id(ticket.get("requester_id"))
+    assignee = _id(ticket.get("assignee_id"))
     opening, comments, changes, created = _timeline_parts(events, requester, user, statuses)
     created_at = ticket["created_at"]
 
@@ -155,7 +158,9 @@ def _fields(ticket, events, ratings, user: UserLookup, context: Context, record:
         "group": _name(record, "group", ticket.get("group_id")),
         "organization": _name(record, "organization", ticket.get("organization_id")),
         "requester": requester,
-        "assignee": _id(ticket.get("assignee_id")),
+        "assignee": assignee,
+        "requester_name": _person(user, requester),
+        "assignee_name": _person(user, assignee),
         "created_at": created_at,
         "updated_at": updated_at,
         "solved_at": solved_at,
@@ -363,6 +368,12 @@ def _name(record: RecordLookup, kind: str, ref: Any) -> str | None:
         return None
     name = (record(kind, ref) or {}).get("name")
     return name if isinstance(name, str) and name else ref
+
+
+def _person(user: UserLookup, user_id: str | None) -> str | None:
+    """A user's name from the stored user record; None while the user is not stored."""
+    name = (user(user_id) or {}).get("name") if user_id is not None else None
+    return (name.strip() or None) if isinstance(name, str) else None
 
 
 def _priority(value: Any) -> Priority | None:
