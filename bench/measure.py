@@ -18,14 +18,15 @@ TOKEN_ENV = "DESKPLAN_BENCH_TOKEN"
 RESULT_PREFIX = "BENCH-RESULT "
 
 
-def write_workspace(folder: Path, sim: Simulator, extra: str = "") -> Path:
-    """deskplan.toml for one source on `sim` (no plan.yaml: the sync pulls and builds only)."""
+def write_workspace(folder: Path, sim: Simulator, *, tables: str = "") -> Path:
+    """deskplan.toml for one source on `sim`, plus `tables` (TOML) after it. Without a
+    plan.yaml beside it the sync pulls and builds only."""
     folder.mkdir(parents=True, exist_ok=True)
     source = "jsm" if sim.kind == "jira" else "zd"
-    jira = 'projects = ["SUP"]\nservice_desk = "1"\n' if sim.kind == "jira" else ""
+    jira = 'projects = ["SUP"]\nservice_desk = "1"\ntasks_project = "IMP"\n' if sim.kind == "jira" else ""
     (folder / "deskplan.toml").write_text(
         f'[[sources]]\nname = "{source}"\nkind = "{sim.kind}"\nurl = "{sim.url}"\nemail = "{EMAIL}"\n'
-        f'token_env = "{TOKEN_ENV}"\n{jira}{extra}\n[state]\npath = "state.db"\n', encoding="utf-8")
+        f'token_env = "{TOKEN_ENV}"\n{jira}\n[state]\npath = "state.db"\n{tables}', encoding="utf-8")
     return folder / "deskplan.toml"
 
 

@@ -13,8 +13,10 @@ from __future__ import annotations
 import math
 import multiprocessing
 import random
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -54,17 +56,33 @@ class RequestTally:
         pass
 
 
-def _zendesk_app(tickets: int, seed: int, clock, log, rate_limit: int, rate_window: float):
-    from deskplan.sandbox.zendesk import create_app
+def _story(tickets: int, seed: int, open_half: bool, now: datetime):
+    """The generator's story; with `open_half`, the write-back tests' variant in which every
+    other ticket is still unsolved (so that status comments are due on half the tickets)."""
+    if open_half:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+        from tests.writeback.harness import scenario    # the write-back tests' rig
 
-    return create_app(email=EMAIL, token=TOKEN, tickets=tickets, seed=seed, now=clock, log=log,
-                      rate_limit=rate_limit, rate_window=rate_window)
+        return scenario(tickets, seed)
+    from deskplan.sandbox.generate import generate_scenario
+
+    return generate_scenario(tickets, seed, now)
 
 
-def _jira_app(tickets: int, seed: int, clock, log, rate_limit: int, rate_window: float):
+def _zendesk_app(story, seed: int, clock, log, rate_limit: int, rate_window: float):
+    from deskplan.sandbox.server import FaultInjector
+    from deskplan.sandbox.zendesk import ZendeskSimulator, ZendeskStore
+
+    store = ZendeskStore(clock)
+    store.load_scenario(story)
+    return ZendeskSimulator(store=store, email=EMAIL, token=TOKEN, clock=clock, faults=FaultInjector(0.0, seed),
+                            rate_limit=rate_limit, rate_window=rate_window, log=log)
+
+
+def _jira_app(story, seed: int, clock, log, rate_limit: int, rate_window: float):
     from deskplan.sandbox.jira import create_app
 
-    return create_app(email=EMAIL, token=TOKEN, tickets=tickets, seed=seed, now=clock, log=log,
+    return create_app(email=EMAIL, token=TOKEN, scenario=story, seed=seed, now=clock, log=log,
                       rate_limit=rate_limit, rate_window=rate_window)
 
 
@@ -140,14 +158,15 @@ def _change(kind: str, app, clock, share: float, seed: int) -> int:
     return len(chosen)
 
 
-def _serve(conn, kind: str, tickets: int, seed: int, rate_limit: int, rate_window: float) -> None:
+def _serve(conn, kind: str, tickets: int, seed: int, rate_limit: int, rate_window: float, open_half: bool,
+           start: datetime) -> None:
     from deskplan.sandbox.server import SandboxServer
 
-    clock = RunningClock(NOW)
+    clock = RunningClock(start)
     tally = RequestTally()
     started = time.perf_counter()
     factory = _zendesk_app if kind == "zendesk" else _jira_app
-    app = factory(tickets, seed, clock, tally, rate_limit, rate_window)
+    app = factory(_story(tickets, seed, open_half, start), seed, clock, tally, rate_limit, rate_window)
     clock.offset += 120          # the generator writes up to "now"; let the held-back minute pass
     server = SandboxServer(app).start()
     conn.send({"url": server.url, "load_seconds": time.perf_counter() - started})
@@ -186,12 +205,15 @@ class Simulator:
     seed: int = 7
     rate_limit: int = 0
     rate_window: float = 60.0
+    open_half: bool = False          # the write-back tests' story: every other ticket unsolved
+    start: datetime = NOW            # the simulator's clock starts here (the story ends here)
 
     def __enter__(self) -> "Simulator":
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(
-            target=_serve, args=(child, self.kind, self.tickets, self.seed, self.rate_limit, self.rate_window),
+            target=_serve, args=(child, self.kind, self.tickets, self.seed, self.rate_limit, self.rate_window,
+                                 self.open_half, self.start),
             name=f"sim-{self.kind}", daemon=True)
         self._process.start()
         hello = self._conn.recv()

@@ -1,0 +1,80 @@
+"""Write-back at scale: `python bench/bench_writeback.py [--kind zendesk|jira] [--tickets N]`.
+
+The simulator serves the write-back tests' story (tests/writeback/harness.py: every other
+ticket still unsolved, so status comments are due on half of them, and bad ratings ask for
+follow-up tasks) with the tests' compact plan: a 12h/3d SLA on every request and a task per
+bad rating. Three syncs, each in a fresh process:
+
+1. pull only (no plan.yaml yet): the tickets are stored, nothing is written;
+2. the plan and rules added: every ticket evaluated, its writes planned and applied (status
+   comments, tasks, goal-window tasks);
+3. again, with nothing changed but deskplan's own writes, which come back in the pull.
+
+Printed for sync 2: writes planned and applied, the requests the sync made beyond its pull
+(its pull is incremental: one request per stream), the write requests the simulator received,
+requests per write, and wall and CPU time per write; for sync 3 the writes it planned (0 when
+every write of sync 2 is recognised as done). Figures only; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from measure import emit, load_average, measured_sync, write_workspace
+from simproc import Simulator
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.writeback.harness import COMPACT_PLAN, COMPACT_RULES, HISTORY_SINCE, NOW  # noqa: E402  (the tests' rig)
+
+
+def bench(kind: str, tickets: int, folder: Path) -> None:
+    with Simulator(kind, tickets, open_half=True, start=NOW) as sim:
+        config = write_workspace(folder / kind, sim, tables=f"\n[writeback]\nsince = {HISTORY_SINCE}\n")
+        pulled = measured_sync(config, sim, full=True)
+        (config.parent / "rules").mkdir()
+        (config.parent / "plan.yaml").write_text(COMPACT_PLAN, encoding="utf-8")
+        (config.parent / "rules" / "rules.yaml").write_text(COMPACT_RULES, encoding="utf-8")
+        # Nothing changed since sync 1: its pull is one request per stream, with the probe (and
+        # for Jira the field catalog).
+        incremental_pull = 5 if kind == "zendesk" else 3
+        writes_before = sim.writes()
+        written = measured_sync(config, sim)
+        write_requests = sim.writes() - writes_before
+        again = measured_sync(config, sim)
+    (summary,) = written["summaries"]
+    applied = summary["writes_applied"]
+    beyond_pull = written["requests"] - incremental_pull
+    per_write = beyond_pull / applied if applied else float("nan")
+    print(f"{kind:<8} tickets {pulled['tickets_seen']:>6,}  evaluated {summary['tickets_evaluated']:>6,}  "
+          f"writes planned {summary['writes_planned']:>6,}  applied {applied:>6,}  failed {summary['writes_failed']}  "
+          f"deferred {summary['writes_deferred']}")
+    print(f"{'':<8} requests beyond the pull {beyond_pull:,} (write requests received {write_requests:,}): "
+          f"{per_write:.3f} per write; wall {written['wall']:.1f}s ({written['wall'] / max(applied, 1) * 1000:.1f} ms "
+          f"per write), CPU {written['cpu']:.1f}s ({written['cpu'] / max(applied, 1) * 1000:.2f} ms per write), "
+          f"RSS {written['rss_mb']:.0f} MB")
+    print(f"{'':<8} the next sync: {again['summaries'][0]['writes_planned']} writes planned, "
+          f"{again['requests']} requests, exit {again['exit_code']}", flush=True)
+    emit("writeback", kind=kind, tickets=pulled["tickets_seen"], planned=summary["writes_planned"], applied=applied,
+         failed=summary["writes_failed"], requests_beyond_pull=beyond_pull, write_requests=write_requests,
+         requests_per_write=round(per_write, 3), wall=round(written["wall"], 2), cpu=round(written["cpu"], 2),
+         replanned=again["summaries"][0]["writes_planned"])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--kind", choices=("zendesk", "jira", "both"), default="both")
+    parser.add_argument("--tickets", type=int, default=18_500, help="tickets served (about 0.55 writes each)")
+    args = parser.parse_args()
+    print(f"# {load_average()}", flush=True)
+    with tempfile.TemporaryDirectory(prefix="deskplan-bench-") as tmp:
+        for kind in ("zendesk", "jira") if args.kind == "both" else (args.kind,):
+            bench(kind, args.tickets, Path(tmp))
+    print(f"# {load_average()}")
+
+
+if __name__ == "__main__":
+    main()
