@@ -12,6 +12,7 @@ thread always sees one consistent version.
 from __future__ import annotations
 
 import bisect
+import heapq
 import threading
 from collections import OrderedDict
 from array import array
@@ -32,7 +33,7 @@ WRITE_AUDIT_BASE = 40_000_000_000_000   # audits written through the API
 EVENT_SPAN = 100
 WRITTEN_RATING_OFFSET = 1_000_000_000   # ratings given after load, apart from generated ones
 REF_SHIFT = 20                          # audit index bits in a packed (ticket id, audit index) ref
-RENDERED_AUDITS_KEPT = 4096             # tickets whose rendered audits are kept (a few pages' worth)
+RENDERED_AUDITS_KEPT = 50_000           # tickets whose rendered audits are kept at most (see `_audits`)
 # The ticket field naming each kind of named object (the `include=` side-load keys).
 NAMED_FIELDS = {"groups": "group_id", "organizations": "organization_id"}
 
@@ -120,6 +121,7 @@ class ZendeskStore:
         self._event_refs: array | None = None      # packed (ticket id, audit index), same order
         self._write_audits = 0
         self._rendered_audits: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()   # see `_audits`
+        self._rendered_until: list[tuple[int, int]] = []    # heap of (last audit time, ticket id) rendered
 
     # --- loading ------------------------------------------------------------------------
     def load_scenario(self, scenario: Scenario) -> None:
@@ -203,9 +205,12 @@ class ZendeskStore:
         return self._renderer.ticket(entry.source, self.base_url)
 
     def _audits(self, entry: TicketEntry) -> list[dict[str, Any]]:
-        """A ticket's audits: stored, or rendered from the scenario. The renders of the tickets
-        used last are kept, because the ticket-events export meets a ticket's audits again on
-        each page its lifetime spans (2-3 pages of 1,000 on average)."""
+        """A ticket's audits: stored, or rendered from the scenario.
+
+        Renders are kept until the ticket-events export has passed the ticket's last audit
+        (`_forget_rendered`), because it meets a ticket's audits again on every page its
+        lifetime spans; at most RENDERED_AUDITS_KEPT of them, the least recently used dropped.
+        """
         if entry.audits is not None:
             return entry.audits
         rendered = self._rendered_audits.get(entry.id)
@@ -214,9 +219,17 @@ class ZendeskStore:
             return rendered
         assert self._renderer is not None and entry.source is not None
         rendered = self._rendered_audits[entry.id] = self._renderer.audits(entry.source)
+        if rendered:
+            heapq.heappush(self._rendered_until, (_timestamp(rendered[-1], "created_at"), entry.id))
         if len(self._rendered_audits) > RENDERED_AUDITS_KEPT:
             self._rendered_audits.popitem(last=False)
         return rendered
+
+    def _forget_rendered(self, before: int) -> None:
+        """Drop the renders of tickets whose last audit is older than `before` (epoch)."""
+        until = self._rendered_until
+        while until and until[0][0] < before:
+            self._rendered_audits.pop(heapq.heappop(until)[1], None)
 
     @staticmethod
     def _is_deleted(doc: dict[str, Any]) -> bool:
@@ -344,6 +357,7 @@ class ZendeskStore:
             last = None
             while position < len(times) and times[position] <= until:
                 if len(found) >= limit and times[position] != last:
+                    self._forget_rendered(last)
                     return found, True
                 last = times[position]
                 ref = refs[position]
@@ -353,6 +367,8 @@ class ZendeskStore:
                 index = ref & ((1 << REF_SHIFT) - 1)
                 if index < len(audits):
                     found.append(audits[index])
+            if last is not None:
+                self._forget_rendered(last)
             return found, False
 
     def _index_audit(self, entry: TicketEntry, index: int, at: int) -> None:
