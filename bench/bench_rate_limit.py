@@ -33,7 +33,7 @@ REAL_WINDOW = 60.0
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=5000)
+    parser.add_argument("--tickets", type=int, default=4000)
     parser.add_argument("--window", type=float, default=30.0, help="seconds the simulator counts as a minute")
     args = parser.parse_args()
     print(f"# {load_average()}", flush=True)

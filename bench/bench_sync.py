@@ -8,7 +8,8 @@ process, and each sync runs in a fresh process of its own (bench/syncproc.py), s
   data there is (and the credentials probe), see simproc.py's floors;
 - CPU is the sync process's alone (time.process_time; the simulator's serving is not in it),
   per 1,000 tickets and as tickets per second, split into pulling (HTTP, JSON, storing pages)
-  and building canonical tickets;
+  and building canonical tickets; "waited" is the pull's wall time beyond its CPU time: the
+  simulator computing its answers (and, on a busy machine, waiting for a core);
 - peak RSS is that process's ru_maxrss, which must not grow with N.
 
 Per size: a full sync into an empty state, an incremental sync with nothing changed, and
@@ -28,7 +29,8 @@ from measure import emit, load_average, measured_sync, speed_reference, write_wo
 from simproc import Simulator
 
 HEADER = (f"{'helpdesk':<8} {'N':>7} {'sync':<13} {'tickets':>7} {'requests':>8} {'minimum':>7} {'ratio':>5} "
-          f"{'wall s':>7} {'CPU s':>6} {'CPU s/1k':>8} {'tickets/s':>9} {'pull CPU':>8} {'build CPU':>9} {'RSS MB':>6}")
+          f"{'wall s':>7} {'waited':>6} {'CPU s':>6} {'CPU s/1k':>8} {'tickets/s':>9} {'pull CPU':>8} {'build CPU':>9} "
+          f"{'RSS MB':>6}")
 
 
 def row(kind: str, n: int, name: str, figures: dict, minimum: int) -> str:
@@ -37,8 +39,13 @@ def row(kind: str, n: int, name: str, figures: dict, minimum: int) -> str:
     per_k = f"{cpu / tickets * 1000:8.3f}" if tickets else f"{'-':>8}"
     rate = f"{tickets / cpu:9,.0f}" if tickets and cpu else f"{'-':>9}"
     return (f"{kind:<8} {n:>7,} {name:<13} {tickets:>7,} {figures['requests']:>8,} {minimum:>7,} "
-            f"{figures['requests'] / minimum:5.2f} {figures['wall']:7.1f} {cpu:6.1f} {per_k} {rate} "
+            f"{figures['requests'] / minimum:5.2f} {figures['wall']:7.1f} {waited(figures):6.1f} {cpu:6.1f} {per_k} {rate} "
             f"{figures.get('pull_cpu', 0):8.1f} {figures.get('build_cpu', 0):9.1f} {figures['rss_mb']:6.0f}")
+
+
+def waited(figures: dict) -> float:
+    """Wall time the pull spent not computing: waiting for the simulator (and for a core)."""
+    return figures.get("pull_wall", 0.0) - figures.get("pull_cpu", 0.0)
 
 
 def since(iso: str) -> float:
@@ -75,6 +82,7 @@ def bench_size(kind: str, n: int, change: float, folder: Path, profile: Path | N
             emit("sync", kind=kind, n=n, sync=name, tickets=figures["tickets_seen"], requests=figures["requests"],
                  minimum=minimum, wall=round(figures["wall"], 2), cpu=round(figures["cpu"], 3),
                  pull_cpu=round(figures.get("pull_cpu", 0), 3), build_cpu=round(figures.get("build_cpu", 0), 3),
+                 waited=round(waited(figures), 2), gc_cpu=round(figures.get("gc_cpu", 0), 3),
                  rss_mb=round(figures["rss_mb"], 1))
 
 

@@ -26,10 +26,10 @@ BENCH = Path(__file__).resolve().parent
 # (script, full-size arguments, quick arguments)
 SCRIPTS = (
     ("bench_sync.py", ["--sizes", "10000,50000,100000"], ["--sizes", "2000"]),
-    ("bench_rate_limit.py", ["--tickets", "5000", "--window", "30"], ["--tickets", "2000", "--window", "5"]),
+    ("bench_rate_limit.py", ["--tickets", "4000", "--window", "30"], ["--tickets", "2000", "--window", "5"]),
     ("bench_rules.py", [], ["--tickets", "10000", "--distinct", "1000"]),
     ("bench_calendar.py", [], ["--n", "2000"]),
-    ("bench_writeback.py", [], ["--tickets", "600"]),
+    ("bench_writeback.py", [], ["--tickets", "600", "--jira-tickets", "600"]),
     ("bench_jira_requests.py", [], ["--tickets", "1000", "--changes", "50"]),
     ("bench_kill.py", ["--trials", "10"], ["--trials", "2"]),
 )
