@@ -15,13 +15,11 @@ in one update, e.g. a reply that also set the status).
 
 from __future__ import annotations
 
-import gc
 import math
 import random
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
+from ..gcpause import collector_paused as gc_paused
 from .scenario import Comment, Person, Rating, Scenario, ScenarioStatus, ScenarioTicket, StatusChange
 
 HISTORY = timedelta(days=182)
@@ -155,23 +153,6 @@ def generate_scenario(tickets: int, seed: int, now: datetime) -> Scenario:
         ticket.number = number
     return Scenario(people=agents + requesters, tickets=story, groups=list(GROUPS),
                     organizations=list(ORGANIZATIONS), now=now)
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Hold the cyclic collector while building millions of small acyclic objects.
-
-    Full collections would otherwise rescan everything built so far, which makes a
-    100,000-ticket scenario (and the simulators' indexes over it) take several times
-    longer than it needs to.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _people(rng: random.Random, tickets: int) -> tuple[list[Person], list[Person], set[int]]:
