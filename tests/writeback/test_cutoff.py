@@ -21,25 +21,12 @@ from deskplan.model import Satisfaction, Score
 from deskplan.rules.load import load_workspace
 
 from .fakes import T0, ticket
-from .harness import NOW, Site, environment, make_workspace, scenario, sync
+from .harness import NOW, Site, environment, make_workspace, sync
 
-KINDS = ("zendesk", "jira")
 # The harness story at NOW under the compact workspace: 12 status comments; the one bad
 # rating (ticket 7, November 2025) and 6 missed goal windows would each make a task.
 COMMENTS, HISTORY_TASKS = 12, 1 + 6
 RATED_LATER = 6          # open, created in November 2025, never rated in the story
-
-
-@pytest.fixture(scope="module")
-def story():
-    return scenario()
-
-
-@pytest.fixture(params=KINDS)
-def site(request, story):
-    site = Site(request.param, story)
-    yield site
-    site.stop()
 
 
 @pytest.fixture

@@ -17,25 +17,12 @@ from click.testing import CliRunner
 from deskplan.cli import cli
 from deskplan.connector.effects import MARKER_PREFIX
 
-from .harness import EMAIL, NOW, TOKEN, Site, assert_all_internal, environment, make_workspace, scenario, sync
+from .harness import EMAIL, NOW, TOKEN, Site, assert_all_internal, environment, make_workspace, sync
 
-KINDS = ("zendesk", "jira")
 # The harness scenario (24 tickets, seed 5) at NOW under the example workspace: 12 unsolved
 # tickets get a status comment; 1 bad rating gets a follow-up task; 7 goal windows missed
 # their target (6 under the compact workspace's two goals).
 COMMENTS, RULE_TASKS, GOAL_TASKS = 12, 1, 7
-
-
-@pytest.fixture(scope="module")
-def story():
-    return scenario()
-
-
-@pytest.fixture(params=KINDS)
-def site(request, story):
-    site = Site(request.param, story)
-    yield site
-    site.stop()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from deskplan.config import load_config
 from deskplan.connector.sync import run_sync
 from deskplan.connector.writeback import open_writer
 
-from .harness import Site, environment, make_workspace, pending_writes, scenario
+from .harness import Site, environment, make_workspace, pending_writes
 
 CREATE = ("POST", "/rest/api/3/issue")
 COMMENTS, TASKS = 12, 7           # compact workspace on the harness story: 1 rule task (SUP-7), 6 goal tasks
@@ -60,11 +60,6 @@ def sync_with(workspace, session: LosingSession):
         writer_factory=lambda cfg, token: open_writer(cfg, token, session=session, sleep=_no_sleep),
     ).summaries
     return summary
-
-
-@pytest.fixture(scope="module")
-def story():
-    return scenario()
 
 
 @pytest.fixture

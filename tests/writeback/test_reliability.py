@@ -20,17 +20,12 @@ import requests
 
 from .harness import (
     EMAIL, TOKEN, HoldAnswer, Site, assert_all_internal, environment, kill_after, make_workspace,
-    pending_writes, scenario, start_child, sync, sync_until_clean,
+    pending_writes, start_child, sync, sync_until_clean,
 )
 
 KINDS = ("zendesk", "jira")
 TRIALS_PER_KIND = 16
 STRATEGIES = ("random delay", "after n writes", "answer held")
-
-
-@pytest.fixture(scope="module")
-def story():
-    return scenario()
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,23 @@
+"""Fixtures shared by the write-back tests against the simulators."""
+
+from __future__ import annotations
+
+import pytest
+
+from .harness import Site, scenario
+
+KINDS = ("zendesk", "jira")
+
+
+@pytest.fixture(scope="module")
+def story():
+    """The harness story (24 tickets, seed 5, every other one still open at NOW)."""
+    return scenario()
+
+
+@pytest.fixture(params=KINDS)
+def site(request, story):
+    """The story served by each helpdesk's simulator in turn."""
+    site = Site(request.param, story)
+    yield site
+    site.stop()
