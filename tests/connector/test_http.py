@@ -304,3 +304,73 @@ def test_policy_wait_never_below_hint():
     waits = [policy.wait(attempt, 7.0, rng) for attempt in range(1, 50)]
     assert min(waits) >= 7.0 and max(waits) <= 8.0
     assert [policy.wait(n, None, random.Random(0)) // 1 for n in (1, 2, 3, 7, 8)] == [1, 2, 4, 60, 60]
+
+
+@responses.activate
+def test_bodies_the_fast_decoder_refuses_are_read_by_the_standard_library(client):
+    responses.get(f"{BASE}/nan", body='{"value": NaN, "ids": [9223372036854775807]}', content_type="application/json")
+    responses.get(f"{BASE}/utf16", body='{"name": "华东客服"}'.encode("utf-16"), content_type="application/json")
+
+    nan = client.get_json("/nan")
+    assert nan["value"] != nan["value"] and nan["ids"] == [9223372036854775807]
+    assert client.get_json("/utf16") == {"name": "华东客服"}
+
+
+class _Proxy:
+    """A loopback HTTP proxy that answers every request itself and remembers what it was asked."""
+
+    def __init__(self) -> None:
+        import http.server
+        import threading
+
+        seen = self.seen = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                seen.append(self.path)
+                body = b'{"via": "proxy"}'
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_proxy_named_in_the_environment_carries_the_requests(monkeypatch):
+    proxy = _Proxy()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        client = HttpClient("http://helpdesk.invalid", auth=("a", "b"), source="zd", max_attempts=1)
+
+        assert client.get_json("/api/v2/users/me.json") == {"via": "proxy"}
+        assert client.get_json("/api/v2/users/me.json") == {"via": "proxy"}
+        assert proxy.seen == ["http://helpdesk.invalid/api/v2/users/me.json"] * 2
+    finally:
+        proxy.close()
+
+
+def test_a_site_listed_in_no_proxy_is_reached_directly(monkeypatch):
+    proxy = _Proxy()
+    try:
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        monkeypatch.setenv("NO_PROXY", "helpdesk.invalid")
+        client = HttpClient("http://helpdesk.invalid", auth=("a", "b"), source="zd", max_attempts=1)
+
+        with pytest.raises(Unreachable):
+            client.get_json("/api/v2/users/me.json")      # directly: the name does not resolve
+        assert proxy.seen == []
+    finally:
+        proxy.close()

@@ -10,14 +10,18 @@ records. Building is pure: no HTTP, so it is tested on recorded payloads alone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, Protocol
+from typing import Any, Callable, Iterator, NamedTuple, Protocol
 
 from ..model import Ticket
 
 
-@dataclass(frozen=True)
-class Record:
-    """One raw object as the helpdesk sent it."""
+class Record(NamedTuple):
+    """One raw object as the helpdesk sent it.
+
+    A named tuple, not a frozen dataclass: a full sync makes one per stored object, twice
+    (pulled, then read back to build), and a frozen dataclass's `__init__` costs several times
+    a tuple's.
+    """
 
     kind: str                   # "ticket" | "event" | "rating" | "user" | "group" | "organization"
     id: str                     # unique within (source, kind)
@@ -48,9 +52,9 @@ def _no_record(kind: str, id: str) -> dict[str, Any] | None:
     return None
 
 
-@dataclass(frozen=True)
-class Related:
-    """The stored records a ticket's canonical form is built from."""
+class Related(NamedTuple):
+    """The stored records a ticket's canonical form is built from (one per ticket built: a
+    named tuple for the same reason as `Record`)."""
 
     events: list[Record]
     ratings: list[Record]

@@ -8,6 +8,7 @@ logs or raises with headers, the token, query strings or whole response bodies.
 from __future__ import annotations
 
 import json as jsonlib
+import os
 import random
 import time
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
+import orjson
 import requests
 
 from ..errors import AuthError, RateLimited, ServerError
@@ -58,7 +60,7 @@ class HttpClient:
         self.timeout = timeout
         self.policy = policy or RetryPolicy(max_attempts=max_attempts, max_wait=max_wait)
         self._auth = auth
-        self._session = session or requests.Session()
+        self._session = session or _session_for(self.base_url)
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()
@@ -127,6 +129,22 @@ class HttpClient:
         return _classify(response, method, mode)
 
 
+def _session_for(base_url: str) -> requests.Session:
+    """A session with the environment's proxy and CA bundle settings read once, here.
+
+    By default requests reads the proxy variables, .netrc and the CA bundle variables again on
+    every request, a tenth of the CPU of pulling a page; a sync makes thousands of requests to
+    one site with settings that do not change while it runs.
+    """
+    session = requests.Session()
+    session.proxies.update(requests.utils.get_environ_proxies(base_url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle:
+        session.verify = bundle
+    session.trust_env = False
+    return session
+
+
 def _classify(response: requests.Response, method: str, mode: RetryMode) -> HttpResult:
     """The one place that turns a response into a result or a classified failure."""
     status = response.status_code
@@ -157,6 +175,14 @@ def _body(response: requests.Response, method: str, mode: RetryMode) -> Any:
         raise AttemptFailed(ServerError, "empty response body", status=response.status_code,
                             retriable=mode == "safe", what="empty body")
     try:
+        # orjson reads pages of a megabyte two to three times faster than the standard
+        # library. It reads an integer beyond 64 bits as a float; neither helpdesk sends one
+        # (Zendesk ids are signed 64-bit integers, Jira's ids are strings and its numbers doubles).
+        return orjson.loads(response.content)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        # What orjson refuses but the standard library reads (UTF-16 or UTF-32 bodies, NaN).
         return jsonlib.loads(response.content)
     except ValueError:
         note = "" if method == "GET" else "; the write may have been applied"

@@ -22,7 +22,7 @@ import orjson
 import sqlite_utils
 
 from ..adapters.base import Page, Quarantined, Record, Related
-from ..model import Ticket
+from ..model import Ticket, ticket_json
 
 QUARANTINE_PAYLOAD_LIMIT = 64 * 1024
 SQL_CHUNK = 500              # ids bound in one `IN (...)` (SQLite allows 32,766 variables; any page fits in two)
@@ -99,11 +99,7 @@ def _now_iso() -> str:
 
 
 def _digest(text: str) -> str:
-    return _digest_bytes(text.encode("utf-8"))
-
-
-def _digest_bytes(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 def _encode(data: Any) -> bytes:
@@ -187,30 +183,26 @@ class Store:
     def save_page(self, source: str, page: Page, run_id: int | None = None) -> int:
         """Store a page's records, its quarantined payloads and its cursor atomically.
 
-        Returns how many records were new or different from what was stored. The page is
-        written with a handful of statements, not a few per record: the stored hashes of the
-        whole page are read in one query, and only new or different records are written.
+        Returns how many records were new or different from what was stored; their tickets
+        are marked `touched`. A record whose stored JSON is identical is left alone (a
+        re-delivered record, from an overlap or a retry, has nothing to rebuild). The page
+        takes a handful of statements, not a few per record: what is stored of the page's
+        records is read in one query per kind.
         """
-        encoded = [(record, data.decode(), _digest_bytes(data)) for record in page.records
-                   for data in (_encode(record.data),)]
+        encoded = {(record.kind, record.id): (record, _encode(record.data).decode()) for record in page.records}
         with self.transaction():
-            stored = self._hashes(source, page.records)
-            changed = []
-            for record, data, digest in encoded:
-                if stored.get((record.kind, record.id)) == digest:
-                    continue    # a re-delivered record (overlap, retry): nothing to rebuild
-                stored[(record.kind, record.id)] = digest
-                changed.append((source, record.kind, record.id, record.ticket_id, data, digest))
+            stored = self._stored(source, page.records)
+            changed = [(source, kind, rid, record.ticket_id, data) for (kind, rid), (record, data) in encoded.items()
+                       if stored.get((kind, rid)) != (record.ticket_id, data)]
             conn = self.db.conn
             conn.executemany(
-                "INSERT INTO records (source, kind, id, ticket_id, data, hash) VALUES (?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (source, kind, id) DO UPDATE SET ticket_id = excluded.ticket_id, "
-                "data = excluded.data, hash = excluded.hash",
+                "INSERT INTO records (source, kind, id, ticket_id, data) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (source, kind, id) DO UPDATE SET ticket_id = excluded.ticket_id, data = excluded.data",
                 changed,
             )
             conn.executemany(
                 "INSERT OR IGNORE INTO touched (source, ticket_id) VALUES (?, ?)",
-                [(source, row[3]) for row in changed if row[3] is not None],
+                [(source, ticket_id) for ticket_id in dict.fromkeys(row[3] for row in changed) if ticket_id is not None],
             )
             for bad in page.quarantined:
                 self.quarantine(source, page.stream, bad, run_id)
@@ -221,16 +213,19 @@ class Store:
             )
         return len(changed)
 
-    def _hashes(self, source: str, records: list[Record]) -> dict[tuple[str, str], str]:
-        """The stored hash of each of these records that is stored, by (kind, id)."""
+    def _stored(self, source: str, records: list[Record]) -> dict[tuple[str, str], tuple[str | None, str]]:
+        """(ticket id, stored JSON) of each of these records that is stored, by (kind, id).
+
+        Comparing the JSON itself costs less than hashing every record of every page to
+        compare digests, and a full sync into an empty state finds nothing to compare."""
         ids_by_kind: dict[str, list[str]] = {}
         for record in records:
             ids_by_kind.setdefault(record.kind, []).append(record.id)
-        found: dict[tuple[str, str], str] = {}
+        found: dict[tuple[str, str], tuple[str | None, str]] = {}
         for kind, ids in ids_by_kind.items():
             for chunk in _chunks(ids):
-                found.update(((kind, rid), digest) for rid, digest in self.db.conn.execute(
-                    f"SELECT id, hash FROM records WHERE source = ? AND kind = ? AND id IN ({_marks(chunk)})",
+                found.update(((kind, rid), (ticket_id, data)) for rid, ticket_id, data in self.db.conn.execute(
+                    f"SELECT id, ticket_id, data FROM records WHERE source = ? AND kind = ? AND id IN ({_marks(chunk)})",
                     [source, kind, *chunk],
                 ))
         return found
@@ -329,7 +324,7 @@ class Store:
         whole batch (unchanged ones are not rewritten). Returns how many changed."""
         if not tickets:
             return 0
-        encoded = [(ticket, data, _digest(data)) for ticket in tickets for data in (ticket.model_dump_json(),)]
+        encoded = [(ticket, data, _digest(data)) for ticket in tickets for data in (ticket_json(ticket),)]
         stored: dict[tuple[str, str], str] = {}
         conn = self.db.conn
         by_source: dict[str, list[str]] = {}
