@@ -103,10 +103,13 @@ def _ticket(item: dict[str, Any]) -> Record:
 
 
 def _event(item: dict[str, Any]) -> Record | None:
-    kept = relevant_event(item)
-    if kept is None or kept.get("ticket_id") is None:
+    ticket_id = item.get("ticket_id")
+    if ticket_id is None:
         return None
-    return Record("event", str(item["id"]), str(item["ticket_id"]), kept)
+    kept = relevant_event(item)
+    if kept is None:
+        return None
+    return Record("event", str(item["id"]), str(ticket_id), kept)
 
 
 def _rating(item: dict[str, Any]) -> Record | None:
