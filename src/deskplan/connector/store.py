@@ -320,37 +320,25 @@ class Store:
         self.db.conn.execute("DELETE FROM touched WHERE source = ? AND ticket_id = ?", [source, ticket_id])
 
     def save_tickets(self, tickets: list[Ticket]) -> int:
-        """Store canonical tickets and clear their `touched` marks, in a few statements for the
-        whole batch (unchanged ones are not rewritten). Returns how many changed."""
+        """Store canonical tickets and clear their `touched` marks, in two statements for the
+        whole batch; one whose JSON is unchanged is not rewritten. Returns how many changed."""
         if not tickets:
             return 0
-        encoded = [(ticket, data, _digest(data)) for ticket in tickets for data in (ticket_json(ticket),)]
-        stored: dict[tuple[str, str], str] = {}
+        rows = [(t.source, t.id, t.key, t.status.value, t.created_at.isoformat(), t.updated_at.isoformat(),
+                 int(t.deleted), _digest(data), data) for t in tickets for data in (ticket_json(t),)]
         conn = self.db.conn
-        by_source: dict[str, list[str]] = {}
-        for ticket in tickets:
-            by_source.setdefault(ticket.source, []).append(ticket.id)
-        for source, ids in by_source.items():
-            for chunk in _chunks(ids):
-                stored.update(((source, tid), digest) for tid, digest in conn.execute(
-                    f"SELECT id, hash FROM tickets WHERE source = ? AND id IN ({_marks(chunk)})", [source, *chunk]))
-        changed = []
-        for ticket, data, digest in encoded:
-            if stored.get((ticket.source, ticket.id)) == digest:
-                continue
-            stored[(ticket.source, ticket.id)] = digest
-            changed.append((ticket.source, ticket.id, ticket.key, ticket.status.value, ticket.created_at.isoformat(),
-                            ticket.updated_at.isoformat(), int(ticket.deleted), digest, data))
-        conn.executemany(
+        changed = conn.executemany(
             "INSERT INTO tickets (source, id, key, status, created_at, updated_at, deleted, hash, data) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, id) DO UPDATE SET key = excluded.key, "
             "status = excluded.status, created_at = excluded.created_at, updated_at = excluded.updated_at, "
-            "deleted = excluded.deleted, hash = excluded.hash, data = excluded.data",
-            changed,
-        )
+            "deleted = excluded.deleted, hash = excluded.hash, data = excluded.data "
+            "WHERE tickets.hash IS NOT excluded.hash",
+            # A ticket built twice in one batch counts once: the last build is what is stored.
+            list({(row[0], row[1]): row for row in rows}.values()),
+        ).rowcount
         conn.executemany("DELETE FROM touched WHERE source = ? AND ticket_id = ?",
                          [(ticket.source, ticket.id) for ticket in tickets])
-        return len(changed)
+        return changed
 
     # --- reading canonical tickets ------------------------------------------------------------
 
