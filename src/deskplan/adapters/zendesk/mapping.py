@@ -21,6 +21,7 @@ export runs before the ticket export); `requester` and `assignee` stay the user 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
@@ -44,6 +45,7 @@ END_USER = "end-user"
 SCORES = {"good": Score.GOOD, "bad": Score.BAD}
 COMMENT_TYPES = frozenset({"Comment", "VoiceComment"})
 STATUS_TYPES = frozenset({"Create", "Change"})
+RESOLVED = frozenset(status for status in Status if status.is_resolved)
 # What the timeline reads of a ticket event and of its child events (see `relevant_event`).
 EVENT_KEYS = ("id", "ticket_id", "created_at", "timestamp")
 CHILD_KEYS = ("id", "event_type", "type", "created_at", "author_id", "public", "status", "previous_value",
@@ -109,6 +111,11 @@ class Context:
     site: str                                 # https://acme.zendesk.com (for the agent URL)
     status_map: Mapping[str, Status]          # overrides, from the source's config
 
+    @cached_property
+    def statuses(self) -> Mapping[str, Status]:
+        """Zendesk's own statuses with the source's overrides: merged once, not per ticket."""
+        return {**DEFAULT_STATUS_MAP, **self.status_map}
+
 
 def build_ticket(
     ticket: Mapping[str, Any],
@@ -124,7 +131,7 @@ def build_ticket(
     """
     ref = str(ticket.get("id", "?"))
     try:
-        fields = _fields(ticket, list(events), list(ratings), user, context, record)
+        fields = _fields(ticket, events, ratings, user, context, record)
         return Ticket.model_validate(fields)
     except ValidationError as exc:
         where = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or "ticket" for e in exc.errors()}))
@@ -140,26 +147,26 @@ class _Unreadable(Exception):
 
 
 def _fields(ticket, events, ratings, user: UserLookup, context: Context, record: RecordLookup) -> dict[str, Any]:
-    statuses = {**DEFAULT_STATUS_MAP, **context.status_map}
+    statuses = context.statuses
     raw_status = ticket["status"]
     deleted = raw_status == DELETED
     requester = _id(ticket.get("requester_id"))
     assignee = _id(ticket.get("assignee_id"))
-    opening, comments, changes, created = _timeline_parts(events, requester, user, statuses)
+    opening, placed, changes, created = _timeline_parts(events, requester, user, statuses)
     created_at = ticket["created_at"]
 
     ratings = _latest_ratings(ratings)
-    timeline = [*changes, *comments, *_rating_events(ratings)]
+    for at, rating in ratings:
+        placed.append((at, _int(rating.get("id")), 2, 0, len(placed), _rating_event(at, rating)))
     # A tombstone without history gets no invented status event: nothing is known of it.
     if not created and (changes or not deleted):
-        timeline.append(_creation_status(created_at, changes, raw_status, statuses))
-    timeline = _ordered_unique(timeline)
+        creation = _creation_status(created_at, changes, raw_status, statuses)
+        placed.append((_parse_time(created_at), -1, -1, -1, len(placed), creation))
+    timeline, status_events = _ordered_unique(placed)
 
-    status = _current_status(raw_status, statuses, timeline, deleted)
+    status = _current_status(raw_status, statuses, status_events, deleted)
     updated_at = ticket.get("updated_at") or created_at
-    solved_at = _solved_at(status, timeline, updated_at)
-    for event in timeline:
-        del event["order"]
+    solved_at = _solved_at(status, status_events, updated_at)
     return {
         "source": context.source,
         "id": str(ticket["id"]),
@@ -184,58 +191,69 @@ def _fields(ticket, events, ratings, user: UserLookup, context: Context, record:
         "solved_at": solved_at,
         "satisfaction": _satisfaction(ratings, ticket),
         "custom": _custom(ticket.get("custom_fields")),
-        "timeline": tuple(timeline),
+        "timeline": timeline,
         "deleted": deleted,
     }
 
 
 # --- timeline ---------------------------------------------------------------------------
+#
+# Each timeline event is placed as a tuple `(at, event id, rank, child index, seq, event)`:
+# its place in the helpdesk's order (by time, then event, then child; within one update the
+# status change, rank 0, goes before the comment made with it, rank 1; ratings rank 2, the
+# invented creation -1) and the order it was found in, which settles ties as a stable sort
+# would, so that a plain tuple sort (no Python key function) orders the timeline and never
+# compares the event dicts themselves.
 
 def _timeline_parts(events, requester: str | None, user: UserLookup, statuses
-                    ) -> tuple[str | None, list[dict], list[dict], bool]:
-    """The opening comment's text, the comments and the status changes, each with its
-    place in the helpdesk's order (by time, then event, then child), and whether a
-    creation with its status was exported."""
+                    ) -> tuple[str | None, list[tuple], list[dict], bool]:
+    """The opening comment's text, the placed comments and status changes, the status
+    changes alone (in order), and whether a creation with its status was exported."""
     opening: str | None = None
-    comments: list[dict] = []
+    placed: list[tuple] = []
     changes: list[dict] = []
     created = False
-    timed = sorted(((_event_time(e), _int(e.get("id")), e) for e in events), key=_time_and_id)
-    for at, event_id, event in timed:
-        children = _children(event)
-        kinds = [c.get("event_type") or c.get("type") for c in children]
+    # By time, then event id; the position in `events` keeps ties in their delivered order.
+    timed = sorted([(_event_time(e), _int(e.get("id")), n, e) for n, e in enumerate(events)])
+    for at, event_id, _, event in timed:
+        children = event.get("child_events") or event.get("events") or ()
+        kinds = [child.get("event_type") or child.get("type") for child in children]
         creation = "Create" in kinds
-        for index, (child, kind) in enumerate(zip(children, kinds)):
-            comment_child = kind in COMMENT_TYPES
-            # Within one update, the status change goes before the comment made with it.
-            order = (at, event_id, int(comment_child), index)
-            child_at = child.get("created_at") or at
-            if comment_child:
-                comment = _comment(child, child_at, order, requester, user)
+        # A child stamped with its event's own time gets the time already parsed (as
+        # pydantic would read it, see `_is_zendesk_stamp`); any other stamp goes as it came.
+        stamp = event.get("created_at")
+        same_time = stamp if _is_zendesk_stamp(stamp) else None
+        for index, child in enumerate(children):
+            kind = kinds[index]
+            if kind in COMMENT_TYPES:
+                own = child.get("created_at")
+                comment = _comment(child, own if own and own != same_time else at, requester, user)
                 if creation and opening is None:
                     opening = comment["body"]
                     # The opening comment is the request itself: an agent who opens a
                     # ticket on a customer's behalf has not replied to it yet.
                     if comment["kind"] is EventKind.PUBLIC_REPLY:
                         continue
-                comments.append(comment)
-            else:
-                status = _status_of(child)
+                placed.append((at, event_id, 1, index, len(placed), comment))
+            elif kind in STATUS_TYPES:
+                status = _set_status(child)
+                if status is None:
+                    continue
                 created = created or (kind == "Create" and bool(status))
                 # Deleting and restoring are not workflow statuses: `Ticket.deleted` says it.
-                if status is not None and status != DELETED:
-                    left = changes[-1]["status"] if changes else None
-                    change = _status_change(child, child_at, order, status, statuses, left)
-                    if change["from_status"] != change["status"]:      # a restore back to the same
-                        changes.append(change)
-    return opening, comments, changes, created
+                if status == DELETED:
+                    continue
+                own = child.get("created_at")
+                left = changes[-1]["status"] if changes else None
+                change = _status_change(child, kind, own if own and own != same_time else at, status, statuses,
+                                        left)
+                if change["from_status"] != change["status"]:      # a restore back to the same
+                    changes.append(change)
+                    placed.append((at, event_id, 0, index, len(placed), change))
+    return opening, placed, changes, created
 
 
-def _time_and_id(timed: tuple) -> tuple:
-    return timed[0], timed[1]
-
-
-def _comment(child, at, order, requester: str | None, user: UserLookup) -> dict[str, Any]:
+def _comment(child, at, requester: str | None, user: UserLookup) -> dict[str, Any]:
     author = _id(child.get("author_id"))
     body = child.get("body") or child.get("plain_body") or ""
     if not child.get("public", True):
@@ -246,26 +264,20 @@ def _comment(child, at, order, requester: str | None, user: UserLookup) -> dict[
         # Only end-users are customers; agents, admins and authors not (yet) exported reply.
         profile = user(author) if author is not None else None
         kind = EventKind.REQUESTER_COMMENT if (profile or {}).get("role") == END_USER else EventKind.PUBLIC_REPLY
-    return {
-        "at": at, "kind": kind, "id": _id(child.get("id")), "author": author, "body": body,
-        "by_deskplan": is_deskplan_comment(body), "order": order,
-    }
+    return {"at": at, "kind": kind, "id": _id(child.get("id")), "author": author, "body": body,
+            "by_deskplan": is_deskplan_comment(body)}
 
 
-def _status_change(child, at, order, status: str, statuses, left: Status | None) -> dict[str, Any]:
+def _status_change(child, kind: str, at, status: str, statuses, left: Status | None) -> dict[str, Any]:
     previous = child.get("previous_value")
-    if _is_creation(child) or not previous:
+    if kind == "Create" or not previous:
         from_status = None
     elif previous == DELETED:
         from_status = left          # restored: it comes back from where it was before
     else:
         from_status = _canonical(previous, statuses)
-    return {
-        "at": at, "kind": EventKind.STATUS, "id": _id(child.get("id")),
-        "status": _canonical(status, statuses),
-        "from_status": from_status,
-        "order": order,
-    }
+    return {"at": at, "kind": EventKind.STATUS, "id": _id(child.get("id")), "status": _canonical(status, statuses),
+            "from_status": from_status}
 
 
 def _creation_status(created_at, changes, raw_status: str, statuses) -> dict[str, Any]:
@@ -279,58 +291,60 @@ def _creation_status(created_at, changes, raw_status: str, statuses) -> dict[str
         initial = changes[0]["status"]
     else:
         initial = _canonical(raw_status, statuses)
-    return {"at": created_at, "kind": EventKind.STATUS, "id": None, "status": initial, "from_status": None,
-            "order": (_parse_time(created_at), -1, -1, -1)}
+    return {"at": created_at, "kind": EventKind.STATUS, "id": None, "status": initial, "from_status": None}
 
 
-def _latest_ratings(ratings) -> list[Mapping[str, Any]]:
-    """One good/bad rating per rating id: its latest version (a changed score replaces the earlier)."""
-    latest: dict[Any, Mapping[str, Any]] = {}
+def _latest_ratings(ratings) -> list[tuple[datetime, Mapping[str, Any]]]:
+    """One good/bad rating per rating id, with its time: its latest version (a changed score
+    replaces the earlier)."""
+    latest: dict[Any, tuple[datetime, Mapping[str, Any]]] = {}
     for rating in ratings:
         if rating.get("score") not in SCORES:
             continue
+        at = _rating_time(rating)
         kept = latest.get(rating["id"])
-        if kept is None or _rating_time(rating) >= _rating_time(kept):
-            latest[rating["id"]] = rating
+        if kept is None or at >= kept[0]:
+            latest[rating["id"]] = (at, rating)
     return list(latest.values())
 
 
-def _rating_events(ratings) -> list[dict[str, Any]]:
-    return [
-        {
-            "at": _rating_time(r), "kind": EventKind.RATING, "id": f"rating-{r['id']}",
-            "score": SCORES[r["score"]], "body": r.get("comment") or None, "author": _id(r.get("requester_id")),
-            "order": (_rating_time(r), _int(r.get("id")), 2, 0),
-        }
-        for r in ratings
-    ]
+def _rating_event(at: datetime, rating: Mapping[str, Any]) -> dict[str, Any]:
+    return {"at": at, "kind": EventKind.RATING, "id": f"rating-{rating['id']}", "score": SCORES[rating["score"]],
+            "body": rating.get("comment") or None, "author": _id(rating.get("requester_id"))}
 
 
 def _rating_time(rating: Mapping[str, Any]) -> datetime:
     return _parse_time(rating.get("updated_at") or rating["created_at"])
 
 
-def _ordered_unique(events: list[dict]) -> list[dict]:
-    """By time, creation first; an event delivered twice (same id) counts once."""
+def _ordered_unique(placed: list[tuple]) -> tuple[list[dict], list[dict]]:
+    """By time, creation first; an event delivered twice (same id) counts once. Also the
+    status events among them, in the same order."""
+    placed.sort()
     seen: set[tuple] = set()
-    unique = []
-    for event in sorted(events, key=lambda e: e["order"]):
-        key = (event["kind"], event["id"])
-        if event["id"] is not None and key in seen:
-            continue
-        seen.add(key)
+    unique: list[dict] = []
+    status_events: list[dict] = []
+    for entry in placed:
+        event = entry[5]
+        kind = event["kind"]
+        if event["id"] is not None:
+            key = (kind, event["id"])
+            if key in seen:
+                continue
+            seen.add(key)
         unique.append(event)
-    return unique
+        if kind is EventKind.STATUS:
+            status_events.append(event)
+    return unique, status_events
 
 
 # --- ticket fields ----------------------------------------------------------------------
 
-def _current_status(raw: str, statuses, timeline, deleted: bool) -> Status:
+def _current_status(raw: str, statuses, status_events: list[dict], deleted: bool) -> Status:
     if not deleted:
         return _canonical(raw, statuses)
     # A tombstone keeps the last status it was seen in.
-    known = [e["status"] for e in timeline if e["kind"] is EventKind.STATUS]
-    return known[-1] if known else _deleted_status(statuses)
+    return status_events[-1]["status"] if status_events else _deleted_status(statuses)
 
 
 def _deleted_status(statuses) -> Status:
@@ -338,30 +352,29 @@ def _deleted_status(statuses) -> Status:
     return statuses.get(DELETED, Status.CLOSED)
 
 
-def _solved_at(status: Status, timeline, updated_at) -> Any:
+def _solved_at(status: Status, changes: list[dict], updated_at) -> Any:
     """When it last became resolved (solved -> closed keeps the solve time)."""
-    changes = [e for e in timeline if e["kind"] is EventKind.STATUS]
     if not status.is_resolved or not changes:
         return None
-    if not changes[-1]["status"].is_resolved:
+    if changes[-1]["status"] not in RESOLVED:
         # The ticket is resolved but the event saying so is not exported yet (events can
         # lag behind tickets); its last update is the best estimate until it arrives.
         return updated_at
     entered = None
-    previous: Status | None = None
+    was_resolved = False
     for event in changes:
-        if event["status"].is_resolved and not (previous and previous.is_resolved):
+        resolved = event["status"] in RESOLVED
+        if resolved and not was_resolved:
             entered = event["at"]
-        previous = event["status"]
+        was_resolved = resolved
     return entered
 
 
-def _satisfaction(ratings, ticket) -> dict[str, Any] | None:
+def _satisfaction(ratings: list[tuple[datetime, Mapping[str, Any]]], ticket) -> dict[str, Any] | None:
     """The most recently given or changed good/bad rating."""
     if ratings:
-        latest = max(ratings, key=lambda r: (_rating_time(r), _int(r.get("id"))))
-        return {"score": SCORES[latest["score"]], "comment": latest.get("comment") or None,
-                "at": _rating_time(latest)}
+        at, latest = max(ratings, key=lambda timed: (timed[0], _int(timed[1].get("id"))))
+        return {"score": SCORES[latest["score"]], "comment": latest.get("comment") or None, "at": at}
     embedded = ticket.get("satisfaction_rating")
     if isinstance(embedded, dict) and embedded.get("score") in SCORES:
         # The ticket's own copy carries no time of its own; its last update is when it was seen.
@@ -417,17 +430,6 @@ def _children(event: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     return list(event.get("child_events") or event.get("events") or ())
 
 
-def _is_creation(child: Mapping[str, Any]) -> bool:
-    return (child.get("event_type") or child.get("type")) == "Create"
-
-
-def _status_of(child: Mapping[str, Any]) -> str | None:
-    """The status a Create/Change child event sets (see `_set_status`); None for other kinds."""
-    if (child.get("event_type") or child.get("type")) not in STATUS_TYPES:
-        return None
-    return _set_status(child)
-
-
 def _set_status(child: Mapping[str, Any]) -> str | None:
     """The status a Create/Change child event sets, in either of Zendesk's two shapes:
     `{"status": "open", "previous_value": "new"}` (ticket events) or
@@ -436,6 +438,14 @@ def _set_status(child: Mapping[str, Any]) -> str | None:
         return child.get("value")
     value = child.get("status")
     return value if isinstance(value, str) else None
+
+
+def _is_zendesk_stamp(value: Any) -> bool:
+    """True for a time in the one shape Zendesk writes, `2026-03-02T09:00:00Z`: `_parse_time`
+    and pydantic read the same instant from it (from other shapes they can differ, e.g. ISO
+    week dates, which only `datetime.fromisoformat` reads)."""
+    return (isinstance(value, str) and len(value) == 20 and value[19] == "Z" and value[10] == "T"
+            and value[4] == "-" and value[7] == "-" and value[13] == ":" and value[16] == ":")
 
 
 def _event_time(event: Mapping[str, Any]) -> datetime:
