@@ -26,6 +26,7 @@ BENCH = Path(__file__).resolve().parent
 # (script, full-size arguments, quick arguments)
 SCRIPTS = (
     ("bench_sync.py", ["--sizes", "10000,50000,100000"], ["--sizes", "2000"]),
+    ("bench_stages.py", ["--tickets", "5000"], ["--tickets", "1000", "--repeat", "1"]),
     ("bench_rate_limit.py", ["--tickets", "4000", "--window", "30"], ["--tickets", "2000", "--window", "5"]),
     ("bench_rules.py", [], ["--tickets", "10000", "--distinct", "1000"]),
     ("bench_calendar.py", [], ["--n", "2000"]),
@@ -84,6 +85,13 @@ def summary_rows(results: list[dict], jira_lines: list[str]) -> list[tuple[str, 
                          verdict(rate >= TICKETS_PER_SECOND)))
             rows.append((f"peak RSS, {name}", f"{r['rss_mb']:.0f} MB",
                          verdict(r["rss_mb"] < RSS_MB) if r["n"] >= 100_000 else "(target at 100,000)"))
+    for r in (r for r in results if r["bench"] == "stages"):
+        floor = r["floor_orjson_us"] + r["floor_sqlite_us"] + r["floor_pydantic_us"]
+        rows.append((f"CPU per ticket by stage, {r['kind']} {r['tickets']:,}",
+                     f"{r['total_us']:,} µs: pull {r['pull_us']}, store {r['save_pages_us']}, read back "
+                     f"{r['read_back_us']}, build {r['build_us']}, store tickets {r['save_tickets_us']}", ""))
+        rows.append((f"  the libraries alone (orjson + SQLite + pydantic), {r['kind']}",
+                     f"{floor:,} µs = {1e6 / floor:,.0f} tickets/s at most", ""))
     for line in jira_lines:
         found = JIRA_REQUESTS.match(line)
         if found:
