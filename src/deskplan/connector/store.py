@@ -195,7 +195,9 @@ class Store:
             changed = [(source, kind, rid, record.ticket_id, data) for (kind, rid), (record, data) in encoded.items()
                        if stored.get((kind, rid)) != (record.ticket_id, data)]
             conn = self.db.conn
+            # None of them stored yet (a first sync's pages): a plain insert costs less than an upsert.
             conn.executemany(
+                "INSERT INTO records (source, kind, id, ticket_id, data) VALUES (?, ?, ?, ?, ?)" if not stored else
                 "INSERT INTO records (source, kind, id, ticket_id, data) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (source, kind, id) DO UPDATE SET ticket_id = excluded.ticket_id, data = excluded.data",
                 changed,
