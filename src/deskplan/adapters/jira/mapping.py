@@ -1,9 +1,9 @@
 """Jira issue JSON (REST v3, with JSM fields) -> the canonical Ticket. Pure functions.
 
 The input is the stored ticket record's data (see `issue_record`): the issue with its
-whole changelog and every comment, the JSM feedback when it had to be fetched
-separately, and the site's JSM custom field ids, so a ticket can be rebuilt from the
-store alone.
+whole changelog and every comment (only the parts read here, see stored.py), the JSM
+feedback when it had to be fetched separately, and the site's JSM custom field ids, so a
+ticket can be rebuilt from the store alone.
 
 Mappings (the canonical side is the same for Zendesk; see SPEC §4):
 
@@ -40,15 +40,17 @@ Mappings (the canonical side is the same for Zendesk; see SPEC §4):
 from __future__ import annotations
 
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, Callable, Iterable, Mapping
 
 from pydantic import ValidationError
 
 from ...errors import BadPayload
-from ...model import EventKind, Priority, Satisfaction, Score, Status, Ticket, TimelineEvent
+from ...model import EventKind, Priority, Score, Status, Ticket
 from .adf import adf_to_text
 from .fields import JsmFields
 from .marker import is_deskplan_comment
+from .stored import is_status_change, stored_issue
 
 _CATEGORY = {"new": Status.NEW, "indeterminate": Status.OPEN, "done": Status.SOLVED}
 
@@ -85,7 +87,7 @@ GOOD_FROM = 4       # CSAT 1-5: 4 and 5 are good (SPEC §4)
 
 def issue_record(issue: dict[str, Any], *, feedback: dict[str, Any] | None, fields: JsmFields) -> dict[str, Any]:
     """What the store keeps for one issue: everything `build_ticket` reads."""
-    return {"issue": issue, "feedback": feedback, "jsm_fields": fields.to_json()}
+    return {"issue": stored_issue(issue, fields), "feedback": feedback, "jsm_fields": fields.to_json()}
 
 
 def build_ticket(
@@ -108,13 +110,16 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _build(issue: dict, data: Mapping[str, Any], *, source: str, site: str, status_map: Mapping[str, Status]) -> Ticket:
+def _build(issue: dict, data: dict[str, Any], *, source: str, site: str, status_map: Mapping[str, Status]) -> Ticket:
     f = issue["fields"]
     jsm = JsmFields.from_json(data.get("jsm_fields"))
     status = f["status"]
     status_of = status_resolver(status_map, current=(status["name"], _category_key(status)))
     reporter = _account(f.get("reporter"))
-    timeline = build_timeline(issue, status_of=status_of, reporter=reporter, jsm=jsm, feedback=data.get("feedback"))
+    created = parse_time(f["created"])
+    description = adf_to_text(f.get("description"))
+    timeline = build_timeline(issue, created=created, description=description, status_of=status_of,
+                              reporter=reporter, jsm=jsm, feedback=data.get("feedback"))
     current = status_of(status["name"])
     request_type = _request_type_name(f.get(jsm.request_type) if jsm.request_type else None)
     rating = _latest_rating(timeline)
@@ -124,7 +129,7 @@ def _build(issue: dict, data: Mapping[str, Any], *, source: str, site: str, stat
         key=issue["key"],
         url=f"{site.rstrip('/')}/browse/{issue['key']}",
         subject=f.get("summary") or "",
-        description=adf_to_text(f.get("description")),
+        description=description,
         status=current,
         status_raw=status["name"],
         priority=map_priority((f.get("priority") or {}).get("name")),
@@ -137,12 +142,14 @@ def _build(issue: dict, data: Mapping[str, Any], *, source: str, site: str, stat
         assignee=_account(f.get("assignee")),
         requester_name=_display_name(f.get("reporter")),
         assignee_name=_display_name(f.get("assignee")),
-        created_at=parse_time(f["created"]),
+        created_at=created,
         updated_at=parse_time(f["updated"]),
         solved_at=_solved_at(timeline, current, f.get("resolutiondate")),
-        satisfaction=Satisfaction(score=rating.score, comment=rating.body, at=rating.at) if rating else None,
+        satisfaction={"score": rating["score"], "comment": rating["body"], "at": rating["at"]} if rating else None,
         custom=_custom(f, jsm, request_type),
-        timeline=tuple(timeline),
+        # Validated here with the ticket, in one call: building each TimelineEvent on its
+        # own took twice the time.
+        timeline=timeline,
     )
 
 
@@ -203,68 +210,69 @@ def csat_score(rating: int) -> Score:
 
 
 def build_timeline(
-    issue: Mapping[str, Any],
+    issue: dict[str, Any],
     *,
+    created: datetime,
+    description: str,
     status_of: Callable[[str | None], Status],
     reporter: str | None,
     jsm: JsmFields,
-    feedback: Mapping[str, Any] | None,
-) -> list[TimelineEvent]:
-    """Every event of the issue, oldest first (creation status, then by time)."""
+    feedback: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
+    """Every event of the issue, oldest first (creation status, then by time), each as the
+    fields of a TimelineEvent (validated with the ticket)."""
     f = issue["fields"]
-    created = parse_time(f["created"])
-    histories = sorted(_histories(issue), key=lambda h: (parse_time(h["created"]), _int_id(h)))
+    # Each change's time is parsed once: it orders the changes and stamps their events.
+    histories = sorted(((parse_time(h["created"]), _int_id(h), h) for h in _histories(issue)), key=_AT_AND_ID)
     events = _status_events(histories, created, status_of, current=f["status"]["name"])
-    description = adf_to_text(f.get("description"))
     creator = f.get("creator") or f.get("reporter") or {}
     opening = comment_kind({"author": creator, "jsdPublic": True}, reporter)
     # The description is the request itself, as Zendesk's opening comment is: the
     # requester's first message. An agent who raised it on a customer's behalf has not
     # replied to anyone yet, so that description is no reply.
     if description and opening is EventKind.REQUESTER_COMMENT:
-        events.append(TimelineEvent(
-            at=created, kind=opening, id="description",
-            author=_account(creator), body=description, by_deskplan=is_deskplan_comment(description),
-        ))
+        events.append({"at": created, "kind": opening, "id": "description", "author": _account(creator),
+                       "body": description, "by_deskplan": is_deskplan_comment(description)})
     for comment in _comments(issue):
         body = adf_to_text(comment.get("body"))
-        events.append(TimelineEvent(
-            at=parse_time(comment["created"]), kind=comment_kind(comment, reporter), id=str(comment["id"]),
-            author=_account(comment.get("author")), body=body, by_deskplan=is_deskplan_comment(body),
-        ))
+        events.append({"at": parse_time(comment["created"]), "kind": comment_kind(comment, reporter),
+                       "id": str(comment["id"]), "author": _account(comment.get("author")),
+                       "body": body, "by_deskplan": is_deskplan_comment(body)})
     events.extend(_rating_events(f, histories, jsm, feedback))
     # Stable sort: at equal times the creation status and the description stay first.
-    return sorted(events, key=lambda e: e.at)
+    return sorted(events, key=_AT)
+
+
+_AT_AND_ID = itemgetter(0, 1)
+_AT = itemgetter("at")
 
 
 def _status_events(
-    histories: list[Mapping[str, Any]], created: datetime, status_of: Callable[[str | None], Status], *, current: str
-) -> list[TimelineEvent]:
-    changes = [
-        (h, item) for h in histories for item in h.get("items", ())
-        if (item.get("fieldId") or str(item.get("field", "")).lower()) == "status"
-    ]
-    events: list[TimelineEvent] = []
+    histories: list[tuple[datetime, int, dict[str, Any]]], created: datetime,
+    status_of: Callable[[str | None], Status], *, current: str,
+) -> list[dict[str, Any]]:
+    changes = [(at, h, item) for at, _, h in histories for item in h.get("items", ()) if is_status_change(item)]
+    events: list[dict[str, Any]] = []
     # The changelog has no entry for the status an issue was created in (except on
     # sites that log creation as a change from nothing): it is where the first change starts.
-    if not changes or changes[0][1].get("fromString") is not None:
-        first = changes[0][1].get("fromString") if changes else current
-        events.append(TimelineEvent(at=created, kind=EventKind.STATUS, id="created", status=status_of(first)))
-    for history, item in changes:
+    if not changes or changes[0][2].get("fromString") is not None:
+        first = changes[0][2].get("fromString") if changes else current
+        events.append({"at": created, "kind": EventKind.STATUS, "id": "created", "status": status_of(first)})
+    left = events[-1]["status"] if events else None
+    for at, history, item in changes:
         entered = status_of(item.get("toString"))
-        left = events[-1].status if events else None
         if entered == left:
             continue
-        events.append(TimelineEvent(
-            at=parse_time(history["created"]), kind=EventKind.STATUS, id=str(history.get("id")),
-            author=_account(history.get("author")), status=entered, from_status=left,
-        ))
+        events.append({"at": at, "kind": EventKind.STATUS, "id": str(history.get("id")),
+                       "author": _account(history.get("author")), "status": entered, "from_status": left})
+        left = entered
     return events
 
 
 def _rating_events(
-    f: Mapping[str, Any], histories: list[Mapping[str, Any]], jsm: JsmFields, feedback: Mapping[str, Any] | None
-) -> list[TimelineEvent]:
+    f: dict[str, Any], histories: list[tuple[datetime, int, dict[str, Any]]], jsm: JsmFields,
+    feedback: dict[str, Any] | None,
+) -> list[dict[str, Any]]:
     """The request's rating as one event: its latest score at the time of its latest change.
 
     A rating counts once (SPEC §4), as a Zendesk rating does: a bad rating changed to
@@ -277,7 +285,7 @@ def _rating_events(
     # The field says whether and how the request was rated; `/feedback` adds the comment.
     rating = (in_field or answered)[0]
     comment = (in_field and in_field[1]) or (answered and answered[1]) or None
-    changed = [h["created"] for h in histories for item in h.get("items", ())
+    changed = [h["created"] for _, _, h in histories for item in h.get("items", ())
                if jsm.feedback and item.get("fieldId") == jsm.feedback]
     at = (
         (f.get(jsm.feedback_date) if jsm.feedback_date else None)
@@ -285,17 +293,18 @@ def _rating_events(
         or f.get("resolutiondate")
         or f["updated"]
     )
-    return [TimelineEvent(at=parse_time(at), kind=EventKind.RATING, id="rating", score=csat_score(rating), body=comment)]
+    return [{"at": parse_time(at), "kind": EventKind.RATING, "id": "rating", "score": csat_score(rating),
+             "body": comment}]
 
 
 def _rating(value: Any) -> tuple[int, str | None] | None:
     """(1-5 rating, comment) from a feedback field value or a `/feedback` answer."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         number = _rating_number(value.get("rating"))
         if number is None:
             return None
         comment = value.get("comment")
-        if isinstance(comment, Mapping):
+        if isinstance(comment, dict):
             comment = comment.get("body")
         return number, adf_to_text(comment) or None
     number = _rating_number(value)
@@ -318,18 +327,18 @@ def _rating_number(value: Any) -> int | None:
     return None
 
 
-def _latest_rating(timeline: Iterable[TimelineEvent]) -> TimelineEvent | None:
-    ratings = [e for e in timeline if e.kind is EventKind.RATING]
+def _latest_rating(timeline: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    ratings = [e for e in timeline if e["kind"] is EventKind.RATING]
     return ratings[-1] if ratings else None
 
 
-def _solved_at(timeline: list[TimelineEvent], current: Status, resolutiondate: str | None) -> datetime | None:
+def _solved_at(timeline: list[dict[str, Any]], current: Status, resolutiondate: str | None) -> datetime | None:
     if not current.is_resolved:
         return None
     entered = [
-        e.at for e in timeline
-        if e.kind is EventKind.STATUS and e.status and e.status.is_resolved
-        and not (e.from_status and e.from_status.is_resolved)
+        e["at"] for e in timeline
+        if e["kind"] is EventKind.STATUS and e["status"] and e["status"].is_resolved
+        and not (e.get("from_status") and e["from_status"].is_resolved)
     ]
     if entered:
         return entered[-1]
@@ -355,16 +364,16 @@ def _category_key(status: Mapping[str, Any]) -> str | None:
 
 
 def _account(user: Any) -> str | None:
-    return user.get("accountId") if isinstance(user, Mapping) else None
+    return user.get("accountId") if isinstance(user, dict) else None
 
 
 def _display_name(user: Any) -> str | None:
-    name = user.get("displayName") if isinstance(user, Mapping) else None
+    name = user.get("displayName") if isinstance(user, dict) else None
     return (name.strip() or None) if isinstance(name, str) else None
 
 
 def _request_type_name(value: Any) -> str | None:
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         request_type = value.get("requestType") or {}
         return request_type.get("name")
     return None
@@ -378,7 +387,7 @@ def _channel(request_type: str | None) -> str | None:
 
 def _group(f: Mapping[str, Any], jsm: JsmFields) -> str | None:
     team = f.get(jsm.team) if jsm.team else None
-    if isinstance(team, Mapping):
+    if isinstance(team, dict):
         # An Atlassian team has a name (and title); a select option has a value.
         name = team.get("name") or team.get("title") or team.get("value")
         if name:
@@ -388,7 +397,7 @@ def _group(f: Mapping[str, Any], jsm: JsmFields) -> str | None:
 
 
 def _organization(value: Any) -> str | None:
-    if isinstance(value, list) and value and isinstance(value[0], Mapping):
+    if isinstance(value, list) and value and isinstance(value[0], dict):
         return value[0].get("name")
     return None
 
@@ -396,7 +405,7 @@ def _organization(value: Any) -> str | None:
 def _issue_type(value: Any) -> str | None:
     """The issue type, lower-cased ("task", "incident", "problem", "service request"), so
     a rule's `type: {ne: task}` reads the same for Jira issues as for Zendesk tickets."""
-    name = value.get("name") if isinstance(value, Mapping) else None
+    name = value.get("name") if isinstance(value, dict) else None
     return name.casefold() if isinstance(name, str) and name else None
 
 
@@ -414,7 +423,7 @@ def _sla_summaries(f: Mapping[str, Any], jsm: JsmFields) -> dict[str, Any]:
     summaries: dict[str, Any] = {}
     for field_id, name in jsm.sla:
         value = f.get(field_id)
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             continue
         cycle = value.get("ongoingCycle") or (value.get("completedCycles") or [None])[-1]
         if not cycle:
