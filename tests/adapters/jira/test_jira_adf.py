@@ -24,6 +24,12 @@ def test_paragraphs_become_lines_and_empty_paragraphs_blank_lines():
     assert adf_to_text(body) == "第一行\n\nSecond line"
 
 
+def test_blank_paragraphs_before_and_after_the_text_are_dropped_and_line_breaks_kept():
+    body = doc({"type": "paragraph"}, para(text("line one\nline two")), para(), para(text("")))
+    assert adf_to_text(body) == "line one\nline two"
+    assert adf_to_text(doc(para(text("a")), para({"type": "text"}), para(text("b")))) == "a\n\nb"
+
+
 def test_hard_break_splits_a_paragraph():
     assert adf_to_text(doc(para(text("a"), {"type": "hardBreak"}, text("b")))) == "a\nb"
 

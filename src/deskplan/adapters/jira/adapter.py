@@ -126,21 +126,23 @@ class JiraAdapter:
         """The issue with its whole changelog and every comment (search caps both)."""
         key = issue["key"]
         changelog = issue.get("changelog") or {}
-        histories = list(changelog.get("histories") or ())
+        histories = changelog.get("histories") or []
         total = changelog.get("total")
         if isinstance(total, int) and total > len(histories):
             # Inline histories are the newest ones; the endpoint lists oldest first.
             older = list(self.client.changelog(key, start=0, stop=total - len(histories)))
-            histories = _unique(older + histories)
-            changelog = {"startAt": 0, "maxResults": len(histories), "total": len(histories), "histories": histories}
+            histories = _unique(older + list(histories))
+            issue = {**issue, "changelog": {"startAt": 0, "maxResults": len(histories), "total": len(histories),
+                                            "histories": histories}}
         block = issue["fields"].get("comment") or {}
-        comments = list(block.get("comments") or ())
+        comments = block.get("comments") or []
         total = block.get("total")
         if isinstance(total, int) and total > len(comments):
             # Inline comments are the oldest ones.
-            comments = _unique(comments + list(self.client.comments(key, start=len(comments), stop=total)))
+            comments = _unique(list(comments) + list(self.client.comments(key, start=len(comments), stop=total)))
             block = {**block, "comments": comments, "startAt": 0, "maxResults": len(comments), "total": len(comments)}
-        return {**issue, "changelog": changelog, "fields": {**issue["fields"], "comment": block}}
+            issue = {**issue, "fields": {**issue["fields"], "comment": block}}
+        return issue
 
     def _may_have_feedback(self, issue: dict[str, Any], fields: JsmFields) -> bool:
         if fields.feedback is None:

@@ -39,7 +39,7 @@ Mappings (the canonical side is the same for Zendesk; see SPEC §4):
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from operator import itemgetter
 from typing import Any, Callable, Iterable, Mapping
 
@@ -81,6 +81,7 @@ _PRIORITY = {
     "low": Priority.LOW, "lowest": Priority.LOW, "minor": Priority.LOW, "trivial": Priority.LOW,
 }
 
+_RESOLVED = frozenset(status for status in Status if status.is_resolved)
 _EMAIL_REQUEST_TYPES = frozenset({"emailed request", "email request"})
 GOOD_FROM = 4       # CSAT 1-5: 4 and 5 are good (SPEC §4)
 
@@ -116,7 +117,7 @@ def _build(issue: dict, data: dict[str, Any], *, source: str, site: str, status_
     status = f["status"]
     status_of = status_resolver(status_map, current=(status["name"], _category_key(status)))
     reporter = _account(f.get("reporter"))
-    created = parse_time(f["created"])
+    created = _utc(f["created"])
     description = adf_to_text(f.get("description"))
     timeline = build_timeline(issue, created=created, description=description, status_of=status_of,
                               reporter=reporter, jsm=jsm, feedback=data.get("feedback"))
@@ -143,7 +144,7 @@ def _build(issue: dict, data: dict[str, Any], *, source: str, site: str, status_
         requester_name=_display_name(f.get("reporter")),
         assignee_name=_display_name(f.get("assignee")),
         created_at=created,
-        updated_at=parse_time(f["updated"]),
+        updated_at=_utc(f["updated"]),
         solved_at=_solved_at(timeline, current, f.get("resolutiondate")),
         satisfaction={"score": rating["score"], "comment": rating["body"], "at": rating["at"]} if rating else None,
         custom=_custom(f, jsm, request_type),
@@ -163,6 +164,13 @@ def parse_time(value: str) -> datetime:
     return parsed
 
 
+def _utc(value: str) -> datetime:
+    """`parse_time` in UTC, as the model keeps times. Build reads every time this way: times
+    in one zone compare without offset arithmetic (the timeline is sorted by them), and the
+    model's own conversion to UTC then has nothing to do."""
+    return parse_time(value).astimezone(timezone.utc)
+
+
 def time_ms(value: str) -> int:
     """Milliseconds since the epoch of a Jira timestamp (the watermark's unit)."""
     return round(parse_time(value).timestamp() * 1000)
@@ -174,6 +182,7 @@ def status_resolver(
     """A function from a Jira status name to the canonical status (see the module doc)."""
     folded_map = {k.casefold(): v for k, v in status_map.items()}
     current_name, current_category = current or (None, None)
+    current_folded = current_name.casefold() if current_name is not None else None
 
     def resolve(name: str | None) -> Status:
         name = name or ""
@@ -184,7 +193,7 @@ def status_resolver(
             return folded_map[folded]
         if folded in _NAMED:
             return _NAMED[folded]
-        category = current_category if current_name is not None and folded == current_name.casefold() else None
+        category = current_category if current_folded is not None and folded == current_folded else None
         category = category or _DEFAULT_CATEGORY.get(folded)
         return _CATEGORY.get(category or "", Status.OPEN)
 
@@ -223,7 +232,7 @@ def build_timeline(
     fields of a TimelineEvent (validated with the ticket)."""
     f = issue["fields"]
     # Each change's time is parsed once: it orders the changes and stamps their events.
-    histories = sorted(((parse_time(h["created"]), _int_id(h), h) for h in _histories(issue)), key=_AT_AND_ID)
+    histories = sorted(((_utc(h["created"]), _int_id(h), h) for h in _histories(issue)), key=_AT_AND_ID)
     events = _status_events(histories, created, status_of, current=f["status"]["name"])
     creator = f.get("creator") or f.get("reporter") or {}
     opening = comment_kind({"author": creator, "jsdPublic": True}, reporter)
@@ -235,7 +244,7 @@ def build_timeline(
                        "body": description, "by_deskplan": is_deskplan_comment(description)})
     for comment in _comments(issue):
         body = adf_to_text(comment.get("body"))
-        events.append({"at": parse_time(comment["created"]), "kind": comment_kind(comment, reporter),
+        events.append({"at": _utc(comment["created"]), "kind": comment_kind(comment, reporter),
                        "id": str(comment["id"]), "author": _account(comment.get("author")),
                        "body": body, "by_deskplan": is_deskplan_comment(body)})
     events.extend(_rating_events(f, histories, jsm, feedback))
@@ -293,7 +302,7 @@ def _rating_events(
         or f.get("resolutiondate")
         or f["updated"]
     )
-    return [{"at": parse_time(at), "kind": EventKind.RATING, "id": "rating", "score": csat_score(rating),
+    return [{"at": _utc(at), "kind": EventKind.RATING, "id": "rating", "score": csat_score(rating),
              "body": comment}]
 
 
@@ -333,16 +342,15 @@ def _latest_rating(timeline: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
 
 
 def _solved_at(timeline: list[dict[str, Any]], current: Status, resolutiondate: str | None) -> datetime | None:
-    if not current.is_resolved:
+    if current not in _RESOLVED:
         return None
     entered = [
         e["at"] for e in timeline
-        if e["kind"] is EventKind.STATUS and e["status"] and e["status"].is_resolved
-        and not (e.get("from_status") and e["from_status"].is_resolved)
+        if e["kind"] is EventKind.STATUS and e["status"] in _RESOLVED and e.get("from_status") not in _RESOLVED
     ]
     if entered:
         return entered[-1]
-    return parse_time(resolutiondate) if resolutiondate else None
+    return _utc(resolutiondate) if resolutiondate else None
 
 
 def _histories(issue: Mapping[str, Any]) -> list[Mapping[str, Any]]:
