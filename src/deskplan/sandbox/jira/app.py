@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, TextIO
 from zoneinfo import ZoneInfo
 
+import orjson
+
 from ... import clock
 from ..scenario import Scenario
 from ..server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter, retry_after_header
@@ -148,10 +150,20 @@ def _body_of(request: Request) -> Any:
 def _with_base_url(response: Response, base: str) -> Response:
     """Write the address we serve on into every link (stored data uses the `SITE` placeholder)."""
     if isinstance(response.body, (dict, list)):
-        text = json.dumps(response.body, ensure_ascii=False).replace(SITE, base)
+        body = _json_bytes(response.body).replace(SITE.encode(), base.encode())
         headers = {"Content-Type": "application/json;charset=UTF-8", **response.headers}
-        return Response(response.status, text.encode("utf-8"), headers)
+        return Response(response.status, body, headers)
     return response
+
+
+def _json_bytes(body: Any) -> bytes:
+    """UTF-8 JSON, written by orjson (a search page of 100 issues is about 2.5 MB, several
+    times faster than the standard library); what orjson refuses (integers beyond 64 bits)
+    the standard library writes."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return json.dumps(body, ensure_ascii=False).encode("utf-8")
 
 
 def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets: int = 0, seed: int = 0,
