@@ -43,6 +43,8 @@ DEFAULT_STATUS_MAP: Mapping[str, Status] = {
 DELETED = "deleted"
 END_USER = "end-user"
 SCORES = {"good": Score.GOOD, "bad": Score.BAD}
+# A dict lookup, not `Priority(value)`: the enum's own lookup runs Python code on every ticket.
+PRIORITIES = {priority.value: priority for priority in Priority}
 COMMENT_TYPES = frozenset({"Comment", "VoiceComment"})
 STATUS_TYPES = frozenset({"Create", "Change"})
 RESOLVED = frozenset(status for status in Status if status.is_resolved)
@@ -213,22 +215,17 @@ def _timeline_parts(events, requester: str | None, user: UserLookup, statuses
     placed: list[tuple] = []
     changes: list[dict] = []
     created = False
-    # By time, then event id; the position in `events` keeps ties in their delivered order.
-    timed = sorted([(_event_time(e), _int(e.get("id")), n, e) for n, e in enumerate(events)])
-    for at, event_id, _, event in timed:
+    for at, event_id, _, event, same_time in sorted([_timed(n, e) for n, e in enumerate(events)]):
         children = event.get("child_events") or event.get("events") or ()
-        kinds = [child.get("event_type") or child.get("type") for child in children]
-        creation = "Create" in kinds
-        # A child stamped with its event's own time gets the time already parsed (as
-        # pydantic would read it, see `_is_zendesk_stamp`); any other stamp goes as it came.
-        stamp = event.get("created_at")
-        same_time = stamp if _is_zendesk_stamp(stamp) else None
         for index, child in enumerate(children):
-            kind = kinds[index]
+            kind = child.get("event_type") or child.get("type")
+            # A child stamped with its event's own time gets the time already parsed (as
+            # pydantic would read it, see `_is_zendesk_stamp`); any other stamp goes as it came.
+            own = child.get("created_at")
+            child_at = own if own and own != same_time else at
             if kind in COMMENT_TYPES:
-                own = child.get("created_at")
-                comment = _comment(child, own if own and own != same_time else at, requester, user)
-                if creation and opening is None:
+                comment = _comment(child, child_at, requester, user)
+                if opening is None and _is_creation(children):
                     opening = comment["body"]
                     # The opening comment is the request itself: an agent who opens a
                     # ticket on a customer's behalf has not replied to it yet.
@@ -243,18 +240,26 @@ def _timeline_parts(events, requester: str | None, user: UserLookup, statuses
                 # Deleting and restoring are not workflow statuses: `Ticket.deleted` says it.
                 if status == DELETED:
                     continue
-                own = child.get("created_at")
                 left = changes[-1]["status"] if changes else None
-                change = _status_change(child, kind, own if own and own != same_time else at, status, statuses,
-                                        left)
+                change = _status_change(child, kind, child_at, status, statuses, left)
                 if change["from_status"] != change["status"]:      # a restore back to the same
                     changes.append(change)
                     placed.append((at, event_id, 0, index, len(placed), change))
     return opening, placed, changes, created
 
 
+def _is_creation(children) -> bool:
+    """True for the update that created the ticket (its first comment is the request)."""
+    for child in children:
+        if (child.get("event_type") or child.get("type")) == "Create":
+            return True
+    return False
+
+
 def _comment(child, at, requester: str | None, user: UserLookup) -> dict[str, Any]:
-    author = _id(child.get("author_id"))
+    author = child.get("author_id")
+    if author is not None:
+        author = str(author)
     body = child.get("body") or child.get("plain_body") or ""
     if not child.get("public", True):
         kind = EventKind.INTERNAL_NOTE
@@ -264,7 +269,8 @@ def _comment(child, at, requester: str | None, user: UserLookup) -> dict[str, An
         # Only end-users are customers; agents, admins and authors not (yet) exported reply.
         profile = user(author) if author is not None else None
         kind = EventKind.REQUESTER_COMMENT if (profile or {}).get("role") == END_USER else EventKind.PUBLIC_REPLY
-    return {"at": at, "kind": kind, "id": _id(child.get("id")), "author": author, "body": body,
+    ident = child.get("id")
+    return {"at": at, "kind": kind, "id": None if ident is None else str(ident), "author": author, "body": body,
             "by_deskplan": is_deskplan_comment(body)}
 
 
@@ -276,8 +282,9 @@ def _status_change(child, kind: str, at, status: str, statuses, left: Status | N
         from_status = left          # restored: it comes back from where it was before
     else:
         from_status = _canonical(previous, statuses)
-    return {"at": at, "kind": EventKind.STATUS, "id": _id(child.get("id")), "status": _canonical(status, statuses),
-            "from_status": from_status}
+    ident = child.get("id")
+    return {"at": at, "kind": EventKind.STATUS, "id": None if ident is None else str(ident),
+            "status": _canonical(status, statuses), "from_status": from_status}
 
 
 def _creation_status(created_at, changes, raw_status: str, statuses) -> dict[str, Any]:
@@ -411,16 +418,16 @@ def _priority(value: Any) -> Priority | None:
     if value is None:
         return None
     try:
-        return Priority(value)
-    except ValueError:
+        return PRIORITIES[value]
+    except (KeyError, TypeError):           # unknown, or not even a name (unhashable)
         raise _Unreadable(f"unknown priority {str(value)[:40]!r}") from None
 
 
 def _canonical(name: Any, statuses: Mapping[str, Status]) -> Status:
-    status = statuses.get(name) if isinstance(name, str) else None
-    if status is None:
-        raise _Unreadable(f"unknown status {str(name)[:40]!r} (map it in the source's status_map)")
-    return status
+    try:
+        return statuses[name]
+    except (KeyError, TypeError):         # unknown, or not even a name (unhashable)
+        raise _Unreadable(f"unknown status {str(name)[:40]!r} (map it in the source's status_map)") from None
 
 
 # --- raw shapes ---------------------------------------------------------------------------
@@ -448,10 +455,17 @@ def _is_zendesk_stamp(value: Any) -> bool:
             and value[4] == "-" and value[7] == "-" and value[13] == ":" and value[16] == ":")
 
 
-def _event_time(event: Mapping[str, Any]) -> datetime:
-    if event.get("created_at"):
-        return _parse_time(event["created_at"])
-    return datetime.fromtimestamp(int(event.get("timestamp") or 0), timezone.utc)
+def _timed(position: int, event: Mapping[str, Any]) -> tuple:
+    """`(time, id, position, event, stamp)`, which sorts by time, then event id, then the
+    position the event was delivered in (never comparing the events themselves); `stamp` is
+    the event's `created_at` when it is in Zendesk's own shape, else None."""
+    stamp = event.get("created_at")
+    if _is_zendesk_stamp(stamp):
+        at = datetime.fromisoformat(stamp)    # reads the "Z" itself (Python 3.11)
+    else:
+        at = _parse_time(stamp) if stamp else datetime.fromtimestamp(int(event.get("timestamp") or 0), timezone.utc)
+        stamp = None
+    return at, _int(event.get("id")), position, event, stamp
 
 
 def _parse_time(value: Any) -> datetime:
