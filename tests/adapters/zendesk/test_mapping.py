@@ -199,6 +199,34 @@ def test_unreadable_payloads_are_bad_payloads_naming_the_ticket_not_the_payload(
     assert "WITNESS subject" not in str(err.value)
 
 
+def test_a_comment_keeps_its_own_time_but_its_place_is_its_events():
+    late = {**comment(12, 200, "later words"), "created_at": "2026-03-02T09:45:00Z"}
+    events = [ticket_event(1, 5, "2026-03-02T09:00:00Z", comment(11, 100, "help"), created(10, "open")),
+              ticket_event(2, 5, "2026-03-02T09:30:00Z", {**comment(13, 200, "on it"), "created_at": "2026-03-02T09:30:00Z"}),
+              ticket_event(3, 5, "2026-03-02T09:40:00Z", late)]
+    built = build_ticket(ticket(5), events, [], lookup, CONTEXT)
+    assert [(e.id, e.at) for e in built.timeline] == [
+        ("10", at("2026-03-02T09:00:00")), ("11", at("2026-03-02T09:00:00")), ("13", at("2026-03-02T09:30:00")),
+        ("12", at("2026-03-02T09:45:00"))]
+
+
+def test_a_comment_stamped_without_a_zone_is_unreadable_even_at_its_events_time():
+    # The event's own time is read as UTC; a comment's time goes to the model as it came.
+    naive = {**comment(11, 100, "help"), "created_at": "2026-03-02T09:00:00"}
+    events = [ticket_event(1, 5, "2026-03-02T09:00:00", naive, created(10, "open"))]
+    with pytest.raises(BadPayload) as err:
+        build_ticket(ticket(5), events, [], lookup, CONTEXT)
+    assert str(err.value) == "[zd] ticket 5: unreadable field(s): timeline.1.at"
+
+
+def test_events_at_the_same_time_without_ids_keep_their_delivered_order():
+    first = {**ticket_event(1, 5, "2026-03-02T09:30:00Z", comment(21, 200, "first")), "id": None}
+    second = {**ticket_event(2, 5, "2026-03-02T09:30:00Z", comment(22, 200, "second")), "id": None}
+    for delivered, expected in (([first, second], ["21", "22"]), ([second, first], ["22", "21"])):
+        built = build_ticket(ticket(5), delivered, [], lookup, CONTEXT)
+        assert [e.id for e in built.timeline if e.kind is EventKind.PUBLIC_REPLY] == expected
+
+
 def test_relevant_event_keeps_only_comments_and_status_changes():
     tags = {"id": 13, "tags": ["a"], "added_tags": ["a"], "removed_tags": [], "event_type": "Change"}
     notify = {"id": 14, "event_type": "Notification", "subject": "x"}

@@ -21,8 +21,9 @@ export runs before the ticket export); `requester` and `assignee` stay the user 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import datetime, timezone
+from functools import cached_property
+from itertools import count
 from typing import Any, Callable, Iterable, Mapping
 
 from pydantic import ValidationError
@@ -215,7 +216,7 @@ def _timeline_parts(events, requester: str | None, user: UserLookup, statuses
     placed: list[tuple] = []
     changes: list[dict] = []
     created = False
-    for at, event_id, _, event, same_time in sorted([_timed(n, e) for n, e in enumerate(events)]):
+    for at, event_id, _, event, same_time in sorted(map(_timed, count(), events)):
         children = event.get("child_events") or event.get("events") or ()
         for index, child in enumerate(children):
             kind = child.get("event_type") or child.get("type")
@@ -431,11 +432,6 @@ def _canonical(name: Any, statuses: Mapping[str, Status]) -> Status:
 
 
 # --- raw shapes ---------------------------------------------------------------------------
-
-def _children(event: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """Child events of a ticket event (`child_events`) or of an audit (`events`)."""
-    return list(event.get("child_events") or event.get("events") or ())
-
 
 def _set_status(child: Mapping[str, Any]) -> str | None:
     """The status a Create/Change child event sets, in either of Zendesk's two shapes:
