@@ -6,36 +6,13 @@ from datetime import datetime, timedelta, timezone
 
 import orjson
 
-from deskplan.adapters.zendesk.mapping import Context, build_ticket
 from deskplan.model import EventKind, Score, Status, Ticket, TimelineEvent, ticket_json
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.zendesk.render import ScenarioRenderer
-from deskplan.sandbox.zendesk.store import ZendeskStore
 
-NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
-
-
-def generated(count: int) -> list[Ticket]:
-    """Tickets of a generated story as the Zendesk mapping builds them (texts in two scripts,
-    tags, custom fields, timelines with every event kind, ratings, tombstones)."""
-    scenario = generate_scenario(count, 11, NOW)
-    store = ZendeskStore(lambda: NOW)
-    store.load_scenario(scenario)
-    renderer = ScenarioRenderer(scenario)
-    context = Context(source="zd", site="https://acme.zendesk.com", status_map={})
-    built = []
-    for story in scenario.tickets:
-        audits = store.audits(story.number)
-        if audits is None:
-            continue
-        rating = store.rating(renderer.rating_id(story.number)) if story.ratings else None
-        built.append(build_ticket(store.ticket(story.number), audits, [rating] if rating else [],
-                                  lambda uid: store.user(int(uid)), context))
-    return built
+from ..generated_tickets import generated_tickets
 
 
 def test_generated_tickets_read_back_equal_and_as_pydantic_would_read_its_own_json():
-    tickets = generated(300)
+    tickets = generated_tickets(300, seed=11)
     assert {e.kind for t in tickets for e in t.timeline} == set(EventKind)
     for ticket in tickets:
         text = ticket_json(ticket)

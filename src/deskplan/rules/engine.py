@@ -245,9 +245,8 @@ class Engine:
             return lambda c: (c[1], c[0].priority, c[0].id)
         # Calendar arithmetic is most of an evaluation's cost; many fired rules share a
         # (calendar, target) pair, so each distinct pair is added once.
-        due = {(rule.sla_calendar, target): None for rule, target in candidates}
-        for calendar, target in due:
-            due[calendar, target] = self.calendars[calendar].add(ticket.created_at, target)
+        pairs = {(rule.sla_calendar, target) for rule, target in candidates}
+        due = {(calendar, target): self.calendars[calendar].add(ticket.created_at, target) for calendar, target in pairs}
         return lambda c: (due[c[0].sla_calendar, c[1]], c[0].priority, c[0].id)
 
 
