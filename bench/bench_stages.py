@@ -84,8 +84,8 @@ def main() -> None:
 def stages(kind: str, sim: Simulator, folder: Path, repeat: int) -> None:
     from deskplan.adapters import open_adapter
     from deskplan.config import load_config
-    from deskplan.connector import http
-    from deskplan.connector.store import Store
+    from deskplan.transport import http
+    from deskplan.state.store import Store
     from deskplan.model import Satisfaction, Ticket, TimelineEvent
 
     config = load_config(write_workspace(folder, sim)).sources[0]

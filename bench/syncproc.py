@@ -60,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from deskplan.config import load_config
-    from deskplan.connector import sync
+    from deskplan.app import sync
 
     totals: dict[str, float] = {}
     _timed(sync, "_pull", totals)

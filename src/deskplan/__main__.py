@@ -1,5 +1,5 @@
 """`python -m deskplan`: the same command line as the `deskplan` console script."""
 
-from .cli import main
+from deskplan.cli import main
 
 main()

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .errors import DeskplanError, ExitStatus, InvalidFiles
+from deskplan.errors import DeskplanError, ExitStatus, InvalidFiles
 
 EXIT_CODES_HELP = """
 Exit codes: 0 success; 1 finished, but some tickets or writes failed (listed);
@@ -70,8 +70,8 @@ def sync(ctx: click.Context, workspace: Path, dry_run: bool, source: str | None,
 
     Example: deskplan sync --dry-run --json
     """
-    from .config import CONFIG_NAME, load_config
-    from .connector.sync import run_sync, summary_dicts, summary_lines
+    from deskplan.config import CONFIG_NAME, load_config
+    from deskplan.app.sync import run_sync, summary_dicts, summary_lines
 
     config = load_config(workspace / CONFIG_NAME)
     progress = _Progress.on_terminal(quiet=as_json)
@@ -142,7 +142,7 @@ def check(workspace: Path) -> None:
 
     Example: deskplan check --workspace ./sip
     """
-    from .rules.check import check_workspace
+    from deskplan.app.check import check_workspace
 
     click.echo(check_workspace(workspace))
 
@@ -158,7 +158,7 @@ def schema() -> None:
     """
     import json
 
-    from .rules.schema import build_schema
+    from deskplan.rules.schema import build_schema
 
     click.echo(json.dumps(build_schema(), indent=2, ensure_ascii=False))
 
@@ -170,7 +170,7 @@ def init(directory: Path) -> None:
 
     Example: deskplan init ./sip && deskplan check --workspace ./sip
     """
-    from .workspace.init import init_workspace
+    from deskplan.workspace.init import init_workspace
 
     for path in init_workspace(directory):
         click.echo(f"wrote {path}")
@@ -189,7 +189,7 @@ def rules_test(ctx: click.Context, workspace: Path) -> None:
 
     Example: deskplan rules test --workspace ./sip
     """
-    from .rules.ruletests import run_rule_tests
+    from deskplan.rules.ruletests import run_rule_tests
 
     run = run_rule_tests(workspace)
     click.echo(run.text())
@@ -206,8 +206,8 @@ def explain(ref: str, workspace: Path, as_json: bool) -> None:
 
     Example: deskplan explain zendesk:1234
     """
-    from .clock import now
-    from .rules.explain import explain_stored
+    from deskplan.clock import now
+    from deskplan.app.explain import explain_stored
 
     explanation = explain_stored(workspace, ref, now())
     click.echo(json_line(explanation.to_dict()) if as_json else explanation.to_text())
@@ -237,7 +237,7 @@ def sandbox(kind: str, port: int, email: str, token: str, fixtures: Path | None,
 
     Example: deskplan sandbox --kind zendesk --tickets 5000 --seed 7
     """
-    from .sandbox.serve import run
+    from deskplan.sandbox.serve import run
 
     run(kind, port=port, email=email, token=token, fixtures=fixtures, tickets=tickets, seed=seed,
         faults=faults, rate_limit=rate_limit, rate_window=rate_window)
@@ -257,8 +257,8 @@ def report(workspace: Path, fmt: str, out: Path | None) -> None:
 
     Example: deskplan report --format html --out report.html
     """
-    from .clock import now
-    from .report.command import render, report_from_workspace, write_output
+    from deskplan.clock import now
+    from deskplan.app.report.command import render, report_from_workspace, write_output
 
     text = render(report_from_workspace(workspace, now()), fmt)
     if out is None:
@@ -283,7 +283,7 @@ def demo(workspace: Path | None, tickets: int, seed: int) -> None:
 
     Example: deskplan demo --workspace ./demo && deskplan report --workspace ./demo
     """
-    from .demo import print_demo, run_demo, split_tickets
+    from deskplan.app.demo import print_demo, run_demo, split_tickets
 
     result = run_demo(workspace, tickets=split_tickets(tickets), seed=seed,
                       say=lambda line: click.echo(line, err=True))
@@ -306,8 +306,8 @@ def plan_push(ctx: click.Context, workspace: Path, source: str | None) -> None:
 
     Example: deskplan plan push --source jsm
     """
-    from .config import CONFIG_NAME, load_config
-    from .planpush import push_plan
+    from deskplan.config import CONFIG_NAME, load_config
+    from deskplan.app.planpush import push_plan
 
     summaries = push_plan(load_config(workspace / CONFIG_NAME), source=source)
     for summary in summaries:

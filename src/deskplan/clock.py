@@ -6,7 +6,7 @@ import os
 from datetime import datetime, timezone
 from typing import Mapping
 
-from .errors import ConfigError
+from deskplan.errors import ConfigError
 
 
 def now(environ: Mapping[str, str] = os.environ) -> datetime:

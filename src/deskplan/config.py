@@ -17,8 +17,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import ConfigError, InvalidFiles, Problem
-from .model import Status
+from deskplan.errors import ConfigError, InvalidFiles, Problem
+from deskplan.model import Status
 
 CONFIG_NAME = "deskplan.toml"
 

@@ -14,7 +14,7 @@ from deskplan.adapters.base import Adapter
 from deskplan.adapters.jira import create_adapter as create_jira_adapter
 from deskplan.adapters.zendesk import create_adapter as create_zendesk_adapter
 from deskplan.config import SourceConfig
-from deskplan.connector.store import Store
+from deskplan.state.store import Store
 from deskplan.rules.load import load_workspace
 from deskplan.sandbox import jira as jira_sandbox
 from deskplan.sandbox import zendesk as zendesk_sandbox

@@ -10,7 +10,7 @@ import requests
 import responses
 import urllib3.exceptions
 
-from deskplan.connector.http import HttpClient, Rejected, RetryPolicy
+from deskplan.transport.http import HttpClient, Rejected, RetryPolicy
 from deskplan.errors import AuthError, RateLimited, ServerError, Unreachable
 
 BASE = "https://acme.zendesk.com"

@@ -1,5 +1,5 @@
 from deskplan.adapters.base import Page, Quarantined, Record
-from deskplan.connector.store import MIGRATIONS, Store
+from deskplan.state.store import MIGRATIONS, Store
 
 
 def page(records, cursor, stream="tickets", quarantined=()):

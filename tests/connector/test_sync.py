@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from deskplan.config import Config, SourceConfig, StateConfig
-from deskplan.connector.lock import sync_lock
-from deskplan.connector.store import Store
-from deskplan.connector.sync import run_sync
+from deskplan.state.lock import sync_lock
+from deskplan.state.store import Store
+from deskplan.app.sync import run_sync
 from deskplan.errors import ConfigError, ExitStatus, LockHeld
 
 from .fake_adapter import FakeAdapter, raw_ticket

@@ -13,7 +13,7 @@ from typing import Any
 from click.testing import CliRunner
 
 from deskplan.cli import cli
-from deskplan.connector.store import Store
+from deskplan.state.store import Store
 from deskplan.sandbox.server import SandboxServer
 
 EMAIL = "deskplan-bot@acme.test"

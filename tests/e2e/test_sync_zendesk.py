@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from deskplan.connector.store import Store
+from deskplan.state.store import Store
 from deskplan.model import EventKind
 
 from .helpdesks import run_cli, start_helpdesk, stored, write_workspace

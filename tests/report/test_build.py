@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from deskplan.report.build import build_report
+from deskplan.kpi.report import build_report
 
 from .sample import NOW, tickets, utc
 from .timelines import ticket

@@ -10,8 +10,8 @@ from click.testing import CliRunner
 from ruamel.yaml import YAML
 
 from deskplan.cli import cli
-from deskplan.connector.store import Store
-from deskplan.demo import TOKEN_ENV, run_demo
+from deskplan.state.store import Store
+from deskplan.app.demo import TOKEN_ENV, run_demo
 
 NOW = "2026-05-20T09:30:00Z"
 

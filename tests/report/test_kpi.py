@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from deskplan.model import Score, Status
-from deskplan.report.kpi import (
+from deskplan.kpi.metrics import (
     MetricContext, complaint_rate, csat, feedback_response_within, first_contact_resolution,
     first_reply_within, resolution_within,
 )

@@ -1,7 +1,7 @@
 from datetime import datetime, timedelta, timezone
 
-from deskplan.report.results import WindowResult
-from deskplan.report.status import Line, goal_status, latest_window, trend
+from deskplan.kpi.results import WindowResult
+from deskplan.kpi.status import Line, goal_status, latest_window, trend
 
 UTC = timezone.utc
 START = datetime(2026, 1, 1, tzinfo=UTC)

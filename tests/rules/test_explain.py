@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from deskplan.cli import cli
-from deskplan.connector.store import Store
+from deskplan.state.store import Store
 from deskplan.model import Ticket
 from deskplan.rules import load_workspace
-from deskplan.rules.explain import explain_ticket
+from deskplan.app.explain import explain_ticket
 
 PLAN = """\
 plan: {id: sip, title: SIP, start: 2026-01-05, end: 2026-06-30, calendar: office}

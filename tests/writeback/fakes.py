@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from deskplan.connector.effects import PlannedWrite, WriteKind
-from deskplan.connector.planner import Assessment, ClockInfo, MeasureInfo, TaskRequest
+from deskplan.effects import PlannedWrite, WriteKind
+from deskplan.writes.planner import Assessment, ClockInfo, MeasureInfo, TaskRequest
 from deskplan.errors import RateLimited, RequestRejected, ServerError
 from deskplan.model import Status, Ticket
 

@@ -23,9 +23,9 @@ from typing import Any, Callable, Mapping
 from deskplan.adapters import open_adapter
 from deskplan.adapters.jira.adf import adf_to_text
 from deskplan.config import load_config
-from deskplan.connector.effects import TASK_TAG
-from deskplan.connector.sync import SyncResult, run_sync
-from deskplan.connector.writeback import open_writer
+from deskplan.effects import TASK_TAG
+from deskplan.app.sync import SyncResult, run_sync
+from deskplan.app.writeback import open_writer
 from deskplan.sandbox.generate import generate_scenario
 from deskplan.sandbox.scenario import Scenario
 from deskplan.sandbox.server import FaultInjector, SandboxServer
@@ -273,8 +273,8 @@ def assert_all_internal(site: Site) -> None:
 
 def pending_writes(workspace: Path) -> list[str]:
     """Markers of the ledger rows left `pending` (read from the state file, after a kill)."""
-    from deskplan.connector.ledger import WriteStatus
-    from deskplan.connector.store import Store
+    from deskplan.state.ledger import WriteStatus
+    from deskplan.state.store import Store
 
     store = Store.open(workspace / "state.db")
     try:

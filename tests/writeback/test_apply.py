@@ -1,9 +1,9 @@
 import pytest
 
-from deskplan.connector.apply import Applier, Outcome
-from deskplan.connector.ledger import Ledger, WriteStatus
-from deskplan.connector.planner import plan_ticket
-from deskplan.connector.store import Store
+from deskplan.writes.apply import Applier, Outcome
+from deskplan.state.ledger import Ledger, WriteStatus
+from deskplan.writes.planner import plan_ticket
+from deskplan.state.store import Store
 from deskplan.errors import RateLimited
 
 from .fakes import FOLLOW_UP, FakeWriter, assessment

@@ -15,7 +15,7 @@ import requests
 from click.testing import CliRunner
 
 from deskplan.cli import cli
-from deskplan.connector.effects import MARKER_PREFIX
+from deskplan.effects import MARKER_PREFIX
 
 from .harness import EMAIL, NOW, TOKEN, Site, assert_all_internal, environment, make_workspace, sync
 

@@ -4,12 +4,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from deskplan.connector.effects import WriteKind, idempotency_key, marker
-from deskplan.connector.ledger import Ledger
-from deskplan.connector.planner import (
+from deskplan.effects import WriteKind, idempotency_key, marker
+from deskplan.state.ledger import Ledger
+from deskplan.writes.planner import (
     Assessment, EvidenceTicket, GoalMiss, PlanItem, goal_tasks, plan_push_tasks, plan_ticket, state_fingerprint,
 )
-from deskplan.connector.store import Store
+from deskplan.state.store import Store
 from deskplan.model import Status
 
 from .fakes import FOLLOW_UP, T0, assessment, clock, ticket

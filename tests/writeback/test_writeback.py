@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from deskplan.config import WritebackConfig
-from deskplan.connector.store import Store
-from deskplan.connector.writeback import Assessor, WritebackRun, WritebackTally
+from deskplan.state.store import Store
+from deskplan.app.writeback import Assessor, WritebackRun, WritebackTally
 from deskplan.model import EventKind, Status, TimelineEvent
 from deskplan.rules.load import load_workspace
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from ..config import SourceConfig
-from .base import Adapter
+from deskplan.config import SourceConfig
+from deskplan.adapters.base import Adapter
 
 
 def open_adapter(config: SourceConfig, token: str, **kw: Any) -> Adapter:

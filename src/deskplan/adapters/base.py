@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, NamedTuple, Protocol
 
-from ..model import Ticket
+from deskplan.model import Ticket
 
 
 class Record(NamedTuple):

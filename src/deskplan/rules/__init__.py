@@ -7,9 +7,9 @@ The public interface others build on:
     workspace.plan                                 # Plan: .plan, .calendars, .goals, .measures …
 """
 
-from .engine import Evaluation, FiredRule, PlannedTask, SlaTarget
-from .load import Workspace, load_workspace
-from .plan import Goal, Measure, Milestone, Plan
+from deskplan.rules.engine import Evaluation, FiredRule, PlannedTask, SlaTarget
+from deskplan.rules.load import Workspace, load_workspace
+from deskplan.rules.plan import Goal, Measure, Milestone, Plan
 
 __all__ = [
     "Evaluation", "FiredRule", "Goal", "Measure", "Milestone", "Plan", "PlannedTask", "SlaTarget",

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 
 import holidays as holidays_lib
 
-from .calendar_spec import DAY, DAY_NAMES, MONDAY, CalendarSpec, WeeklyHours
+from deskplan.rules.calendar_spec import DAY, DAY_NAMES, MONDAY, CalendarSpec, WeeklyHours
 
 NAME_24X7 = "24x7"
 

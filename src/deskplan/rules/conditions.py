@@ -28,13 +28,13 @@ from typing import Any, Callable, Mapping
 
 import re2
 
-from ..errors import Problem
-from ..model import Ticket
-from .fields import COMBINATORS, FIELDS, KIND_OPERATORS, OPERATORS, PRIORITY_RANK, FieldSpec, field_spec
-from .nodes import Condition, Group, show
-from .operators import BUILDERS, BadValue, re2_options
-from .suggest import suggest
-from .yamlload import YamlDoc
+from deskplan.errors import Problem
+from deskplan.model import Ticket
+from deskplan.rules.fields import COMBINATORS, FIELDS, KIND_OPERATORS, OPERATORS, PRIORITY_RANK, FieldSpec, field_spec
+from deskplan.rules.nodes import Condition, Group, show
+from deskplan.rules.operators import BUILDERS, BadValue, re2_options
+from deskplan.rules.suggest import suggest
+from deskplan.rules.yamlload import YamlDoc
 
 
 # --- extraction: a ticket's values, once per ticket --------------------------------------

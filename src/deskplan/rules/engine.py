@@ -26,12 +26,12 @@ from itertools import product
 from types import MappingProxyType
 from typing import Any, Callable, Mapping, NamedTuple
 
-from ..model import Ticket
-from .calendar import Calendar
-from .conditions import Extractor
-from .nodes import Condition, Trace, Values
-from .ruleset import SLA_KINDS
-from .templates import RuleTemplate, ticket_context
+from deskplan.model import Ticket
+from deskplan.rules.calendar import Calendar
+from deskplan.rules.conditions import Extractor
+from deskplan.rules.nodes import Condition, Trace, Values
+from deskplan.rules.ruleset import SLA_KINDS
+from deskplan.rules.templates import RuleTemplate, ticket_context
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
-from ..model import Priority, Score, Status, Ticket
+from deskplan.model import Priority, Score, Status, Ticket
 
 OPERATORS = ("eq", "ne", "in", "not_in", "contains", "matches", "gt", "lt", "exists", "older_than")
 COMBINATORS = ("all", "any", "not")

@@ -16,18 +16,18 @@ from typing import Any, Iterable, Mapping
 
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..errors import InvalidFiles, Problem
-from ..model import Ticket
-from .calendar import CALENDAR_24X7, Calendar, build_calendar
-from .conditions import ConditionCompiler
-from .nodes import Condition
-from .engine import CompiledRule, CompiledTask, Engine, Evaluation
-from .plan import BUILTIN_CALENDAR, Goal, Plan
-from .ruleset import SLA_KINDS, Rule, RuleFile
-from .suggest import suggest
-from .templates import COMMENT_NAMES, TASK_NAMES, RuleTemplate, TemplateProblem, compile_template, make_environment
-from .validation import ENTRY_NAMES, message, validate
-from .yamlload import YamlDoc, YamlSyntaxError, load_yaml
+from deskplan.errors import InvalidFiles, Problem
+from deskplan.model import Ticket
+from deskplan.rules.calendar import CALENDAR_24X7, Calendar, build_calendar
+from deskplan.rules.conditions import ConditionCompiler
+from deskplan.rules.nodes import Condition
+from deskplan.rules.engine import CompiledRule, CompiledTask, Engine, Evaluation
+from deskplan.rules.plan import BUILTIN_CALENDAR, Goal, Plan
+from deskplan.rules.ruleset import SLA_KINDS, Rule, RuleFile
+from deskplan.rules.suggest import suggest
+from deskplan.rules.templates import COMMENT_NAMES, TASK_NAMES, RuleTemplate, TemplateProblem, compile_template, make_environment
+from deskplan.rules.validation import ENTRY_NAMES, message, validate
+from deskplan.rules.yamlload import YamlDoc, YamlSyntaxError, load_yaml
 
 PLAN_FILE = "plan.yaml"
 RULES_DIR = "rules"

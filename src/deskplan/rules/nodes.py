@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Sequence
 
-from .durations import format_duration
+from deskplan.rules.durations import format_duration
 
 Values = Sequence[Any]          # what an Extractor produces for one ticket
 NOW_SLOT = 0

@@ -9,10 +9,10 @@ from typing import Any, Callable, Mapping, Protocol
 
 import re2
 
-from .durations import DurationError, format_duration, parse_duration
-from .fields import PRIORITY_RANK, FieldSpec
-from .nodes import NOW_SLOT, Leaf, Requirement, show
-from .suggest import suggest
+from deskplan.rules.durations import DurationError, format_duration, parse_duration
+from deskplan.rules.fields import PRIORITY_RANK, FieldSpec
+from deskplan.rules.nodes import NOW_SLOT, Leaf, Requirement, show
+from deskplan.rules.suggest import suggest
 
 
 class Slots(Protocol):

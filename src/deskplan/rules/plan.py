@@ -27,8 +27,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
 
-from .calendar_spec import CalendarSpec
-from .durations import Duration
+from deskplan.rules.calendar_spec import CalendarSpec
+from deskplan.rules.durations import Duration
 
 BUILTIN_CALENDAR = "24x7"
 """The calendar that is always there: every hour of every day, in UTC."""

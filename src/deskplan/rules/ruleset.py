@@ -23,8 +23,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from .durations import Duration
-from .plan import ConditionData, Id
+from deskplan.rules.durations import Duration
+from deskplan.rules.plan import ConditionData, Id
 
 Category = Literal["attitude", "quality", "product", "process", "complaint"]
 CATEGORIES: tuple[str, ...] = Category.__args__

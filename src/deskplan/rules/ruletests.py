@@ -33,14 +33,14 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from ..errors import InvalidFiles, Problem
-from ..model import Ticket
-from .durations import Duration, format_duration
-from .engine import Evaluation
-from .load import RULES_DIR, Workspace, load_workspace
-from .ruleset import Category
-from .validation import message, validate
-from .yamlload import YamlDoc, YamlSyntaxError, load_yaml
+from deskplan.errors import InvalidFiles, Problem
+from deskplan.model import Ticket
+from deskplan.rules.durations import Duration, format_duration
+from deskplan.rules.engine import Evaluation
+from deskplan.rules.load import RULES_DIR, Workspace, load_workspace
+from deskplan.rules.ruleset import Category
+from deskplan.rules.validation import message, validate
+from deskplan.rules.yamlload import YamlDoc, YamlSyntaxError, load_yaml
 
 TESTS_DIR = "tests"
 

@@ -14,12 +14,12 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ..model import Ticket
-from .fields import CUSTOM_PREFIX, FIELDS, KIND_OPERATORS, FieldSpec
-from .durations import EXAMPLES, PATTERN as DURATION_PATTERN
-from .plan import CONDITION_MARK, Plan
-from .ruleset import RuleFile
-from .ruletests import RuleTestFile
+from deskplan.model import Ticket
+from deskplan.rules.fields import CUSTOM_PREFIX, FIELDS, KIND_OPERATORS, FieldSpec
+from deskplan.rules.durations import EXAMPLES, PATTERN as DURATION_PATTERN
+from deskplan.rules.plan import CONDITION_MARK, Plan
+from deskplan.rules.ruleset import RuleFile
+from deskplan.rules.ruletests import RuleTestFile
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REF = "#/$defs/{model}"

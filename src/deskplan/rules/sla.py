@@ -43,9 +43,9 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from ..errors import ConfigError
-from ..model import EventKind, Status, Ticket
-from .calendar import CALENDAR_24X7, NAME_24X7, ZERO, Calendar
+from deskplan.errors import ConfigError
+from deskplan.model import EventKind, Status, Ticket
+from deskplan.rules.calendar import CALENDAR_24X7, NAME_24X7, ZERO, Calendar
 
 DEFAULT_PAUSE_STATUSES: frozenset[Status] = frozenset({Status.WAITING_CUSTOMER})
 

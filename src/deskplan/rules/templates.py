@@ -15,9 +15,9 @@ from typing import Any, Iterable, Mapping
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
 
-from ..errors import DeskplanError
-from ..model import Ticket
-from .suggest import suggest
+from deskplan.errors import DeskplanError
+from deskplan.model import Ticket
+from deskplan.rules.suggest import suggest
 
 TICKET_KEYS = (
     "ref", "source", "id", "key", "url", "subject", "description", "status", "priority", "type",

@@ -13,9 +13,9 @@ from typing import Annotated, Any, Iterable, TypeVar, Union, get_args, get_origi
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem
-from .suggest import suggest
-from .yamlload import YamlDoc
+from deskplan.errors import Problem
+from deskplan.rules.suggest import suggest
+from deskplan.rules.yamlload import YamlDoc
 
 M = TypeVar("M", bound=BaseModel)
 

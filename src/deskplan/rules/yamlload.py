@@ -16,7 +16,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-from ..errors import Problem
+from deskplan.errors import Problem
 
 Path_ = tuple[Any, ...]
 

@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from ..errors import ConfigError
-from .server import SandboxServer
+from deskplan.errors import ConfigError
+from deskplan.sandbox.server import SandboxServer
 
 KINDS = ("zendesk", "jira")
 DEFAULT_EMAIL = "admin@sandbox.example.com"

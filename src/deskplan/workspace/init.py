@@ -12,8 +12,8 @@ from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
 from typing import Iterator
 
-from ..errors import ConfigError
-from ..rules.schema import build_schema
+from deskplan.errors import ConfigError
+from deskplan.rules.schema import build_schema
 
 EXAMPLE = "example"
 SCHEMA_FILE = "deskplan.schema.json"

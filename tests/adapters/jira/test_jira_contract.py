@@ -18,7 +18,7 @@ from deskplan.adapters.base import Related
 from deskplan.adapters.jira import create_adapter
 from deskplan.adapters.jira.client import JiraClient
 from deskplan.config import SourceConfig
-from deskplan.connector.http import HttpClient
+from deskplan.transport.http import HttpClient
 from deskplan.errors import AuthError, RequestRejected, ServerError
 from deskplan.model import Status
 

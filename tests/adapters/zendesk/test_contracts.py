@@ -14,7 +14,7 @@ from responses.registries import OrderedRegistry
 from deskplan.adapters.base import Related
 from deskplan.adapters.zendesk import create_adapter
 from deskplan.config import SourceConfig
-from deskplan.connector.http import Rejected
+from deskplan.transport.http import Rejected
 from deskplan.errors import AuthError
 from deskplan.model import Status
 

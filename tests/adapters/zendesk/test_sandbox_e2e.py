@@ -18,7 +18,7 @@ import requests
 from deskplan.adapters.base import Related
 from deskplan.adapters.zendesk import create_adapter
 from deskplan.config import SourceConfig
-from deskplan.connector.http import HttpClient
+from deskplan.transport.http import HttpClient
 from deskplan.model import EventKind
 from deskplan.sandbox.generate import generate_scenario
 from deskplan.sandbox.server import SandboxServer

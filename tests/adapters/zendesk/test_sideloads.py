@@ -12,7 +12,7 @@ from responses import matchers
 from deskplan.adapters.zendesk import create_adapter
 from deskplan.adapters.zendesk.mapping import Context, build_ticket
 from deskplan.config import SourceConfig
-from deskplan.connector.store import Store
+from deskplan.state.store import Store
 
 from .builders import SITE, export_page, ticket
 

@@ -7,11 +7,11 @@ from typing import Callable
 
 import requests
 
-from ...config import SourceConfig
-from ...connector.http import HttpClient
-from .adapter import STREAM, JiraAdapter, RatingComments
-from .client import JiraClient
-from .marker import DESKPLAN_MARKER, is_deskplan_comment
+from deskplan.config import SourceConfig
+from deskplan.transport.http import HttpClient
+from deskplan.adapters.jira.adapter import STREAM, JiraAdapter, RatingComments
+from deskplan.adapters.jira.client import JiraClient
+from deskplan.adapters.jira.marker import DESKPLAN_MARKER, is_deskplan_comment
 
 __all__ = ["DESKPLAN_MARKER", "STREAM", "JiraAdapter", "create_adapter", "is_deskplan_comment"]
 

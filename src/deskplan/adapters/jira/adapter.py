@@ -24,13 +24,13 @@ from __future__ import annotations
 import json
 from typing import Any, Iterator, Literal, Mapping
 
-from ...errors import BadPayload
-from ...model import Score, Status, Ticket
-from ..base import Page, Quarantined, Record, Related
-from .client import JiraClient
-from .fields import JsmFields, discover
-from .mapping import build_ticket, csat_score, field_rating, issue_record, status_resolver, time_ms
-from .watermark import DEFAULT_OVERLAP_MS, Watermark, jql_for
+from deskplan.errors import BadPayload
+from deskplan.model import Score, Status, Ticket
+from deskplan.adapters.base import Page, Quarantined, Record, Related
+from deskplan.adapters.jira.client import JiraClient
+from deskplan.adapters.jira.fields import JsmFields, discover
+from deskplan.adapters.jira.mapping import build_ticket, csat_score, field_rating, issue_record, status_resolver, time_ms
+from deskplan.adapters.jira.watermark import DEFAULT_OVERLAP_MS, Watermark, jql_for
 
 RatingComments = Literal["none", "bad", "all"]
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 from urllib.parse import quote
 
-from ...connector.http import HttpClient
-from ...errors import RequestRejected, ServerError
+from deskplan.transport.http import HttpClient
+from deskplan.errors import RequestRejected, ServerError
 
 SEARCH_PATH = "/rest/api/3/search/jql"
 SEARCH_PAGE_SIZE = 100      # the server may send fewer (api/jira.md §2.1); paging follows its tokens

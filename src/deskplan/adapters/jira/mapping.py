@@ -45,12 +45,12 @@ from typing import Any, Callable, Iterable, Mapping
 
 from pydantic import ValidationError
 
-from ...errors import BadPayload
-from ...model import EventKind, Priority, Score, Status, Ticket
-from .adf import adf_to_text
-from .fields import JsmFields
-from .marker import is_deskplan_comment
-from .stored import is_status_change, stored_issue
+from deskplan.errors import BadPayload
+from deskplan.model import EventKind, Priority, Score, Status, Ticket
+from deskplan.adapters.jira.adf import adf_to_text
+from deskplan.adapters.jira.fields import JsmFields
+from deskplan.adapters.jira.marker import is_deskplan_comment
+from deskplan.adapters.jira.stored import is_status_change, stored_issue
 
 _CATEGORY = {"new": Status.NEW, "indeterminate": Status.OPEN, "done": Status.SOLVED}
 

@@ -20,8 +20,8 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any, Callable
 
-from .adf import adf_to_text
-from .fields import JsmFields
+from deskplan.adapters.jira.adf import adf_to_text
+from deskplan.adapters.jira.fields import JsmFields
 
 _PERSON = ("accountId", "accountType", "displayName")
 _CYCLE = ("breached", "goalDuration", "elapsedTime", "remainingTime")

@@ -24,10 +24,10 @@ import logging
 from datetime import timezone
 from typing import Any, Iterator
 
-from ...connector.effects import MARKER_KEY_CHARS, TASK_TAG, PlannedWrite, WriteKind
-from ...connector.http import HttpClient, Rejected
-from ...errors import RequestRejected
-from .adf import adf_to_text
+from deskplan.effects import MARKER_KEY_CHARS, TASK_TAG, PlannedWrite, WriteKind
+from deskplan.transport.http import HttpClient, Rejected
+from deskplan.errors import RequestRejected
+from deskplan.adapters.jira.adf import adf_to_text
 
 log = logging.getLogger(__name__)
 

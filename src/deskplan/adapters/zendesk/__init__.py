@@ -7,12 +7,12 @@ from typing import Callable
 
 import requests
 
-from ... import clock as wall_clock
-from ...config import SourceConfig
-from ...connector.http import HttpClient
-from .adapter import SATISFACTION_RATINGS, TICKET_EVENTS, TICKETS, USERS, ZendeskAdapter
-from .client import ZendeskClient
-from .mapping import DESKPLAN_MARKER, is_deskplan_comment
+from deskplan import clock as wall_clock
+from deskplan.config import SourceConfig
+from deskplan.transport.http import HttpClient
+from deskplan.adapters.zendesk.adapter import SATISFACTION_RATINGS, TICKET_EVENTS, TICKETS, USERS, ZendeskAdapter
+from deskplan.adapters.zendesk.client import ZendeskClient
+from deskplan.adapters.zendesk.mapping import DESKPLAN_MARKER, is_deskplan_comment
 
 __all__ = [
     "DESKPLAN_MARKER", "SATISFACTION_RATINGS", "TICKETS", "TICKET_EVENTS", "USERS", "ZendeskAdapter",

@@ -6,11 +6,11 @@ import json
 from functools import partial
 from typing import Any, Iterator, Mapping
 
-from ...errors import AuthError
-from ...model import Status, Ticket
-from ..base import Page, Quarantined, Record, Related
-from .client import ExportPage, ZendeskClient
-from .mapping import Context, build_ticket, relevant_event
+from deskplan.errors import AuthError
+from deskplan.model import Status, Ticket
+from deskplan.adapters.base import Page, Quarantined, Record, Related
+from deskplan.adapters.zendesk.client import ExportPage, ZendeskClient
+from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
 
 USERS = "users"
 TICKETS = "tickets"

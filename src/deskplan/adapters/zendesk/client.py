@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterator
 
-from ...connector.http import HttpClient
-from ...errors import ServerError
+from deskplan.transport.http import HttpClient
+from deskplan.errors import ServerError
 
 EXPORT_PAGE_SIZE = 1000          # the incremental exports' maximum
 LIST_PAGE_SIZE = 100             # cursor pagination's maximum

@@ -28,8 +28,8 @@ from typing import Any, Callable, Iterable, Mapping
 
 from pydantic import ValidationError
 
-from ...errors import BadPayload
-from ...model import EventKind, Priority, Score, Status, Ticket
+from deskplan.errors import BadPayload
+from deskplan.model import EventKind, Priority, Score, Status, Ticket
 
 DESKPLAN_MARKER = "[deskplan:"
 

@@ -16,9 +16,9 @@ from __future__ import annotations
 from datetime import timezone
 from typing import Any, Iterator
 
-from ...connector.effects import TASK_TAG, PlannedWrite, WriteKind, idempotency_key
-from ...connector.http import HttpClient, Rejected
-from ...errors import RequestRejected
+from deskplan.effects import TASK_TAG, PlannedWrite, WriteKind, idempotency_key
+from deskplan.transport.http import HttpClient, Rejected
+from deskplan.errors import RequestRejected
 
 TASK_TAGS = ("deskplan", TASK_TAG)
 PER_TICKET_UPDATES = (30, 600.0)     # 30 updates per 10 minutes per ticket and user (api/zendesk.md §12)

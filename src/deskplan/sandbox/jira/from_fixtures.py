@@ -13,7 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .store import INTERNAL, IssueRecord, IssueStore, StoreError
+from deskplan.sandbox.jira.store import INTERNAL, IssueRecord, IssueStore, StoreError
 
 
 class FixtureError(ValueError):

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, TextIO
 
-from ... import clock as clocks
-from ..generate import generate_scenario
-from ..server import FaultInjector
-from .app import WriteRecord, ZendeskSimulator
-from .fixtures import read_fixtures
-from .store import ZendeskStore
+from deskplan import clock as clocks
+from deskplan.sandbox.generate import generate_scenario
+from deskplan.sandbox.server import FaultInjector
+from deskplan.sandbox.zendesk.app import WriteRecord, ZendeskSimulator
+from deskplan.sandbox.zendesk.fixtures import read_fixtures
+from deskplan.sandbox.zendesk.store import ZendeskStore
 
 __all__ = ["create_app", "ZendeskSimulator", "ZendeskStore", "WriteRecord", "running_clock"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from ..server import Request, Response
-from .errors import idempotency_mismatch
+from deskplan.sandbox.server import Request, Response
+from deskplan.sandbox.zendesk.errors import idempotency_mismatch
 
 KEY_LIFETIME = timedelta(hours=2)
 

@@ -10,14 +10,14 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from ..server import Request, Response
-from . import derive
-from .errors import ApiError, invalid_value
-from .paging import decode_export_cursor, encode_export_cursor, export_page_size, int_param, link
-from .render import epoch
+from deskplan.sandbox.server import Request, Response
+from deskplan.sandbox.zendesk import derive
+from deskplan.sandbox.zendesk.errors import ApiError, invalid_value
+from deskplan.sandbox.zendesk.paging import decode_export_cursor, encode_export_cursor, export_page_size, int_param, link
+from deskplan.sandbox.zendesk.render import epoch
 
 if TYPE_CHECKING:
-    from .app import ZendeskSimulator
+    from deskplan.sandbox.zendesk.app import ZendeskSimulator
 
 HOLD_BACK = 60          # seconds: "data from the most recent minute is withheld"
 TICKETS_CURSOR_PATH = "/api/v2/incremental/tickets/cursor.json"
@@ -27,7 +27,7 @@ USERS_CURSOR_PATH = "/api/v2/incremental/users/cursor.json"
 
 
 def register(sim: "ZendeskSimulator") -> None:
-    from .app import api
+    from deskplan.sandbox.zendesk.app import api
     sim.router.add("GET", api("incremental/tickets/cursor"), sim.incremental(partial(tickets_cursor, sim)))
     sim.router.add("GET", api("incremental/tickets"), sim.incremental(partial(tickets_by_time, sim)))
     sim.router.add("GET", api("incremental/ticket_events"), sim.incremental(partial(ticket_events, sim)))

@@ -8,7 +8,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from ..errors import LockHeld
+from deskplan.errors import LockHeld
 
 
 @contextmanager

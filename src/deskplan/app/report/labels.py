@@ -5,8 +5,8 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 
-from .kpi import hours
-from .results import GoalResult
+from deskplan.kpi.metrics import hours
+from deskplan.kpi.results import GoalResult
 
 STATUS_LABELS = {
     "met": "met", "on_track": "on track", "at_risk": "at risk", "off_track": "off track", "no_data": "no data",

@@ -21,16 +21,16 @@ from typing import Any, Callable, Mapping
 
 import sqlite_utils
 
-from .. import clock
-from ..adapters.base import Adapter, Quarantined, Record, Related
-from ..config import Config, SourceConfig
-from ..errors import AuthError, BadPayload, ExitStatus, HelpdeskError, Unreachable
-from ..gcpause import collector_paused
-from ..model import Ticket
-from .effects import Writer
-from .lock import sync_lock
-from .store import Store
-from .writeback import OnWrite, Progress, WritebackRun, WritebackTally, open_writer, workspace_present
+from deskplan import clock
+from deskplan.adapters.base import Adapter, Quarantined, Record, Related
+from deskplan.config import Config, SourceConfig
+from deskplan.errors import AuthError, BadPayload, ExitStatus, HelpdeskError, Unreachable
+from deskplan.gcpause import collector_paused
+from deskplan.model import Ticket
+from deskplan.effects import Writer
+from deskplan.state.lock import sync_lock
+from deskplan.state.store import Store
+from deskplan.app.writeback import OnWrite, Progress, WritebackRun, WritebackTally, open_writer, workspace_present
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ class SyncResult:
 
 
 def _default_factory(config: SourceConfig, token: str) -> Adapter:
-    from ..adapters import open_adapter
+    from deskplan.adapters import open_adapter
 
     return open_adapter(config, token)
 
@@ -170,7 +170,7 @@ def _load_workspace(config: Config):
         log.warning("no plan.yaml in %s: tickets are pulled, nothing is evaluated or written back",
                     config.workspace)
         return None
-    from ..rules.load import load_workspace
+    from deskplan.rules.load import load_workspace
 
     return load_workspace(config.workspace)
 

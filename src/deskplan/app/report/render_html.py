@@ -12,15 +12,15 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from .labels import STATUS_LABELS, TREND_ARROWS, goal_label, metric_label, pct, points, target_text
-from .results import GoalResult, Report
-from .svg import GREEN, PlanLine, SeriesPoint, goal_chart, hbars, stacked_bars
-from .windows import local_midnight
+from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, goal_label, metric_label, pct, points, target_text
+from deskplan.kpi.results import GoalResult, Report
+from deskplan.app.report.svg import GREEN, PlanLine, SeriesPoint, goal_chart, hbars, stacked_bars
+from deskplan.kpi.windows import local_midnight
 
 
 def _environment() -> Environment:
     env = Environment(
-        loader=PackageLoader("deskplan.report", "templates"),
+        loader=PackageLoader("deskplan.app.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
         trim_blocks=True, lstrip_blocks=True,
     )

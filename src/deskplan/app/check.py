@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..config import CONFIG_NAME, load_config
-from ..errors import InvalidFiles, Problem
-from .load import load_workspace, rule_files
-from .ruletests import load_cases
+from deskplan.config import CONFIG_NAME, load_config
+from deskplan.errors import InvalidFiles, Problem
+from deskplan.rules.load import load_workspace, rule_files
+from deskplan.rules.ruletests import load_cases
 
 
 def check_workspace(root: Path) -> str:

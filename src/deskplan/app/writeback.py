@@ -29,21 +29,21 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 
 import requests
 
-from ..config import SourceConfig, WritebackConfig
-from ..errors import AuthError, ExitStatus, RateLimited
-from ..model import Ticket
-from ..rules.load import PLAN_FILE, Workspace, rule_files
-from ..rules.sla import SlaClock, compute_clocks
-from ..rules.templates import TemplateRenderError, ticket_context
-from .apply import Applier, Outcome, describe
-from .effects import TASK_TAG, PlannedWrite, Writer
-from .http import HttpClient
-from .ledger import Ledger
-from .planner import (
+from deskplan.config import SourceConfig, WritebackConfig
+from deskplan.errors import AuthError, ExitStatus, RateLimited
+from deskplan.model import Ticket
+from deskplan.rules.load import PLAN_FILE, Workspace, rule_files
+from deskplan.rules.sla import SlaClock, compute_clocks
+from deskplan.rules.templates import TemplateRenderError, ticket_context
+from deskplan.writes.apply import Applier, Outcome, describe
+from deskplan.effects import TASK_TAG, PlannedWrite, Writer
+from deskplan.transport.http import HttpClient
+from deskplan.state.ledger import Ledger
+from deskplan.writes.planner import (
     Assessment, ClockInfo, MeasureInfo, TaskRequest, business_time, format_time, goal_misses, goal_tasks,
     plan_ticket,
 )
-from .store import Store
+from deskplan.state.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,12 @@ def open_writer(config: SourceConfig, token: str, *, session: requests.Session |
                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic) -> Writer:
     """The writer for a configured source, on its own HttpClient (same auth as its adapter)."""
     if config.kind == "zendesk":
-        from ..adapters.zendesk.writes import ZendeskWriter
+        from deskplan.adapters.zendesk.writes import ZendeskWriter
 
         http = HttpClient(config.url, auth=(f"{config.email}/token", token), source=config.name,
                           session=session, sleep=sleep, clock=clock)
         return ZendeskWriter(http, tasks_group=config.tasks_group)
-    from ..adapters.jira.writes import JiraWriter
+    from deskplan.adapters.jira.writes import JiraWriter
 
     http = HttpClient(config.url, auth=(config.email, token), source=config.name,
                       session=session, sleep=sleep, clock=clock)
@@ -286,7 +286,7 @@ class WritebackRun:
         closes is checked within the hour, and late data (a rating changed after the window
         closed, a reply deadline that ran past it) is seen by the checks that follow.
         """
-        from ..report.build import build_report
+        from deskplan.kpi.report import build_report
 
         if not self.workspace.plan.goals or not writers:
             return

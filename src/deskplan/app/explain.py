@@ -15,15 +15,15 @@ from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
 
-from ..config import CONFIG_NAME, load_config
-from ..connector.store import Store
-from ..errors import ConfigError
-from ..model import Ticket
-from .nodes import Trace
-from .durations import format_duration
-from .engine import Evaluation
-from .load import Workspace, load_workspace
-from .sla import SlaClock, compute_clocks
+from deskplan.config import CONFIG_NAME, load_config
+from deskplan.state.store import Store
+from deskplan.errors import ConfigError
+from deskplan.model import Ticket
+from deskplan.rules.nodes import Trace
+from deskplan.rules.durations import format_duration
+from deskplan.rules.engine import Evaluation
+from deskplan.rules.load import Workspace, load_workspace
+from deskplan.rules.sla import SlaClock, compute_clocks
 
 
 @dataclass(frozen=True)
@@ -160,9 +160,9 @@ def explain_stored(root: Path, ref: str, now: datetime) -> Explanation:
     """Explain a ticket from the state file of the workspace at `root`, with the writes a sync
     would make for it now (planned exactly as sync plans them; nothing is written). `ref` is
     SOURCE:KEY."""
-    from ..connector.ledger import Ledger
-    from ..connector.planner import plan_ticket
-    from ..connector.writeback import Assessor, before_cutoff, first_writeback
+    from deskplan.state.ledger import Ledger
+    from deskplan.writes.planner import plan_ticket
+    from deskplan.app.writeback import Assessor, before_cutoff, first_writeback
 
     source, sep, key = ref.partition(":")
     if not sep or not source or not key:

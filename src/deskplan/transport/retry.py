@@ -30,7 +30,7 @@ import requests
 import urllib3.exceptions
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from ..errors import HelpdeskError, RateLimited, RequestRejected, ServerError, Unreachable
+from deskplan.errors import HelpdeskError, RateLimited, RequestRejected, ServerError, Unreachable
 
 log = logging.getLogger("deskplan.http")
 

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
-from ..model import EventKind, Score, Ticket, TimelineEvent
-from ..rules.sla import first_reply_at, first_solved_at, status_changes
+from deskplan.model import EventKind, Score, Ticket, TimelineEvent
+from deskplan.rules.sla import first_reply_at, first_solved_at, status_changes
 
 COMPLAINT = "complaint"
 Categories = frozenset[str]

@@ -17,22 +17,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, Iterator, Mapping
 
-from . import clock
-from .config import Config, SourceConfig
-from .connector.apply import Applier, Outcome, describe
-from .connector.effects import PlannedWrite, Writer, WriteKind, idempotency_key, marker
-from .connector.ledger import Ledger, WriteStatus
-from .connector.lock import sync_lock
-from .connector.planner import PlanItem, plan_push_tasks
-from .connector.store import Store
-from .connector.writeback import open_writer
-from .errors import AuthError, ExitStatus, RateLimited
-from .report.build import build_report
-from .report.labels import STATUS_LABELS, TREND_ARROWS, pct, points, target_text
-from .report.results import GoalResult, Report
-from .report.windows import window_of
-from .rules.load import Workspace, load_workspace
-from .rules.plan import Plan
+from deskplan import clock
+from deskplan.config import Config, SourceConfig
+from deskplan.writes.apply import Applier, Outcome, describe
+from deskplan.effects import PlannedWrite, Writer, WriteKind, idempotency_key, marker
+from deskplan.state.ledger import Ledger, WriteStatus
+from deskplan.state.lock import sync_lock
+from deskplan.writes.planner import PlanItem, plan_push_tasks
+from deskplan.state.store import Store
+from deskplan.app.writeback import open_writer
+from deskplan.errors import AuthError, ExitStatus, RateLimited
+from deskplan.kpi.report import build_report
+from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, pct, points, target_text
+from deskplan.kpi.results import GoalResult, Report
+from deskplan.kpi.windows import window_of
+from deskplan.rules.load import Workspace, load_workspace
+from deskplan.rules.plan import Plan
 
 WriterFactory = Callable[[SourceConfig, str], Writer]
 

@@ -32,7 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from .results import AT_RISK, IMPROVING, MET, NO_DATA, NO_TREND, OFF_TRACK, ON_TRACK, STEADY, WORSENING, WindowResult
+from deskplan.kpi.results import AT_RISK, IMPROVING, MET, NO_DATA, NO_TREND, OFF_TRACK, ON_TRACK, STEADY, WORSENING, WindowResult
 
 MIN_TOLERANCE = 0.01
 TOLERANCE_SHARE = 0.25

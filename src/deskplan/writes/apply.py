@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
-from ..errors import AuthError, HelpdeskError, RateLimited, RequestRejected, ServerError, Unreachable
-from .effects import PlannedWrite, Writer, WriteKind
-from .ledger import Ledger, WriteStatus
+from deskplan.errors import AuthError, HelpdeskError, RateLimited, RequestRejected, ServerError, Unreachable
+from deskplan.effects import PlannedWrite, Writer, WriteKind
+from deskplan.state.ledger import Ledger, WriteStatus
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 import orjson
 import requests
 
-from ..errors import AuthError, RateLimited, ServerError
-from .retry import AttemptFailed, Rejected, RetryMode, RetryPolicy, retry_after_seconds, status_retriable, transport_failure
+from deskplan.errors import AuthError, RateLimited, ServerError
+from deskplan.transport.retry import AttemptFailed, Rejected, RetryMode, RetryPolicy, retry_after_seconds, status_retriable, transport_failure
 
 __all__ = ["HttpClient", "HttpResult", "Rejected", "RetryMode", "RetryPolicy"]
 

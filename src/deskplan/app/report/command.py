@@ -6,15 +6,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from ..config import CONFIG_NAME, load_config
-from ..connector.store import Store
-from ..errors import ConfigError
-from ..rules.load import load_workspace
-from .build import build_report
-from .render_html import render_html
-from .render_json import render_json
-from .render_text import render_text
-from .results import Report
+from deskplan.config import CONFIG_NAME, load_config
+from deskplan.state.store import Store
+from deskplan.errors import ConfigError
+from deskplan.rules.load import load_workspace
+from deskplan.kpi.report import build_report
+from deskplan.app.report.render_html import render_html
+from deskplan.app.report.render_json import render_json
+from deskplan.app.report.render_text import render_text
+from deskplan.kpi.results import Report
 
 RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": render_json, "html": render_html}
 FORMATS = tuple(RENDERERS)

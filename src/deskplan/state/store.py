@@ -21,8 +21,8 @@ from typing import Any, Callable, Iterator
 import orjson
 import sqlite_utils
 
-from ..adapters.base import Page, Quarantined, Record, Related
-from ..model import Ticket, ticket_json
+from deskplan.adapters.base import Page, Quarantined, Record, Related
+from deskplan.model import Ticket, ticket_json
 
 QUARANTINE_PAYLOAD_LIMIT = 64 * 1024
 SQL_CHUNK = 500              # ids bound in one `IN (...)` (SQLite allows 32,766 variables; any page fits in two)

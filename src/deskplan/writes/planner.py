@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Iterable, Iterator, Protocol, Sequence
 
-from ..model import Status, Ticket
-from .effects import PlannedWrite, WriteKind, idempotency_key, marker
-from .ledger import StatusComment, WriteStatus
+from deskplan.model import Status, Ticket
+from deskplan.effects import PlannedWrite, WriteKind, idempotency_key, marker
+from deskplan.state.ledger import StatusComment, WriteStatus
 
 CLOCK_STATES = ("on_track", "at_risk", "breached", "met")
 _SEVERITY = {"met": 0, "on_track": 1, "at_risk": 2, "breached": 3}

@@ -28,17 +28,17 @@ from typing import Callable, Iterator, Mapping, TextIO
 
 from ruamel.yaml import YAML
 
-from . import clock
-from .config import CONFIG_NAME, load_config
-from .connector.store import Store
-from .connector.sync import SyncResult, run_sync
-from .report.build import build_report
-from .report.command import write_output
-from .report.render_html import render_html
-from .report.render_text import render_text
-from .rules.load import load_workspace
-from .sandbox.server import SandboxServer
-from .workspace.init import init_workspace
+from deskplan import clock
+from deskplan.config import CONFIG_NAME, load_config
+from deskplan.state.store import Store
+from deskplan.app.sync import SyncResult, run_sync
+from deskplan.kpi.report import build_report
+from deskplan.app.report.command import write_output
+from deskplan.app.report.render_html import render_html
+from deskplan.app.report.render_text import render_text
+from deskplan.rules.load import load_workspace
+from deskplan.sandbox.server import SandboxServer
+from deskplan.workspace.init import init_workspace
 
 DEFAULT_TOTAL = 3000                    # six months of a small helpdesk; well under a minute
 DEFAULT_SEED = 2026
@@ -268,9 +268,9 @@ def run_demo(
 
 def _create_app(kind: str, *, tickets: int, seed: int, now: Callable[[], datetime], log: TextIO, token: str):
     if kind == "zendesk":
-        from .sandbox.zendesk import create_app
+        from deskplan.sandbox.zendesk import create_app
     else:
-        from .sandbox.jira import create_app
+        from deskplan.sandbox.jira import create_app
     return create_app(email=EMAIL, token=token, tickets=tickets, seed=seed, rate_limit=0, now=now, log=log)
 
 

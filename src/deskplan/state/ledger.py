@@ -20,8 +20,8 @@ from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Callable, Iterator
 
-from .effects import PlannedWrite, WriteKind
-from .store import Store
+from deskplan.effects import PlannedWrite, WriteKind
+from deskplan.state.store import Store
 
 ERROR_LIMIT = 500     # last_error is a typed error's message; cut to keep rows small
 

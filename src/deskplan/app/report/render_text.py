@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from .labels import STATUS_LABELS, TREND_ARROWS, fit, fit_right, goal_label, pct, points, target_text
-from .results import Report
+from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, fit, fit_right, goal_label, pct, points, target_text
+from deskplan.kpi.results import Report
 
 WIDTH = 100
 SPARK = "▁▂▃▄▅▆▇█"

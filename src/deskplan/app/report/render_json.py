@@ -37,8 +37,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .kpi import hours
-from .results import GoalResult, GroupResult, Report, WindowResult
+from deskplan.kpi.metrics import hours
+from deskplan.kpi.results import GoalResult, GroupResult, Report, WindowResult
 
 SCHEMA = "deskplan.report/1"
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
 
-from ..model import Ticket
-from ..rules.plan import Goal, Plan
-from .kpi import Observation
-from .results import EVIDENCE_LIMIT, NO_GROUP, Evidence, GoalResult, GroupResult, WindowResult
-from .status import Line, goal_status, latest_window, standin_baseline, trend
-from .windows import Window
+from deskplan.model import Ticket
+from deskplan.rules.plan import Goal, Plan
+from deskplan.kpi.metrics import Observation
+from deskplan.kpi.results import EVIDENCE_LIMIT, NO_GROUP, Evidence, GoalResult, GroupResult, WindowResult
+from deskplan.kpi.status import Line, goal_status, latest_window, standin_baseline, trend
+from deskplan.kpi.windows import Window
 
 
 @dataclass(frozen=True)

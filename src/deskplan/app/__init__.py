@@ -1,0 +1,1 @@
+"""The application layer: the commands' work (sync, plan push, explain, report, demo)."""

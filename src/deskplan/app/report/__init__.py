@@ -1,0 +1,1 @@
+"""`deskplan report`: the goals report as text, JSON and HTML."""

@@ -1,1 +1,0 @@
-"""Talking to helpdesks: the HTTP client with its retry policy, and the local state."""

@@ -1,0 +1,1 @@
+"""KPIs and goals: the metric definitions, windows, goal status and the report's results."""
