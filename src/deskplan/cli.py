@@ -1,7 +1,7 @@
 """The `deskplan` command line: a thin click layer over the library.
 
 Commands parse options, call one library function, and turn typed errors into clean
-messages and the exit codes of SPEC §3. Data goes to stdout, logs to stderr.
+messages and the exit codes (README, "Exit codes"). Data goes to stdout, logs to stderr.
 """
 
 from __future__ import annotations

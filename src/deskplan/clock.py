@@ -1,4 +1,4 @@
-"""The current time, overridable with DESKPLAN_NOW for reproducible runs (SPEC §3)."""
+"""The current time, overridable with DESKPLAN_NOW for reproducible runs (README, "Commands")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""deskplan.toml: which helpdesks to talk to, and where state lives (SPEC §2).
+"""deskplan.toml: which helpdesks to talk to, and where state lives (README, "deskplan.toml").
 
 Tokens never live in the file: each source names the environment variable that holds
 its token, and the value is read only when a connection is opened.

@@ -1,4 +1,4 @@
-"""What a write-back is, and what each helpdesk's writer offers (SPEC §5).
+"""What a write-back is, and what each helpdesk's writer offers (docs/design.md, "Exactly-once write-back").
 
 A `PlannedWrite` is plain data: the planner produces it, `sync --dry-run` prints it, and
 the apply step hands the very same object to a `Writer`. Its `key` is deterministic (a

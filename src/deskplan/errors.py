@@ -11,7 +11,7 @@ from enum import IntEnum
 
 
 class ExitStatus(IntEnum):
-    """Exit codes of every `deskplan` command (SPEC §3)."""
+    """Exit codes of every `deskplan` command (README, "Exit codes")."""
 
     OK = 0
     PARTIAL = 1        # finished, but some tickets or writes failed (they are listed)

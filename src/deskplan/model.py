@@ -1,4 +1,4 @@
-"""The canonical ticket: one model for every helpdesk (SPEC §4).
+"""The canonical ticket: one model for every helpdesk, the only ticket shape past the adapters.
 
 Adapters validate into these models exactly once, at their boundary; everything
 downstream (rules, SLA clocks, KPIs, write-back) reads them and never re-validates.

@@ -1,11 +1,11 @@
-"""The six goal metrics of SPEC §4, one ticket at a time.
+"""The six goal metrics (README, "plan.yaml", the KPI table), one ticket at a time.
 
 Each metric turns one ticket into at most one `Observation`: the instant that places it
 in a window, and whether it counts in the numerator. A window's value is then
 numerator / denominator over the observations it holds (see goals.py). Only what had
 happened by `now` counts, so a report with DESKPLAN_NOW in the past replays history.
 
-Definitions (SPEC §4), and the choices made where it is silent:
+Definitions (as the README's KPI table gives them), and the choices made where it is silent:
 - first_reply_within T: observed at creation; met when the first public agent reply
   (not written by deskplan) came within T of business time on the goal's calendar, time
   in `waiting_customer` not counted. No reply yet: missed once T has passed by `now`,

@@ -1,4 +1,4 @@
-"""A business calendar as plan.yaml writes it (SPEC §2), validated with clear messages.
+"""A business calendar as plan.yaml writes it (README, "plan.yaml"), validated with clear messages.
 
 ```yaml
 support-hours:

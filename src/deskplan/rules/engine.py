@@ -1,4 +1,4 @@
-"""Evaluate a ticket against every rule (SPEC §2, "When several rules match").
+"""Evaluate a ticket against every rule (README, "rules/*.yaml": when several rules match).
 
 Every matching rule applies its measure, category and task. For each SLA kind the
 *strictest* target wins, defined as the earliest due instant: each candidate's target is

@@ -1,4 +1,4 @@
-"""plan.yaml: the service improvement plan as data (SPEC §1, §2).
+"""plan.yaml: the service improvement plan as data (README, "plan.yaml").
 
 ```yaml
 plan: {id: sip-2026h1, title: ..., start: 2026-01-05, end: 2026-06-30, calendar: support-hours}
@@ -103,7 +103,7 @@ class PlanInfo(_Model):
 
 
 class Goal(_Model):
-    """A KPI with a target and a deadline (SPEC §1, KPI definitions in §4)."""
+    """A KPI with a target and a deadline (the metrics: kpi/metrics.py and the README's KPI table)."""
 
     id: Id
     title: str = ""

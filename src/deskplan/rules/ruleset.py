@@ -1,4 +1,4 @@
-"""rules/*.yaml: what a rule looks like (SPEC §2).
+"""rules/*.yaml: what a rule looks like (README, "rules/*.yaml").
 
 ```yaml
 rules:

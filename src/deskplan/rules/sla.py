@@ -1,18 +1,18 @@
-"""SLA clocks from a ticket's timeline, on a business calendar (SPEC §4, §5).
+"""SLA clocks from a ticket's timeline, on a business calendar (README, "What deskplan writes").
 
 Two kinds of clock start when the ticket is created:
 
 - `first_reply` stops at the first public reply by an agent (`EventKind.PUBLIC_REPLY`, not
-  written by deskplan). Solving a ticket does not stop it: SPEC §4 counts a ticket with no
+  written by deskplan). Solving a ticket does not stop it: `first_reply_within` counts a ticket with no
   reply as missed once the target has passed, and the clock says the same.
 - `resolution` stops at the first entry into `solved` or `closed`.
 
-While the ticket is in a pause status (default: `waiting_customer`, as SPEC §4 leaves that
+While the ticket is in a pause status (default: `waiting_customer`, as the KPIs leave that
 time out of the KPIs) the clock does not count; outside the calendar's working hours it does
 not count either. Elapsed time is business time on the clock's calendar.
 
 Reopened tickets: a clock has one cycle. The resolution clock measures to the FIRST solve and
-stays stopped when the ticket is reopened, exactly as SPEC §4's `resolution_within` counts
+stays stopped when the ticket is reopened, exactly as the KPI `resolution_within` counts
 "to the first solved"; reopens show up in `first_contact_resolution` instead. So a status
 comment and the KPI report never disagree about whether a ticket met its resolution target.
 

@@ -5,7 +5,7 @@ whole changelog and every comment (only the parts read here, see stored.py), the
 feedback when it had to be fetched separately, and the site's JSM custom field ids, so a
 ticket can be rebuilt from the store alone.
 
-Mappings (the canonical side is the same for Zendesk; see SPEC §4):
+Mappings (the canonical side is the same for Zendesk; see model.py):
 
 - status: `status_map` from deskplan.toml first (exact name, then case-insensitive);
   then the JSM names whose meaning is fixed ("Waiting for customer" -> waiting_customer,
@@ -83,7 +83,7 @@ _PRIORITY = {
 
 _RESOLVED = frozenset(status for status in Status if status.is_resolved)
 _EMAIL_REQUEST_TYPES = frozenset({"emailed request", "email request"})
-GOOD_FROM = 4       # CSAT 1-5: 4 and 5 are good (SPEC §4)
+GOOD_FROM = 4       # CSAT 1-5: 4 and 5 are good, 1 to 3 bad
 
 
 def issue_record(issue: dict[str, Any], *, feedback: dict[str, Any] | None, fields: JsmFields) -> dict[str, Any]:
@@ -284,7 +284,7 @@ def _rating_events(
 ) -> list[dict[str, Any]]:
     """The request's rating as one event: its latest score at the time of its latest change.
 
-    A rating counts once (SPEC §4), as a Zendesk rating does: a bad rating changed to
+    A rating counts once (the csat KPI), as a Zendesk rating does: a bad rating changed to
     good is a good rating, given when it was changed.
     """
     value = f.get(jsm.feedback) if jsm.feedback else None
