@@ -16,7 +16,7 @@ from deskplan.transport.http import HttpClient
 from deskplan.errors import RequestRejected, ServerError
 
 SEARCH_PATH = "/rest/api/3/search/jql"
-SEARCH_PAGE_SIZE = 100      # the server may send fewer (api/jira.md §2.1); paging follows its tokens
+SEARCH_PAGE_SIZE = 100      # the server may send fewer when many fields are asked for; paging follows its tokens
 DETAIL_PAGE_SIZE = 100      # changelog and comment pages (their documented default and maximum)
 
 

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Mapping
 from zoneinfo import ZoneInfo
 
-DEFAULT_OVERLAP_MS = 5 * 60 * 1000      # search index lag is "seconds to minutes" (jira.md §2.1)
+DEFAULT_OVERLAP_MS = 5 * 60 * 1000      # search index lag is "seconds to minutes" (Atlassian, "Search and reconcile")
 JQL_TIME_FORMAT = "%Y/%m/%d %H:%M"
 # When /myself hides the time zone, render in the westernmost zone: a wall time read in
 # any other zone is then an earlier instant, so the bound can only include more.

@@ -2,8 +2,8 @@
 
 - The status comment is one comment per ticket, edited in place: the first is
   `POST /rest/api/3/issue/{id}/comment` with the `sd.public.comment` property set to
-  `{"internal": true}` (a role `visibility` would not hide it from the customer, api/jira.md
-  §7), later states `PUT …/comment/{commentId}` (an edit is idempotent, so it may be
+  `{"internal": true}` (a role `visibility` would not hide it from the customer: JSM still
+  marks it `jsdPublic`), later states `PUT …/comment/{commentId}` (an edit is idempotent, so it may be
   retried; the property stays with the comment). A comment someone deleted is written anew.
 - An improvement task is `POST /rest/api/3/issue` in `tasks_project` (default: the ticket's
   project) of type `tasks_issue_type`, with an ADF description, `duedate`, the labels
@@ -14,7 +14,7 @@
 - `find_effect` asks Jira: the marker among the ticket's comments; for a task, the issues
   linked to its source ticket (`GET` of that issue: current at once), confirmed by the
   `deskplan` property, then its label through JQL. Issue search is eventually consistent
-  (api/jira.md §0): only a task created with its link to a source ticket is looked up at once
+  (seconds, at times minutes): only a task created with its link to a source ticket is looked up at once
   after a lost answer; goal and plan tasks, linked to no one ticket, are looked up next run.
 """
 
@@ -266,7 +266,7 @@ class JiraWriter:
         return keys
 
     def _relates(self) -> str:
-        """The site's "relates to" link type; link type names differ per site (api/jira.md §8.3)."""
+        """The site's "relates to" link type; link type names differ per site (GET /rest/api/3/issueLinkType)."""
         if self._link_type is None:
             types = self.http.get_json("/rest/api/3/issueLinkType").get("issueLinkTypes") or []
             names = [t.get("name") for t in types if t.get("name")]

@@ -1,4 +1,4 @@
-"""Write-back to Zendesk: internal status notes and improvement tasks (api/zendesk.md §2-§4).
+"""Write-back to Zendesk: internal status notes and improvement tasks (README, "What deskplan writes").
 
 - A status comment is an internal note (`public: false`) added with `PUT /api/v2/tickets/{id}`
   (there is no POST on comments). Each state change is a new note. The update is not
@@ -21,7 +21,7 @@ from deskplan.transport.http import HttpClient, Rejected
 from deskplan.errors import RequestRejected
 
 TASK_TAGS = ("deskplan", TASK_TAG)
-PER_TICKET_UPDATES = (30, 600.0)     # 30 updates per 10 minutes per ticket and user (api/zendesk.md §12)
+PER_TICKET_UPDATES = (30, 600.0)     # 30 updates per 10 minutes per ticket and user (Zendesk's rate limits)
 COMMENT_PAGE_SIZE = 100
 COMMENT_PAGE_LIMIT = 60              # 6,000 comments: more than a ticket may hold (5,000)
 
