@@ -1,4 +1,4 @@
-"""The SPEC §4 metrics on hand-built timelines, with exact expected values."""
+"""The six goal metrics (kpi/metrics.py) on hand-built timelines, with exact expected values."""
 
 from datetime import timedelta
 

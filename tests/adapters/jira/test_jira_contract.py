@@ -1,6 +1,6 @@
 """The Jira adapter against recorded Jira payloads, with `responses` on the HTTP side.
 
-Given/when/then: the server answers with bodies from /work/shared/contracts/jira (loaded,
+Given/when/then: the server answers with bodies from ../shared/contracts/jira (loaded,
 never copied into the project); the adapter must send the documented requests and turn
 the answers into records, typed errors and canonical tickets.
 """

@@ -16,7 +16,7 @@ def field(fid, name, custom, customid=None, type_="any"):
 
 SITE = [
     {"id": "summary", "name": "Summary", "custom": False, "schema": {"system": "summary", "type": "string"}},
-    # The recorded definition of an SLA field (api/jira.md §4.1, demisto/content README).
+    # The recorded definition of an SLA field (as quoted in the demisto/content README).
     {"clauseNames": ["cf[10071]", "Time to resolution"], "custom": True, "id": "customfield_10071",
      "key": "customfield_10071", "name": "Time to resolution", "navigable": True, "orderable": True,
      "schema": {"custom": "com.atlassian.servicedesk:sd-sla-field", "customId": 10071, "type": "sd-servicelevelagreement"},

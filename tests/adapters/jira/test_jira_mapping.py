@@ -221,7 +221,7 @@ def test_a_changed_rating_counts_once_with_its_latest_score_at_its_latest_change
         ],
     )
     ticket = build(payload, fields=JsmFields(feedback="customfield_10045"))
-    # As a Zendesk rating: one event, not one per change (SPEC §4, csat).
+    # As a Zendesk rating: one event, not one per change (the csat KPI counts a rating once).
     assert [(e.at, e.score) for e in ticket.timeline if e.kind is EventKind.RATING] == [
         (utc("2026-03-05T10:00:00+08:00"), Score.GOOD)]
     assert ticket.satisfaction == Satisfaction(score=Score.GOOD, at=utc("2026-03-05T10:00:00+08:00"))

@@ -152,7 +152,7 @@ def test_record_not_found_is_a_typed_rejection_with_its_code(adapter, zenpy):
 
 
 def test_invalid_pagination_parameter_is_a_typed_rejection_not_retried(adapter):
-    # Body as recorded by Estuary for a garbage page[after] (api/zendesk.md §11).
+    # Body as recorded by Estuary for a garbage page[after]: Zendesk answers 400 with it.
     body = {"error": "InvalidPaginationParameter", "description": "page[after] is not valid"}
     with responses.RequestsMock() as mock:
         mock.get(f"{SITE}/api/v2/satisfaction_ratings.json", status=400, json=body)
