@@ -199,7 +199,8 @@ def test_interval_containing_the_new_york_changes():
 def test_interval_bounds_inside_the_spring_gap_and_in_the_repeated_hour():
     # 02:30 does not exist on 2026-03-08 in New York: the interval starts when clocks jump to 03:00.
     gap = calendar("America/New_York", {"sun": "02:30-04:00"})
-    assert list(gap.working_intervals(datetime(2026, 3, 8, tzinfo=NEW_YORK), datetime(2026, 3, 9, tzinfo=NEW_YORK))) == [
+    day = datetime(2026, 3, 8, tzinfo=NEW_YORK), datetime(2026, 3, 9, tzinfo=NEW_YORK)
+    assert list(gap.working_intervals(*day)) == [
         (datetime(2026, 3, 8, 7, tzinfo=UTC), datetime(2026, 3, 8, 8, tzinfo=UTC)),
     ]
     # 01:30 happens twice on 2026-11-01: its first occurrence (EDT) is taken.

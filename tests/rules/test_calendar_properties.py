@@ -10,8 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 
 import holidays as holidays_lib
-from hypothesis import assume, given, settings
-from hypothesis import strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 from deskplan.rules.calendar import CALENDAR_24X7, Calendar, build_calendar
 from deskplan.rules.calendar_spec import DAY, DAY_NAMES, CalendarSpec
@@ -41,7 +40,7 @@ def weekly_calendars(draw) -> Calendar:
     """A random valid week: disjoint intervals on a 15-minute grid, some crossing midnight."""
     cuts = sorted(draw(st.sets(st.integers(0, 7 * 96 - 1), min_size=2, max_size=12)))
     hours: dict[str, list[str]] = {}
-    for start, end in zip(cuts[::2], cuts[1::2]):
+    for start, end in zip(cuts[::2], cuts[1::2], strict=False):     # an odd last cut is dropped
         start, end = start * 900, end * 900
         if end - start >= DAY:
             continue

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from deskplan.app.explain import explain_ticket
 from deskplan.cli import cli
-from deskplan.state.store import Store
 from deskplan.model import Ticket
 from deskplan.rules import load_workspace
-from deskplan.app.explain import explain_ticket
+from deskplan.state.store import Store
 
 PLAN = """\
 plan: {id: sip, title: SIP, start: 2026-01-05, end: 2026-06-30, calendar: office}

@@ -82,7 +82,8 @@ rules:
 """
     assert problems(tmp_path, {"plan.yaml": plan, "rules/a.yaml": rules}) == [
         "plan.yaml:3:36: goal G1: target: a share is written 90% or 0.9; 90 is more than 100% (did you mean 90%?)",
-        "plan.yaml:3:44: goal G1: by: Input should be a valid date or datetime, invalid character in year, got 'end of March'",
+        "plan.yaml:3:44: goal G1: by: Input should be a valid date or datetime, invalid character in year, "
+        "got 'end of March'",
         "rules/a.yaml:4:22: rule r1: then.category: unknown value 'complain' (did you mean 'complaint'?); "
         "expected one of: attitude, quality, product, process, complaint",
         "rules/a.yaml:4:42: rule r1: then.priority: Input should be a valid integer, unable to parse string as an "
@@ -203,7 +204,8 @@ rules:
     then: {category: complaint}
 """
     assert problems(tmp_path, {"rules/a.yaml": rules}) == [
-        "rules/a.yaml:5:27: rule words: text matches: invalid regular expression '投诉|(complain': missing ): 投诉|(complain",
+        "rules/a.yaml:5:27: rule words: text matches: invalid regular expression '投诉|(complain': "
+        "missing ): 投诉|(complain",
         "rules/a.yaml:6:30: rule words: subject matches: invalid regular expression '(?=refund)': "
         "invalid perl operator: (?=",
         'rules/a.yaml:7:27: rule words: tags matches: expected a regular expression, got ""',

@@ -16,8 +16,14 @@ from deskplan.rules.calendar import CALENDAR_24X7, build_calendar
 from deskplan.rules.calendar_spec import CalendarSpec
 from deskplan.rules.engine import SlaTarget
 from deskplan.rules.sla import (
-    SlaState, active_elapsed, active_intervals, compute_clock, compute_clocks, first_reply_at,
-    first_solved_at, status_changes,
+    SlaState,
+    active_elapsed,
+    active_intervals,
+    compute_clock,
+    compute_clocks,
+    first_reply_at,
+    first_solved_at,
+    status_changes,
 )
 
 UTC = timezone.utc

@@ -21,10 +21,11 @@ Semantics worth knowing:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import re2
 
@@ -34,8 +35,7 @@ from deskplan.rules.fields import COMBINATORS, FIELDS, KIND_OPERATORS, OPERATORS
 from deskplan.rules.nodes import Condition, Group, show
 from deskplan.rules.operators import BUILDERS, BadValue, re2_options
 from deskplan.rules.suggest import suggest
-from deskplan.rules.yamlload import YamlDoc
-
+from deskplan.rules.yamlload import Path_, YamlDoc
 
 # --- extraction: a ticket's values, once per ticket --------------------------------------
 
@@ -62,7 +62,7 @@ def _fold(value: Any) -> Any:
     return value.casefold() if isinstance(value, str) else value
 
 
-_DERIVED = {"fold": _fold, "rank": PRIORITY_RANK.get}
+_DERIVED: dict[str, Callable[[Any], Any]] = {"fold": _fold, "rank": PRIORITY_RANK.get}
 
 
 # --- the compiler ------------------------------------------------------------------------
@@ -121,7 +121,7 @@ class ConditionCompiler:
             group.compile()
         return Extractor(tuple(self._steps), MappingProxyType(dict(self._slots)))
 
-    def compile(self, doc: YamlDoc, path: tuple, where: str) -> Condition | None:
+    def compile(self, doc: YamlDoc, path: Path_, where: str) -> Condition | None:
         """Compile the condition at `path` in `doc`; `where` names its owner ("rule r1")."""
         return _Compiling(self, doc, where).condition(doc.get(path), tuple(path))
 
@@ -153,26 +153,28 @@ class _Compiling:
     doc: YamlDoc
     where: str
 
-    def problem(self, path: tuple, message: str, *, at_key: bool = False) -> None:
+    def problem(self, path: Path_, message: str, *, at_key: bool = False) -> None:
         self.compiler.problems.append(self.doc.problem(path, f"{self.where}: {message}", at_key=at_key))
 
-    def condition(self, raw: Any, path: tuple) -> Condition | None:
+    def condition(self, raw: Any, path: Path_) -> Condition | None:
         if not isinstance(raw, dict) or not raw:
             self.problem(path, "a condition is a mapping such as {priority: urgent} or {all: [...]}"
                          f", got {show(raw)}")
             return None
-        parts = [self.entry(key, value, (*path, key)) for key, value in raw.items()]
-        if any(p is None for p in parts):
+        entries = [self.entry(key, value, (*path, key)) for key, value in raw.items()]
+        parts = [p for p in entries if p is not None]
+        if len(parts) < len(entries):
             return None
         return parts[0] if len(parts) == 1 else Group("all", tuple(parts))
 
-    def entry(self, key: Any, value: Any, path: tuple) -> Condition | None:
+    def entry(self, key: Any, value: Any, path: Path_) -> Condition | None:
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 self.problem(path, f"`{key}` takes a non-empty list of conditions")
                 return None
-            children = [self.condition(item, (*path, i)) for i, item in enumerate(value)]
-            if any(c is None for c in children):
+            compiled = [self.condition(item, (*path, i)) for i, item in enumerate(value)]
+            children = [c for c in compiled if c is not None]
+            if len(children) < len(compiled):
                 return None
             return Group(key, tuple(children))
         if key == "not":
@@ -187,13 +189,14 @@ class _Compiling:
             return None
         return self.field_test(spec, value, path)
 
-    def field_test(self, spec: FieldSpec, raw: Any, path: tuple) -> Condition | None:
+    def field_test(self, spec: FieldSpec, raw: Any, path: Path_) -> Condition | None:
         if isinstance(raw, dict):
             if not raw:
                 self.problem(path, f"{spec.name}: no operator given (one of: {', '.join(OPERATORS)})")
                 return None
-            tests = [self.operator(spec, op, value, (*path, op)) for op, value in raw.items()]
-            if any(t is None for t in tests):
+            operators = [self.operator(spec, op, value, (*path, op)) for op, value in raw.items()]
+            tests = [t for t in operators if t is not None]
+            if len(tests) < len(operators):
                 return None
             return tests[0] if len(tests) == 1 else Group("all", tuple(tests))
         if isinstance(raw, list):
@@ -204,7 +207,7 @@ class _Compiling:
             return None
         return self.operator(spec, "eq", raw, path)
 
-    def operator(self, spec: FieldSpec, op: Any, value: Any, path: tuple) -> Condition | None:
+    def operator(self, spec: FieldSpec, op: Any, value: Any, path: Path_) -> Condition | None:
         allowed = KIND_OPERATORS[spec.kind] + (("gt", "lt") if spec.ordered else ())
         if op not in OPERATORS:
             self.problem(path, f"{spec.name}: unknown operator {str(op)!r}{suggest(op, OPERATORS)}"

@@ -20,11 +20,12 @@ value"), the rules not ruled out; a ticket then runs only the rules of its combi
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import product
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
 from deskplan.model import Ticket
 from deskplan.rules.calendar import Calendar
@@ -64,7 +65,7 @@ class FiredRule(NamedTuple):
     description: str
     priority: int
     condition: Condition                # what it tested …
-    values: tuple                       # … on which of the ticket's values
+    values: tuple[Any, ...]             # … on which of the ticket's values
 
     @property
     def why(self) -> Trace:
@@ -128,19 +129,19 @@ Candidates = tuple[tuple[CompiledRule, Callable[[Values], bool]], ...]   # (rule
 class RuleIndex:
     """For each combination of the indexed fields' values, the rules that can fire."""
 
-    slots: tuple[tuple[int, frozenset], ...]      # (slot, the values rules name there)
-    by_key: Mapping[tuple, Candidates]       # one key per combination of values
+    slots: tuple[tuple[int, frozenset[Any]], ...]     # (slot, the values rules name there)
+    by_key: Mapping[tuple[Any, ...], Candidates]      # one key per combination of values
 
     @classmethod
     def build(cls, rules: tuple[CompiledRule, ...]) -> RuleIndex:
-        named_by_slot: dict[int, frozenset] = {}
+        named_by_slot: dict[int, frozenset[Any]] = {}
         for rule in rules:
             for slot, requirements in rule.condition.requires.items():
                 named_by_slot[slot] = named_by_slot.get(slot, frozenset()).union(*(r.values for r in requirements))
         used = Counter(slot for rule in rules for slot in rule.condition.requires)
         # Fields that many rules require and that have few values rule out the most rules.
         ranked = sorted(named_by_slot, key=lambda slot: (-used[slot] / (len(named_by_slot[slot]) + 1), slot))
-        chosen: list[tuple[int, frozenset]] = []
+        chosen: list[tuple[int, frozenset[Any]]] = []
         size = 1
         for slot in ranked:
             named = named_by_slot[slot]
@@ -151,7 +152,7 @@ class RuleIndex:
         by_key = {
             key: tuple(
                 (rule, rule.condition.test) for rule in rules
-                if all(r.allows(value) for (slot, _), value in zip(chosen, key)
+                if all(r.allows(value) for (slot, _), value in zip(chosen, key, strict=True)
                        for r in rule.condition.requires.get(slot, ()))
             )
             for key in product(*domains)
@@ -206,13 +207,12 @@ class Engine:
         )
 
     def _tasks(self, ticket: Ticket, fired: list[CompiledRule]) -> tuple[PlannedTask, ...]:
-        with_task = [r for r in fired if r.task is not None]
+        with_task = [(r, r.task) for r in fired if r.task is not None]
         if not with_task:
             return ()
         base = {"ticket": ticket_context(ticket), "plan": self.plan_context}
         planned = []
-        for rule in with_task:
-            task = rule.task
+        for rule, task in with_task:
             context = {**base, "rule": {"id": rule.id, "description": rule.description},
                        "measure": rule.measure_context}
             planned.append(PlannedTask(
@@ -238,7 +238,9 @@ class Engine:
                 chosen[kind] = SlaTarget(kind, target, best.sla_calendar, best.id, tuple(r.id for r, _ in ranked[1:]))
         return MappingProxyType(chosen) if chosen else _NO_SLA
 
-    def _strictness(self, ticket: Ticket, candidates: list[tuple[CompiledRule, timedelta]]):
+    def _strictness(
+        self, ticket: Ticket, candidates: list[tuple[CompiledRule, timedelta]],
+    ) -> Callable[[tuple[CompiledRule, timedelta]], tuple[timedelta | datetime, int, str]]:
         """Sort key: the due instant (just the target when all share one calendar), the rule's
         priority, its id."""
         if len({rule.sla_calendar for rule, _ in candidates}) == 1:
@@ -246,7 +248,8 @@ class Engine:
         # Calendar arithmetic is most of an evaluation's cost; many fired rules share a
         # (calendar, target) pair, so each distinct pair is added once.
         pairs = {(rule.sla_calendar, target) for rule, target in candidates}
-        due = {(calendar, target): self.calendars[calendar].add(ticket.created_at, target) for calendar, target in pairs}
+        due = {(calendar, target): self.calendars[calendar].add(ticket.created_at, target)
+               for calendar, target in pairs}
         return lambda c: (due[c[0].sla_calendar, c[1]], c[0].priority, c[0].id)
 
 

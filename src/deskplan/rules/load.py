@@ -8,11 +8,12 @@ is half-loaded: either the whole workspace is valid, or the caller gets every pr
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
@@ -20,14 +21,21 @@ from deskplan.errors import InvalidFiles, Problem
 from deskplan.model import Ticket
 from deskplan.rules.calendar import CALENDAR_24X7, Calendar, build_calendar
 from deskplan.rules.conditions import ConditionCompiler
-from deskplan.rules.nodes import Condition
 from deskplan.rules.engine import CompiledRule, CompiledTask, Engine, Evaluation
+from deskplan.rules.nodes import Condition
 from deskplan.rules.plan import BUILTIN_CALENDAR, Goal, Plan
 from deskplan.rules.ruleset import SLA_KINDS, Rule, RuleFile
 from deskplan.rules.suggest import suggest
-from deskplan.rules.templates import COMMENT_NAMES, TASK_NAMES, RuleTemplate, TemplateProblem, compile_template, make_environment
+from deskplan.rules.templates import (
+    COMMENT_NAMES,
+    TASK_NAMES,
+    RuleTemplate,
+    TemplateProblem,
+    compile_template,
+    make_environment,
+)
 from deskplan.rules.validation import ENTRY_NAMES, message, validate
-from deskplan.rules.yamlload import YamlDoc, YamlSyntaxError, load_yaml
+from deskplan.rules.yamlload import Path_, YamlDoc, YamlSyntaxError, load_yaml
 
 PLAN_FILE = "plan.yaml"
 RULES_DIR = "rules"
@@ -88,15 +96,17 @@ def load_workspace(root: Path) -> Workspace:
         _compile_rule(doc, index, item, compiler, env, plan, problems)
         for doc in rule_docs for index, item in _entries(doc, "rules")
     ]
-    if problems or plan is None or any(r is None for r in rule_sets) or any(c is None for c in compiled):
+    valid_sets = [rule_set for rule_set in rule_sets if rule_set is not None]
+    valid_rules = [rule for rule in compiled if rule is not None]
+    if problems or plan is None or len(valid_sets) < len(rule_sets) or len(valid_rules) < len(compiled):
         raise InvalidFiles(problems or [Problem(str(root / PLAN_FILE), 1, 1, "invalid workspace")])
 
-    order = sorted(range(len(compiled)), key=lambda i: compiled[i].priority)   # stable: file order
-    models = [rule for rule_set in rule_sets for rule in rule_set.rules]
+    order = sorted(range(len(valid_rules)), key=lambda i: valid_rules[i].priority)   # stable: file order
+    models = [rule for rule_set in valid_sets for rule in rule_set.rules]
     calendars = {name: build_calendar(name, spec) for name, spec in plan.calendars.items()}
     calendars[BUILTIN_CALENDAR] = CALENDAR_24X7
     engine = Engine(
-        rules=tuple(compiled[i] for i in order),
+        rules=tuple(valid_rules[i] for i in order),
         extractor=compiler.extractor(),
         calendars=MappingProxyType(calendars),
         plan_context=MappingProxyType({"id": plan.plan.id, "title": plan.plan.title}),
@@ -124,7 +134,7 @@ def _read(path: Path, problems: list[Problem]) -> YamlDoc | None:
     return None
 
 
-def _entries(doc: YamlDoc | None, key: str) -> Iterable[tuple[int, dict]]:
+def _entries(doc: YamlDoc | None, key: str) -> Iterable[tuple[int, dict[str, Any]]]:
     """(index, mapping) of each well-formed entry of a top-level list; others are reported
     by validation."""
     data = doc.data if doc is not None else None
@@ -141,7 +151,7 @@ class _Names:
     the references to it."""
 
     goals: frozenset[str]
-    measures: Mapping[str, dict]        # id -> raw measure
+    measures: Mapping[str, dict[str, Any]]      # id -> raw measure
     calendars: frozenset[str]
 
     @classmethod
@@ -154,7 +164,7 @@ class _Names:
             _unique_ids(doc, "rules", problems, seen_rules)
         calendars = plan_doc.get(("calendars",)) if plan_doc else None
         calendar_names = set(calendars) if isinstance(calendars, dict) else set()
-        if BUILTIN_CALENDAR in calendar_names:
+        if plan_doc is not None and BUILTIN_CALENDAR in calendar_names:
             problems.append(plan_doc.problem(("calendars", BUILTIN_CALENDAR),
                                              f"calendar {BUILTIN_CALENDAR}: this name is built in (every hour, UTC); "
                                              "give your calendar another name", at_key=True))
@@ -186,7 +196,7 @@ def _unique_ids(doc: YamlDoc, list_name: str, problems: list[Problem], seen: dic
 
 def _check_references(plan_doc: YamlDoc | None, rule_docs: list[YamlDoc], names: _Names,
                       problems: list[Problem]) -> None:
-    def expect(doc: YamlDoc, path: tuple, value: Any, known: Iterable[str], what: str) -> None:
+    def expect(doc: YamlDoc, path: Path_, value: Any, known: Iterable[str], what: str) -> None:
         if isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value) not in known:
             choices = sorted(known)
             listed = f"; known: {', '.join(choices)}" if choices else f"; plan.yaml defines no {what}s"
@@ -236,7 +246,7 @@ def _compile_scopes(plan_doc: YamlDoc, compiler: ConditionCompiler) -> dict[str,
     return scopes
 
 
-def _compile_rule(doc: YamlDoc, index: int, raw: dict, compiler: ConditionCompiler, env: SandboxedEnvironment,
+def _compile_rule(doc: YamlDoc, index: int, raw: dict[str, Any], compiler: ConditionCompiler, env: SandboxedEnvironment,
                   plan: Plan | None, problems: list[Problem]) -> CompiledRule | None:
     """Compile one rule's condition and templates (problems are collected even when its other
     parts are invalid); the CompiledRule needs the rule and the plan to be valid too."""
@@ -276,10 +286,10 @@ def _compile_rule(doc: YamlDoc, index: int, raw: dict, compiler: ConditionCompil
     )
 
 
-def _compile_templates(doc: YamlDoc, where: tuple, raw: dict, env: SandboxedEnvironment, rule_id: str,
+def _compile_templates(doc: YamlDoc, where: Path_, raw: dict[str, Any], env: SandboxedEnvironment, rule_id: str,
                        problems: list[Problem]) -> dict[str, RuleTemplate] | None:
-    then = raw.get("then") if isinstance(raw.get("then"), dict) else {}
-    task = then.get("task") if isinstance(then.get("task"), dict) else {}
+    then = _mapping(raw.get("then"))
+    task = _mapping(then.get("task"))
     sources = {
         "title": ((*where, "then", "task", "title"), task.get("title"), TASK_NAMES),
         "body": ((*where, "then", "task", "body"), task.get("body"), TASK_NAMES),
@@ -296,3 +306,8 @@ def _compile_templates(doc: YamlDoc, where: tuple, raw: dict, env: SandboxedEnvi
             problems.append(doc.problem(path, message(doc, path, str(exc))))
             ok = False
     return compiled if ok else None
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` if it is a mapping, else an empty one (validation reports the wrong type)."""
+    return value if isinstance(value, dict) else {}

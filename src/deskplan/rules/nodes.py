@@ -8,9 +8,10 @@ slowly and records what each test saw, for `deskplan explain`.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from deskplan.rules.durations import format_duration
 
@@ -26,7 +27,7 @@ class Trace:
     result: bool
     value: Any = None                   # the ticket's value of the field (leaves)
     matched: Any = None                 # what made it hold: the tag, the text that matched …
-    children: tuple["Trace", ...] = ()
+    children: tuple[Trace, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"expr": self.expr, "result": self.result}
@@ -53,7 +54,7 @@ class Requirement:
     not) one of `values`. The engine uses these to skip rules that cannot fire."""
 
     slot: int
-    values: frozenset
+    values: frozenset[Any]
     negate: bool = False
 
     def allows(self, value: Any) -> bool:
@@ -97,7 +98,7 @@ class Group(Condition):
     def __init__(self, kind: str, children: tuple[Condition, ...]):
         self.kind, self.children, self.expr = kind, children, kind
         self.fields = frozenset().union(*(c.fields for c in children))
-        self.requires = _all_requirements(children) if kind == "all" or len(children) == 1 and kind == "any" else {}
+        self.requires = _all_requirements(children) if kind == "all" or (len(children) == 1 and kind == "any") else {}
         tests = tuple(c.test for c in children)
         if kind == "not":
             (inner,) = tests
@@ -130,7 +131,8 @@ def _all_of(tests: tuple[Callable[[Values], bool], ...]) -> Callable[[Values], b
         return lambda v: a(v) and b(v) and c(v)
 
     def all_of(v: Values) -> bool:
-        for t in tests:
+        # a loop, not all() over a generator: this runs for every ticket and rule
+        for t in tests:  # noqa: SIM110
             if not t(v):
                 return False
         return True
@@ -143,7 +145,8 @@ def _any_of(tests: tuple[Callable[[Values], bool], ...]) -> Callable[[Values], b
         return lambda v: a(v) or b(v)
 
     def any_of(v: Values) -> bool:
-        for t in tests:
+        # a loop, not any() over a generator: this runs for every ticket and rule
+        for t in tests:  # noqa: SIM110
             if t(v):
                 return True
         return False

@@ -3,9 +3,10 @@ whose test is a single closure over the ticket's values (see nodes.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any, Callable, Mapping, Protocol
+from typing import Any, Protocol
 
 import re2
 
@@ -99,7 +100,8 @@ def _build_eq(c: Slots, spec: FieldSpec, value: Any, negate: bool = False) -> Le
     else:
         test = (lambda v: v[s] != x) if negate else (lambda v: v[s] == x)
     why = (lambda val, now: val) if negate else (lambda val, now: x)
-    return Leaf(_expr(spec, "ne" if negate else "eq", x), spec.name, s, test, why, _scalar_requirement(spec, s, {x}, negate))
+    return Leaf(_expr(spec, "ne" if negate else "eq", x), spec.name, s, test, why,
+                _scalar_requirement(spec, s, {x}, negate))
 
 
 def _build_in(c: Slots, spec: FieldSpec, value: Any, negate: bool = False) -> Leaf:
@@ -121,7 +123,9 @@ def _build_in(c: Slots, spec: FieldSpec, value: Any, negate: bool = False) -> Le
                 _scalar_requirement(spec, s, xs, negate))
 
 
-def _scalar_requirement(spec: FieldSpec, slot: int, values: set | frozenset, negate: bool) -> Requirement | None:
+def _scalar_requirement(
+    spec: FieldSpec, slot: int, values: set[Any] | frozenset[Any], negate: bool,
+) -> Requirement | None:
     """Only single-valued fields with exact comparison can index rules (not lists, not custom)."""
     if spec.kind in ("enum", "str", "text"):
         return Requirement(slot, frozenset(values), negate)
@@ -155,13 +159,15 @@ def _build_matches(c: Slots, spec: FieldSpec, value: Any) -> Leaf:
 
 def _build_compare(c: Slots, spec: FieldSpec, value: Any, op: str) -> Leaf:
     greater = op == "gt"
+    x: datetime | float | str       # the bound as compared: an instant, a priority's rank, a number or text
+    shown: float | str              # the bound as the rule wrote it
     if spec.kind == "time":
         x = _instant(value)
         s = c.slot(spec)
         shown = x.isoformat()
     elif spec.ordered:
-        shown = _scalar(spec, value)
-        x = PRIORITY_RANK[shown]
+        name = _scalar(spec, value)
+        x, shown = PRIORITY_RANK[name], name
         s = c.slot(spec, "rank")
     elif spec.kind == "any":
         x = _scalar(spec, value)
@@ -236,7 +242,7 @@ def _any_eq(value: Any, x: Any) -> bool:
     return value == x
 
 
-def _any_in(value: Any, xs: frozenset) -> bool:
+def _any_in(value: Any, xs: frozenset[Any]) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_hashable(e) and e in xs for e in value)
     return _hashable(value) and value in xs

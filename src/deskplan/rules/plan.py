@@ -75,7 +75,10 @@ Share = Annotated[
     BeforeValidator(parse_share),
     PlainSerializer(lambda v: f"{round(v * 100, 4):g}%", return_type=str),
     WithJsonSchema({
-        "anyOf": [{"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"}, {"type": "number", "minimum": 0, "maximum": 1}],
+        "anyOf": [
+            {"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*%\s*$"},
+            {"type": "number", "minimum": 0, "maximum": 1},
+        ],
         "description": "a share: 90% or 0.9",
     }),
 ]

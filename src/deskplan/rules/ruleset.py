@@ -19,7 +19,7 @@ These models check shapes; conditions, templates and references are checked by t
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -27,7 +27,7 @@ from deskplan.rules.durations import Duration
 from deskplan.rules.plan import ConditionData, Id
 
 Category = Literal["attitude", "quality", "product", "process", "complaint"]
-CATEGORIES: tuple[str, ...] = Category.__args__
+CATEGORIES: tuple[str, ...] = get_args(Category)
 SLA_KINDS = ("first_reply", "resolution")
 DueFrom = Literal["created", "updated", "rated"]
 

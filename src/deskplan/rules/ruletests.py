@@ -221,7 +221,7 @@ def _compare(expect: Expect, got: Evaluation) -> list[str]:
         if wanted is not None:
             failures.extend(_set_diff(name, wanted, getattr(got, name)))
     if expect.sla is not None:
-        failures.extend(_sla_diff(expect.sla, got))
+        failures.extend(_sla_diff(dict(expect.sla.items()), got))     # keys as plain strings
     if expect.tasks is not None:
         failures.extend(_task_diff(expect.tasks, got))
     return failures
@@ -271,7 +271,7 @@ def _task_diff(wanted: tuple[ExpectedTask, ...], got: Evaluation) -> list[str]:
     if len(wanted) != len(got.tasks):
         lines.append(f"tasks: expected {len(wanted)}, got {len(got.tasks)}"
                      + (f" ({', '.join(repr(t.title) for t in got.tasks)})" if got.tasks else ""))
-    for index, (want, task) in enumerate(zip(wanted, got.tasks)):
+    for index, (want, task) in enumerate(zip(wanted, got.tasks, strict=False)):    # a count mismatch is reported above
         actual = {"title": task.title, "body": task.body, "owner": task.owner, "rule": task.rule_id,
                   "due_at": task.due_at}
         for key, value in want.model_dump(exclude_none=True).items():

@@ -15,15 +15,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from deskplan.model import Ticket
-from deskplan.rules.fields import CUSTOM_PREFIX, FIELDS, KIND_OPERATORS, FieldSpec
 from deskplan.rules.durations import EXAMPLES, PATTERN as DURATION_PATTERN
+from deskplan.rules.fields import CUSTOM_PREFIX, FIELDS, KIND_OPERATORS, FieldSpec
 from deskplan.rules.plan import CONDITION_MARK, Plan
 from deskplan.rules.ruleset import RuleFile
 from deskplan.rules.ruletests import RuleTestFile
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
 REF = "#/$defs/{model}"
-ROOTS = {"PlanFile": Plan, "RulesFile": RuleFile, "RuleTestsFile": RuleTestFile}
+ROOTS: dict[str, type[BaseModel]] = {"PlanFile": Plan, "RulesFile": RuleFile, "RuleTestsFile": RuleTestFile}
 
 
 def build_schema() -> dict[str, Any]:
@@ -76,7 +76,8 @@ def _link(node: Any) -> None:
         for key, value in list(node.items()):
             if isinstance(value, dict) and value.get(CONDITION_MARK):
                 node[key] = {"$ref": "#/$defs/Condition"}
-            elif key == "ticket" and isinstance(value, dict) and value.get("type") == "object" and "properties" not in value:
+            elif (key == "ticket" and isinstance(value, dict) and value.get("type") == "object"
+                  and "properties" not in value):
                 node[key] = {"$ref": "#/$defs/Ticket", **{k: v for k, v in value.items() if k == "description"}}
             else:
                 _link(value)

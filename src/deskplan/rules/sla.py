@@ -151,12 +151,13 @@ def status_changes(ticket: Ticket, until: datetime | None = None) -> list[tuple[
     """(instant, status entered) from creation on, the first at `created_at`; none after `until`.
     Consecutive repeats of one status are dropped."""
     created = ticket.created_at
-    events = sorted((e for e in ticket.timeline if e.kind is EventKind.STATUS and e.status is not None),
-                    key=lambda e: e.at)
-    if events:
-        first = events[0]
-        initial = first.status if first.at <= created else (first.from_status or Status.NEW)
-        raw = [(created, initial)] + [(max(e.at, created), e.status) for e in events]
+    # (instant, status entered, status left) of each status event, in time order
+    entered = sorted(((e.at, e.status, e.from_status) for e in ticket.timeline
+                      if e.kind is EventKind.STATUS and e.status is not None), key=lambda e: e[0])
+    if entered:
+        first_at, first_status, first_from = entered[0]
+        initial = first_status if first_at <= created else (first_from or Status.NEW)
+        raw = [(created, initial)] + [(max(at, created), status) for at, status, _ in entered]
     else:
         since = (ticket.solved_at if ticket.status.is_resolved else None) or ticket.updated_at
         raw = [(created, Status.NEW), (max(since, created), ticket.status)]
@@ -207,7 +208,7 @@ def _split(
     # Before creation nothing is known: not paused.
     pieces = [(start, changes[0][0], False)] if start < changes[0][0] else []
     bounds = [at for at, _ in changes[1:]] + [end]
-    pieces += [(max(at, start), until, status in pause) for (at, status), until in zip(changes, bounds)]
+    pieces += [(max(at, start), until, status in pause) for (at, status), until in zip(changes, bounds, strict=True)]
     for lo, hi, is_paused in pieces:
         hi = min(hi, end)
         if lo >= hi:

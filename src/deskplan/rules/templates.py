@@ -9,8 +9,9 @@ fails at render time with a TemplateRenderError naming the rule.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
@@ -80,18 +81,20 @@ def compile_template(env: SandboxedEnvironment, source: str, rule_id: str, names
     unknown = sorted(meta.find_undeclared_variables(tree) - allowed)
     if unknown:
         name = unknown[0]
-        raise TemplateProblem(
-            f"unknown name {name!r} in template{suggest(name, sorted(allowed))}; available: {', '.join(sorted(allowed))}"
-        )
+        raise TemplateProblem(f"unknown name {name!r} in template{suggest(name, sorted(allowed))}; "
+                              f"available: {', '.join(sorted(allowed))}")
     for attr in _ticket_attributes(tree):
         if attr not in TICKET_KEYS:
-            raise TemplateProblem(f"ticket has no {attr!r}{suggest(attr, TICKET_KEYS)}; it has: {', '.join(TICKET_KEYS)}")
+            raise TemplateProblem(f"ticket has no {attr!r}{suggest(attr, TICKET_KEYS)}; "
+                                  f"it has: {', '.join(TICKET_KEYS)}")
     return RuleTemplate(source, rule_id, env.from_string(tree))
 
 
 def _ticket_attributes(tree: nodes.Template) -> Iterable[str]:
     """`ticket.X` and `ticket['X']` directly on the ticket (what deeper is unknowable here)."""
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        if not isinstance(node, nodes.Getattr | nodes.Getitem):     # what find_all found; typed as any node
+            continue
         if isinstance(node.node, nodes.Name) and node.node.name == "ticket":
             if isinstance(node, nodes.Getattr):
                 yield node.attr

@@ -9,13 +9,15 @@ expected one of: measure, sla, category, task, comment, priority`.
 from __future__ import annotations
 
 import types
-from typing import Annotated, Any, Iterable, TypeVar, Union, get_args, get_origin
+from collections.abc import Iterable
+from typing import Annotated, Any, TypeVar, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from deskplan.errors import Problem
 from deskplan.rules.suggest import suggest
-from deskplan.rules.yamlload import YamlDoc
+from deskplan.rules.yamlload import Path_, YamlDoc
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -30,7 +32,7 @@ ENTRY_NAMES = {
 }
 
 
-def entry_label(doc: YamlDoc, path: tuple) -> tuple[str, int]:
+def entry_label(doc: YamlDoc, path: Path_) -> tuple[str, int]:
     """(`rule urgent-vip`, 2) for a path inside a rule: the label and how many path steps it covers."""
     if len(path) >= 2 and path[0] in ENTRY_NAMES and isinstance(path[1], int):
         noun, key = ENTRY_NAMES[path[0]]
@@ -45,14 +47,14 @@ def entry_label(doc: YamlDoc, path: tuple) -> tuple[str, int]:
     return "", 0
 
 
-def message(doc: YamlDoc, path: tuple, text: str) -> str:
+def message(doc: YamlDoc, path: Path_, text: str) -> str:
     """`label: key.path: text`, leaving out what is empty."""
     label, covered = entry_label(doc, path)
     inner = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path[covered:]).lstrip(".")
     return ": ".join(p for p in (label, inner, text) if p)
 
 
-def validate(model: type[M], doc: YamlDoc, problems: list[Problem], base: tuple = (), data: Any = None) -> M | None:
+def validate(model: type[M], doc: YamlDoc, problems: list[Problem], base: Path_ = (), data: Any = None) -> M | None:
     """Validate the part of `doc` at `base` (default: all of it), or `data` derived from it
     (with defaults filled in); on failure add one Problem per error and return None."""
     try:
@@ -62,9 +64,9 @@ def validate(model: type[M], doc: YamlDoc, problems: list[Problem], base: tuple 
         return None
 
 
-def _problems(model: type[BaseModel], doc: YamlDoc, base: tuple, errors: Iterable[dict]) -> list[Problem]:
+def _problems(model: type[BaseModel], doc: YamlDoc, base: Path_, errors: Iterable[ErrorDetails]) -> list[Problem]:
     out: list[Problem] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[int, int, str]] = set()
     for err in errors:
         path, rest = _data_path(doc, base, tuple(err["loc"]))
         kind = err["type"]
@@ -92,7 +94,7 @@ def _problems(model: type[BaseModel], doc: YamlDoc, base: tuple, errors: Iterabl
     return out
 
 
-def _describe(err: dict) -> str:
+def _describe(err: ErrorDetails) -> str:
     kind, text = err["type"], err["msg"]
     if kind in ("literal_error", "enum"):
         expected = _quoted(err.get("ctx", {}).get("expected", ""))
@@ -118,16 +120,15 @@ def _show(value: Any) -> str:
     return repr(value)
 
 
-def _data_path(doc: YamlDoc, base: tuple, loc: tuple) -> tuple[tuple, tuple]:
+def _data_path(doc: YamlDoc, base: Path_, loc: Path_) -> tuple[Path_, Path_]:
     """Split pydantic's `loc` into the steps that exist in the document and those that do not
     (union member tags such as 'list[str]', or the name of a missing key)."""
     node = doc.get(base)
-    path, rest = list(base), []
+    path: list[Any] = list(base)
+    rest: list[Any] = []
     for step in loc:
-        if isinstance(node, dict) and step in node:
-            node = node[step]
-            path.append(step)
-        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        if (isinstance(node, dict) and step in node) or (
+                isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)):
             node = node[step]
             path.append(step)
         else:
@@ -135,7 +136,7 @@ def _data_path(doc: YamlDoc, base: tuple, loc: tuple) -> tuple[tuple, tuple]:
     return tuple(path), tuple(rest)
 
 
-def _fields_at(model: type[BaseModel], path: tuple) -> list[str] | None:
+def _fields_at(model: type[BaseModel], path: Path_) -> list[str] | None:
     """The keys the model accepts at `path` (a path of data steps), or None if not a model there."""
     tp: Any = model
     for step in path:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from deskplan.errors import Problem
@@ -111,22 +112,23 @@ def _own_pos(node: Any) -> Pos | None:
     return Pos(lc.line + 1, lc.col + 1)
 
 
-def _plain(node: Any, path: Path_, keys: dict, values: dict) -> Any:
+def _plain(node: Any, path: Path_, keys: dict[Path_, Pos], values: dict[Path_, Pos]) -> Any:
     """Plain dict/list/scalars from ruamel's round-trip objects, recording positions."""
-    if isinstance(node, dict):
+    if isinstance(node, CommentedMap):
         out = {}
         for key, value in node.items():
             key = _scalar(key)
             child = (*path, key)
-            line, col = node.lc.key(key) if key in node.lc.data else (None, None)
-            if line is not None:
-                keys[child] = Pos(line + 1, col + 1)
-            vline, vcol = node.lc.value(key) if key in node.lc.data else (None, None)
-            if vline is not None:
-                values[child] = Pos(vline + 1, vcol + 1)
+            if key in node.lc.data:
+                line, col = node.lc.key(key)
+                if line is not None:
+                    keys[child] = Pos(line + 1, col + 1)
+                vline, vcol = node.lc.value(key)
+                if vline is not None:
+                    values[child] = Pos(vline + 1, vcol + 1)
             out[key] = _plain(value, child, keys, values)
         return out
-    if isinstance(node, list):
+    if isinstance(node, CommentedSeq):
         out_list = []
         for index, value in enumerate(node):
             child = (*path, index)
