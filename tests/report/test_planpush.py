@@ -3,6 +3,7 @@ status comment per measure task and week, nothing twice."""
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
 from click.testing import CliRunner
@@ -26,9 +27,21 @@ def test_plan_push_tasks_once_and_a_status_comment_a_week(tmp_path):
         env = desks.environ({"DESKPLAN_NOW": NOW})
         assert run_sync(config, environ=env).exit_code == 0
         before = desks.writes()
+        state = config.state_path.read_bytes()
+
+        shown = CliRunner().invoke(cli, ["plan", "push", "--dry-run", "--json", "--workspace", str(tmp_path)],
+                                   env={"DESKPLAN_NOW": NOW})        # no tokens: a dry-run needs none
+        assert shown.exit_code == 0, shown.output
+        lines = [json.loads(line) for line in shown.stdout.splitlines()]
+        planned = [line for line in lines if "key" in line]
+        assert [line["writes_planned"] for line in lines if "writes_planned" in line] == [13, 13]
+        zendesk_plan = [(w["kind"], w["ticket"]) for w in planned if w["source"] == "zendesk"]
+        assert zendesk_plan.count(("task", None)) == 8
+        assert all(t.startswith("(new task M") for k, t in zendesk_plan if k == "comment")
+        assert desks.writes() == before and config.state_path.read_bytes() == state
 
         first = push_plan(config, environ=env)
-        assert [(s.source, s.tasks, s.comments, s.errors) for s in first] == [
+        assert [(s.source, s.tasks_created, s.comments_written, s.errors) for s in first] == [
             ("zendesk", 8, 5, []), ("jsm", 8, 5, []),      # 5 measures + 3 milestones; a comment per measure
         ]
         after = desks.writes()
@@ -45,7 +58,7 @@ def test_plan_push_tasks_once_and_a_status_comment_a_week(tmp_path):
         assert any("Plan status, week 2026-W21" in t and "- first-reply-12h:" in t for t in texts)
 
         again = push_plan(config, environ=env)
-        assert [(s.tasks, s.comments) for s in again] == [(0, 0), (0, 0)]
+        assert [(s.tasks_created, s.comments_written) for s in again] == [(0, 0), (0, 0)]
         assert desks.writes() == after
 
         result = CliRunner().invoke(cli, ["plan", "push", "--workspace", str(tmp_path), "--source", "jsm"],

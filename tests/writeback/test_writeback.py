@@ -1,5 +1,6 @@
-"""WritebackRun on canonical tickets in a state file, with the compact workspace and a fake
-writer: which tickets are evaluated on each run, and what the Assessor hands the planner."""
+"""Write-back planned and applied on canonical tickets in a state file, with the compact
+workspace and a fake writer: which tickets are evaluated on each run, and what the Assessor
+hands the planner."""
 
 from datetime import datetime, timedelta, timezone
 
@@ -7,7 +8,10 @@ import pytest
 
 from deskplan.config import WritebackConfig
 from deskplan.state.store import Store
-from deskplan.app.writeback import Assessor, WritebackRun, WritebackTally
+from deskplan.app.summary import SourceSummary
+from deskplan.app.writeback import WritebackApplier, WritebackPlanner, show_source
+from deskplan.writes.apply import Applier
+from deskplan.writes.assess import Assessor
 from deskplan.model import EventKind, Status, TimelineEvent
 from deskplan.rules.load import load_workspace
 
@@ -40,10 +44,17 @@ def solved_unanswered(n):
     return ticket(n, status=Status.SOLVED, timeline=events, solved_at=T0 + timedelta(hours=2))
 
 
+def apply_source(store, workspace_dir, writer, now):
+    planner = WritebackPlanner(store, load_workspace(workspace_dir), now)
+    summary = SourceSummary("zd")
+    WritebackApplier(planner).source("zd", Applier(planner.ledger, writer), summary)
+    return summary
+
+
 def evaluated(store, workspace_dir, writer, now=T0 + timedelta(hours=6)):
-    tally = WritebackRun(store, load_workspace(workspace_dir), now, dry_run=False).source("zd", writer)
-    assert tally.errors == []
-    return tally.evaluated
+    summary = apply_source(store, workspace_dir, writer, now)
+    assert summary.errors == []
+    return summary.tickets_evaluated
 
 
 def test_resolved_tickets_are_evaluated_again_only_while_a_clock_runs_or_after_a_change(tmp_path, workspace):
@@ -65,12 +76,17 @@ def test_resolved_tickets_are_evaluated_again_only_while_a_clock_runs_or_after_a
     assert {t: len(c) for t, c in writer.comments.items()} == {"1": 2, "2": 1, "3": 2}
 
 
-def test_a_dry_run_marks_nothing_evaluated(tmp_path, workspace):
+def test_showing_the_plan_marks_nothing_evaluated_and_writes_nothing(tmp_path, workspace):
     store = Store.open(tmp_path / "state.db")
     store.save_ticket(replied(2, Status.SOLVED))
+    shown = []
     for _ in range(2):
-        tally = WritebackRun(store, load_workspace(workspace), NOW, dry_run=True).source("zd", FakeWriter())
-        assert (tally.evaluated, tally.planned, tally.applied) == (1, 1, 0)
+        summary = SourceSummary("zd")
+        show_source(WritebackPlanner(store, load_workspace(workspace), NOW), "zd", summary, shown.append)
+        assert (summary.tickets_evaluated, summary.writes_planned, summary.writes_applied) == (1, 1, 0)
+    assert [w.origin for w in shown] == ["status", "status"] and shown[0] == shown[1]
+    assert store.db.execute("SELECT count(*) FROM writes").fetchone()[0] == 0
+    assert store.db.execute("SELECT count(*) FROM evaluated").fetchone()[0] == 0
 
 
 def test_deskplan_tasks_coming_back_from_the_helpdesk_are_not_evaluated(tmp_path, workspace):
@@ -96,10 +112,10 @@ def test_assessor_gives_measures_with_owner_and_rules_clocks_and_rendered_tasks(
 
 
 def goal_pass(store, workspace_dir, writer, now, settings=HISTORY):
-    tally = WritebackTally()
-    WritebackRun(store, load_workspace(workspace_dir), now, dry_run=False, settings=settings).goals(
-        {"zd": writer}, {"zd": tally})
-    return tally
+    planner = WritebackPlanner(store, load_workspace(workspace_dir), now, settings)
+    summary = SourceSummary("zd")
+    WritebackApplier(planner).goals({"zd": Applier(planner.ledger, writer)}, {"zd": summary})
+    return summary
 
 
 def unanswered(n, created):
@@ -113,16 +129,16 @@ def test_goal_windows_are_checked_at_most_hourly_unless_a_write_is_unsettled(tmp
     store.save_ticket(unanswered(1, datetime(2026, 1, 10, tzinfo=timezone.utc)))
     writer = FakeWriter(reject=True)
     failed = goal_pass(store, workspace, writer, march)
-    assert (failed.planned, failed.failed) == (1, 1)            # January: 0 of 1 first replies in 12h
+    assert (failed.writes_planned, failed.writes_failed) == (1, 1)            # January: 0 of 1 first replies in 12h
     writer.reject = False
     retried = goal_pass(store, workspace, writer, march + timedelta(minutes=5))
-    assert (retried.planned, retried.applied) == (1, 1)         # unsettled: checked again at once
+    assert (retried.writes_planned, retried.writes_applied) == (1, 1)         # unsettled: checked again at once
     (task,) = writer.tasks.values()
     assert task.splitlines()[0] == ("Goal first-reply-12h of plan sip-compact missed its target in 2026-01 "
                                     "(2026-01-01 00:00 to 2026-02-01 00:00 UTC).")
     assert "- zd:1 no first reply after 1212h5m (allowed 12h)" in task
     store.save_ticket(unanswered(2, datetime(2026, 2, 5, tzinfo=timezone.utc)))
-    assert goal_pass(store, workspace, writer, march + timedelta(minutes=30)).planned == 0
+    assert goal_pass(store, workspace, writer, march + timedelta(minutes=30)).writes_planned == 0
     later = goal_pass(store, workspace, writer, march + timedelta(minutes=66))
-    assert (later.planned, later.applied) == (1, 1)             # February, seen by the hourly check
-    assert goal_pass(store, workspace, writer, march + timedelta(hours=3)).planned == 0
+    assert (later.writes_planned, later.writes_applied) == (1, 1)             # February, seen by the hourly check
+    assert goal_pass(store, workspace, writer, march + timedelta(hours=3)).writes_planned == 0

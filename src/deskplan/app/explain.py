@@ -160,9 +160,7 @@ def explain_stored(root: Path, ref: str, now: datetime) -> Explanation:
     """Explain a ticket from the state file of the workspace at `root`, with the writes a sync
     would make for it now (planned exactly as sync plans them; nothing is written). `ref` is
     SOURCE:KEY."""
-    from deskplan.state.ledger import Ledger
-    from deskplan.writes.planner import plan_ticket
-    from deskplan.app.writeback import Assessor, before_cutoff, first_writeback
+    from deskplan.app.writeback import WritebackPlanner
 
     source, sep, key = ref.partition(":")
     if not sep or not source or not key:
@@ -179,11 +177,9 @@ def explain_stored(root: Path, ref: str, now: datetime) -> Explanation:
             raise ConfigError(
                 f"{ref} is not in the state file {config.state_path}: check the key, or run `deskplan sync`")
         explanation = explain_ticket(workspace, ticket, now)
-        writes = plan_ticket(Assessor(workspace, explanation.evaluation.now).assess(ticket), Ledger(store))
-        # Tasks about what happened before go-live are held back by sync; so they are here.
-        cutoff = (config.writeback.since_at(workspace.calendar().zone)
-                  or first_writeback(store, source, explanation.evaluation.now, record=False))
-        writes = [w for w in writes if not before_cutoff(w, cutoff)]
+        # Planned exactly as sync plans it: tasks about what happened before go-live are held back.
+        planner = WritebackPlanner(store, workspace, explanation.evaluation.now, config.writeback)
+        writes = planner.ticket(ticket, "", planner.cutoff(source)).writes
     finally:
         store.close()
     return dataclasses.replace(explanation, planned_writes=tuple(writes))

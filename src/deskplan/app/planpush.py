@@ -13,44 +13,37 @@ Writes go through the same ledger and Applier as `deskplan sync`: exactly once i
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, tzinfo
 
 from deskplan import clock
-from deskplan.config import Config, SourceConfig
-from deskplan.writes.apply import Applier, Outcome, describe
-from deskplan.effects import PlannedWrite, Writer, WriteKind, idempotency_key, marker
-from deskplan.state.ledger import Ledger, WriteStatus
-from deskplan.state.lock import sync_lock
-from deskplan.writes.planner import PlanItem, plan_push_tasks
-from deskplan.state.store import Store
-from deskplan.app.writeback import open_writer
-from deskplan.errors import AuthError, ExitStatus, RateLimited
-from deskplan.kpi.report import build_report
+from deskplan.adapters import open_writer
 from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, pct, points, target_text
+from deskplan.app.summary import SourceSummary, apply_write
+from deskplan.app.sync import scratch_state
+from deskplan.config import Config, SourceConfig
+from deskplan.effects import PlannedWrite, Writer, WriteKind, idempotency_key, marker
+from deskplan.errors import ExitStatus, HelpdeskError
+from deskplan.kpi.report import build_report
 from deskplan.kpi.results import GoalResult, Report
 from deskplan.kpi.windows import window_of
 from deskplan.rules.load import Workspace, load_workspace
 from deskplan.rules.plan import Plan
+from deskplan.state.ledger import Ledger, WriteStatus
+from deskplan.state.lock import sync_lock
+from deskplan.state.store import Store
+from deskplan.writes.apply import Applier
+from deskplan.writes.planner import PlanItem, plan_push_tasks
 
 WriterFactory = Callable[[SourceConfig, str], Writer]
+OnWrite = Callable[[PlannedWrite], None]
 
 
-@dataclass
-class PushSummary:
-    source: str
-    tasks: int = 0              # measure and milestone tasks created now
-    comments: int = 0           # plan status comments written now
-    errors: list[str] = field(default_factory=list)
-    exit_code: int = ExitStatus.OK
-
-    def fail(self, status: ExitStatus, message: str) -> None:
-        self.errors.append(message)
-        self.exit_code = max(self.exit_code, status)
-
-    def line(self) -> str:
-        return f"{self.source}: {self.tasks} plan tasks created, {self.comments} plan status comments written"
+def push_line(summary: SourceSummary, *, dry_run: bool = False) -> str:
+    if dry_run:
+        return f"dry-run {summary.source}: {summary.writes_planned} plan tasks and status comments planned"
+    return (f"{summary.source}: {summary.tasks_created} plan tasks created, "
+            f"{summary.comments_written} plan status comments written")
 
 
 def plan_items(plan: Plan) -> list[PlanItem]:
@@ -90,13 +83,15 @@ def status_comment_text(report: Report, goals: list[GoalResult], measure_title: 
     return "\n".join(lines)
 
 
-def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now: datetime,
-                    zone) -> Iterator[PlannedWrite]:
-    """This week's plan status comment on each measure task already in `source`."""
+def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now: datetime, zone: tzinfo,
+                    planned: frozenset[str] = frozenset()) -> Iterator[PlannedWrite]:
+    """This week's plan status comment on each measure task already in `source`, and on those
+    whose task key is in `planned` (a dry-run shows the comments the new tasks will get)."""
     week = window_of(now, "week", zone).label
     by_id = {g.id: g for g in report.goals}
     for measure in plan.measures:
-        task = ledger.remote_id(measure_task_key(plan.plan.id, measure.id, source))
+        task_key = measure_task_key(plan.plan.id, measure.id, source)
+        task = ledger.remote_id(task_key) or (f"(new task {measure.id})" if task_key in planned else None)
         if task is None:
             continue        # the task is not there (yet): nothing to comment on
         key = idempotency_key("comment", "plan-status", plan.plan.id, measure.id, source, week)
@@ -111,15 +106,23 @@ def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now
         )
 
 
-def push_plan(config: Config, *, source: str | None = None, environ: Mapping[str, str] = os.environ,
-              writer_factory: WriterFactory = open_writer,
-              on_write: Callable[[PlannedWrite, Outcome], None] | None = None) -> list[PushSummary]:
+def push_plan(config: Config, *, source: str | None = None, dry_run: bool = False,
+              environ: Mapping[str, str] = os.environ, writer_factory: WriterFactory = open_writer,
+              on_write: OnWrite | None = None) -> list[SourceSummary]:
     """Push the plan's measures and milestones, then this week's status comments, to each
-    configured source (or one). Raises LockHeld when a sync runs."""
+    configured source (or one). Raises LockHeld when a sync runs.
+
+    With `dry_run` the writes are planned and passed to `on_write`, and nothing is written:
+    neither the helpdesk (no credentials are needed) nor the state.
+    """
     sources = [config.source(source)] if source else list(config.sources)
-    tokens = {s.name: s.token(environ) for s in sources}
+    tokens = {} if dry_run else {s.name: s.token(environ) for s in sources}
     workspace = load_workspace(config.workspace)
     now = clock.now(environ)
+    if dry_run:
+        with scratch_state(config.state_path) as store:
+            report = build_report(workspace, store.tickets(), now)
+            return [_show_source(s.name, workspace, report, Ledger(store), now, on_write) for s in sources]
     with sync_lock(config.state_path):
         store = Store.open(config.state_path)
         try:
@@ -127,45 +130,50 @@ def push_plan(config: Config, *, source: str | None = None, environ: Mapping[str
             report = build_report(workspace, store.tickets(), now)
             ledger = Ledger(store)
             summaries = [
-                _push_source(s, writer_factory(s, tokens[s.name]), workspace, report, ledger, now, run_id, on_write)
+                _push_source(s.name, Applier(ledger, writer_factory(s, tokens[s.name]), run_id=run_id),
+                             workspace, report, ledger, now, on_write)
                 for s in sources
             ]
-            store.finish_run(run_id, max((s.exit_code for s in summaries), default=ExitStatus.OK),
-                             [{"source": s.source, "tasks": s.tasks, "comments": s.comments,
-                               "errors": s.errors} for s in summaries])
+            store.finish_run(run_id, max((s.exit_code for s in summaries), default=0),
+                             [s.as_dict() for s in summaries])
         finally:
             store.close()
     return summaries
 
 
-def _push_source(config: SourceConfig, writer: Writer, workspace: Workspace, report: Report, ledger: Ledger,
-                 now: datetime, run_id: int, on_write) -> PushSummary:
-    summary = PushSummary(config.name)
-    applier = Applier(ledger, writer, run_id=run_id)
+def _push_source(source: str, applier: Applier, workspace: Workspace, report: Report, ledger: Ledger,
+                 now: datetime, on_write: OnWrite | None) -> SourceSummary:
+    summary = SourceSummary(source)
     plan = workspace.plan
     try:
-        for message in applier.reconcile(config.name).errors:
+        for message in applier.reconcile(source).errors:
             summary.fail(ExitStatus.PARTIAL, message)
         # Tasks first: the status comments go on the measures' tasks.
-        for write in plan_push_tasks(plan_items(plan), config.name, ledger):
+        for write in plan_push_tasks(plan_items(plan), source, ledger):
             _apply(applier, write, summary, on_write)
-        for write in status_comments(report, plan, config.name, ledger, now, workspace.calendar().zone):
+        for write in status_comments(report, plan, source, ledger, now, workspace.calendar().zone):
             _apply(applier, write, summary, on_write)
-    except AuthError as exc:
-        summary.fail(ExitStatus.UNREACHABLE, f"writes stopped: {exc}")
-    except RateLimited as exc:
-        summary.fail(ExitStatus.PARTIAL, f"writes stopped, push again later for the rest: {exc}")
+    except HelpdeskError as exc:
+        summary.fail(exc, f"writes stopped, push again later for the rest: {exc}")
+    summary.requests = applier.writer.requests
     return summary
 
 
-def _apply(applier: Applier, write: PlannedWrite, summary: PushSummary, on_write) -> None:
-    result = applier.apply(write)
+def _apply(applier: Applier, write: PlannedWrite, summary: SourceSummary, on_write: OnWrite | None) -> None:
     if on_write:
-        on_write(write, result.outcome)
-    if result.outcome is Outcome.APPLIED:
-        if write.kind is WriteKind.TASK:
-            summary.tasks += 1
-        else:
-            summary.comments += 1
-    elif result.outcome is not Outcome.SKIPPED:
-        summary.fail(ExitStatus.PARTIAL, f"{describe(write)} {result.outcome.value}: {result.error or ''}".rstrip())
+        on_write(write)
+    apply_write(applier, write, summary)
+
+
+def _show_source(source: str, workspace: Workspace, report: Report, ledger: Ledger, now: datetime,
+                 on_write: OnWrite | None) -> SourceSummary:
+    summary = SourceSummary(source)
+    summary.writes_unsettled = ledger.count(source, WriteStatus.PENDING)
+    tasks = list(plan_push_tasks(plan_items(workspace.plan), source, ledger))
+    comments = status_comments(report, workspace.plan, source, ledger, now, workspace.calendar().zone,
+                               planned=frozenset(w.key for w in tasks))
+    for write in [*tasks, *comments]:
+        summary.writes_planned += 1
+        if on_write:
+            on_write(write)
+    return summary

@@ -3,8 +3,9 @@ evaluate them and write back.
 
 The flow is one-way: adapter pages -> state (records + cursor, one transaction per page)
 -> canonical tickets -> rules and SLA clocks -> planned writes -> apply (writeback.py).
-A dry-run runs the very same steps against a throw-away copy of the state file and skips
-only the apply step, so neither the helpdesk nor the state changes.
+A dry-run pulls and builds inside one transaction on the state file that is rolled back at
+the end, prints the write-back's plans instead of applying them, and so changes neither
+the helpdesk nor the state.
 """
 
 from __future__ import annotations
@@ -12,25 +13,30 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
 import tempfile
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Mapping
-
-import sqlite_utils
+from typing import Any
 
 from deskplan import clock
-from deskplan.adapters.base import Adapter, Quarantined, Record, Related
+from deskplan.adapters.base import Adapter
+from deskplan.app.summary import SourceSummary
+from deskplan.app.writeback import (
+    OnWrite, Progress, WritebackApplier, WritebackPlanner, show_goals, show_source, workspace_present,
+)
 from deskplan.config import Config, SourceConfig
-from deskplan.errors import AuthError, BadPayload, ExitStatus, HelpdeskError, Unreachable
+from deskplan.effects import Writer
+from deskplan.errors import BadPayload, ExitStatus, HelpdeskError
 from deskplan.gcpause import collector_paused
 from deskplan.model import Ticket
-from deskplan.effects import Writer
+from deskplan.rules.load import Workspace
 from deskplan.state.lock import sync_lock
+from deskplan.adapters.base import Quarantined, Record, Related
 from deskplan.state.store import Store
-from deskplan.app.writeback import OnWrite, Progress, WritebackRun, WritebackTally, open_writer, workspace_present
+from deskplan.writes.apply import Applier
 
 log = logging.getLogger(__name__)
 
@@ -38,47 +44,6 @@ AdapterFactory = Callable[[SourceConfig, str], Adapter]
 WriterFactory = Callable[[SourceConfig, str], Writer]
 
 BUILD_BATCH = 500
-
-
-@dataclass
-class SourceSummary:
-    """One line of `sync --json` per source (SPEC §3)."""
-
-    source: str
-    tickets_seen: int = 0
-    tickets_changed: int = 0
-    requests: int = 0
-    writes_planned: int = 0
-    writes_applied: int = 0
-    writes_failed: int = 0       # refused, or sent with the answer lost (listed in `errors`)
-    writes_deferred: int = 0     # held back by the helpdesk's per-ticket update limit
-    writes_skipped_before_cutoff: int = 0   # tasks about what happened before the go-live cut-off
-    writeback_since: str | None = None      # that cut-off (ISO instant), once write-back ran
-    writeback_since_configured: bool = False  # set by `[writeback] since` (else: the first write-back sync)
-    tickets_evaluated: int = 0
-    quarantined: int = 0
-    errors: list[str] = field(default_factory=list)
-    exit_code: int = ExitStatus.OK
-
-    def fail(self, status: ExitStatus, message: str) -> None:
-        self.errors.append(message)
-        self.exit_code = max(self.exit_code, status)
-
-    def as_json(self) -> str:
-        return json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
-
-    def add_writes(self, tally: WritebackTally) -> None:
-        self.writes_planned += tally.planned
-        self.writes_applied += tally.applied
-        self.writes_failed += tally.failed
-        self.writes_deferred += tally.deferred
-        self.writes_skipped_before_cutoff += tally.held_back
-        if tally.since is not None:
-            self.writeback_since = tally.since.isoformat()
-            self.writeback_since_configured = tally.since_configured
-        self.tickets_evaluated += tally.evaluated
-        for status, message in tally.errors:
-            self.fail(status, message)
 
 
 @dataclass
@@ -105,7 +70,7 @@ def run_sync(
     dry_run: bool = False,
     environ: Mapping[str, str] = os.environ,
     adapter_factory: AdapterFactory = _default_factory,
-    writer_factory: WriterFactory = open_writer,
+    writer_factory: WriterFactory | None = None,
     progress: Progress | None = None,
     on_write: OnWrite | None = None,
 ) -> SyncResult:
@@ -113,6 +78,8 @@ def run_sync(
 
     `on_write` sees every planned write (the dry-run prints them); `progress` sees counts.
     Without a plan.yaml beside deskplan.toml the sync only pulls (nothing to evaluate).
+    Writes go through the adapter's own writer (one HTTP client per source) unless
+    `writer_factory` gives another.
     """
     sources = [config.source(source)] if source else list(config.sources)
     # Read every token, the workspace and the clock before touching anything: a problem
@@ -120,52 +87,87 @@ def run_sync(
     tokens = {s.name: s.token(environ) for s in sources}
     workspace = _load_workspace(config)
     now = clock.now(environ)
-    state_path = config.state_path
 
     def sync_all(store: Store, run_id: int | None) -> list[SourceSummary]:
-        writeback = (WritebackRun(store, workspace, now, dry_run, run_id=run_id, on_write=on_write, progress=progress,
-                                  settings=config.writeback)
-                     if workspace is not None else None)
-        summaries: list[SourceSummary] = []
-        writers: dict[str, Writer] = {}
+        planner = WritebackPlanner(store, workspace, now, config.writeback) if workspace is not None else None
+        summaries: dict[str, SourceSummary] = {}
+        appliers: dict[str, Applier] = {}
+        own_clients: dict[str, Writer] = {}    # writers from `writer_factory`: their requests count apart
+        written: list[str] = []                # sources pulled whole and written back (or shown)
         for s in sources:
-            summary, writer = _sync_source(store, s, adapter_factory(s, tokens[s.name]), writeback,
-                                           lambda cfg=s: writer_factory(cfg, tokens[cfg.name]),
-                                           full=full, run_id=run_id, progress=progress)
-            summaries.append(summary)
-            if writer is not None and summary.exit_code < ExitStatus.UNREACHABLE:
-                writers[s.name] = writer
-        if writeback is not None and writers:
-            # Goals span every source: their missed windows are planned once, after all pulls.
-            goal_tallies = {name: WritebackTally() for name in writers}
-            writeback.goals(writers, goal_tallies)
-            for summary in summaries:
-                if summary.source in writers:
-                    summary.add_writes(goal_tallies[summary.source])
-                    summary.requests += writers[summary.source].requests
-        return summaries
+            adapter = adapter_factory(s, tokens[s.name])
+            summary = summaries[s.name] = SourceSummary(source=s.name)
+            pulled = _pull_and_build(store, s, adapter, summary, full=full, run_id=run_id, progress=progress)
+            if planner is not None and pulled:
+                written.append(s.name)
+                # (Else nothing to evaluate; or the pull stopped part-way, and a ticket whose events
+                # are not all in would be judged on half its story: a reply not yet seen reads as a
+                # breach. The next run resumes the pull and writes back then.)
+                if dry_run:
+                    show_source(planner, s.name, summary, on_write)
+                else:
+                    writer = writer_factory(s, tokens[s.name]) if writer_factory else adapter.writer()
+                    if writer_factory:
+                        own_clients[s.name] = writer
+                    appliers[s.name] = Applier(planner.ledger, writer, run_id=run_id)
+                    WritebackApplier(planner, run_id=run_id, progress=progress, on_write=on_write).source(
+                        s.name, appliers[s.name], summary)
+            summary.requests = adapter.requests
+        # Goals span every source: their missed windows are planned once, after all pulls, into
+        # the sources that were pulled and still take writes.
+        reached = {name: summaries[name] for name in written if summaries[name].exit_code < ExitStatus.UNREACHABLE}
+        if planner is not None and reached:
+            if dry_run:
+                show_goals(planner, reached, on_write)
+            else:
+                WritebackApplier(planner, run_id=run_id, progress=progress, on_write=on_write).goals(
+                    {name: appliers[name] for name in reached}, reached)
+        for name, writer in own_clients.items():
+            summaries[name].requests += writer.requests
+        return list(summaries.values())
 
     if dry_run:
-        with tempfile.TemporaryDirectory(prefix="deskplan-dry-run-") as tmp:
-            store = _dry_run_copy(state_path, Path(tmp) / "state.db")
-            try:
-                summaries = sync_all(store, None)
-            finally:
-                store.close()
-        return SyncResult(summaries, dry_run=True)
+        with scratch_state(config.state_path) as store:
+            return SyncResult(sync_all(store, None), dry_run=True)
 
-    with sync_lock(state_path):
-        store = Store.open(state_path)
+    with sync_lock(config.state_path):
+        store = Store.open(config.state_path)
         try:
             run_id = store.start_run("sync")
             result = SyncResult(sync_all(store, run_id), dry_run=False)
-            store.finish_run(run_id, result.exit_code, [asdict(s) for s in result.summaries])
+            store.finish_run(run_id, result.exit_code, [s.as_dict() for s in result.summaries])
         finally:
             store.close()
     return result
 
 
-def _load_workspace(config: Config):
+def _requests(summary: SourceSummary, writer: Writer | None) -> int:
+    return summary.requests + (writer.requests if writer is not None else 0)
+
+
+@contextmanager
+def scratch_state(state_path: Path) -> Iterator[Store]:
+    """The state as a dry-run may use it: the real file, under the sync lock, inside one
+    transaction rolled back at the end (before the first sync: a throw-away file). Nothing
+    it stores is kept; a sync that starts meanwhile exits 3, as beside any other sync."""
+    if not state_path.exists():
+        with tempfile.TemporaryDirectory(prefix="deskplan-dry-run-") as tmp:
+            store = Store.open(Path(tmp) / "state.db")
+            try:
+                yield store
+            finally:
+                store.close()
+        return
+    with sync_lock(state_path):
+        store = Store.open(state_path)
+        try:
+            with store.rolled_back():
+                yield store
+        finally:
+            store.close()
+
+
+def _load_workspace(config: Config) -> Workspace | None:
     if not workspace_present(config.workspace):
         log.warning("no plan.yaml in %s: tickets are pulled, nothing is evaluated or written back",
                     config.workspace)
@@ -175,26 +177,9 @@ def _load_workspace(config: Config):
     return load_workspace(config.workspace)
 
 
-def _dry_run_copy(state_path: Path, copy_path: Path) -> Store:
-    if not state_path.exists():
-        return Store.open(copy_path)
-    # A dry-run must not even leave -wal/-shm files beside the real state. With no WAL
-    # in use (no sync running) the file is opened immutable, which creates none; while
-    # a sync runs they exist anyway and a read-only connection reads a consistent snapshot.
-    wal = state_path.with_name(state_path.name + "-wal")
-    mode = "ro" if wal.exists() and wal.stat().st_size else "ro&immutable=1"
-    source = Store(sqlite_utils.Database(sqlite3.connect(f"file:{state_path}?mode={mode}", uri=True)))
-    try:
-        return source.copy_to(copy_path)
-    finally:
-        source.close()
-
-
-def _sync_source(
-    store: Store, config: SourceConfig, adapter: Adapter, writeback: WritebackRun | None,
-    open_writer_for: Callable[[], Writer], *, full: bool, run_id: int | None, progress: Progress | None,
-) -> tuple[SourceSummary, Writer | None]:
-    summary = SourceSummary(source=config.name)
+def _pull_and_build(store: Store, config: SourceConfig, adapter: Adapter, summary: SourceSummary, *,
+                    full: bool, run_id: int | None, progress: Progress | None) -> bool:
+    """Pull every stream and build the touched tickets. True when the pull completed."""
     pulled = False
     try:
         adapter.check()
@@ -202,21 +187,11 @@ def _sync_source(
             store.touch_all(config.name)
         _pull(store, config, adapter, summary, full=full, run_id=run_id, progress=progress)
         pulled = True
-    except (AuthError, Unreachable) as exc:
-        summary.fail(ExitStatus.UNREACHABLE, str(exc))
     except HelpdeskError as exc:
         # Pages stored before the failure are kept with their cursors: the next run resumes there.
-        summary.fail(ExitStatus.PARTIAL, str(exc))
+        summary.fail(exc, str(exc))
     _build(store, config, adapter, summary, run_id=run_id)
-    summary.requests = adapter.requests
-    if writeback is None or not pulled:
-        # Nothing to evaluate; or the pull stopped part-way, and a ticket whose events are not
-        # all in would be judged on half its story (a reply not yet seen reads as a breach).
-        # The next run resumes the pull and writes back then.
-        return summary, None
-    writer = open_writer_for()
-    summary.add_writes(writeback.source(config.name, writer))
-    return summary, writer
+    return pulled
 
 
 def _pull(
@@ -302,6 +277,9 @@ def summary_lines(result: SyncResult) -> list[str]:
         )
         if s.writeback_since is not None and (result.dry_run or s.writes_skipped_before_cutoff):
             lines.append(cutoff_line(s))
+        if s.writes_unsettled:
+            lines.append(f"  {s.writes_unsettled} writes of an interrupted run are unsettled: the next sync checks "
+                         "them with the helpdesk first, and writes those it lacks")
         lines.extend(f"  error: {e}" for e in s.errors)
     return lines
 
@@ -315,4 +293,4 @@ def cutoff_line(summary: SourceSummary) -> str:
 
 
 def summary_dicts(result: SyncResult) -> list[dict[str, Any]]:
-    return [asdict(s) for s in result.summaries]
+    return [s.as_dict() for s in result.summaries]

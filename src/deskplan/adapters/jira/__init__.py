@@ -34,4 +34,5 @@ def create_adapter(
                       session=session, sleep=sleep, clock=clock)
     return JiraAdapter(JiraClient(http), source=config.name, site=config.url,
                        projects=config.projects, status_map=config.status_map,
-                       rating_comments=rating_comments or config.rating_comments)
+                       rating_comments=rating_comments or config.rating_comments,
+                       tasks_project=config.tasks_project, tasks_issue_type=config.tasks_issue_type)

@@ -30,6 +30,7 @@ from deskplan.adapters.base import Page, Quarantined, Record, Related
 from deskplan.adapters.jira.client import JiraClient
 from deskplan.adapters.jira.fields import JsmFields, discover
 from deskplan.adapters.jira.mapping import build_ticket, csat_score, field_rating, issue_record, status_resolver, time_ms
+from deskplan.adapters.jira.writes import JiraWriter
 from deskplan.adapters.jira.watermark import DEFAULT_OVERLAP_MS, Watermark, jql_for
 
 RatingComments = Literal["none", "bad", "all"]
@@ -51,8 +52,12 @@ class JiraAdapter:
         status_map: Mapping[str, Status] | None = None,
         overlap_ms: int = DEFAULT_OVERLAP_MS,
         rating_comments: RatingComments = "bad",
+        tasks_project: str | None = None,
+        tasks_issue_type: str = "Task",
     ):
         self.client = client
+        self.tasks_project = tasks_project
+        self.tasks_issue_type = tasks_issue_type
         self.source = source
         self.site = site.rstrip("/")
         self.projects = tuple(projects)
@@ -62,6 +67,11 @@ class JiraAdapter:
         self.feedback_requests = 0
         self._profile: dict[str, Any] | None = None
         self._fields: JsmFields | None = None
+
+    def writer(self) -> JiraWriter:
+        """The write side, on this adapter's HTTP client (one client, one retry budget per source)."""
+        return JiraWriter(self.client.http, tasks_project=self.tasks_project,
+                          tasks_issue_type=self.tasks_issue_type, projects=self.projects)
 
     @property
     def requests(self) -> int:

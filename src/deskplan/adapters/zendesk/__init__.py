@@ -35,4 +35,4 @@ def create_adapter(
     http = HttpClient(config.url, auth=(f"{config.email}/token", token), source=config.name,
                       session=session, sleep=sleep, clock=clock)
     return ZendeskAdapter(ZendeskClient(http, now=wall_clock.now), source=config.name, site=config.url,
-                          status_map=config.status_map)
+                          status_map=config.status_map, tasks_group=config.tasks_group)

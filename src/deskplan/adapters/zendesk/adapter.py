@@ -10,6 +10,7 @@ from deskplan.errors import AuthError
 from deskplan.model import Status, Ticket
 from deskplan.adapters.base import Page, Quarantined, Record, Related
 from deskplan.adapters.zendesk.client import ExportPage, ZendeskClient
+from deskplan.adapters.zendesk.writes import ZendeskWriter
 from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
 
 USERS = "users"
@@ -31,10 +32,16 @@ class ZendeskAdapter:
 
     streams = (USERS, TICKETS, TICKET_EVENTS, SATISFACTION_RATINGS)
 
-    def __init__(self, client: ZendeskClient, *, source: str, site: str, status_map: Mapping[str, Status]):
+    def __init__(self, client: ZendeskClient, *, source: str, site: str, status_map: Mapping[str, Status],
+                 tasks_group: str | None = None):
         self.client = client
         self.source = source
+        self.tasks_group = tasks_group
         self._context = Context(source=source, site=site, status_map=dict(status_map))
+
+    def writer(self) -> ZendeskWriter:
+        """The write side, on this adapter's HTTP client (one client, one retry budget per source)."""
+        return ZendeskWriter(self.client.http, tasks_group=self.tasks_group)
 
     @property
     def requests(self) -> int:

@@ -1,0 +1,80 @@
+"""What a run did for one source: the `sync --json` summary line, and `plan push`'s.
+
+One type for every command that writes: counts, the errors listed for cron mail, and the exit
+code, which is the worst exit status of what went wrong (an exception brings its own).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from deskplan.effects import PlannedWrite, WriteKind
+from deskplan.errors import DeskplanError, ExitStatus
+from deskplan.writes.apply import Applier, Outcome, describe
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SourceSummary:
+    """One line of `sync --json` per source (README, "sync --json"); keys are only ever added."""
+
+    source: str
+    tickets_seen: int = 0
+    tickets_changed: int = 0
+    requests: int = 0
+    writes_planned: int = 0
+    writes_applied: int = 0
+    tasks_created: int = 0                  # of writes_applied
+    comments_written: int = 0               # of writes_applied
+    writes_failed: int = 0                  # refused, or sent with the answer lost (listed in `errors`)
+    writes_deferred: int = 0                # held back by the helpdesk's per-ticket update limit
+    writes_unsettled: int = 0               # from an interrupted run: checked with the helpdesk before anything new
+    writes_skipped_before_cutoff: int = 0   # tasks about what happened before the go-live cut-off
+    writeback_since: str | None = None      # that cut-off (ISO instant), once write-back ran
+    writeback_since_configured: bool = False  # set by `[writeback] since` (else: the first write-back sync)
+    tickets_evaluated: int = 0
+    quarantined: int = 0
+    errors: list[str] = field(default_factory=list)
+    exit_code: int = ExitStatus.OK
+
+    def fail(self, cause: DeskplanError | ExitStatus, message: str) -> None:
+        """List `message`; the exit code becomes at least the cause's own exit status."""
+        status = cause if isinstance(cause, ExitStatus) else cause.exit_status
+        self.errors.append(message)
+        self.exit_code = max(self.exit_code, status)
+
+    def writes_stopped(self, exc: DeskplanError) -> None:
+        self.fail(exc, f"writes stopped, the rest follows on the next run: {exc}")
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def as_json(self) -> str:
+        return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True)
+
+
+def apply_write(applier: Applier, write: PlannedWrite, summary: SourceSummary) -> bool:
+    """Apply one planned write and count it. True when it is settled (in the helpdesk now, or
+    already). AuthError and RateLimited propagate: the caller stops writing to the source."""
+    summary.writes_planned += 1
+    result = applier.apply(write)
+    if result.outcome is Outcome.APPLIED:
+        summary.writes_applied += 1
+        if write.kind is WriteKind.TASK:
+            summary.tasks_created += 1
+        else:
+            summary.comments_written += 1
+        return True
+    if result.outcome is Outcome.SKIPPED:
+        return True
+    if result.outcome is Outcome.DEFERRED:
+        summary.writes_deferred += 1
+        log.info("%s: deferred, the ticket is at its update limit", describe(write))
+        return False
+    summary.writes_failed += 1
+    summary.fail(ExitStatus.PARTIAL, f"{describe(write)} {result.outcome.value}: {result.error}")
+    return False

@@ -1,0 +1,128 @@
+"""A ticket as the rules and the SLA engine see it at one instant: the planner's input.
+
+`Assessor.assess` evaluates a ticket with the workspace's rules, computes its SLA clocks and
+renders a rule's comment template; the planner (planner.py) turns the result into writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from importlib import metadata
+from typing import Any
+
+from deskplan.model import Ticket
+from deskplan.rules.load import PLAN_FILE, Workspace, rule_files
+from deskplan.rules.sla import SlaClock, compute_clocks
+from deskplan.rules.templates import ticket_context
+from deskplan.writes.planner import Assessment, ClockInfo, MeasureInfo, TaskRequest, business_time, format_time
+
+FINAL_STATES = frozenset({"met", "breached"})     # SLA states that time alone no longer changes
+
+
+def workspace_basis(workspace: Workspace) -> str:
+    """A digest of what evaluation depends on besides the ticket: plan, rules, deskplan itself."""
+    digest = hashlib.sha256(_version().encode())
+    for path in [workspace.root / PLAN_FILE, *rule_files(workspace.root)]:
+        digest.update(str(path.relative_to(workspace.root)).encode() + b"\0")
+        digest.update(path.read_bytes() + b"\0")
+    return digest.hexdigest()[:32]
+
+
+def _version() -> str:
+    try:
+        return metadata.version("deskplan")
+    except metadata.PackageNotFoundError:
+        return "dev"
+
+
+class Assessor:
+    """Turns a ticket into an Assessment with the workspace's rules and SLA clocks at `now`.
+
+    Raises rules.templates.TemplateRenderError when a rule's comment template fails on the ticket.
+    """
+
+    def __init__(self, workspace: Workspace, now: datetime):
+        self.workspace = workspace
+        self.now = now
+        self.zone = workspace.calendar().zone
+        self.measures = {m.id: m for m in workspace.plan.measures}
+        self.plan_id = workspace.plan.plan.id
+
+    def assess(self, ticket: Ticket) -> Assessment:
+        evaluation = self.workspace.evaluate(ticket, self.now)
+        clocks = compute_clocks(ticket, evaluation.sla.values(), self.workspace.calendars, self.now)
+        measures = tuple(self._measure(mid, evaluation.rules_fired) for mid in evaluation.measures)
+        clock_infos = tuple(_clock_info(c) for c in clocks)
+        comment = None
+        if evaluation.comment is not None:
+            comment = evaluation.comment.render(self._comment_context(ticket, evaluation.comment.rule_id,
+                                                                      measures, clocks))
+        return Assessment(
+            ticket=ticket,
+            measures=measures,
+            clocks=clock_infos,
+            tasks=tuple(
+                TaskRequest(t.rule_id, t.title, t.body, t.owner, t.due_at,
+                            task_trigger(ticket, self.workspace.compiled_rule(t.rule_id).task.due_from))
+                for t in evaluation.tasks
+            ),
+            comment=comment,
+            zone=self.zone,
+            plan_id=self.plan_id,
+        )
+
+    def _measure(self, measure_id: str, fired: Sequence[str]) -> MeasureInfo:
+        measure = self.measures.get(measure_id)
+        rules = tuple(r for r in fired if self.workspace.compiled_rule(r).measure == measure_id)
+        if measure is None:
+            return MeasureInfo(measure_id, "", None, rules)
+        return MeasureInfo(measure.id, measure.title, measure.owner, rules)
+
+    def _comment_context(self, ticket: Ticket, rule_id: str, measures: Sequence[MeasureInfo],
+                         clocks: Sequence[SlaClock]) -> dict[str, Any]:
+        rule = self.workspace.compiled_rule(rule_id)
+        return {
+            "ticket": ticket_context(ticket),
+            "rule": {"id": rule.id, "description": rule.description},
+            "plan": self.workspace.engine.plan_context,
+            "measures": [{"id": m.id, "title": m.title, "owner": m.owner} for m in measures],
+            "clocks": [self._clock_context(c) for c in clocks],
+        }
+
+    def _clock_context(self, clock: SlaClock) -> dict[str, Any]:
+        """Clocks as a rule's comment template sees them: words, not timedeltas."""
+        return {
+            "kind": clock.kind,
+            "state": str(clock.state),
+            "target": business_time(clock.target),
+            "due": format_time(clock.due, self.zone) if clock.due else None,
+            "elapsed": business_time(clock.elapsed),
+            "remaining": business_time(clock.remaining),
+            "overdue": business_time(clock.overdue),
+            "paused": clock.paused,
+            "calendar": clock.calendar,
+            "rule_id": clock.rule_id,
+        }
+
+
+def task_trigger(ticket: Ticket, due_from: str) -> datetime:
+    """When what a rule's task follows up happened, for the go-live cut-off: the latest rating
+    when the task counts from the rating (by default, when its rule tests the rating), else
+    the ticket's creation. Never the latest update: deskplan's own comments move that."""
+    if due_from == "rated" and ticket.satisfaction is not None:
+        return ticket.satisfaction.at
+    return ticket.created_at
+
+
+def _clock_info(clock: SlaClock) -> ClockInfo:
+    return ClockInfo(
+        kind=clock.kind, target=clock.target, state=str(clock.state), due=clock.due, elapsed=clock.elapsed,
+        remaining=clock.remaining - clock.overdue, calendar=clock.calendar, rule_ids=clock.rule_ids,
+    )
+
+
+def clocks_final(assessment: Assessment) -> bool:
+    """No SLA clock of the ticket can change with time alone any more."""
+    return all(c.state in FINAL_STATES for c in assessment.clocks)
