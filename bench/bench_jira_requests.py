@@ -34,9 +34,9 @@ from deskplan.adapters.jira import create_adapter
 from deskplan.adapters.jira.client import DETAIL_PAGE_SIZE, SEARCH_PAGE_SIZE
 from deskplan.adapters.base import Related
 from deskplan.config import SourceConfig
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.jira import create_app
-from deskplan.sandbox.server import SandboxServer
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.jira import create_app
+from deskplan_sandbox.server import SandboxServer
 
 EMAIL, TOKEN = "bench@acme.test", "bench-token"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)

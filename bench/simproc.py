@@ -65,14 +65,14 @@ def _story(tickets: int, seed: int, open_half: bool, now: datetime):
         from tests.writeback.harness import scenario    # the write-back tests' rig
 
         return scenario(tickets, seed)
-    from deskplan.sandbox.generate import generate_scenario
+    from deskplan_sandbox.generate import generate_scenario
 
     return generate_scenario(tickets, seed, now)
 
 
 def _zendesk_app(story, seed: int, clock, log, rate_limit: int, rate_window: float):
-    from deskplan.sandbox.server import FaultInjector
-    from deskplan.sandbox.zendesk import ZendeskSimulator, ZendeskStore
+    from deskplan_sandbox.server import FaultInjector
+    from deskplan_sandbox.zendesk import ZendeskSimulator, ZendeskStore
 
     store = ZendeskStore(clock)
     store.load_scenario(story)
@@ -81,7 +81,7 @@ def _zendesk_app(story, seed: int, clock, log, rate_limit: int, rate_window: flo
 
 
 def _jira_app(story, seed: int, clock, log, rate_limit: int, rate_window: float):
-    from deskplan.sandbox.jira import create_app
+    from deskplan_sandbox.jira import create_app
 
     return create_app(email=EMAIL, token=TOKEN, scenario=story, seed=seed, now=clock, log=log,
                       rate_limit=rate_limit, rate_window=rate_window)
@@ -95,7 +95,7 @@ def _zendesk_floor(app, since: float | None) -> dict[str, Any]:
     """Items each stream holds past `since` (epoch seconds; None: everything) up to the held-back
     minute, and the fewest pages that carry them: one request per stream at least."""
     from deskplan.adapters.zendesk.client import EXPORT_PAGE_SIZE, LIST_PAGE_SIZE
-    from deskplan.sandbox.zendesk.render import epoch
+    from deskplan_sandbox.zendesk.render import epoch
 
     store = app.store
     until = epoch(app.clock()) - 60
@@ -161,7 +161,7 @@ def _change(kind: str, app, clock, share: float, seed: int) -> int:
 
 def _serve(conn, kind: str, tickets: int, seed: int, rate_limit: int, rate_window: float, open_half: bool,
            start: datetime) -> None:
-    from deskplan.sandbox.server import SandboxServer
+    from deskplan_sandbox.server import SandboxServer
 
     clock = RunningClock(start)
     tally = RequestTally()

@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 
 from deskplan.adapters.zendesk.mapping import Context, build_ticket
 from deskplan.model import Ticket
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.zendesk.render import ScenarioRenderer
-from deskplan.sandbox.zendesk.store import ZendeskStore
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.zendesk.render import ScenarioRenderer
+from deskplan_sandbox.zendesk.store import ZendeskStore
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
 CONTEXT = Context(source="zd", site="https://acme.zendesk.com", status_map={})

@@ -235,11 +235,13 @@ def sandbox(kind: str, port: int, email: str, token: str, fixtures: Path | None,
 
     The first line of output is the URL and the credentials; one line per request goes to stderr.
 
+    The simulators are a separate distribution: pip install ./sandbox (from a deskplan checkout).
+
     Example: deskplan sandbox --kind zendesk --tickets 5000 --seed 7
     """
-    from deskplan.sandbox.serve import run
+    from deskplan.app.sandbox import serve
 
-    run(kind, port=port, email=email, token=token, fixtures=fixtures, tickets=tickets, seed=seed,
+    serve(kind, port=port, email=email, token=token, fixtures=fixtures, tickets=tickets, seed=seed,
         faults=faults, rate_limit=rate_limit, rate_window=rate_window)
 
 

@@ -16,10 +16,10 @@ from deskplan.adapters.zendesk import create_adapter as create_zendesk_adapter
 from deskplan.config import SourceConfig
 from deskplan.state.store import Store
 from deskplan.rules.load import load_workspace
-from deskplan.sandbox import jira as jira_sandbox
-from deskplan.sandbox import zendesk as zendesk_sandbox
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.server import SandboxServer
+from deskplan_sandbox import jira as jira_sandbox
+from deskplan_sandbox import zendesk as zendesk_sandbox
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.server import SandboxServer
 
 EMAIL, TOKEN = "bot@acme.test", "team-names-token"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)

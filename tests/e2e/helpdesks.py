@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from deskplan.cli import cli
 from deskplan.state.store import Store
-from deskplan.sandbox.server import SandboxServer
+from deskplan_sandbox.server import SandboxServer
 
 EMAIL = "deskplan-bot@acme.test"
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
@@ -63,7 +63,7 @@ def start_helpdesk(kind: str, *, tickets: int, seed: int = 5, token: str = "e2e-
 
     clock = SteppableClock()
     log = io.StringIO()
-    create_app = import_module(f"deskplan.sandbox.{kind}").create_app
+    create_app = import_module(f"deskplan_sandbox.{kind}").create_app
     app = create_app(email=EMAIL, token=token, tickets=tickets, seed=seed, now=clock, log=log, **options)
     clock.run()
     server = SandboxServer(app).start()

@@ -10,9 +10,9 @@ from typing import Iterator
 
 import requests
 
-from deskplan.sandbox.jira import JiraSimulator, create_app
-from deskplan.sandbox.scenario import Comment, Person, Rating, Scenario, ScenarioTicket, StatusChange
-from deskplan.sandbox.server import SandboxServer
+from deskplan_sandbox.jira import JiraSimulator, create_app
+from deskplan_sandbox.scenario import Comment, Person, Rating, Scenario, ScenarioTicket, StatusChange
+from deskplan_sandbox.server import SandboxServer
 
 EMAIL, TOKEN = "agent@example.com", "s3cret-token"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)          # a Monday, 01:00 in Los Angeles

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from deskplan.sandbox.generate import HISTORY, generate_scenario
+from deskplan_sandbox.generate import HISTORY, generate_scenario
 
 NOW = datetime(2026, 11, 20, 9, 30, 15, tzinfo=timezone.utc)
 CJK = re.compile(r"[\u4e00-\u9fff]")

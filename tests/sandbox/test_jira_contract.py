@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from deskplan.sandbox.jira import create_app
-from deskplan.sandbox.jira.adf import text_to_adf
+from deskplan_sandbox.jira import create_app
+from deskplan_sandbox.jira.adf import text_to_adf
 
 from .jira_support import EMAIL, TOKEN, T0, app_for, minutes, served, ticket
 

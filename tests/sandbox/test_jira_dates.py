@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from deskplan.sandbox.jira.dates import date_dto, from_ms, parse_jira_datetime, to_ms
+from deskplan_sandbox.jira.dates import date_dto, from_ms, parse_jira_datetime, to_ms
 
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
 

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from deskplan.sandbox.jira.dates import to_ms
+from deskplan_sandbox.jira.dates import to_ms
 
 from .jira_support import T0, app_for, minutes, served, ticket
 

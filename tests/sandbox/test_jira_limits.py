@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import requests
 
-from deskplan.sandbox.server import FaultInjector, SlidingWindowLimiter
+from deskplan_sandbox.server import FaultInjector, SlidingWindowLimiter
 
 from .jira_support import EMAIL, TOKEN, app_for, served, ticket
 

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 import pytest
 
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.jira import create_app
-from deskplan.sandbox.jira.adf import adf_to_text
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.jira import create_app
+from deskplan_sandbox.jira.adf import adf_to_text
 
 from .jira_support import EMAIL, TOKEN, served
 

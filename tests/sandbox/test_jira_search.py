@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from deskplan.sandbox.jira.dates import to_ms
-from deskplan.sandbox.jira.search import BAD_TOKEN, UNBOUNDED
+from deskplan_sandbox.jira.dates import to_ms
+from deskplan_sandbox.jira.search import BAD_TOKEN, UNBOUNDED
 
 from .jira_support import T0, app_for, minutes, served, ticket
 

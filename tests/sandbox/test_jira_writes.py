@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deskplan.sandbox.jira.adf import text_to_adf
+from deskplan_sandbox.jira.adf import text_to_adf
 
 from .jira_support import T0, app_for, minutes, served, ticket
 

@@ -16,10 +16,10 @@ import requests
 from click.testing import CliRunner
 
 from deskplan.cli import cli
-from deskplan.errors import ConfigError
-from deskplan.sandbox.serve import run
-from deskplan.sandbox.zendesk import create_app
-from deskplan.sandbox.zendesk.store import NotFound
+from deskplan_sandbox.errors import ConfigError
+from deskplan_sandbox.serve import run
+from deskplan_sandbox.zendesk import create_app
+from deskplan_sandbox.zendesk.store import NotFound
 
 NOW = datetime(2026, 11, 20, 9, 0, 0, tzinfo=timezone.utc)
 

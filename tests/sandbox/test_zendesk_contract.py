@@ -20,8 +20,8 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from deskplan.sandbox.server import SandboxServer
-from deskplan.sandbox.zendesk import create_app
+from deskplan_sandbox.server import SandboxServer
+from deskplan_sandbox.zendesk import create_app
 
 EMAIL, TOKEN = "owner@example.com", "s3cret-token"
 

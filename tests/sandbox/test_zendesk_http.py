@@ -11,10 +11,10 @@ from typing import Iterator
 
 import requests
 
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.server import SandboxServer
-from deskplan.sandbox.zendesk import ZendeskSimulator, create_app
-from deskplan.sandbox.zendesk.render import audit_specs
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.server import SandboxServer
+from deskplan_sandbox.zendesk import ZendeskSimulator, create_app
+from deskplan_sandbox.zendesk.render import audit_specs
 
 NOW = datetime(2026, 11, 20, 9, 0, 0, tzinfo=timezone.utc)
 EMAIL, TOKEN = "owner@example.com", "s3cret-token"

@@ -12,11 +12,11 @@ from urllib.parse import parse_qsl, urlsplit
 import pytest
 import requests
 
-from deskplan.errors import ConfigError
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.server import SandboxServer
-from deskplan.sandbox.zendesk import create_app
-from deskplan.sandbox.zendesk.fixtures import read_fixtures
+from deskplan_sandbox.errors import ConfigError
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.server import SandboxServer
+from deskplan_sandbox.zendesk import create_app
+from deskplan_sandbox.zendesk.fixtures import read_fixtures
 
 from .test_zendesk_contract import assert_same_shape, path_and_query
 

@@ -26,9 +26,9 @@ from deskplan.config import load_config
 from deskplan.effects import TASK_TAG
 from deskplan.app.sync import SyncResult, run_sync
 from deskplan.app.writeback import open_writer
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.scenario import Scenario
-from deskplan.sandbox.server import FaultInjector, SandboxServer
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.scenario import Scenario
+from deskplan_sandbox.server import FaultInjector, SandboxServer
 from deskplan.workspace.init import init_workspace
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
@@ -123,14 +123,14 @@ class Site:
         self.token = token
         self.clock = clock or Clock()
         if kind == "zendesk":
-            from deskplan.sandbox.zendesk import ZendeskSimulator, ZendeskStore
+            from deskplan_sandbox.zendesk import ZendeskSimulator, ZendeskStore
 
             store = ZendeskStore(self.clock)
             store.load_scenario(story)
             self.app = ZendeskSimulator(store=store, email=EMAIL, token=token, clock=self.clock,
                                         faults=FaultInjector(faults, fault_seed), rate_limit=0, log=self.log)
         else:
-            from deskplan.sandbox.jira import create_app
+            from deskplan_sandbox.jira import create_app
 
             self.app = create_app(email=EMAIL, token=token, scenario=story, now=self.clock, faults=faults,
                                   seed=fault_seed, log=self.log)

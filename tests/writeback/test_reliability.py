@@ -165,7 +165,7 @@ def add_malformed_ticket(site: Site) -> str:
         doc.update(id=99, created_at="yesterday", external_id=None)
         site.app.store.load_fixtures(tickets=[doc])
         return "99"
-    from deskplan.sandbox.jira.from_fixtures import add_fixture_issue
+    from deskplan_sandbox.jira.from_fixtures import add_fixture_issue
 
     raw = requests.get(f"{site.url}/rest/api/3/issue/SUP-2?expand=changelog", auth=(EMAIL, TOKEN)).json()
     raw["id"], raw["key"] = "99999", "SUP-99"

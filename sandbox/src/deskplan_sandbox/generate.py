@@ -19,8 +19,8 @@ import math
 import random
 from datetime import datetime, timedelta, timezone
 
-from deskplan.gcpause import collector_paused as gc_paused
-from deskplan.sandbox.scenario import Comment, Person, Rating, Scenario, ScenarioStatus, ScenarioTicket, StatusChange
+from deskplan_sandbox.gcpause import gc_paused
+from deskplan_sandbox.scenario import Comment, Person, Rating, Scenario, ScenarioStatus, ScenarioTicket, StatusChange
 
 HISTORY = timedelta(days=182)
 CLOSE_AFTER_SOLVED = timedelta(days=4)

@@ -37,7 +37,7 @@ from deskplan.app.report.command import write_output
 from deskplan.app.report.render_html import render_html
 from deskplan.app.report.render_text import render_text
 from deskplan.rules.load import load_workspace
-from deskplan.sandbox.server import SandboxServer
+from deskplan.app import sandbox
 from deskplan.workspace.init import init_workspace
 
 DEFAULT_TOTAL = 3000                    # six months of a small helpdesk; well under a minute
@@ -213,14 +213,14 @@ def helpdesks(tickets: Mapping[str, int], seed: int, now: datetime, logs: Path,
     story_clock = _running_from(now)
     logs.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        servers: dict[str, SandboxServer] = {}
+        servers: dict[str, sandbox.Server] = {}
         tokens = {name: secrets.token_hex(16) for name in kinds}
         for offset, (name, kind) in enumerate(kinds.items()):
             say(f"starting the {kind} simulator with {tickets[name]} tickets …")
             log = stack.enter_context((logs / f"sandbox-{name}.log").open("w", encoding="utf-8"))
             app = _create_app(kind, tickets=tickets[name], seed=seed + offset, now=story_clock, log=log,
                               token=tokens[name])
-            servers[name] = stack.enter_context(SandboxServer(app))      # started here, stopped on exit
+            servers[name] = stack.enter_context(sandbox.server(app))     # started here, stopped on exit
         yield Helpdesks(urls={n: s.url for n, s in servers.items()}, tokens=tokens, kinds=kinds,
                         apps={n: s.app for n, s in servers.items()})
 
@@ -242,6 +242,7 @@ def run_demo(
     started = time.monotonic()
     tickets = tickets or split_tickets()
     now = clock.now(environ)
+    sandbox.simulators()       # installed? (else say how, before writing anything)
     root = Path(workspace) if workspace else Path(tempfile.mkdtemp(prefix="deskplan-demo-"))
     init_workspace(root)       # first: it refuses, writing nothing, if any of its files exists
     with helpdesks(tickets, seed, now, root / ".deskplan", say) as desks:
@@ -266,12 +267,9 @@ def run_demo(
     )
 
 
-def _create_app(kind: str, *, tickets: int, seed: int, now: Callable[[], datetime], log: TextIO, token: str):
-    if kind == "zendesk":
-        from deskplan.sandbox.zendesk import create_app
-    else:
-        from deskplan.sandbox.jira import create_app
-    return create_app(email=EMAIL, token=token, tickets=tickets, seed=seed, rate_limit=0, now=now, log=log)
+def _create_app(kind: str, *, tickets: int, seed: int, now: Callable[[], datetime], log: TextIO, token: str) -> object:
+    return sandbox.create_app(kind, email=EMAIL, token=token, tickets=tickets, seed=seed, rate_limit=0, now=now,
+                              log=log)
 
 
 def _write_config(root: Path, urls: Mapping[str, str], *, since: date) -> None:

@@ -19,9 +19,9 @@ from deskplan.adapters.jira import create_adapter
 from deskplan.adapters.jira.client import DETAIL_PAGE_SIZE, SEARCH_PAGE_SIZE
 from deskplan.config import SourceConfig
 from deskplan.model import EventKind, Status
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.jira import create_app
-from deskplan.sandbox.server import SandboxServer
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.jira import create_app
+from deskplan_sandbox.server import SandboxServer
 
 from protocol_driver import MemoryState, sync
 
@@ -181,7 +181,7 @@ def test_a_site_without_a_feedback_field_asks_feedback_of_resolved_issues_only(t
     This site's API user lives in Asia/Kolkata (UTC+05:30), so the watermark's JQL is
     rendered at a half-hour offset; a change in the watermark's minute still arrives.
     """
-    from deskplan.sandbox.jira.catalog import default_fields
+    from deskplan_sandbox.jira.catalog import default_fields
 
     catalog = [f for f in default_fields() if (f.get("schema") or {}).get("custom") not in (
         "com.atlassian.servicedesk:sd-request-feedback", "com.atlassian.servicedesk:sd-request-feedback-date")]

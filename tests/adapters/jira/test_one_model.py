@@ -21,10 +21,10 @@ import pytest
 from deskplan.adapters.jira import create_adapter as create_jira_adapter
 from deskplan.adapters.zendesk import create_adapter as create_zendesk_adapter
 from deskplan.config import SourceConfig
-from deskplan.sandbox import jira as jira_sandbox
-from deskplan.sandbox import zendesk as zendesk_sandbox
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.server import SandboxServer
+from deskplan_sandbox import jira as jira_sandbox
+from deskplan_sandbox import zendesk as zendesk_sandbox
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.server import SandboxServer
 
 from protocol_driver import MemoryState, sync
 

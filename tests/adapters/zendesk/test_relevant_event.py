@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.zendesk import derive
-from deskplan.sandbox.zendesk.store import ZendeskStore
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.zendesk import derive
+from deskplan_sandbox.zendesk.store import ZendeskStore
 
 from .builders import changed, comment, created, ticket_event
 

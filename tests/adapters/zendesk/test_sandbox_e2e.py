@@ -20,9 +20,9 @@ from deskplan.adapters.zendesk import create_adapter
 from deskplan.config import SourceConfig
 from deskplan.transport.http import HttpClient
 from deskplan.model import EventKind
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.server import SandboxServer
-from deskplan.sandbox.zendesk import create_app
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.server import SandboxServer
+from deskplan_sandbox.zendesk import create_app
 
 EMAIL, TOKEN = "bot@acme.test", "sandbox-token"
 START = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.zendesk import derive
-from deskplan.sandbox.zendesk.store import ZendeskStore
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.zendesk import derive
+from deskplan_sandbox.zendesk.store import ZendeskStore
 
 CONTEXT = Context(source="zd", site="https://acme.zendesk.com", status_map={})
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)

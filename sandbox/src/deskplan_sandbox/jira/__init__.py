@@ -25,6 +25,6 @@ Tests drive time through `app.store` (`touch`, `update_issue`, `add_comment`, `s
 `delete_issue`) and read `app.writes` for every write request received.
 """
 
-from deskplan.sandbox.jira.app import JiraSimulator, WriteRecord, create_app
+from deskplan_sandbox.jira.app import JiraSimulator, WriteRecord, create_app
 
 __all__ = ["JiraSimulator", "WriteRecord", "create_app"]

@@ -17,18 +17,18 @@ from zoneinfo import ZoneInfo
 
 import orjson
 
-from deskplan import clock
-from deskplan.sandbox.scenario import Scenario
-from deskplan.sandbox.server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter, retry_after_header
-from deskplan.sandbox.jira.catalog import FieldIds, default_fields
-from deskplan.sandbox.jira.errors import dead_link, error_collection, unauthorized
-from deskplan.sandbox.jira.from_fixtures import add_fixture_issue, read_fixtures
-from deskplan.sandbox.jira.from_scenario import add_default_projects, load_scenario
-from deskplan.sandbox.jira.jql import Context
-from deskplan.sandbox.jira.render import Renderer
-from deskplan.sandbox.jira.search import SearchCache, Tokens
-from deskplan.sandbox.jira.shapes import SITE, account_id, user_json
-from deskplan.sandbox.jira.store import IssueStore
+from deskplan_sandbox import clock
+from deskplan_sandbox.scenario import Scenario
+from deskplan_sandbox.server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter, retry_after_header
+from deskplan_sandbox.jira.catalog import FieldIds, default_fields
+from deskplan_sandbox.jira.errors import dead_link, error_collection, unauthorized
+from deskplan_sandbox.jira.from_fixtures import add_fixture_issue, read_fixtures
+from deskplan_sandbox.jira.from_scenario import add_default_projects, load_scenario
+from deskplan_sandbox.jira.jql import Context
+from deskplan_sandbox.jira.render import Renderer
+from deskplan_sandbox.jira.search import SearchCache, Tokens
+from deskplan_sandbox.jira.shapes import SITE, account_id, user_json
+from deskplan_sandbox.jira.store import IssueStore
 
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
 
@@ -66,8 +66,8 @@ class JiraSimulator(SimulatorApp):
         self.myself = user_json(account_id("atlassian", email), _display_name(email), email,
                                 store.zone.key, "atlassian")
         store.add_user(self.myself)
-        from deskplan.sandbox.jira.routes_jsm import ServiceDeskRoutes
-        from deskplan.sandbox.jira.routes_platform import PlatformRoutes
+        from deskplan_sandbox.jira.routes_jsm import ServiceDeskRoutes
+        from deskplan_sandbox.jira.routes_platform import PlatformRoutes
         PlatformRoutes(self).register()
         ServiceDeskRoutes(self).register()
 
@@ -181,7 +181,7 @@ def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets:
     store = IssueStore(zone=ZoneInfo(time_zone), field_ids=FieldIds.discover(field_list))
     add_default_projects(store)
     if scenario is None and tickets > 0:
-        from deskplan.sandbox.generate import generate_scenario
+        from deskplan_sandbox.generate import generate_scenario
         scenario = generate_scenario(tickets, seed, clock_now())
     if scenario is not None:
         load_scenario(store, scenario)

@@ -6,7 +6,7 @@ The platform API answers with an ErrorCollection `{"errorMessages": [...], "erro
 
 from __future__ import annotations
 
-from deskplan.sandbox.server import Response
+from deskplan_sandbox.server import Response
 
 REMOVED_SEARCH_MESSAGE = (
     "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. "

@@ -13,10 +13,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from deskplan.sandbox.jira.store import INTERNAL, IssueRecord, IssueStore, StoreError
+from deskplan_sandbox.errors import ConfigError
+from deskplan_sandbox.jira.store import INTERNAL, IssueRecord, IssueStore, StoreError
 
 
-class FixtureError(ValueError):
+class FixtureError(ConfigError):
     """The fixtures file is not in the expected shape; the message names the issue and the key."""
 
 

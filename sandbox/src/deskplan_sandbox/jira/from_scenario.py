@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from deskplan.sandbox.generate import gc_paused
-from deskplan.sandbox.scenario import Person, Scenario, ScenarioTicket
-from deskplan.sandbox.jira.adf import text_to_adf
-from deskplan.sandbox.jira.catalog import SCENARIO_PRIORITY, SCENARIO_STATUS, SCENARIO_TYPE, ISSUE_TYPES, status_by_name
-from deskplan.sandbox.jira.dates import jira_datetime, to_ms
-from deskplan.sandbox.jira.shapes import SITE, account_id, issuetype_json, priority_json, project_json, status_json, user_json
-from deskplan.sandbox.jira.store import IssueRecord, IssueStore
+from deskplan_sandbox.gcpause import gc_paused
+from deskplan_sandbox.scenario import Person, Scenario, ScenarioTicket
+from deskplan_sandbox.jira.adf import text_to_adf
+from deskplan_sandbox.jira.catalog import SCENARIO_PRIORITY, SCENARIO_STATUS, SCENARIO_TYPE, ISSUE_TYPES, status_by_name
+from deskplan_sandbox.jira.dates import jira_datetime, to_ms
+from deskplan_sandbox.jira.shapes import SITE, account_id, issuetype_json, priority_json, project_json, status_json, user_json
+from deskplan_sandbox.jira.store import IssueRecord, IssueStore
 
 SUPPORT = ("10000", "SUP", "Customer Support", "service_desk")
 IMPROVEMENT = ("10001", "IMP", "Service Improvement", "business")

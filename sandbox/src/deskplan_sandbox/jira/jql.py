@@ -18,10 +18,10 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
-from deskplan.sandbox.jira.adf import adf_to_text
-from deskplan.sandbox.jira.catalog import CATEGORIES, PRIORITIES, status_by_id, status_by_name
-from deskplan.sandbox.jira.dates import parse_jira_datetime, to_ms
-from deskplan.sandbox.jira.store import IssueRecord, IssueStore
+from deskplan_sandbox.jira.adf import adf_to_text
+from deskplan_sandbox.jira.catalog import CATEGORIES, PRIORITIES, status_by_id, status_by_name
+from deskplan_sandbox.jira.dates import parse_jira_datetime, to_ms
+from deskplan_sandbox.jira.store import IssueRecord, IssueStore
 
 OPERATORS = "'=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' and 'IS NOT'"
 DATE_FORMATS = ("%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M", "%Y/%m/%d", "%Y-%m-%d")

@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from deskplan.sandbox.jira.adf import adf_to_html, adf_to_text
-from deskplan.sandbox.jira.catalog import CATEGORIES, FieldIds
-from deskplan.sandbox.jira.dates import date_dto, parse_jira_datetime
-from deskplan.sandbox.jira.shapes import SITE
-from deskplan.sandbox.jira.sla import METRICS, metric_for, sla_value
-from deskplan.sandbox.jira.store import IssueRecord, IssueStore
+from deskplan_sandbox.jira.adf import adf_to_html, adf_to_text
+from deskplan_sandbox.jira.catalog import CATEGORIES, FieldIds
+from deskplan_sandbox.jira.dates import date_dto, parse_jira_datetime
+from deskplan_sandbox.jira.shapes import SITE
+from deskplan_sandbox.jira.sla import METRICS, metric_for, sla_value
+from deskplan_sandbox.jira.store import IssueRecord, IssueStore
 
 ISSUE_EXPAND = "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
 SEARCH_EMBED_CAP = 20        # enhanced search embeds at most 20 comments and 20 changelog entries

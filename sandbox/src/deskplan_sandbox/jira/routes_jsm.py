@@ -7,17 +7,17 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from deskplan.sandbox.server import Request, Response
-from deskplan.sandbox.jira.adf import adf_to_text
-from deskplan.sandbox.jira.dates import date_dto, parse_jira_datetime
-from deskplan.sandbox.jira.errors import jsm_error, jsm_experimental_required, jsm_request_not_found
-from deskplan.sandbox.jira.from_scenario import SERVICE_DESK_ID
-from deskplan.sandbox.jira.shapes import SITE, jsm_user
-from deskplan.sandbox.jira.sla import metric_for, sla_values
-from deskplan.sandbox.jira.store import IssueRecord, is_internal
+from deskplan_sandbox.server import Request, Response
+from deskplan_sandbox.jira.adf import adf_to_text
+from deskplan_sandbox.jira.dates import date_dto, parse_jira_datetime
+from deskplan_sandbox.jira.errors import jsm_error, jsm_experimental_required, jsm_request_not_found
+from deskplan_sandbox.jira.from_scenario import SERVICE_DESK_ID
+from deskplan_sandbox.jira.shapes import SITE, jsm_user
+from deskplan_sandbox.jira.sla import metric_for, sla_values
+from deskplan_sandbox.jira.store import IssueRecord, is_internal
 
 if TYPE_CHECKING:
-    from deskplan.sandbox.jira.app import JiraSimulator
+    from deskplan_sandbox.jira.app import JiraSimulator
 
 BASE = "/rest/servicedeskapi"
 REQUEST = rf"{BASE}/request/(?P<key>[^/]+)"

@@ -7,19 +7,19 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
-from deskplan.sandbox.server import Request, Response
-from deskplan.sandbox.jira.adf import is_adf_doc, text_to_adf
-from deskplan.sandbox.jira.catalog import (FEEDBACK, FEEDBACK_DATE, ISSUE_TYPES, LINK_TYPES, PRIORITIES, REQUEST_TYPE, SLA, STATUSES,
+from deskplan_sandbox.server import Request, Response
+from deskplan_sandbox.jira.adf import is_adf_doc, text_to_adf
+from deskplan_sandbox.jira.catalog import (FEEDBACK, FEEDBACK_DATE, ISSUE_TYPES, LINK_TYPES, PRIORITIES, REQUEST_TYPE, SLA, STATUSES,
                       status_by_name)
-from deskplan.sandbox.jira.dates import jira_datetime, to_ms
-from deskplan.sandbox.jira.errors import COMMENT_NOT_VALID, error_collection, issue_not_found, removed_search
-from deskplan.sandbox.jira.render import FieldSelection
-from deskplan.sandbox.jira.search import SearchError, SearchRequest, approximate_count, run_search
-from deskplan.sandbox.jira.shapes import SITE, issuetype_json, priority_json, status_json
-from deskplan.sandbox.jira.store import IssueRecord, StoreError
+from deskplan_sandbox.jira.dates import jira_datetime, to_ms
+from deskplan_sandbox.jira.errors import COMMENT_NOT_VALID, error_collection, issue_not_found, removed_search
+from deskplan_sandbox.jira.render import FieldSelection
+from deskplan_sandbox.jira.search import SearchError, SearchRequest, approximate_count, run_search
+from deskplan_sandbox.jira.shapes import SITE, issuetype_json, priority_json, status_json
+from deskplan_sandbox.jira.store import IssueRecord, StoreError
 
 if TYPE_CHECKING:
-    from deskplan.sandbox.jira.app import JiraSimulator
+    from deskplan_sandbox.jira.app import JiraSimulator
 
 V = r"/rest/api/(?P<v>2|3|latest)"
 KEY = r"(?P<key>[^/]+)"

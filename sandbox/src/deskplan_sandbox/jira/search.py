@@ -17,11 +17,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from deskplan.sandbox.jira.dates import to_ms
-from deskplan.sandbox.jira.jql import (Context, JqlError, compile_query, depends_on_now, normalise_key, parse, sort_key,
+from deskplan_sandbox.jira.dates import to_ms
+from deskplan_sandbox.jira.jql import (Context, JqlError, compile_query, depends_on_now, normalise_key, parse, sort_key,
                   updated_lower_bound)
-from deskplan.sandbox.jira.render import FieldSelection, Renderer
-from deskplan.sandbox.jira.store import IssueStore
+from deskplan_sandbox.jira.render import FieldSelection, Renderer
+from deskplan_sandbox.jira.store import IssueStore
 
 DEFAULT_PAGE = 50
 MAX_PAGE_IDS = 5000            # "It returns max 5000 issues" — when only ids/keys are asked for

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from deskplan.sandbox.jira.catalog import CATEGORIES, ISSUE_TYPES, PRIORITIES, Status
+from deskplan_sandbox.jira.catalog import CATEGORIES, ISSUE_TYPES, PRIORITIES, Status
 
 SITE = "https://jira-sandbox.invalid"
 

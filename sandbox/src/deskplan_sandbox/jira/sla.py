@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from deskplan.sandbox.jira.catalog import WAITING_FOR_CUSTOMER, status_by_id, status_by_name
-from deskplan.sandbox.jira.dates import date_dto, duration_dto, from_ms, parse_jira_datetime, to_ms
-from deskplan.sandbox.jira.shapes import SITE
-from deskplan.sandbox.jira.store import IssueRecord
+from deskplan_sandbox.jira.catalog import WAITING_FOR_CUSTOMER, status_by_id, status_by_name
+from deskplan_sandbox.jira.dates import date_dto, duration_dto, from_ms, parse_jira_datetime, to_ms
+from deskplan_sandbox.jira.shapes import SITE
+from deskplan_sandbox.jira.store import IssueRecord
 
 HOUR = 3_600_000
 GOALS = {

@@ -14,10 +14,10 @@ from datetime import datetime
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
-from deskplan.sandbox.jira.adf import text_to_adf
-from deskplan.sandbox.jira.catalog import FieldIds, Status, status_by_id, status_by_name
-from deskplan.sandbox.jira.dates import jira_datetime, parse_jira_datetime, to_ms
-from deskplan.sandbox.jira.shapes import SITE, priority_json, status_json
+from deskplan_sandbox.jira.adf import text_to_adf
+from deskplan_sandbox.jira.catalog import FieldIds, Status, status_by_id, status_by_name
+from deskplan_sandbox.jira.dates import jira_datetime, parse_jira_datetime, to_ms
+from deskplan_sandbox.jira.shapes import SITE, priority_json, status_json
 
 INTERNAL = "sd.public.comment"
 

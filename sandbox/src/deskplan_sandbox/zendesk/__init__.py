@@ -1,7 +1,7 @@
 """A local Zendesk Support API simulator (`deskplan sandbox --kind zendesk`).
 
 `create_app` builds it from a fixtures file in Zendesk's own shapes or from the seeded
-scenario generator; serve it with `deskplan.sandbox.server.SandboxServer`.
+scenario generator; serve it with `deskplan_sandbox.server.SandboxServer`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, TextIO
 
-from deskplan import clock as clocks
-from deskplan.sandbox.generate import generate_scenario
-from deskplan.sandbox.server import FaultInjector
-from deskplan.sandbox.zendesk.app import WriteRecord, ZendeskSimulator
-from deskplan.sandbox.zendesk.fixtures import read_fixtures
-from deskplan.sandbox.zendesk.store import ZendeskStore
+from deskplan_sandbox import clock as clocks
+from deskplan_sandbox.generate import generate_scenario
+from deskplan_sandbox.server import FaultInjector
+from deskplan_sandbox.zendesk.app import WriteRecord, ZendeskSimulator
+from deskplan_sandbox.zendesk.fixtures import read_fixtures
+from deskplan_sandbox.zendesk.store import ZendeskStore
 
 __all__ = ["create_app", "ZendeskSimulator", "ZendeskStore", "WriteRecord", "running_clock"]
 

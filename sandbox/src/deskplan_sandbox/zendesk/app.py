@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, TextIO
 
-from deskplan.sandbox.server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter
-from deskplan.sandbox.zendesk import errors
-from deskplan.sandbox.zendesk.idempotency import IdempotencyCache
-from deskplan.sandbox.zendesk.store import Conflict, Invalid, NotFound, ZendeskStore
+from deskplan_sandbox.server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter
+from deskplan_sandbox.zendesk import errors
+from deskplan_sandbox.zendesk.idempotency import IdempotencyCache
+from deskplan_sandbox.zendesk.store import Conflict, Invalid, NotFound, ZendeskStore
 
 ACCOUNT_LIMIT = 700              # per window; reported in headers like a real Enterprise account
 TICKET_UPDATES_PER_WINDOW = 30   # per ticket and user, over ten rate windows (10 minutes by default)
@@ -61,7 +61,7 @@ class ZendeskSimulator(SimulatorApp):
         self.writes: list[WriteRecord] = []
         self._writes_lock = threading.Lock()
         self._request_ids = 0
-        from deskplan.sandbox.zendesk import routes_export, routes_groups, routes_people, routes_tickets
+        from deskplan_sandbox.zendesk import routes_export, routes_groups, routes_people, routes_tickets
         for module in (routes_export, routes_people, routes_tickets, routes_groups):
             module.register(self)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Callable
 
-from deskplan.sandbox.zendesk.render import METRIC_ID_BASE, epoch, iso, parse_iso
+from deskplan_sandbox.zendesk.render import METRIC_ID_BASE, epoch, iso, parse_iso
 
 # How `via` reads in the ticket events export, which names channels instead of nesting objects.
 VIA_LABEL = {"web": "Web form", "email": "Mail", "api": "API", "voice": "Voice", "chat": "Chat",

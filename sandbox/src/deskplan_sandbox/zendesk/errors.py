@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deskplan.sandbox.server import Response, retry_after_header
+from deskplan_sandbox.server import Response, retry_after_header
 
 
 class ApiError(Exception):

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from deskplan.errors import ConfigError
+from deskplan_sandbox.errors import ConfigError
 
 KINDS = ("users", "tickets", "audits", "satisfaction_ratings", "groups", "organizations")
 REQUIRED = {"users": ("id",), "tickets": ("id", "created_at"), "audits": ("id", "ticket_id", "created_at"),

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable
 
-from deskplan.sandbox.server import Request, Response
-from deskplan.sandbox.zendesk.errors import idempotency_mismatch
+from deskplan_sandbox.server import Request, Response
+from deskplan_sandbox.zendesk.errors import idempotency_mismatch
 
 KEY_LIFETIME = timedelta(hours=2)
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from deskplan.sandbox.server import Request
-from deskplan.sandbox.zendesk.errors import ApiError, invalid_pagination
+from deskplan_sandbox.server import Request
+from deskplan_sandbox.zendesk.errors import ApiError, invalid_pagination
 
 MAX_PAGE_SIZE = 100
 MAX_EXPORT_PAGE = 1000

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from deskplan.sandbox.scenario import Person, Scenario, ScenarioTicket
+from deskplan_sandbox.scenario import Person, Scenario, ScenarioTicket
 
 USER_ID_BASE = 20_000_000_000_000
 GROUP_ID_BASE = 21_000_000_000_000

@@ -10,14 +10,14 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from deskplan.sandbox.server import Request, Response
-from deskplan.sandbox.zendesk import derive
-from deskplan.sandbox.zendesk.errors import ApiError, invalid_value
-from deskplan.sandbox.zendesk.paging import decode_export_cursor, encode_export_cursor, export_page_size, int_param, link
-from deskplan.sandbox.zendesk.render import epoch
+from deskplan_sandbox.server import Request, Response
+from deskplan_sandbox.zendesk import derive
+from deskplan_sandbox.zendesk.errors import ApiError, invalid_value
+from deskplan_sandbox.zendesk.paging import decode_export_cursor, encode_export_cursor, export_page_size, int_param, link
+from deskplan_sandbox.zendesk.render import epoch
 
 if TYPE_CHECKING:
-    from deskplan.sandbox.zendesk.app import ZendeskSimulator
+    from deskplan_sandbox.zendesk.app import ZendeskSimulator
 
 HOLD_BACK = 60          # seconds: "data from the most recent minute is withheld"
 TICKETS_CURSOR_PATH = "/api/v2/incremental/tickets/cursor.json"
@@ -27,7 +27,7 @@ USERS_CURSOR_PATH = "/api/v2/incremental/users/cursor.json"
 
 
 def register(sim: "ZendeskSimulator") -> None:
-    from deskplan.sandbox.zendesk.app import api
+    from deskplan_sandbox.zendesk.app import api
     sim.router.add("GET", api("incremental/tickets/cursor"), sim.incremental(partial(tickets_cursor, sim)))
     sim.router.add("GET", api("incremental/tickets"), sim.incremental(partial(tickets_by_time, sim)))
     sim.router.add("GET", api("incremental/ticket_events"), sim.incremental(partial(ticket_events, sim)))

@@ -8,19 +8,19 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from deskplan.sandbox.server import Request, Response
-from deskplan.sandbox.zendesk.errors import record_not_found
-from deskplan.sandbox.zendesk.paging import cursor_body, offset_body, page_request
+from deskplan_sandbox.server import Request, Response
+from deskplan_sandbox.zendesk.errors import record_not_found
+from deskplan_sandbox.zendesk.paging import cursor_body, offset_body, page_request
 
 if TYPE_CHECKING:
-    from deskplan.sandbox.zendesk.app import ZendeskSimulator
+    from deskplan_sandbox.zendesk.app import ZendeskSimulator
 
 ORDER = "id"                     # the order recorded in node-zendesk's organizations cursor
 SINGULAR = {"groups": "group", "organizations": "organization"}
 
 
 def register(sim: "ZendeskSimulator") -> None:
-    from deskplan.sandbox.zendesk.app import api
+    from deskplan_sandbox.zendesk.app import api
     for kind in SINGULAR:
         sim.router.add("GET", api(kind), partial(list_named, sim, kind))
         sim.router.add("GET", api(rf"{kind}/(?P<id>\d+)"), partial(show_named, sim, kind))

@@ -6,19 +6,19 @@ import hashlib
 from functools import partial
 from typing import TYPE_CHECKING, Any, Callable
 
-from deskplan.sandbox.server import Request, Response
-from deskplan.sandbox.zendesk.errors import ApiError, record_not_found, too_many_values
-from deskplan.sandbox.zendesk.paging import cursor_body, int_param, offset_body, page_request
+from deskplan_sandbox.server import Request, Response
+from deskplan_sandbox.zendesk.errors import ApiError, record_not_found, too_many_values
+from deskplan_sandbox.zendesk.paging import cursor_body, int_param, offset_body, page_request
 
 if TYPE_CHECKING:
-    from deskplan.sandbox.zendesk.app import ZendeskSimulator
+    from deskplan_sandbox.zendesk.app import ZendeskSimulator
 
 MAX_IDS = 100
 RATINGS_ORDER = "updated_at,id"
 
 
 def register(sim: "ZendeskSimulator") -> None:
-    from deskplan.sandbox.zendesk.app import api
+    from deskplan_sandbox.zendesk.app import api
     sim.router.add("GET", api("users/me"), partial(me, sim))
     sim.router.add("GET", api("users/show_many"), partial(show_many_users, sim))
     sim.router.add("GET", api(r"users/(?P<id>\d+)"), partial(show_user, sim))

@@ -6,21 +6,21 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from deskplan.sandbox.server import Request, Response
-from deskplan.sandbox.zendesk.errors import ApiError, record_not_found
-from deskplan.sandbox.zendesk.paging import cursor_body, offset_body, page_request, paginate_list
-from deskplan.sandbox.zendesk.render import ticket_url
-from deskplan.sandbox.zendesk.routes_people import id_list
+from deskplan_sandbox.server import Request, Response
+from deskplan_sandbox.zendesk.errors import ApiError, record_not_found
+from deskplan_sandbox.zendesk.paging import cursor_body, offset_body, page_request, paginate_list
+from deskplan_sandbox.zendesk.render import ticket_url
+from deskplan_sandbox.zendesk.routes_people import id_list
 
 if TYPE_CHECKING:
-    from deskplan.sandbox.zendesk.app import ZendeskSimulator
+    from deskplan_sandbox.zendesk.app import ZendeskSimulator
 
 TICKETS_ORDER = "nice_id"
 COMMENTS_ORDER = "created_at,id"
 
 
 def register(sim: "ZendeskSimulator") -> None:
-    from deskplan.sandbox.zendesk.app import api
+    from deskplan_sandbox.zendesk.app import api
     sim.router.add("GET", api("tickets"), partial(list_tickets, sim))
     sim.router.add("POST", api("tickets"), partial(create_ticket, sim))
     sim.router.add("GET", api("tickets/show_many"), partial(show_many_tickets, sim))

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Iterator
 
-from deskplan.sandbox.generate import gc_paused
-from deskplan.sandbox.scenario import Person, Scenario, ScenarioTicket
-from deskplan.sandbox.zendesk import derive, writes
-from deskplan.sandbox.zendesk.render import (
+from deskplan_sandbox.gcpause import gc_paused
+from deskplan_sandbox.scenario import Person, Scenario, ScenarioTicket
+from deskplan_sandbox.zendesk import derive, writes
+from deskplan_sandbox.zendesk.render import (
     API_USER_PERSON_ID, RATING_ID_BASE, STATUS, USER_ID_BASE, ScenarioRenderer, audit_times, epoch, iso, parse_iso,
     render_user,
 )

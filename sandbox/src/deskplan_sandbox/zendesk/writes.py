@@ -9,7 +9,7 @@ import re
 from datetime import datetime
 from typing import Any, Iterator
 
-from deskplan.sandbox.zendesk.render import BRAND_ID, CUSTOM_STATUS_ID, TICKET_FORM_ID, comment_event, comment_html, iso, parse_iso, ticket_url, via
+from deskplan_sandbox.zendesk.render import BRAND_ID, CUSTOM_STATUS_ID, TICKET_FORM_ID, comment_event, comment_html, iso, parse_iso, ticket_url, via
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 PRIORITIES = (None, "low", "normal", "high", "urgent")
