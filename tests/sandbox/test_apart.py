@@ -1,9 +1,9 @@
 """The simulators stand apart from the code they test: `deskplan_sandbox` imports nothing from
-deskplan. deskplan runs without them;
+deskplan, and its own modules import each other without cycles. deskplan runs without them;
 `deskplan sandbox` and `deskplan demo` say how to install them when they are missing.
 
-The imports are read from the source with `ast`, function-local ones included, so no
-dependency on deskplan can hide behind an import placed inside a function.
+The imports are read from the source with `ast`, function-local ones included, so neither a
+dependency on deskplan nor a cycle can hide behind an import placed inside a function.
 """
 
 from __future__ import annotations
@@ -67,6 +67,29 @@ def test_the_package_is_found_outside_deskplan() -> None:
 def test_imports_nothing_from_deskplan(name: str) -> None:
     wrong = sorted(t for t in GRAPH[name] if t == "deskplan" or t.startswith("deskplan."))
     assert not wrong, f"{name} imports {', '.join(wrong)}: the simulators must stand apart from deskplan"
+
+
+def test_no_import_cycles() -> None:
+    # Depth-first search over our own modules; a module met again while on the stack closes a cycle.
+    cycles: list[list[str]] = []
+    state: dict[str, int] = {}
+    stack: list[str] = []
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        stack.append(node)
+        for nxt in sorted(t for t in GRAPH[node] if t in MODULES):
+            if state.get(nxt) == 1:
+                cycles.append(stack[stack.index(nxt):] + [nxt])
+            elif nxt not in state:
+                visit(nxt)
+        stack.pop()
+        state[node] = 2
+
+    for node in sorted(GRAPH):
+        if node not in state:
+            visit(node)
+    assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
 def test_importing_every_module_loads_no_deskplan_module() -> None:

@@ -1,7 +1,7 @@
 """The Jira Service Management simulator: site state, auth, rate limits, faults and the write log.
 
-Routes live in `routes_platform` (REST v2/v3) and `routes_jsm` (`/rest/servicedeskapi`); this
-module wires them to one site and answers what every request shares.
+Routes live in `routes_platform` (REST v2/v3) and `routes_jsm` (`/rest/servicedeskapi`), which see
+the simulator as a `site.Site`; this module wires them to one site and answers what every request shares.
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ from deskplan_sandbox.jira.from_fixtures import add_fixture_issue, read_fixtures
 from deskplan_sandbox.jira.from_scenario import add_default_projects, load_scenario
 from deskplan_sandbox.jira.jql import Context
 from deskplan_sandbox.jira.render import Renderer
+from deskplan_sandbox.jira.routes_jsm import ServiceDeskRoutes
+from deskplan_sandbox.jira.routes_platform import PlatformRoutes
 from deskplan_sandbox.jira.search import SearchCache, Tokens
 from deskplan_sandbox.jira.shapes import SITE, account_id, user_json
 from deskplan_sandbox.jira.store import IssueStore
@@ -66,8 +68,7 @@ class JiraSimulator(SimulatorApp):
         self.myself = user_json(account_id("atlassian", email), _display_name(email), email,
                                 store.zone.key, "atlassian")
         store.add_user(self.myself)
-        from deskplan_sandbox.jira.routes_jsm import ServiceDeskRoutes
-        from deskplan_sandbox.jira.routes_platform import PlatformRoutes
+        # The routes reach back only through `site.Site`, which this class is: they import nothing above them.
         PlatformRoutes(self).register()
         ServiceDeskRoutes(self).register()
 

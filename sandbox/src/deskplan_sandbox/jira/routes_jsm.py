@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.jira.adf import adf_to_text
@@ -13,11 +13,9 @@ from deskplan_sandbox.jira.dates import date_dto, parse_jira_datetime
 from deskplan_sandbox.jira.errors import jsm_error, jsm_experimental_required, jsm_request_not_found
 from deskplan_sandbox.jira.from_scenario import SERVICE_DESK_ID
 from deskplan_sandbox.jira.shapes import SITE, jsm_user
+from deskplan_sandbox.jira.site import Site
 from deskplan_sandbox.jira.sla import metric_for, sla_values
 from deskplan_sandbox.jira.store import IssueRecord, is_internal
-
-if TYPE_CHECKING:
-    from deskplan_sandbox.jira.app import JiraSimulator
 
 BASE = "/rest/servicedeskapi"
 REQUEST = rf"{BASE}/request/(?P<key>[^/]+)"
@@ -26,7 +24,7 @@ MAX_LIMIT = 100
 
 
 class ServiceDeskRoutes:
-    def __init__(self, app: "JiraSimulator"):
+    def __init__(self, app: Site):
         self.app = app
         self.store = app.store
 

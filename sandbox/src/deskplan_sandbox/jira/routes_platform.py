@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.jira.adf import is_adf_doc, text_to_adf
@@ -16,10 +16,8 @@ from deskplan_sandbox.jira.errors import COMMENT_NOT_VALID, error_collection, is
 from deskplan_sandbox.jira.render import FieldSelection
 from deskplan_sandbox.jira.search import SearchError, SearchRequest, approximate_count, run_search
 from deskplan_sandbox.jira.shapes import SITE, issuetype_json, priority_json, status_json
+from deskplan_sandbox.jira.site import Site
 from deskplan_sandbox.jira.store import IssueRecord, StoreError
-
-if TYPE_CHECKING:
-    from deskplan_sandbox.jira.app import JiraSimulator
 
 V = r"/rest/api/(?P<v>2|3|latest)"
 KEY = r"(?P<key>[^/]+)"
@@ -37,7 +35,7 @@ class BadRequest(Exception):
 
 
 class PlatformRoutes:
-    def __init__(self, app: "JiraSimulator"):
+    def __init__(self, app: Site):
         self.app = app
         self.store = app.store
 

@@ -1,5 +1,5 @@
 """The Zendesk simulator: authentication, rate limits, response headers and the write log,
-around the routes in `routes_*.py` and the data in `store.py`.
+around the routes in `routes_*.py` (which see it as a `site.Site`) and the data in `store.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any, Callable, TextIO
 
 from deskplan_sandbox.server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter
-from deskplan_sandbox.zendesk import errors
+from deskplan_sandbox.zendesk import errors, routes_export, routes_groups, routes_people, routes_tickets
 from deskplan_sandbox.zendesk.idempotency import IdempotencyCache
 from deskplan_sandbox.zendesk.store import Conflict, Invalid, NotFound, ZendeskStore
 
@@ -31,11 +31,6 @@ class WriteRecord:
     body: Any                    # parsed JSON, or the raw bytes when not JSON
     status: int
     at: datetime
-
-
-def api(path: str) -> str:
-    """A route pattern under /api/v2 that also accepts the `.json` suffix."""
-    return f"/api/v2/{path}(?:\\.json)?"
 
 
 class ZendeskSimulator(SimulatorApp):
@@ -61,7 +56,7 @@ class ZendeskSimulator(SimulatorApp):
         self.writes: list[WriteRecord] = []
         self._writes_lock = threading.Lock()
         self._request_ids = 0
-        from deskplan_sandbox.zendesk import routes_export, routes_groups, routes_people, routes_tickets
+        # The routes reach back only through `site.Site`, which this class is: they import nothing above them.
         for module in (routes_export, routes_people, routes_tickets, routes_groups):
             module.register(self)
 

@@ -8,16 +8,14 @@ and share the incremental rate limit (api/zendesk.md §7). The ticket exports si
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.zendesk import derive
 from deskplan_sandbox.zendesk.errors import ApiError, invalid_value
 from deskplan_sandbox.zendesk.paging import decode_export_cursor, encode_export_cursor, export_page_size, int_param, link
 from deskplan_sandbox.zendesk.render import epoch
-
-if TYPE_CHECKING:
-    from deskplan_sandbox.zendesk.app import ZendeskSimulator
+from deskplan_sandbox.zendesk.site import Site, api
 
 HOLD_BACK = 60          # seconds: "data from the most recent minute is withheld"
 TICKETS_CURSOR_PATH = "/api/v2/incremental/tickets/cursor.json"
@@ -26,8 +24,7 @@ EVENTS_PATH = "/api/v2/incremental/ticket_events.json"
 USERS_CURSOR_PATH = "/api/v2/incremental/users/cursor.json"
 
 
-def register(sim: "ZendeskSimulator") -> None:
-    from deskplan_sandbox.zendesk.app import api
+def register(sim: Site) -> None:
     sim.router.add("GET", api("incremental/tickets/cursor"), sim.incremental(partial(tickets_cursor, sim)))
     sim.router.add("GET", api("incremental/tickets"), sim.incremental(partial(tickets_by_time, sim)))
     sim.router.add("GET", api("incremental/ticket_events"), sim.incremental(partial(ticket_events, sim)))
@@ -49,7 +46,7 @@ def _start(request: Request) -> tuple[int, int]:
     return start, 0          # keys sort as (timestamp, id) and ids start at 1: everything from start_time on
 
 
-def _cursor_body(name: str, items: list[Any], last_key: tuple[int, int], more: bool, sim: "ZendeskSimulator",
+def _cursor_body(name: str, items: list[Any], last_key: tuple[int, int], more: bool, sim: Site,
                  path: str, request: Request) -> dict[str, Any]:
     cursor = encode_export_cursor(last_key)
     per_page = request.arg("per_page")
@@ -63,7 +60,7 @@ def _cursor_body(name: str, items: list[Any], last_key: tuple[int, int], more: b
     }
 
 
-def tickets_cursor(sim: "ZendeskSimulator", request: Request) -> Response:
+def tickets_cursor(sim: Site, request: Request) -> Response:
     size = export_page_size(request)
     after = _start(request)
     until = epoch(sim.clock()) - HOLD_BACK
@@ -74,13 +71,13 @@ def tickets_cursor(sim: "ZendeskSimulator", request: Request) -> Response:
     return Response(200, {**body, **sim.store.sideloads(tickets, _includes(request))})
 
 
-def _with_metric_sets(sim: "ZendeskSimulator", tickets: list[dict[str, Any]], wanted: bool) -> list[dict[str, Any]]:
+def _with_metric_sets(sim: Site, tickets: list[dict[str, Any]], wanted: bool) -> list[dict[str, Any]]:
     if not wanted:
         return tickets
     return [{**doc, "metric_set": sim.store.metric_set(int(doc["id"]))} for doc in tickets]
 
 
-def tickets_by_time(sim: "ZendeskSimulator", request: Request) -> Response:
+def tickets_by_time(sim: Site, request: Request) -> Response:
     size = export_page_size(request)
     start = int_param(request, "start_time")
     if start is None:
@@ -105,7 +102,7 @@ def _end_time(times: list[int], start: int, more: bool) -> int:
     return times[-1] + 1 if more else times[-1]
 
 
-def ticket_events(sim: "ZendeskSimulator", request: Request) -> Response:
+def ticket_events(sim: Site, request: Request) -> Response:
     size = export_page_size(request)
     start = int_param(request, "start_time")
     if start is None:
@@ -123,7 +120,7 @@ def ticket_events(sim: "ZendeskSimulator", request: Request) -> Response:
     return Response(200, body)
 
 
-def users_cursor(sim: "ZendeskSimulator", request: Request) -> Response:
+def users_cursor(sim: Site, request: Request) -> Response:
     size = export_page_size(request)
     after = _start(request)
     until = epoch(sim.clock()) - HOLD_BACK

@@ -6,27 +6,23 @@ The same objects the ticket exports side-load on `include=groups,organizations`.
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING
 
 from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.zendesk.errors import record_not_found
 from deskplan_sandbox.zendesk.paging import cursor_body, offset_body, page_request
-
-if TYPE_CHECKING:
-    from deskplan_sandbox.zendesk.app import ZendeskSimulator
+from deskplan_sandbox.zendesk.site import Site, api
 
 ORDER = "id"                     # the order recorded in node-zendesk's organizations cursor
 SINGULAR = {"groups": "group", "organizations": "organization"}
 
 
-def register(sim: "ZendeskSimulator") -> None:
-    from deskplan_sandbox.zendesk.app import api
+def register(sim: Site) -> None:
     for kind in SINGULAR:
         sim.router.add("GET", api(kind), partial(list_named, sim, kind))
         sim.router.add("GET", api(rf"{kind}/(?P<id>\d+)"), partial(show_named, sim, kind))
 
 
-def list_named(sim: "ZendeskSimulator", kind: str, request: Request) -> Response:
+def list_named(sim: Site, kind: str, request: Request) -> Response:
     page = page_request(request, ORDER)
     if page.cursor:
         docs, more = sim.store.named_after(kind, page.after[0] if page.after else 0, page.size)
@@ -38,6 +34,6 @@ def list_named(sim: "ZendeskSimulator", kind: str, request: Request) -> Response
                                      base_url=sim.base_url(), path=request.path, params=[]))
 
 
-def show_named(sim: "ZendeskSimulator", kind: str, request: Request) -> Response:
+def show_named(sim: Site, kind: str, request: Request) -> Response:
     doc = sim.store.named(kind, int(request.params["id"]))
     return Response(200, {SINGULAR[kind]: doc}) if doc is not None else record_not_found()

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from functools import partial
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
 from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.zendesk.errors import ApiError, record_not_found, too_many_values
 from deskplan_sandbox.zendesk.paging import cursor_body, int_param, offset_body, page_request
-
-if TYPE_CHECKING:
-    from deskplan_sandbox.zendesk.app import ZendeskSimulator
+from deskplan_sandbox.zendesk.site import Site, api
 
 MAX_IDS = 100
 RATINGS_ORDER = "updated_at,id"
 
 
-def register(sim: "ZendeskSimulator") -> None:
-    from deskplan_sandbox.zendesk.app import api
+def register(sim: Site) -> None:
     sim.router.add("GET", api("users/me"), partial(me, sim))
     sim.router.add("GET", api("users/show_many"), partial(show_many_users, sim))
     sim.router.add("GET", api(r"users/(?P<id>\d+)"), partial(show_user, sim))
@@ -37,13 +34,13 @@ def anonymous_user(request: Request) -> dict[str, Any]:
             "organization_id": None, "role": "end-user", "verified": False, "authenticity_token": token}
 
 
-def me(sim: "ZendeskSimulator", request: Request) -> Response:
+def me(sim: Site, request: Request) -> Response:
     if not sim.credentials_ok(request):
         return Response(200, {"user": anonymous_user(request)})
     return Response(200, {"user": sim.store.user(sim.api_user_id)})
 
 
-def show_user(sim: "ZendeskSimulator", request: Request) -> Response:
+def show_user(sim: Site, request: Request) -> Response:
     user = sim.store.user(int(request.params["id"]))
     return Response(200, {"user": user}) if user is not None else record_not_found()
 
@@ -58,12 +55,12 @@ def id_list(request: Request) -> list[int]:
         raise ApiError(record_not_found()) from None
 
 
-def show_many_users(sim: "ZendeskSimulator", request: Request) -> Response:
+def show_many_users(sim: Site, request: Request) -> Response:
     users = [u for u in (sim.store.user(uid) for uid in id_list(request)) if u is not None]
     return Response(200, {"users": users, "next_page": None, "previous_page": None, "count": len(users)})
 
 
-def show_rating(sim: "ZendeskSimulator", request: Request) -> Response:
+def show_rating(sim: Site, request: Request) -> Response:
     rating = sim.store.rating(int(request.params["id"]))
     return Response(200, {"satisfaction_rating": rating}) if rating is not None else record_not_found()
 
@@ -86,7 +83,7 @@ def score_filter(score: str | None) -> Callable[[dict[str, Any]], bool]:
     return accept
 
 
-def list_ratings(sim: "ZendeskSimulator", request: Request) -> Response:
+def list_ratings(sim: Site, request: Request) -> Response:
     """Ratings by last change; `start_time`/`end_time` filter on that change (a bad rating
     changed to good shows up again), `score` on its current value."""
     page = page_request(request, RATINGS_ORDER, width=2)

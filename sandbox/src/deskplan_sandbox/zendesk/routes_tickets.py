@@ -4,23 +4,20 @@ ticket's comments, audits and metrics."""
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.zendesk.errors import ApiError, record_not_found
 from deskplan_sandbox.zendesk.paging import cursor_body, offset_body, page_request, paginate_list
 from deskplan_sandbox.zendesk.render import ticket_url
 from deskplan_sandbox.zendesk.routes_people import id_list
-
-if TYPE_CHECKING:
-    from deskplan_sandbox.zendesk.app import ZendeskSimulator
+from deskplan_sandbox.zendesk.site import Site, api
 
 TICKETS_ORDER = "nice_id"
 COMMENTS_ORDER = "created_at,id"
 
 
-def register(sim: "ZendeskSimulator") -> None:
-    from deskplan_sandbox.zendesk.app import api
+def register(sim: Site) -> None:
     sim.router.add("GET", api("tickets"), partial(list_tickets, sim))
     sim.router.add("POST", api("tickets"), partial(create_ticket, sim))
     sim.router.add("GET", api("tickets/show_many"), partial(show_many_tickets, sim))
@@ -58,7 +55,7 @@ def _warn(response: Response, action: str, ignored: tuple[str, ...]) -> Response
     return response
 
 
-def list_tickets(sim: "ZendeskSimulator", request: Request) -> Response:
+def list_tickets(sim: Site, request: Request) -> Response:
     """`GET /tickets` (archived and deleted tickets left out), or `?external_id=` look-ups."""
     page = page_request(request, TICKETS_ORDER)
     external_id = request.arg("external_id")
@@ -80,21 +77,21 @@ def list_tickets(sim: "ZendeskSimulator", request: Request) -> Response:
     return Response(200, body)
 
 
-def show_ticket(sim: "ZendeskSimulator", request: Request) -> Response:
+def show_ticket(sim: Site, request: Request) -> Response:
     ticket = sim.store.ticket(_ticket_id(request))
     return Response(200, {"ticket": ticket}) if ticket is not None else record_not_found()
 
 
-def show_many_tickets(sim: "ZendeskSimulator", request: Request) -> Response:
+def show_many_tickets(sim: Site, request: Request) -> Response:
     tickets = [t for t in (sim.store.ticket(tid) for tid in id_list(request)) if t is not None]
     return Response(200, {"tickets": tickets, "next_page": None, "previous_page": None, "count": len(tickets)})
 
 
-def create_ticket(sim: "ZendeskSimulator", request: Request) -> Response:
+def create_ticket(sim: Site, request: Request) -> Response:
     return sim.idempotency.handle(request, partial(_create, sim))
 
 
-def _create(sim: "ZendeskSimulator", request: Request) -> Response:
+def _create(sim: Site, request: Request) -> Response:
     result = sim.store.create_ticket(_ticket_body(request), author_id=sim.api_user_id)
     # Recorded (2024): the create answer carries generated_timestamp 0; exports show the real one.
     ticket = {**result.ticket, "generated_timestamp": 0}
@@ -103,7 +100,7 @@ def _create(sim: "ZendeskSimulator", request: Request) -> Response:
     return _warn(response, "create", result.ignored)
 
 
-def update_ticket(sim: "ZendeskSimulator", request: Request) -> Response:
+def update_ticket(sim: Site, request: Request) -> Response:
     ticket_id = _ticket_id(request)
     if sim.store.ticket(ticket_id) is None:
         return record_not_found()
@@ -118,12 +115,12 @@ def update_ticket(sim: "ZendeskSimulator", request: Request) -> Response:
     return _warn(response, "update", result.ignored)
 
 
-def delete_ticket(sim: "ZendeskSimulator", request: Request) -> Response:
+def delete_ticket(sim: Site, request: Request) -> Response:
     sim.store.delete_ticket(_ticket_id(request))
     return Response(204, None)
 
 
-def list_comments(sim: "ZendeskSimulator", request: Request) -> Response:
+def list_comments(sim: Site, request: Request) -> Response:
     comments = sim.store.comments(_ticket_id(request))
     if comments is None:
         return record_not_found()
@@ -134,13 +131,13 @@ def list_comments(sim: "ZendeskSimulator", request: Request) -> Response:
                                        base_url=sim.base_url(), params=params))
 
 
-def list_audits(sim: "ZendeskSimulator", request: Request) -> Response:
+def list_audits(sim: Site, request: Request) -> Response:
     audits = sim.store.audits(_ticket_id(request))
     if audits is None:
         return record_not_found()
     return Response(200, paginate_list(request, "audits", audits, order=COMMENTS_ORDER, base_url=sim.base_url()))
 
 
-def show_metrics(sim: "ZendeskSimulator", request: Request) -> Response:
+def show_metrics(sim: Site, request: Request) -> Response:
     metrics = sim.store.metric_set(_ticket_id(request))
     return Response(200, {"ticket_metric": metrics}) if metrics is not None else record_not_found()

@@ -1,0 +1,34 @@
+"""What the route modules need of the simulator, so that they import only modules below it.
+
+`app.JiraSimulator` is the one `Site`; it builds `PlatformRoutes(self)` and
+`ServiceDeskRoutes(self)`, and the routes call back through this protocol instead of
+importing the app module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from deskplan_sandbox.jira.jql import Context
+from deskplan_sandbox.jira.render import Renderer
+from deskplan_sandbox.jira.search import SearchCache, Tokens
+from deskplan_sandbox.jira.store import IssueStore
+from deskplan_sandbox.server import Handler
+
+
+class Site(Protocol):
+    store: IssueStore
+    myself: dict[str, Any]                 # the API user, as /myself shows it
+    fields: list[dict]                     # the field catalog
+    create_screen_links: bool              # whether create accepts `update.issuelinks`
+    search_cache: SearchCache
+    tokens: Tokens
+    now: Callable[[], datetime]
+
+    def renderer(self, version: str = "3") -> Renderer: ...
+
+    def jql_context(self) -> Context: ...
+
+    def route(self, method: str, pattern: str, handler: Handler, *, write: bool = False) -> None: ...
