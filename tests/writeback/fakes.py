@@ -10,7 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from deskplan.effects import PlannedWrite, WriteKind
-from deskplan.writes.planner import Assessment, ClockInfo, MeasureInfo, TaskRequest
+from deskplan.rules.engine import PlannedTask
+from deskplan.rules.sla import SlaClock, SlaState
+from deskplan.writes.planner import Assessment, MeasureInfo
 from deskplan.errors import RateLimited, RequestRejected, ServerError
 from deskplan.model import Status, Ticket
 
@@ -86,20 +88,21 @@ def ticket(n: int = 1, status: Status = Status.OPEN, **kw) -> Ticket:
 
 
 def clock(kind: str = "first_reply", state: str = "on_track", *, target_h: float = 4, elapsed_m: int = 30,
-          rule: str = "urgent-vip") -> ClockInfo:
+          rule: str = "urgent-vip") -> SlaClock:
     target = timedelta(hours=target_h)
     elapsed = timedelta(minutes=elapsed_m)
-    return ClockInfo(kind=kind, target=target, state=state, due=T0 + target, elapsed=elapsed,
-                     remaining=target - elapsed, calendar="support-hours", rule_ids=(rule,))
+    return SlaClock(kind=kind, target=target, calendar="support-hours", rule_id=rule, started_at=T0,
+                    due=T0 + target, elapsed=elapsed, remaining=max(target - elapsed, timedelta(0)),
+                    state=SlaState(state), stopped_at=None, paused=False)
 
 
 M2 = MeasureInfo(id="M2", title="24-hour support rota", owner="customer service", rule_ids=("urgent-vip",))
 
 
-def assessment(n: int = 1, *, state: str = "on_track", tasks: tuple[TaskRequest, ...] = (), **kw) -> Assessment:
+def assessment(n: int = 1, *, state: str = "on_track", tasks: tuple[PlannedTask, ...] = (), **kw) -> Assessment:
     return Assessment(ticket=ticket(n, **kw), measures=(M2,), clocks=(clock(state=state),), tasks=tasks,
                       plan_id="sip-2026")
 
 
-FOLLOW_UP = TaskRequest(rule_id="bad-rating-follow-up", title="Follow up on the rating of 1", body="Call back.",
-                        owner="Marketing", due=T0 + timedelta(hours=48))
+FOLLOW_UP = PlannedTask(rule_id="bad-rating-follow-up", title="Follow up on the rating of 1", body="Call back.",
+                        owner="Marketing", measure="M3", due_at=T0 + timedelta(hours=48), trigger=T0)

@@ -15,7 +15,8 @@ from click.testing import CliRunner
 
 from deskplan.cli import cli
 from deskplan.config import WritebackConfig
-from deskplan.writes.assess import Assessor, task_trigger
+from deskplan.rules.engine import task_trigger
+from deskplan.writes.assess import Assessor
 from deskplan.errors import InvalidFiles
 from deskplan.model import Satisfaction, Score
 from deskplan.rules.load import load_workspace

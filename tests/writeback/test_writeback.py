@@ -102,11 +102,11 @@ def test_assessor_gives_measures_with_owner_and_rules_clocks_and_rendered_tasks(
     a = Assessor(load_workspace(workspace), NOW).assess(rated)
     assert [(m.id, m.owner, m.rule_ids) for m in a.measures] == [
         ("M2", "customer service", ("standard-sla",)), ("M3", "marketing", ("bad-rating-follow-up",))]
-    assert [(c.kind, c.state, c.target, c.remaining) for c in a.clocks] == [
-        ("first_reply", "breached", timedelta(hours=12), timedelta(hours=-12)),
-        ("resolution", "on_track", timedelta(days=3), timedelta(days=2))]
+    assert [(c.kind, c.state, c.target, c.remaining, c.overdue) for c in a.clocks] == [
+        ("first_reply", "breached", timedelta(hours=12), timedelta(0), timedelta(hours=12)),
+        ("resolution", "on_track", timedelta(days=3), timedelta(days=2), timedelta(0))]
     (task,) = a.tasks
-    assert (task.rule_id, task.title, task.owner, task.due) == (
+    assert (task.rule_id, task.title, task.owner, task.due_at) == (
         "bad-rating-follow-up", "Follow up on the rating of 7", "marketing", T0 + timedelta(hours=3 + 48))
     assert a.plan_id == "sip-compact" and str(a.zone) == "UTC"
 

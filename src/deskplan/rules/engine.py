@@ -56,6 +56,10 @@ class PlannedTask:
     owner: str
     measure: str | None
     due_at: datetime | None         # wall clock: the anchor (see TaskSpec.due_from) plus `due`
+    # When what the task follows up happened, for the go-live cut-off (app/writeback.py): the
+    # latest rating when the task counts from the rating, else the ticket's creation; never the
+    # latest update, which deskplan's own comments move.
+    trigger: datetime
 
 
 class FiredRule(NamedTuple):
@@ -222,6 +226,7 @@ class Engine:
                 owner=task.owner,
                 measure=rule.measure,
                 due_at=_due_at(ticket, task),
+                trigger=task_trigger(ticket, task.due_from),
             ))
         return tuple(planned)
 
@@ -251,6 +256,13 @@ class Engine:
         due = {(calendar, target): self.calendars[calendar].add(ticket.created_at, target)
                for calendar, target in pairs}
         return lambda c: (due[c[0].sla_calendar, c[1]], c[0].priority, c[0].id)
+
+
+def task_trigger(ticket: Ticket, due_from: str) -> datetime:
+    """When what a rule's task follows up happened (see PlannedTask.trigger)."""
+    if due_from == "rated" and ticket.satisfaction is not None:
+        return ticket.satisfaction.at
+    return ticket.created_at
 
 
 def _due_at(ticket: Ticket, task: CompiledTask) -> datetime | None:

@@ -16,7 +16,7 @@ from deskplan.model import Ticket
 from deskplan.rules.load import PLAN_FILE, Workspace, rule_files
 from deskplan.rules.sla import SlaClock, compute_clocks
 from deskplan.rules.templates import ticket_context
-from deskplan.writes.planner import Assessment, ClockInfo, MeasureInfo, TaskRequest, business_time, format_time
+from deskplan.writes.planner import Assessment, MeasureInfo, business_time, format_time
 
 FINAL_STATES = frozenset({"met", "breached"})     # SLA states that time alone no longer changes
 
@@ -54,7 +54,6 @@ class Assessor:
         evaluation = self.workspace.evaluate(ticket, self.now)
         clocks = compute_clocks(ticket, evaluation.sla.values(), self.workspace.calendars, self.now)
         measures = tuple(self._measure(mid, evaluation.rules_fired) for mid in evaluation.measures)
-        clock_infos = tuple(_clock_info(c) for c in clocks)
         comment = None
         if evaluation.comment is not None:
             comment = evaluation.comment.render(self._comment_context(ticket, evaluation.comment.rule_id,
@@ -62,12 +61,8 @@ class Assessor:
         return Assessment(
             ticket=ticket,
             measures=measures,
-            clocks=clock_infos,
-            tasks=tuple(
-                TaskRequest(t.rule_id, t.title, t.body, t.owner, t.due_at,
-                            task_trigger(ticket, self.workspace.compiled_rule(t.rule_id).task.due_from))
-                for t in evaluation.tasks
-            ),
+            clocks=tuple(clocks),
+            tasks=tuple(evaluation.tasks),
             comment=comment,
             zone=self.zone,
             plan_id=self.plan_id,
@@ -105,22 +100,6 @@ class Assessor:
             "calendar": clock.calendar,
             "rule_id": clock.rule_id,
         }
-
-
-def task_trigger(ticket: Ticket, due_from: str) -> datetime:
-    """When what a rule's task follows up happened, for the go-live cut-off: the latest rating
-    when the task counts from the rating (by default, when its rule tests the rating), else
-    the ticket's creation. Never the latest update: deskplan's own comments move that."""
-    if due_from == "rated" and ticket.satisfaction is not None:
-        return ticket.satisfaction.at
-    return ticket.created_at
-
-
-def _clock_info(clock: SlaClock) -> ClockInfo:
-    return ClockInfo(
-        kind=clock.kind, target=clock.target, state=str(clock.state), due=clock.due, elapsed=clock.elapsed,
-        remaining=clock.remaining - clock.overdue, calendar=clock.calendar, rule_ids=clock.rule_ids,
-    )
 
 
 def clocks_final(assessment: Assessment) -> bool:

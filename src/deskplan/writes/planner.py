@@ -21,6 +21,8 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Iterable, Iterator, Protocol, Sequence
 
 from deskplan.model import Status, Ticket
+from deskplan.rules.engine import PlannedTask
+from deskplan.rules.sla import SlaClock
 from deskplan.effects import PlannedWrite, WriteKind, idempotency_key, marker
 from deskplan.state.ledger import StatusComment, WriteStatus
 
@@ -41,39 +43,13 @@ class MeasureInfo:
 
 
 @dataclass(frozen=True)
-class ClockInfo:
-    """One SLA target of a ticket, as the SLA engine computed it at `now`."""
-
-    kind: str                            # "first_reply" | "resolution"
-    target: timedelta                    # business time on `calendar`
-    state: str                           # on_track | at_risk | breached | met
-    due: datetime | None                 # None while the clock is paused
-    elapsed: timedelta
-    remaining: timedelta                 # negative once breached
-    calendar: str
-    rule_ids: tuple[str, ...] = ()       # the rules behind the (strictest) target
-
-
-@dataclass(frozen=True)
-class TaskRequest:
-    """A rule's `task`, rendered for one ticket."""
-
-    rule_id: str
-    title: str
-    body: str
-    owner: str | None
-    due: datetime | None
-    trigger: datetime | None = None      # when what it follows up happened (see writeback.task_trigger)
-
-
-@dataclass(frozen=True)
 class Assessment:
     """A ticket as the rules and the SLA engine see it at one instant."""
 
     ticket: Ticket
     measures: tuple[MeasureInfo, ...] = ()
-    clocks: tuple[ClockInfo, ...] = ()
-    tasks: tuple[TaskRequest, ...] = ()
+    clocks: tuple[SlaClock, ...] = ()
+    tasks: tuple[PlannedTask, ...] = ()
     comment: str | None = None           # a rule's rendered `comment` override, if one fired
     zone: tzinfo = timezone.utc          # the plan calendar's zone: due times are shown in it
     plan_id: str = ""
@@ -225,17 +201,17 @@ def comment_text(assessment: Assessment) -> str:
     return "\n".join(lines)
 
 
-def clock_line(clock: ClockInfo, zone: tzinfo) -> str:
+def clock_line(clock: SlaClock, zone: tzinfo) -> str:
     name = CLOCK_NAMES.get(clock.kind, clock.kind).capitalize()
     parts = [f"{name}: {clock.state.upper().replace('_', ' ')}", f"target {business_time(clock.target)}"]
     if clock.state != "met":
         parts.append(f"due {format_time(clock.due, zone)}" if clock.due is not None else "paused")
     parts.append(f"elapsed {business_time(clock.elapsed)}")
     if clock.state != "met":
-        if clock.remaining >= timedelta(0):
-            parts.append(f"remaining {business_time(clock.remaining)}")
+        if clock.overdue:
+            parts.append(f"overdue by {business_time(clock.overdue)}")
         else:
-            parts.append(f"overdue by {business_time(-clock.remaining)}")
+            parts.append(f"remaining {business_time(clock.remaining)}")
     parts.append(f"calendar {clock.calendar}")
     rules = f" [rule {', '.join(clock.rule_ids)}]" if clock.rule_ids else ""
     return "SLA " + ", ".join(parts) + rules
@@ -268,8 +244,8 @@ def rule_tasks(assessment: Assessment) -> list[PlannedWrite]:
         lines.append(f"Follow-up of {ticket.ref} ({where}), rule {task.rule_id}.")
         if task.owner:
             lines.append(f"Owner: {task.owner}")
-        if task.due:
-            lines.append(f"Due: {format_time(task.due, assessment.zone)}")
+        if task.due_at:
+            lines.append(f"Due: {format_time(task.due_at, assessment.zone)}")
         lines.append(marker(key))
         writes.append(PlannedWrite(
             key=key,
@@ -280,8 +256,8 @@ def rule_tasks(assessment: Assessment) -> list[PlannedWrite]:
             body="\n".join(lines),
             ticket_id=ticket.id,
             ticket_key=ticket.key,
-            due=task.due,
-            owner=task.owner,
+            due=task.due_at,
+            owner=task.owner or None,
             links=(ticket.key,),
             trigger=task.trigger,
         ))
