@@ -7,6 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from deskplan.config import WritebackConfig
+from deskplan.state.ledger import Ledger
 from deskplan.state.store import Store
 from deskplan.app.summary import SourceSummary
 from deskplan.app.writeback import WritebackApplier, WritebackPlanner, show_source
@@ -87,6 +88,23 @@ def test_showing_the_plan_marks_nothing_evaluated_and_writes_nothing(tmp_path, w
     assert [w.origin for w in shown] == ["status", "status"] and shown[0] == shown[1]
     assert store.db.execute("SELECT count(*) FROM writes").fetchone()[0] == 0
     assert store.db.execute("SELECT count(*) FROM evaluated").fetchone()[0] == 0
+
+
+def test_the_plan_leaves_out_a_write_an_interrupted_run_left_unsettled_and_counts_it(tmp_path, workspace):
+    store = Store.open(tmp_path / "state.db")
+    store.save_ticket(replied(2, Status.SOLVED))
+    planner = WritebackPlanner(store, load_workspace(workspace), NOW)
+    (plan,) = planner.tickets("zd")
+    (write,) = plan.writes
+    Ledger(store).begin(write)              # sent, then the run was killed before the answer came
+    summary = SourceSummary("zd")
+    show_source(planner, "zd", summary, None)
+    assert (summary.writes_unsettled, summary.writes_planned) == (1, 0)
+    # The real run settles it with the helpdesk first: the fake writer has no such comment,
+    # so it is planned afresh and written once.
+    writer = FakeWriter()
+    applied = apply_source(store, workspace, writer, NOW)
+    assert (applied.writes_planned, applied.writes_applied) == (1, 1) and [body for _, body in writer.comments["2"]] == [write.body]
 
 
 def test_deskplan_tasks_coming_back_from_the_helpdesk_are_not_evaluated(tmp_path, workspace):
