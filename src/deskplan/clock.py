@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Mapping
 
 from deskplan.errors import ConfigError
 

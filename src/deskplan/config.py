@@ -10,12 +10,14 @@ import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from deskplan.errors import ConfigError, InvalidFiles, Problem
 from deskplan.model import Status
@@ -114,7 +116,7 @@ class Config(BaseModel):
     workspace: Path = Path(".")
 
     @model_validator(mode="after")
-    def _unique_names(self) -> "Config":
+    def _unique_names(self) -> Config:
         names = [s.name for s in self.sources]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
@@ -165,7 +167,7 @@ def load_config(path: Path) -> Config:
         raise InvalidFiles(problems) from None
 
 
-def _describe(err: dict) -> str:
+def _describe(err: ErrorDetails) -> str:
     loc = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
         return f"{loc}: unknown key"
@@ -187,21 +189,21 @@ class _TomlLocator:
     def __init__(self, text: str):
         self.lines = text.splitlines()
 
-    def find(self, loc: tuple) -> tuple[int, int]:
+    def find(self, loc: tuple[int | str, ...]) -> tuple[int, int]:
         parts = list(loc)
         start, end = 0, len(self.lines)
         if parts and parts[0] == "sources":
             index = parts[1] if len(parts) > 1 and isinstance(parts[1], int) else 0
-            headers = [i for i, l in enumerate(self.lines) if l.strip().startswith("[[sources]]")]
+            headers = [i for i, line in enumerate(self.lines) if line.strip().startswith("[[sources]]")]
             if index < len(headers):
                 start = headers[index]
-                later = [i for i, l in enumerate(self.lines) if i > start and l.strip().startswith("[")]
+                later = [i for i, line in enumerate(self.lines) if i > start and line.strip().startswith("[")]
                 end = later[0] if later else len(self.lines)
                 parts = parts[2:]
             else:
                 parts = []
         elif parts and parts[0] in ("state", "writeback"):
-            headers = [i for i, l in enumerate(self.lines) if l.strip() == f"[{parts[0]}]"]
+            headers = [i for i, line in enumerate(self.lines) if line.strip() == f"[{parts[0]}]"]
             if headers:
                 start = headers[0]
                 parts = parts[1:]

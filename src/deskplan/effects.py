@@ -76,7 +76,7 @@ class PlannedWrite:
         return data
 
     @classmethod
-    def from_json(cls, data: dict[str, Any]) -> "PlannedWrite":
+    def from_json(cls, data: dict[str, Any]) -> PlannedWrite:
         values = dict(data)
         values["kind"] = WriteKind(values["kind"])
         values["due"] = datetime.fromisoformat(values["due"]) if values.get("due") else None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import TypedDict, Unpack
 
 
 class ExitStatus(IntEnum):
@@ -63,6 +64,14 @@ class LockHeld(DeskplanError):
 
 # --- talking to a helpdesk ---------------------------------------------------------------
 
+class RequestContext(TypedDict, total=False):
+    """What a HelpdeskError says about the request (its keyword arguments)."""
+
+    source: str
+    where: str
+    status: int | None
+
+
 class HelpdeskError(DeskplanError):
     """A request to a helpdesk failed. `where` is `METHOD /path`, never with credentials."""
 
@@ -89,7 +98,7 @@ class Unreachable(HelpdeskError):
 class RateLimited(HelpdeskError):
     """429 past the retry budget. `retry_after` is the helpdesk's own hint, in seconds."""
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw):
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Unpack[RequestContext]):
         self.retry_after = retry_after
         super().__init__(message, **kw)
 

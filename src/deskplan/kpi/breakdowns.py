@@ -20,10 +20,10 @@ from __future__ import annotations
 from bisect import bisect_right
 from datetime import datetime
 
-from deskplan.rules.plan import Plan
-from deskplan.rules.ruleset import CATEGORIES
 from deskplan.kpi.results import CategoryTrend, CategoryWindow, MeasureResult
 from deskplan.kpi.windows import Window
+from deskplan.rules.plan import Plan
+from deskplan.rules.ruleset import CATEGORIES
 
 TREND_RATIO = 0.2
 TREND_LOOKBACK = 3

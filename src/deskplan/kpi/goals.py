@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
 
-from deskplan.model import Ticket
-from deskplan.rules.plan import Goal, Plan
 from deskplan.kpi.metrics import Observation
 from deskplan.kpi.results import EVIDENCE_LIMIT, NO_GROUP, Evidence, GoalResult, GroupResult, WindowResult
 from deskplan.kpi.status import Line, goal_status, latest_window, standin_baseline, trend
 from deskplan.kpi.windows import Window
+from deskplan.model import Ticket
+from deskplan.rules.plan import Goal, Plan
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class GoalSpec:
     owners: tuple[str, ...]     # their owners, each once
 
     @classmethod
-    def of(cls, plan: Plan, goal: Goal) -> "GoalSpec":
+    def of(cls, plan: Plan, goal: Goal) -> GoalSpec:
         return cls(
             goal=goal, calendar=plan.goal_calendar(goal),
             measures=tuple(m.id for m in plan.measures_for(goal.id)), owners=plan.owners_of(goal.id),
@@ -62,7 +62,8 @@ class GoalTally:
         self._starts = [w.start for w in windows]
         self._counts = [_Counts() for _ in windows]
         self._groups: dict[str, list[_Counts]] = {}
-        self._worst: list[list[tuple]] = [[] for _ in windows]
+        # heaps of (weight, at, ref, arrival, evidence): see _keep_worst
+        self._worst: list[list[tuple[float, datetime, str, int, Evidence]]] = [[] for _ in windows]
         self._order = count()      # a tie-breaker, so heap entries never compare Evidence
 
     def window_index(self, instant: datetime) -> int | None:
@@ -100,7 +101,7 @@ class GoalTally:
         spec, goal = self.spec, self.spec.goal
         windows = tuple(
             self._window_result(window, counts, now, self._worst_of(i))
-            for i, (window, counts) in enumerate(zip(self.windows, self._counts))
+            for i, (window, counts) in enumerate(zip(self.windows, self._counts, strict=True))
         )
         latest = latest_window(windows)
         baseline = goal.baseline if goal.baseline is not None else standin_baseline(windows, goal.is_met, goal.target)
@@ -111,7 +112,8 @@ class GoalTally:
             id=goal.id, title=goal.title, metric=goal.metric, threshold=goal.threshold, target=goal.target,
             baseline=goal.baseline, by=goal.by, direction=goal.direction, window=goal.window,
             calendar=spec.calendar, measures=spec.measures, owners=spec.owners, windows=windows,
-            planned_from=baseline, latest=latest, expected=expected, status=status, trend=direction_trend, change=change,
+            planned_from=baseline, latest=latest, expected=expected, status=status, trend=direction_trend,
+            change=change,
             groups=self._group_results(now),
         )
 
@@ -138,7 +140,7 @@ class GoalTally:
             results.append(GroupResult(
                 group=group, numerator=numerator, denominator=denominator, value=value,
                 met=None if value is None else self.spec.goal.is_met(value),
-                windows=tuple(self._window_result(w, c, now) for w, c in zip(self.windows, per_window)),
+                windows=tuple(self._window_result(w, c, now) for w, c in zip(self.windows, per_window, strict=True)),
             ))
         return tuple(results)
 

@@ -27,9 +27,9 @@ Definitions (as the README's KPI table gives them), and the choices made where i
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
 
 from deskplan.model import EventKind, Score, Ticket, TimelineEvent
 from deskplan.rules.sla import first_reply_at, first_solved_at, status_changes
@@ -135,7 +135,8 @@ def first_contact_resolution(ticket: Ticket, ctx: MetricContext, categories: Cat
     )
     reopened = reopened_after(ticket, solved, ctx.now)
     met = replies == 1 and not reopened
-    detail = f"solved with {replies} public repl{'y' if replies == 1 else 'ies'}" + (", then reopened" if reopened else "")
+    detail = (f"solved with {replies} public repl{'y' if replies == 1 else 'ies'}"
+              + (", then reopened" if reopened else ""))
     return Observation(solved, met, 0.0, detail)
 
 

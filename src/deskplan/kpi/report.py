@@ -7,21 +7,21 @@ category and measure tallies, and dropped. The report period runs from the plan'
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
 
 from deskplan.effects import TASK_TAG
-from deskplan.model import Ticket
-from deskplan.rules.calendar import Calendar
-from deskplan.rules.load import Workspace
-from deskplan.rules.plan import Goal
-from deskplan.rules.sla import SlaState, active_elapsed, compute_clocks
 from deskplan.kpi.breakdowns import SLA_BREACHED, SLA_MET, SLA_RUNNING, CategoryTally, MeasureTally
 from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext
 from deskplan.kpi.results import Report
 from deskplan.kpi.windows import WindowKind, local_midnight, windows_between
+from deskplan.model import Ticket
+from deskplan.rules.calendar import Calendar
+from deskplan.rules.load import Workspace
+from deskplan.rules.plan import Goal
+from deskplan.rules.sla import SlaState, active_elapsed, compute_clocks
 
 # Feedback categories are counted per month: enough windows for a trend within a plan of a
 # few months, which a quarterly review reads as well.

@@ -29,10 +29,22 @@ direction, else `steady`; `n/a` without a previous value.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from deskplan.kpi.results import AT_RISK, IMPROVING, MET, NO_DATA, NO_TREND, OFF_TRACK, ON_TRACK, STEADY, WORSENING, WindowResult
+from deskplan.kpi.results import (
+    AT_RISK,
+    IMPROVING,
+    MET,
+    NO_DATA,
+    NO_TREND,
+    OFF_TRACK,
+    ON_TRACK,
+    STEADY,
+    WORSENING,
+    WindowResult,
+)
 
 MIN_TOLERANCE = 0.01
 TOLERANCE_SHARE = 0.25
@@ -62,12 +74,12 @@ class Line:
         return max(TOLERANCE_SHARE * abs(self.target - self.baseline), MIN_TOLERANCE)
 
 
-def standin_baseline(windows: tuple[WindowResult, ...], is_met, target: float) -> float | None:
+def standin_baseline(windows: tuple[WindowResult, ...], is_met: Callable[[float], bool], target: float) -> float | None:
     """Where the line starts when plan.yaml gives no baseline (see above)."""
-    first = next((w for w in windows if w.value is not None), None)
+    first = next((w.value for w in windows if w.value is not None), None)
     if first is None:
         return None
-    return target if is_met(first.value) else first.value
+    return target if is_met(first) else first
 
 
 def latest_window(windows: tuple[WindowResult, ...]) -> WindowResult | None:
@@ -85,7 +97,7 @@ def judged_at(window: WindowResult, now: datetime) -> datetime:
 
 
 def goal_status(latest: WindowResult | None, line: Line | None, *, direction: str, now: datetime,
-                is_met) -> tuple[str, float | None]:
+                is_met: Callable[[float], bool]) -> tuple[str, float | None]:
     """(status, expected value on the line) for a goal; `is_met(value)` applies its target."""
     if latest is None or latest.value is None or line is None:
         return NO_DATA, None
@@ -109,10 +121,10 @@ def trend(windows: tuple[WindowResult, ...], latest: WindowResult | None,
     """(trend, change) of the latest value against the window with data before it."""
     if latest is None or latest.value is None:
         return NO_TREND, None
-    earlier = [w for w in windows if w.value is not None and w.end <= latest.start]
+    earlier = [w.value for w in windows if w.value is not None and w.end <= latest.start]
     if not earlier:
         return NO_TREND, None
-    change = latest.value - earlier[-1].value
+    change = latest.value - earlier[-1]
     better = change if direction == "at_least" else -change
     if better > TREND_EPSILON:
         return IMPROVING, change

@@ -2,16 +2,18 @@
 
 A window is half-open, [start, end), and its bounds are local midnights of the plan's
 calendar converted to UTC instants (UTC because Python compares and subtracts two
-datetimes of the same zone by their wall clocks, which is wrong across a DST change); across a DST change a window is therefore an hour
-longer or shorter than its nominal length, exactly as people there count days. An
-instant belongs to the window whose local date range holds the instant's local date.
+datetimes of the same zone by their wall clocks, which is wrong across a DST change);
+across a DST change a window is therefore an hour longer or shorter than its nominal
+length, exactly as people there count days. An instant belongs to the window whose local
+date range holds the instant's local date.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Iterator, Literal
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 WindowKind = Literal["week", "month", "quarter"]

@@ -11,16 +11,25 @@ import json as jsonlib
 import os
 import random
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
 import requests
 
 from deskplan.errors import AuthError, RateLimited, ServerError
-from deskplan.transport.retry import AttemptFailed, Rejected, RetryMode, RetryPolicy, retry_after_seconds, status_retriable, transport_failure
+from deskplan.transport.retry import (
+    AttemptFailed,
+    Rejected,
+    RetryMode,
+    RetryPolicy,
+    retry_after_seconds,
+    status_retriable,
+    transport_failure,
+)
 
 __all__ = ["HttpClient", "HttpResult", "Rejected", "RetryMode", "RetryPolicy"]
 
@@ -90,7 +99,10 @@ class HttpClient:
 
     # --- internals -----------------------------------------------------------------------
 
-    def _request(self, method: str, path: str, *, params, headers, json, mode: RetryMode) -> HttpResult:
+    def _request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None,
+        json: Any, mode: RetryMode,
+    ) -> HttpResult:
         url = self._url(path, method)
         where = f"{method} {urlsplit(url).path}"
         attempts = 0
@@ -116,7 +128,10 @@ class HttpClient:
                            where=f"{method} {parts.path}")
         return path
 
-    def _attempt(self, method: str, url: str, *, params, headers, json, mode: RetryMode) -> HttpResult:
+    def _attempt(
+        self, method: str, url: str, *, params: Mapping[str, Any] | None, headers: Mapping[str, str] | None,
+        json: Any, mode: RetryMode,
+    ) -> HttpResult:
         self._requests += 1
         sent_headers = {"Accept": "application/json", "User-Agent": "deskplan", **(headers or {})}
         try:

@@ -21,16 +21,17 @@ from __future__ import annotations
 
 import logging
 import random
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Callable, Literal, Mapping
+from typing import Literal, Unpack
 
 import requests
 import urllib3.exceptions
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from deskplan.errors import HelpdeskError, RateLimited, RequestRejected, ServerError, Unreachable
+from deskplan.errors import HelpdeskError, RateLimited, RequestContext, RequestRejected, ServerError, Unreachable
 
 log = logging.getLogger("deskplan.http")
 
@@ -42,7 +43,7 @@ RETRIABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 class Rejected(RequestRejected):
     """A 4xx with the helpdesk's own error code (Zendesk `RecordNotFound`, `InvalidPaginationParameter` …)."""
 
-    def __init__(self, message: str, *, code: str | None = None, **kw):
+    def __init__(self, message: str, *, code: str | None = None, **kw: Unpack[RequestContext]):
         self.code = code
         super().__init__(message, **kw)
 
@@ -72,7 +73,7 @@ class AttemptFailed(Exception):
 
     def to_error(self, *, source: str, where: str, attempts: int) -> HelpdeskError:
         message = self.message if attempts == 1 else f"{self.message} (gave up after {attempts} attempts)"
-        kw = {"source": source, "where": where, "status": self.status}
+        kw: RequestContext = {"source": source, "where": where, "status": self.status}
         if issubclass(self.error_type, RateLimited):
             return RateLimited(message, retry_after=self.retry_after, **kw)
         if issubclass(self.error_type, Rejected):

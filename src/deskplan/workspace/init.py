@@ -7,10 +7,10 @@ installed models, which the YAML files' `$schema` modelines point at.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from pathlib import Path, PurePosixPath
-from typing import Iterator
 
 from deskplan.errors import ConfigError
 from deskplan.rules.schema import build_schema

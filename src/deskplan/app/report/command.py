@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable
 
-from deskplan.config import CONFIG_NAME, load_config
-from deskplan.state.store import Store
-from deskplan.errors import ConfigError
-from deskplan.rules.load import load_workspace
-from deskplan.kpi.report import build_report
 from deskplan.app.report.render_html import render_html
 from deskplan.app.report.render_json import render_json
 from deskplan.app.report.render_text import render_text
+from deskplan.config import CONFIG_NAME, load_config
+from deskplan.errors import ConfigError
+from deskplan.kpi.report import build_report
 from deskplan.kpi.results import Report
+from deskplan.rules.load import load_workspace
+from deskplan.state.store import Store
 
 RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": render_json, "html": render_html}
 FORMATS = tuple(RENDERERS)

@@ -7,14 +7,15 @@ the file opens offline, can be mailed as an attachment, and shows the same every
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, goal_label, metric_label, pct, points, target_text
-from deskplan.kpi.results import GoalResult, Report
 from deskplan.app.report.svg import GREEN, PlanLine, SeriesPoint, goal_chart, hbars, stacked_bars
+from deskplan.kpi.results import GoalResult, Report
 from deskplan.kpi.windows import local_midnight
 
 
@@ -29,7 +30,7 @@ def _environment() -> Environment:
     return env
 
 
-def _goal_view(goal: GoalResult, report: Report, zone: ZoneInfo) -> dict:
+def _goal_view(goal: GoalResult, report: Report, zone: ZoneInfo) -> dict[str, Any]:
     plan_start = local_midnight(report.plan_start, zone)
     by = local_midnight(goal.by + timedelta(days=1), zone)
     baseline = goal.planned_from
@@ -69,12 +70,12 @@ def render_html(report: Report) -> str:
         maximum=max([m.tickets for m in measures] + [1]),
         description="Tickets per measure: " + "; ".join(f"{m.id} {m.tickets}" for m in measures),
     ) if measures else ""
-    sla_rows = [m for m in report.measures if m.sla_attainment is not None]
+    sla_rows = [(m, m.sla_attainment) for m in report.measures if m.sla_attainment is not None]
     sla_chart = hbars(
-        [(f"{m.id} {m.title}", m.sla_attainment, f"{pct(m.sla_attainment)}") for m in sla_rows],
+        [(f"{m.id} {m.title}", share, f"{pct(share)}") for m, share in sla_rows],
         maximum=1.0, colour=GREEN,
         description="SLA targets met per measure: "
-        + "; ".join(f"{m.id} {pct(m.sla_attainment)}" for m in sla_rows),
+        + "; ".join(f"{m.id} {pct(share)}" for m, share in sla_rows),
     ) if sla_rows else ""
     groups = sorted({x.group for g in report.goals for x in g.groups})
     group_cells = {

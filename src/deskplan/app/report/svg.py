@@ -125,10 +125,10 @@ def goal_chart(points: list[SeriesPoint], *, target: float, line: PlanLine | Non
                      f'y2="{y(end_value):.1f}" stroke="{MUTED}" stroke-width="1.5" stroke-dasharray="6 4"/>')
     # The series: segments join consecutive measured windows; a gap where nothing was measured.
     run: list[str] = []
-    for p in points + [None]:
-        if p is not None and p.value is not None:
-            mid = p.start + (p.end - p.start) / 2
-            run.append(f"{x(mid):.1f},{y(p.value):.1f}")
+    for point in [*points, None]:
+        if point is not None and point.value is not None:
+            mid = point.start + (point.end - point.start) / 2
+            run.append(f"{x(mid):.1f},{y(point.value):.1f}")
             continue
         if len(run) > 1:
             parts.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{BLUE}" stroke-width="2.5" '
@@ -177,7 +177,7 @@ def stacked_bars(labels: list[str], series: list[tuple[str, list[int]]], *, desc
     every = max(1, -(-len(labels) // 10))
     for i, label in enumerate(labels):
         bx = left + slot * i + (slot - bar) / 2
-        base = top + plot_h
+        base: float = top + plot_h
         for index, (name, values) in enumerate(series):
             if not values[i]:
                 continue
