@@ -32,7 +32,7 @@ import requests
 
 from deskplan.adapters.jira import create_adapter
 from deskplan.adapters.jira.client import DETAIL_PAGE_SIZE, SEARCH_PAGE_SIZE
-from deskplan.adapters.base import Related
+from deskplan.state.records import Related
 from deskplan.config import SourceConfig
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.jira import create_app

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
-from deskplan.adapters.base import Page, Quarantined, Record, Related
+from deskplan.state.records import Page, Quarantined, Record, Related
 from deskplan.errors import BadPayload, ServerError
 from deskplan.model import EventKind, Status, Ticket, TimelineEvent
 

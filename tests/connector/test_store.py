@@ -1,4 +1,4 @@
-from deskplan.adapters.base import Page, Quarantined, Record
+from deskplan.state.records import Page, Quarantined, Record
 from deskplan.state.store import MIGRATIONS, Store
 
 

@@ -5,62 +5,19 @@ Jira: the issue search) as pages of raw records with the cursor that follows the
 The connector stores each page and its cursor in one transaction, then asks the adapter
 to `build` the canonical ticket of every ticket the run touched from the stored
 records. Building is pure: no HTTP, so it is tested on recorded payloads alone.
+
+The records, pages and related records themselves are what the store keeps
+(`deskplan.state.records`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterator, NamedTuple, Protocol
+from collections.abc import Iterator
+from typing import Any, Protocol
 
+from deskplan.effects import Writer
 from deskplan.model import Ticket
-
-
-class Record(NamedTuple):
-    """One raw object as the helpdesk sent it.
-
-    A named tuple, not a frozen dataclass: a full sync makes one per stored object, twice
-    (pulled, then read back to build), and a frozen dataclass's `__init__` costs several times
-    a tuple's.
-    """
-
-    kind: str                   # "ticket" | "event" | "rating" | "user" | "group" | "organization"
-    id: str                     # unique within (source, kind)
-    ticket_id: str | None       # the ticket it belongs to (None for users, groups, organizations)
-    data: dict[str, Any]        # the JSON object, unchanged
-
-
-@dataclass(frozen=True)
-class Quarantined:
-    """A payload that could not be read; it is stored and reported, the sync goes on."""
-
-    ref: str                    # ticket id/key where known, else a description
-    error: str
-    payload: str                # the raw text (truncated by the store)
-
-
-@dataclass(frozen=True)
-class Page:
-    stream: str
-    records: list[Record]
-    cursor: dict[str, Any]      # JSON-able; stored in the same transaction as `records`
-    done: bool                  # the stream is exhausted for this run
-    quarantined: list[Quarantined] = field(default_factory=list)
-
-
-def _no_record(kind: str, id: str) -> dict[str, Any] | None:
-    """The lookup of callers that hold no such records: every group or organization is unknown."""
-    return None
-
-
-class Related(NamedTuple):
-    """The stored records a ticket's canonical form is built from (one per ticket built: a
-    named tuple for the same reason as `Record`)."""
-
-    events: list[Record]
-    ratings: list[Record]
-    user: Callable[[str], dict[str, Any] | None]   # user id -> stored user record data
-    # (kind, id) -> stored record data, for records that belong to no ticket (groups, organizations)
-    record: Callable[[str, str], dict[str, Any] | None] = _no_record
+from deskplan.state.records import Page, Record, Related
 
 
 class Adapter(Protocol):
@@ -72,6 +29,9 @@ class Adapter(Protocol):
 
     def check(self) -> None:
         """Probe the credentials; raise AuthError / Unreachable."""
+
+    def writer(self) -> Writer:
+        """The source's write side, on the same HTTP client."""
 
     def pull(self, stream: str, cursor: dict[str, Any] | None) -> Iterator[Page]:
         """Pages of `stream` after `cursor` (None: from the beginning)."""

@@ -34,7 +34,7 @@ from deskplan.gcpause import collector_paused
 from deskplan.model import Ticket
 from deskplan.rules.load import Workspace
 from deskplan.state.lock import sync_lock
-from deskplan.adapters.base import Quarantined, Record, Related
+from deskplan.state.records import Quarantined, Record, Related
 from deskplan.state.store import Store
 from deskplan.writes.apply import Applier
 

@@ -21,14 +21,12 @@ from typing import Any, Callable, Iterator
 import orjson
 import sqlite_utils
 
-from deskplan.adapters.base import Page, Quarantined, Record, Related
 from deskplan.model import Ticket, ticket_json
+from deskplan.state.records import Page, Quarantined, Record, RecordLookup, Related
 
 QUARANTINE_PAYLOAD_LIMIT = 64 * 1024
 SQL_CHUNK = 500              # ids bound in one `IN (...)` (SQLite allows 32,766 variables; any page fits in two)
 LOOKUP_CACHE = 4096          # users, groups, organizations kept while building (bounded: memory stays flat)
-
-RecordLookup = Callable[[str, str], "dict[str, Any] | None"]    # (kind, id) -> stored data
 
 
 def _migration_1(db: sqlite_utils.Database) -> None:
@@ -163,7 +161,18 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """One transaction; inside another (a dry-run's, see `rolled_back`) a savepoint."""
         conn = self.db.conn
+        if conn.in_transaction:
+            conn.execute("SAVEPOINT nested")
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK TO nested")
+                conn.execute("RELEASE nested")
+                raise
+            conn.execute("RELEASE nested")
+            return
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield
@@ -171,6 +180,17 @@ class Store:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
+
+    @contextmanager
+    def rolled_back(self) -> Iterator[None]:
+        """Everything stored inside is undone at the end, however it ends: the dry-run pulls and
+        builds like a sync and leaves the state as it found it."""
+        conn = self.db.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute("ROLLBACK")
 
     # --- cursors and pages ----------------------------------------------------------------
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from deskplan.adapters.base import Adapter, Record, Related
+from deskplan.adapters.base import Adapter
+from deskplan.state.records import Record, Related
 from deskplan.errors import BadPayload
 from deskplan.model import Ticket
 

@@ -14,7 +14,7 @@ import pytest
 import responses
 from responses import matchers
 
-from deskplan.adapters.base import Related
+from deskplan.state.records import Related
 from deskplan.adapters.jira import create_adapter
 from deskplan.adapters.jira.client import JiraClient
 from deskplan.config import SourceConfig

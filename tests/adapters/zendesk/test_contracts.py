@@ -11,7 +11,7 @@ import pytest
 import responses
 from responses.registries import OrderedRegistry
 
-from deskplan.adapters.base import Related
+from deskplan.state.records import Related
 from deskplan.adapters.zendesk import create_adapter
 from deskplan.config import SourceConfig
 from deskplan.transport.http import Rejected

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from deskplan.adapters.base import Related
+from deskplan.state.records import Related
 from deskplan.adapters.zendesk import create_adapter
 from deskplan.config import SourceConfig
 from deskplan.transport.http import HttpClient

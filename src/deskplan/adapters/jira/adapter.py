@@ -26,7 +26,7 @@ from typing import Any, Iterator, Literal, Mapping
 
 from deskplan.errors import BadPayload
 from deskplan.model import Score, Status, Ticket
-from deskplan.adapters.base import Page, Quarantined, Record, Related
+from deskplan.state.records import Page, Quarantined, Record, Related
 from deskplan.adapters.jira.client import JiraClient
 from deskplan.adapters.jira.fields import JsmFields, discover
 from deskplan.adapters.jira.mapping import build_ticket, csat_score, field_rating, issue_record, status_resolver, time_ms

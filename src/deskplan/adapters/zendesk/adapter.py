@@ -8,7 +8,7 @@ from typing import Any, Iterator, Mapping
 
 from deskplan.errors import AuthError
 from deskplan.model import Status, Ticket
-from deskplan.adapters.base import Page, Quarantined, Record, Related
+from deskplan.state.records import Page, Quarantined, Record, Related
 from deskplan.adapters.zendesk.client import ExportPage, ZendeskClient
 from deskplan.adapters.zendesk.writes import ZendeskWriter
 from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
