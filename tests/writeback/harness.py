@@ -25,7 +25,7 @@ from deskplan.adapters.jira.adf import adf_to_text
 from deskplan.config import load_config
 from deskplan.effects import TASK_TAG
 from deskplan.app.sync import SyncResult, run_sync
-from deskplan.app.writeback import open_writer
+from deskplan.adapters import open_writer
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.scenario import Scenario
 from deskplan_sandbox.server import FaultInjector, SandboxServer

@@ -15,7 +15,7 @@ import requests
 from deskplan.adapters import open_adapter
 from deskplan.config import load_config
 from deskplan.app.sync import run_sync
-from deskplan.app.writeback import open_writer
+from deskplan.adapters import open_writer
 
 from .harness import Site, environment, make_workspace, pending_writes
 
