@@ -5,8 +5,8 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from deskplan.config import SourceConfig
 from deskplan.adapters.base import Adapter
+from deskplan.config import SourceConfig
 from deskplan.effects import Writer
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import requests
 
-from deskplan.config import SourceConfig
-from deskplan.transport.http import HttpClient
 from deskplan.adapters.jira.adapter import STREAM, JiraAdapter, RatingComments
 from deskplan.adapters.jira.client import JiraClient
 from deskplan.adapters.jira.marker import DESKPLAN_MARKER, is_deskplan_comment
+from deskplan.config import SourceConfig
+from deskplan.transport.http import HttpClient
 
 __all__ = ["DESKPLAN_MARKER", "STREAM", "JiraAdapter", "create_adapter", "is_deskplan_comment"]
 

@@ -22,16 +22,24 @@ issues with more than the search returns inline, and `/feedback` calls (counted 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterator, Literal, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any, Literal
 
+from deskplan.adapters.jira.client import JiraClient
+from deskplan.adapters.jira.fields import JsmFields, discover
+from deskplan.adapters.jira.mapping import (
+    build_ticket,
+    csat_score,
+    field_rating,
+    issue_record,
+    status_resolver,
+    time_ms,
+)
+from deskplan.adapters.jira.watermark import DEFAULT_OVERLAP_MS, Watermark, jql_for
+from deskplan.adapters.jira.writes import JiraWriter
 from deskplan.errors import BadPayload
 from deskplan.model import Score, Status, Ticket
 from deskplan.state.records import Page, Quarantined, Record, Related
-from deskplan.adapters.jira.client import JiraClient
-from deskplan.adapters.jira.fields import JsmFields, discover
-from deskplan.adapters.jira.mapping import build_ticket, csat_score, field_rating, issue_record, status_resolver, time_ms
-from deskplan.adapters.jira.writes import JiraWriter
-from deskplan.adapters.jira.watermark import DEFAULT_OVERLAP_MS, Watermark, jql_for
 
 RatingComments = Literal["none", "bad", "all"]
 

@@ -8,12 +8,13 @@ that comes back unchanged is an error rather than an endless loop.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 from urllib.parse import quote
 
-from deskplan.transport.http import HttpClient
 from deskplan.errors import RequestRejected, ServerError
+from deskplan.transport.http import HttpClient
 
 SEARCH_PATH = "/rest/api/3/search/jql"
 SEARCH_PAGE_SIZE = 100      # the server may send fewer when many fields are asked for; paging follows its tokens

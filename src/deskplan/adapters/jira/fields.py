@@ -9,8 +9,9 @@ single-select custom field called "Team", which is used when there is no Team-ty
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 REQUEST_TYPE = "com.atlassian.servicedesk:vp-origin"
 SLA = "com.atlassian.servicedesk:sd-sla-field"
@@ -55,7 +56,7 @@ class JsmFields:
         }
 
     @classmethod
-    def from_json(cls, data: dict[str, Any] | None) -> "JsmFields":
+    def from_json(cls, data: dict[str, Any] | None) -> JsmFields:
         data = data or {}
         return cls(
             request_type=data.get("request_type"),

@@ -39,18 +39,19 @@ Mappings (the canonical side is the same for Zendesk; see model.py):
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from operator import itemgetter
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from pydantic import ValidationError
 
-from deskplan.errors import BadPayload
-from deskplan.model import EventKind, Priority, Score, Status, Ticket
 from deskplan.adapters.jira.adf import adf_to_text
 from deskplan.adapters.jira.fields import JsmFields
 from deskplan.adapters.jira.marker import is_deskplan_comment
 from deskplan.adapters.jira.stored import is_status_change, stored_issue
+from deskplan.errors import BadPayload
+from deskplan.model import EventKind, Priority, Score, Status, Ticket
 
 _CATEGORY = {"new": Status.NEW, "indeterminate": Status.OPEN, "done": Status.SOLVED}
 
@@ -111,7 +112,8 @@ def _reason(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _build(issue: dict, data: dict[str, Any], *, source: str, site: str, status_map: Mapping[str, Status]) -> Ticket:
+def _build(issue: dict[str, Any], data: Mapping[str, Any], *, source: str, site: str,
+           status_map: Mapping[str, Status]) -> Ticket:
     f = issue["fields"]
     jsm = JsmFields.from_json(data.get("jsm_fields"))
     status = f["status"]
@@ -177,7 +179,7 @@ def time_ms(value: str) -> int:
 
 
 def status_resolver(
-    status_map: Mapping[str, Status], *, current: tuple[str, str | None] | None = None
+    status_map: Mapping[str, Status], *, current: tuple[str | None, str | None] | None = None
 ) -> Callable[[str | None], Status]:
     """A function from a Jira status name to the canonical status (see the module doc)."""
     folded_map = {k.casefold(): v for k, v in status_map.items()}
@@ -257,7 +259,7 @@ _AT = itemgetter("at")
 
 
 def _status_events(
-    histories: list[tuple[datetime, int, dict[str, Any]]], created: datetime,
+    histories: list[tuple[datetime, int, Mapping[str, Any]]], created: datetime,
     status_of: Callable[[str | None], Status], *, current: str,
 ) -> list[dict[str, Any]]:
     changes = [(at, h, item) for at, _, h in histories for item in h.get("items", ()) if is_status_change(item)]
@@ -279,7 +281,7 @@ def _status_events(
 
 
 def _rating_events(
-    f: dict[str, Any], histories: list[tuple[datetime, int, dict[str, Any]]], jsm: JsmFields,
+    f: dict[str, Any], histories: list[tuple[datetime, int, Mapping[str, Any]]], jsm: JsmFields,
     feedback: dict[str, Any] | None,
 ) -> list[dict[str, Any]]:
     """The request's rating as one event: its latest score at the time of its latest change.
@@ -289,10 +291,11 @@ def _rating_events(
     """
     value = f.get(jsm.feedback) if jsm.feedback else None
     in_field, answered = _rating(value), _rating(feedback)
-    if in_field is None and answered is None:
+    rated = in_field or answered
+    if rated is None:
         return []
     # The field says whether and how the request was rated; `/feedback` adds the comment.
-    rating = (in_field or answered)[0]
+    rating = rated[0]
     comment = (in_field and in_field[1]) or (answered and answered[1]) or None
     changed = [h["created"] for _, _, h in histories for item in h.get("items", ())
                if jsm.feedback and item.get("fieldId") == jsm.feedback]

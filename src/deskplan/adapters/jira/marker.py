@@ -11,4 +11,4 @@ DESKPLAN_MARKER = "[deskplan:"
 
 
 def is_deskplan_comment(body: str | None) -> bool:
-    return bool(body) and DESKPLAN_MARKER in body
+    return DESKPLAN_MARKER in body if body else False

@@ -17,8 +17,9 @@ it exactly as it would have reported the issue itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from deskplan.adapters.jira.adf import adf_to_text
 from deskplan.adapters.jira.fields import JsmFields

@@ -20,9 +20,10 @@ neither lost nor processed twice.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_OVERLAP_MS = 5 * 60 * 1000      # search index lag is "seconds to minutes" (Atlassian, "Search and reconcile")
@@ -38,7 +39,7 @@ class Watermark:
     seen: Mapping[str, int] = field(default_factory=dict)    # issue id -> updated_ms processed
 
     @classmethod
-    def from_cursor(cls, cursor: Mapping[str, Any] | None) -> "Watermark":
+    def from_cursor(cls, cursor: Mapping[str, Any] | None) -> Watermark:
         if not cursor:
             return cls()
         return cls(int(cursor["updated_ms"]), {str(k): int(v) for k, v in cursor.get("seen", {}).items()})
@@ -52,7 +53,7 @@ class Watermark:
             return False
         return self.seen.get(issue_id, -1) < updated_ms
 
-    def advance(self, processed: Iterable[tuple[str, int]], overlap_ms: int = DEFAULT_OVERLAP_MS) -> "Watermark":
+    def advance(self, processed: Iterable[tuple[str, int]], overlap_ms: int = DEFAULT_OVERLAP_MS) -> Watermark:
         """The watermark after these (issue id, updated_ms) versions were processed."""
         seen = dict(self.seen)
         top = self.updated_ms

@@ -21,13 +21,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator
 from datetime import timezone
-from typing import Any, Iterator
+from typing import Any
 
-from deskplan.effects import MARKER_KEY_CHARS, TASK_TAG, PlannedWrite, WriteKind
-from deskplan.transport.http import HttpClient, Rejected
-from deskplan.errors import RequestRejected
 from deskplan.adapters.jira.adf import adf_to_text
+from deskplan.effects import MARKER_KEY_CHARS, TASK_TAG, PlannedWrite, WriteKind
+from deskplan.errors import RequestRejected
+from deskplan.transport.http import HttpClient, Rejected
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +157,8 @@ class JiraWriter:
         if write.due is not None:
             fields["duedate"] = write.due.astimezone(timezone.utc).date().isoformat()
         body: dict[str, Any] = {
-            "fields": fields, "properties": [{"key": KEY_PROPERTY, "value": {"key": write.key, "origin": write.origin}}],
+            "fields": fields,
+            "properties": [{"key": KEY_PROPERTY, "value": {"key": write.key, "origin": write.origin}}],
         }
         linked_in_create = self._links_in_create and bool(write.links)
         if linked_in_create:
@@ -243,7 +245,7 @@ class JiraWriter:
                 return str(issue["key"])
         return None
 
-    def _link(self, task_key: str, sources: tuple[str, ...], *, existing: Iterator[str] | tuple[str, ...]) -> None:
+    def _link(self, task_key: str, sources: tuple[str, ...], *, existing: Iterable[str]) -> None:
         have = set(existing)
         for source_key in sources:
             if source_key in have:
@@ -257,7 +259,7 @@ class JiraWriter:
 
     def _linked_keys(self, task_key: str) -> set[str]:
         issue = self.http.get_json(f"/rest/api/3/issue/{task_key}", {"fields": "issuelinks"})
-        keys = set()
+        keys: set[str] = set()
         for link in (issue.get("fields") or {}).get("issuelinks") or []:
             for side in ("inwardIssue", "outwardIssue"):
                 other = link.get(side)

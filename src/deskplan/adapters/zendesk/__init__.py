@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import requests
 
 from deskplan import clock as wall_clock
-from deskplan.config import SourceConfig
-from deskplan.transport.http import HttpClient
 from deskplan.adapters.zendesk.adapter import SATISFACTION_RATINGS, TICKET_EVENTS, TICKETS, USERS, ZendeskAdapter
 from deskplan.adapters.zendesk.client import ZendeskClient
 from deskplan.adapters.zendesk.mapping import DESKPLAN_MARKER, is_deskplan_comment
+from deskplan.config import SourceConfig
+from deskplan.transport.http import HttpClient
 
 __all__ = [
     "DESKPLAN_MARKER", "SATISFACTION_RATINGS", "TICKETS", "TICKET_EVENTS", "USERS", "ZendeskAdapter",

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Mapping
 from functools import partial
-from typing import Any, Iterator, Mapping
+from typing import Any
 
+from deskplan.adapters.zendesk.client import ExportPage, ZendeskClient
+from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
+from deskplan.adapters.zendesk.writes import ZendeskWriter
 from deskplan.errors import AuthError
 from deskplan.model import Status, Ticket
 from deskplan.state.records import Page, Quarantined, Record, Related
-from deskplan.adapters.zendesk.client import ExportPage, ZendeskClient
-from deskplan.adapters.zendesk.writes import ZendeskWriter
-from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
 
 USERS = "users"
 TICKETS = "tickets"
@@ -20,6 +21,8 @@ SATISFACTION_RATINGS = "satisfaction_ratings"
 # What the ticket export side-loads, and the kind of record each becomes: the names of a
 # ticket's group and organization come with the ticket, at no extra request.
 SIDELOADS = {"groups": "group", "organizations": "organization"}
+# A stream's item as the record the store keeps, or None for an item the store does not keep
+ToRecord = Callable[[dict[str, Any]], Record | None]
 
 
 class ZendeskAdapter:
@@ -55,6 +58,8 @@ class ZendeskAdapter:
                             source=self.source, where="GET /api/v2/users/me.json")
 
     def pull(self, stream: str, cursor: dict[str, Any] | None) -> Iterator[Page]:
+        pages: Iterator[ExportPage]
+        to_record: ToRecord
         if stream == USERS:
             pages, to_record = self.client.cursor_export("users", cursor), _user
         elif stream == TICKETS:
@@ -79,7 +84,7 @@ class ZendeskAdapter:
         )
 
 
-def _page(stream: str, page: ExportPage, to_record) -> Page:
+def _page(stream: str, page: ExportPage, to_record: ToRecord) -> Page:
     records: list[Record] = []
     quarantined: list[Quarantined] = []
     batches = [(stream, page.items, to_record)]

@@ -20,12 +20,13 @@ be finished, is a loop: it raises instead of asking again forever.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any
 
-from deskplan.transport.http import HttpClient
 from deskplan.errors import ServerError
+from deskplan.transport.http import HttpClient
 
 EXPORT_PAGE_SIZE = 1000          # the incremental exports' maximum
 LIST_PAGE_SIZE = 100             # cursor pagination's maximum
@@ -87,14 +88,14 @@ class ZendeskClient:
         path = "/api/v2/incremental/ticket_events.json"
         start = int((cursor or {}).get("start_time") or 0)
         while True:
-            params = {"start_time": self._start_time(start), "include": "comment_events",
-                      "per_page": EXPORT_PAGE_SIZE}
+            since = self._start_time(start)
+            params = {"start_time": since, "include": "comment_events", "per_page": EXPORT_PAGE_SIZE}
             body = self._object(path, params)
             items = _list(body, "ticket_events", self.http.source, path)
             done = bool(body.get("end_of_stream"))
             end_time = body.get("end_time")
-            following = int(end_time) if isinstance(end_time, (int, float)) else params["start_time"]
-            if not done and following <= params["start_time"]:
+            following = int(end_time) if isinstance(end_time, (int, float)) else since
+            if not done and following <= since:
                 raise _loop(self.http.source, path)
             yield ExportPage(items, {"start_time": max(following, start)}, done)
             if done:
@@ -132,7 +133,7 @@ class ZendeskClient:
                 query["page[after]"] = sent
             body = self._object(path, query)
             items = _list(body, key, self.http.source, path)
-            meta = body.get("meta") if isinstance(body.get("meta"), dict) else {}
+            meta = body["meta"] if isinstance(body.get("meta"), dict) else {}
             if not meta.get("has_more"):
                 yield ExportPage(items, {}, True)
                 return

@@ -13,12 +13,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timezone
-from typing import Any, Iterator
+from typing import Any
 
 from deskplan.effects import TASK_TAG, PlannedWrite, WriteKind, idempotency_key
-from deskplan.transport.http import HttpClient, Rejected
 from deskplan.errors import RequestRejected
+from deskplan.transport.http import HttpClient, Rejected
 
 TASK_TAGS = ("deskplan", TASK_TAG)
 PER_TICKET_UPDATES = (30, 600.0)     # 30 updates per 10 minutes per ticket and user (Zendesk's rate limits)
