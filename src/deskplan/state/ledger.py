@@ -14,11 +14,12 @@ a ticket's state with it, and the Jira writer edits that comment in place.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from enum import StrEnum
-from typing import Callable, Iterator
+from typing import Any
 
 from deskplan.effects import PlannedWrite, WriteKind
 from deskplan.state.store import Store
@@ -182,6 +183,11 @@ class Ledger:
     def _durable(self) -> Iterator[None]:
         # The pending row must survive a power cut, not only a killed process: with WAL and
         # synchronous=NORMAL the last commits may be lost, so this one commit is fsynced.
+        # Inside an open transaction (a dry-run's) the row would be committed later, if ever,
+        # and not at FULL: refused, rather than sending a write whose row is not on disk.
+        if self._conn.in_transaction:
+            raise RuntimeError("a write's pending row must be committed before it is sent, "
+                               "not inside an open transaction")
         self._conn.execute("PRAGMA synchronous=FULL")
         try:
             yield
@@ -189,7 +195,7 @@ class Ledger:
             self._conn.execute("PRAGMA synchronous=NORMAL")
 
 
-def _entry(row: tuple) -> LedgerEntry:
+def _entry(row: tuple[Any, ...]) -> LedgerEntry:
     request, status, remote_id, attempts, last_error = row
     return LedgerEntry(
         write=PlannedWrite.from_json(json.loads(request)),

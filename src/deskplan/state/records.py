@@ -5,10 +5,11 @@ ticket's canonical form is built from. Adapters make and read these; the store k
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
-RecordLookup = Callable[[str, str], "dict[str, Any] | None"]    # (kind, id) -> stored record data
+RecordLookup = Callable[[str, str], dict[str, Any] | None]    # (kind, id) -> stored record data
 
 
 class Record(NamedTuple):

@@ -5,6 +5,9 @@ never runs ahead of the data it covers: a sync killed at any instant resumes fro
 last page it stored. Tickets whose records changed are marked `touched` in that same
 transaction and rebuilt into canonical form afterwards; a crash between the two only
 delays the rebuild to the next run.
+
+The Store owns the connection (database.py) and the tables of records and tickets; the
+ledger and the evaluation bookkeeping own theirs (schema.py lists which is whose).
 """
 
 from __future__ import annotations
@@ -12,84 +15,23 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import sqlite3
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import orjson
 import sqlite_utils
 
 from deskplan.model import Ticket, ticket_json
+from deskplan.state import database
 from deskplan.state.records import Page, Quarantined, Record, RecordLookup, Related
+from deskplan.state.schema import migrate
 
 QUARANTINE_PAYLOAD_LIMIT = 64 * 1024
 SQL_CHUNK = 500              # ids bound in one `IN (...)` (SQLite allows 32,766 variables; any page fits in two)
 LOOKUP_CACHE = 4096          # users, groups, organizations kept while building (bounded: memory stays flat)
-
-
-def _migration_1(db: sqlite_utils.Database) -> None:
-    db["cursors"].create({"source": str, "stream": str, "cursor": str, "updated_at": str}, pk=("source", "stream"))
-    db["records"].create(
-        {"source": str, "kind": str, "id": str, "ticket_id": str, "data": str, "hash": str},
-        pk=("source", "kind", "id"),
-    )
-    db["records"].create_index(["source", "ticket_id", "kind"])
-    db["touched"].create({"source": str, "ticket_id": str}, pk=("source", "ticket_id"))
-    db["tickets"].create(
-        {"source": str, "id": str, "key": str, "status": str, "created_at": str, "updated_at": str,
-         "deleted": int, "hash": str, "data": str},
-        pk=("source", "id"),
-    )
-    db["tickets"].create_index(["source", "key"], unique=True)
-    db["tickets"].create_index(["created_at"])
-    db["quarantine"].create(
-        {"source": str, "ref": str, "stream": str, "error": str, "payload": str,
-         "first_seen": str, "last_seen": str, "run_id": int},
-        pk=("source", "ref"),
-    )
-    db["runs"].create(
-        {"id": int, "started_at": str, "finished_at": str, "mode": str, "exit_code": int, "summary": str},
-        pk="id",
-    )
-
-
-def _migration_2(db: sqlite_utils.Database) -> None:
-    """The write-back ledger (connector/ledger.py): one row per idempotency key,
-    `pending` before the helpdesk is called and `done` (with the remote id) after."""
-    db["writes"].create(
-        {"key": str, "source": str, "kind": str, "ticket_id": str, "origin": str, "status": str,
-         "remote_id": str, "attempts": int, "last_error": str, "request": str,
-         "created_at": str, "updated_at": str, "run_id": int},
-        pk="key",
-    )
-    db["writes"].create_index(["source", "status"])
-    db["writes"].create_index(["source", "ticket_id", "kind", "updated_at"])
-    # The status comment each ticket carries now: what it reported, and where it is.
-    db["status_comments"].create(
-        {"source": str, "ticket_id": str, "key": str, "fingerprint": str, "remote_id": str, "updated_at": str},
-        pk=("source", "ticket_id"),
-    )
-    # What each ticket was last evaluated on (its hash and the workspace's), so resolved
-    # tickets that did not change are not evaluated again on every run.
-    db["evaluated"].create({"source": str, "ticket_id": str, "basis": str}, pk=("source", "ticket_id"))
-
-
-def _migration_3(db: sqlite_utils.Database) -> None:
-    """When write-back last checked the plan's goals for a set of sources, and on what
-    workspace: the check reads every ticket, so it runs at most once an hour (writeback.py)."""
-    db["goal_checks"].create({"sources": str, "basis": str, "checked_at": str}, pk="sources")
-
-
-def _migration_4(db: sqlite_utils.Database) -> None:
-    """The moment of the first sync that wrote back to each source: the go-live cut-off when
-    deskplan.toml sets no `[writeback] since` (writeback.py)."""
-    db["writeback_since"].create({"source": str, "since": str}, pk="source")
-
-
-# Append only: a released state file is migrated forward, never rewritten.
-MIGRATIONS = (_migration_1, _migration_2, _migration_3, _migration_4)
 
 
 def _now_iso() -> str:
@@ -129,68 +71,23 @@ class Store:
 
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
-        self._migrate()
+        migrate(db)
 
     @classmethod
-    def open(cls, path: Path | str) -> "Store":
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None)
-        db = sqlite_utils.Database(conn)
-        if str(path) != ":memory:":
-            db.enable_wal()
-            conn.execute("PRAGMA synchronous=NORMAL")
-        return cls(db)
+    def open(cls, path: Path | str) -> Store:
+        return cls(database.connect(path))
 
     def close(self) -> None:
-        self.db.conn.close()
+        self.db.close()
 
-    def copy_to(self, path: Path) -> "Store":
-        """A consistent copy (for dry-runs, which must leave the real state untouched)."""
-        target = sqlite3.connect(str(path), isolation_level=None)
-        self.db.conn.backup(target)
-        target.close()
-        return Store.open(path)
+    def transaction(self) -> AbstractContextManager[None]:
+        """All or nothing; a savepoint inside an open transaction (database.transaction)."""
+        return database.transaction(self.db)
 
-    def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for number, migration in enumerate(MIGRATIONS[version:], start=version + 1):
-            with self.transaction():
-                migration(self.db)
-                self.db.execute(f"PRAGMA user_version = {number}")
-
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """One transaction; inside another (a dry-run's, see `rolled_back`) a savepoint."""
-        conn = self.db.conn
-        if conn.in_transaction:
-            conn.execute("SAVEPOINT nested")
-            try:
-                yield
-            except BaseException:
-                conn.execute("ROLLBACK TO nested")
-                conn.execute("RELEASE nested")
-                raise
-            conn.execute("RELEASE nested")
-            return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
-    @contextmanager
-    def rolled_back(self) -> Iterator[None]:
+    def rolled_back(self) -> AbstractContextManager[None]:
         """Everything stored inside is undone at the end, however it ends: the dry-run pulls and
         builds like a sync and leaves the state as it found it."""
-        conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            conn.execute("ROLLBACK")
+        return database.rolled_back(self.db)
 
     # --- cursors and pages ----------------------------------------------------------------
 
@@ -224,7 +121,8 @@ class Store:
             )
             conn.executemany(
                 "INSERT OR IGNORE INTO touched (source, ticket_id) VALUES (?, ?)",
-                [(source, ticket_id) for ticket_id in dict.fromkeys(row[3] for row in changed) if ticket_id is not None],
+                [(source, ticket_id) for ticket_id in dict.fromkeys(row[3] for row in changed)
+                 if ticket_id is not None],
             )
             for bad in page.quarantined:
                 self.quarantine(source, page.stream, bad, run_id)
@@ -247,7 +145,8 @@ class Store:
         for kind, ids in ids_by_kind.items():
             for chunk in _chunks(ids):
                 found.update(((kind, rid), (ticket_id, data)) for rid, ticket_id, data in self.db.conn.execute(
-                    f"SELECT id, ticket_id, data FROM records WHERE source = ? AND kind = ? AND id IN ({_marks(chunk)})",
+                    "SELECT id, ticket_id, data FROM records WHERE source = ? AND kind = ? "
+                    f"AND id IN ({_marks(chunk)})",
                     [source, kind, *chunk],
                 ))
         return found
@@ -427,13 +326,15 @@ class Store:
             params.append(source)
         cursor = self.db.execute(sql + " ORDER BY source, ref", params)
         names = [d[0] for d in cursor.description]
-        return [dict(zip(names, row)) for row in cursor.fetchall()]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
     def start_run(self, mode: str) -> int:
         cursor = self.db.conn.execute(
             "INSERT INTO runs (started_at, mode) VALUES (?, ?)", [_now_iso(), mode]
         )
-        return int(cursor.lastrowid)
+        run_id = cursor.lastrowid
+        assert run_id is not None       # set by every INSERT
+        return run_id
 
     def finish_run(self, run_id: int, exit_code: int, summary: list[dict[str, Any]]) -> None:
         self.db.conn.execute(

@@ -1,5 +1,12 @@
+from datetime import datetime, timezone
+
+import pytest
+
+from deskplan.model import Status, Ticket
 from deskplan.state.records import Page, Quarantined, Record
-from deskplan.state.store import MIGRATIONS, Store
+from deskplan.state.store import Store
+
+AT = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
 
 
 def page(records, cursor, stream="tickets", quarantined=()):
@@ -70,14 +77,6 @@ def test_quarantine_is_listed_and_released():
     assert store.quarantined() == []
 
 
-def test_migrations_are_recorded(tmp_path):
-    path = tmp_path / "state.db"
-    Store.open(path).close()
-    store = Store.open(path)   # a second open must not re-run migrations
-    assert store.db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
-    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-
-
 def test_a_record_repeated_within_a_page_counts_once_and_its_last_version_is_kept():
     store = Store.open(":memory:")
     same = Record("event", "e1", "7", {"x": 1})
@@ -119,16 +118,14 @@ def test_the_record_lookup_reads_each_record_once():
     assert len([s for s in statements if s.startswith("SELECT")]) == 2
 
 
+def ticket(ticket_id, **fields):
+    return Ticket(source="zd", id=ticket_id, key=ticket_id, status=Status.OPEN, created_at=AT, updated_at=AT, **fields)
+
+
 def test_save_tickets_writes_only_changed_tickets_and_clears_their_marks():
-    from datetime import datetime, timezone
-
-    from deskplan.model import Status, Ticket
-
     store = Store.open(":memory:")
     store.save_page("zd", page([Record("ticket", str(i), str(i), {}) for i in (1, 2, 3)], {}))
-    at = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
-    tickets = [Ticket(source="zd", id=str(i), key=str(i), status=Status.OPEN, created_at=at, updated_at=at)
-               for i in (1, 2)]
+    tickets = [ticket(str(i)) for i in (1, 2)]
     assert store.save_tickets(tickets) == 2
     assert list(store.touched("zd")) == ["3"]
     assert store.save_tickets([tickets[0], tickets[1].model_copy(update={"subject": "new"})]) == 1
@@ -144,3 +141,46 @@ def test_records_orjson_cannot_hold_exactly_come_back_exactly():
     assert store.ticket_record("zd", "1").data == data
     assert store.related("zd", "1").events[0].data == {"1": "one", "2": "two"}     # keys as JSON has them
     assert store.save_page("zd", page([Record("ticket", "1", "1", data)], {})) == 0
+
+
+def state(store):
+    return {table: store.db.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+            for table in ("cursors", "records", "touched", "tickets", "quarantine")}
+
+
+def test_an_outer_transaction_rolled_back_undoes_pages_and_tickets(tmp_path):
+    store = Store.open(tmp_path / "state.db")
+    store.save_page("zd", page([Record("ticket", "1", "1", {"a": 1})], {"c": "first"}))
+    store.save_tickets([ticket("1")])
+    before = state(store)
+    with store.rolled_back():
+        store.save_page("zd", page([Record("ticket", "1", "1", {"a": 2}), Record("ticket", "2", "2", {})], {"c": "2"},
+                                   quarantined=[Quarantined("ticket 5", "bad date", "{...}")]))
+        store.touch_all("zd")
+        with store.transaction():
+            store.save_tickets([ticket("1", subject="new"), ticket("2")])
+        assert store.cursor("zd", "tickets") == {"c": "2"} and store.count_tickets("zd") == 2
+    assert state(store) == before
+    store.close()
+    assert state(Store.open(tmp_path / "state.db")) == before
+
+
+def test_a_failing_page_inside_an_outer_transaction_undoes_only_that_page():
+    store = Store.open(":memory:")
+    store.db.begin()
+    store.save_page("zd", page([Record("ticket", "1", "1", {"a": 1})], {"c": "first"}))
+    unstorable = Quarantined("ticket 3", "bad date", payload=None)      # fails after the page's records are written
+    with pytest.raises(TypeError):
+        store.save_page("zd", page([Record("ticket", "2", "2", {})], {"c": "second"}, quarantined=[unstorable]))
+    assert store.db.conn.in_transaction
+    assert store.cursor("zd", "tickets") == {"c": "first"} and store.ticket_record("zd", "2") is None
+    store.db.commit()
+    assert store.ticket_record("zd", "1").data == {"a": 1}
+
+
+def test_a_transaction_of_its_own_takes_the_write_lock_up_front():
+    store = Store.open(":memory:")
+    statements = []
+    store.db.conn.set_trace_callback(statements.append)
+    store.save_page("zd", page([], {}))
+    assert statements[0] == "BEGIN IMMEDIATE" and statements[-1] == "COMMIT"

@@ -1,0 +1,133 @@
+"""The state file's schema: its migrations, in order, applied by sqlite-utils' `Migrations`.
+
+Append only: a released state file is migrated forward, never rewritten. sqlite-utils
+records each migration applied, by name, in `_sqlite_migrations`. State files made before
+that counted their migrations in `PRAGMA user_version` (1 to 4, below): those are recorded
+as applied the first time such a file is opened, and only the later ones run. The count is
+kept in `user_version` too, so that a deskplan from before still opens the file.
+
+Which module reads and writes which tables:
+  store.py        cursors, records, touched, tickets, quarantine, runs
+  ledger.py       writes, status_comments
+  evaluations.py  evaluated, goal_checks, writeback_since
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from deskplan.state.database import transaction
+
+MIGRATIONS = Migrations("deskplan")
+
+
+@MIGRATIONS()
+def m001_records_tickets_runs(db: sqlite_utils.Database) -> None:
+    db.table("cursors").create({"source": str, "stream": str, "cursor": str, "updated_at": str},
+                               pk=("source", "stream"))
+    db.table("records").create(
+        {"source": str, "kind": str, "id": str, "ticket_id": str, "data": str, "hash": str},
+        pk=("source", "kind", "id"),
+    )
+    db.table("records").create_index(["source", "ticket_id", "kind"])
+    db.table("touched").create({"source": str, "ticket_id": str}, pk=("source", "ticket_id"))
+    db.table("tickets").create(
+        {"source": str, "id": str, "key": str, "status": str, "created_at": str, "updated_at": str,
+         "deleted": int, "hash": str, "data": str},
+        pk=("source", "id"),
+    )
+    db.table("tickets").create_index(["source", "key"], unique=True)
+    db.table("tickets").create_index(["created_at"])
+    db.table("quarantine").create(
+        {"source": str, "ref": str, "stream": str, "error": str, "payload": str,
+         "first_seen": str, "last_seen": str, "run_id": int},
+        pk=("source", "ref"),
+    )
+    db.table("runs").create(
+        {"id": int, "started_at": str, "finished_at": str, "mode": str, "exit_code": int, "summary": str},
+        pk="id",
+    )
+
+
+@MIGRATIONS()
+def m002_ledger(db: sqlite_utils.Database) -> None:
+    """The write-back ledger: one row per idempotency key, `pending` before the helpdesk is
+    called and `done` (with the remote id) after."""
+    db.table("writes").create(
+        {"key": str, "source": str, "kind": str, "ticket_id": str, "origin": str, "status": str,
+         "remote_id": str, "attempts": int, "last_error": str, "request": str,
+         "created_at": str, "updated_at": str, "run_id": int},
+        pk="key",
+    )
+    db.table("writes").create_index(["source", "status"])
+    db.table("writes").create_index(["source", "ticket_id", "kind", "updated_at"])
+    # The status comment each ticket carries now: what it reported, and where it is.
+    db.table("status_comments").create(
+        {"source": str, "ticket_id": str, "key": str, "fingerprint": str, "remote_id": str, "updated_at": str},
+        pk=("source", "ticket_id"),
+    )
+    # What each ticket was last evaluated on (its hash and the workspace's), so resolved
+    # tickets that did not change are not evaluated again on every run.
+    db.table("evaluated").create({"source": str, "ticket_id": str, "basis": str}, pk=("source", "ticket_id"))
+
+
+@MIGRATIONS()
+def m003_goal_checks(db: sqlite_utils.Database) -> None:
+    """When write-back last checked the plan's goals for a set of sources, and on what
+    workspace: the check reads every ticket, so it runs at most once an hour."""
+    db.table("goal_checks").create({"sources": str, "basis": str, "checked_at": str}, pk="sources")
+
+
+@MIGRATIONS()
+def m004_writeback_since(db: sqlite_utils.Database) -> None:
+    """The moment of the first sync that wrote back to each source: the go-live cut-off when
+    deskplan.toml sets no `[writeback] since`."""
+    db.table("writeback_since").create({"source": str, "since": str}, pk="source")
+
+
+@MIGRATIONS()
+def m005_drop_records_hash(db: sqlite_utils.Database) -> None:
+    """records.hash was never read: a page's records are compared by their JSON itself. In
+    place (SQLite >= 3.35), not by copying the table as sqlite-utils' `transform` would."""
+    db.execute("ALTER TABLE records DROP COLUMN hash")
+
+
+# Counted by PRAGMA user_version before sqlite-utils' Migrations kept the record: never change.
+COUNTED_BY_USER_VERSION = (m001_records_tickets_runs, m002_ledger, m003_goal_checks, m004_writeback_since)
+
+
+def migrate(db: sqlite_utils.Database) -> None:
+    """Bring the state file up to the current schema: apply the migrations it lacks, each with
+    the record that it was applied, all in one transaction (a savepoint inside an open one).
+
+    An up-to-date file is only read. Otherwise the transaction takes the write lock before it
+    looks again at what is pending, so two processes opening an old file at once migrate it once."""
+    if not MIGRATIONS.pending(db):
+        return
+    with transaction(db):
+        _adopt_user_version(db)
+        MIGRATIONS.apply(db)
+        db.execute(f"PRAGMA user_version = {len(MIGRATIONS.applied(db))}")
+
+
+def applied(db: sqlite_utils.Database) -> list[str]:
+    """The names of the migrations applied to this state file, in the order applied."""
+    return [migration.name for migration in MIGRATIONS.applied(db)]
+
+
+def _adopt_user_version(db: sqlite_utils.Database) -> None:
+    """Record as applied the migrations a state file from before counted in `user_version`."""
+    if db.table(MIGRATIONS.migrations_table).exists():
+        return
+    counted = db.execute("PRAGMA user_version").fetchone()[0]
+    if not counted:
+        return
+    MIGRATIONS.ensure_migrations_table(db)
+    now = str(datetime.now(timezone.utc))
+    db.table(MIGRATIONS.migrations_table).insert_all(
+        {"migration_set": MIGRATIONS.name, "name": migration.__name__, "applied_at": now}
+        for migration in COUNTED_BY_USER_VERSION[:counted]
+    )

@@ -1,0 +1,52 @@
+from datetime import datetime, timedelta, timezone
+
+from deskplan.model import Status, Ticket
+from deskplan.state.evaluations import Evaluations
+from deskplan.state.store import Store
+
+AT = datetime(2026, 3, 2, 9, tzinfo=timezone.utc)
+
+
+def ticket(ticket_id, status=Status.OPEN, **fields):
+    return Ticket(source="zd", id=ticket_id, key=ticket_id, status=status, created_at=AT, updated_at=AT, **fields)
+
+
+def candidates(evaluations, basis="w1", batch=500):
+    return [(t.id, ticket_basis) for t, ticket_basis in evaluations.candidates("zd", basis, batch)]
+
+
+def test_resolved_tickets_are_candidates_until_evaluated_on_the_same_basis():
+    store = Store.open(":memory:")
+    store.save_tickets([ticket("1"), ticket("2", Status.SOLVED), ticket("3", Status.CLOSED, deleted=True)])
+    evaluations = Evaluations(store)
+    found = candidates(evaluations)
+    assert [tid for tid, _ in found] == ["1", "2"] and all(b.endswith(":w1") for _, b in found)
+    for tid, ticket_basis in found:
+        evaluations.mark_evaluated("zd", tid, ticket_basis)
+    assert [tid for tid, _ in candidates(evaluations)] == ["1"]             # unresolved: always
+    assert [tid for tid, _ in candidates(evaluations, "w2")] == ["1", "2"]  # the workspace changed
+    store.save_tickets([ticket("2", Status.SOLVED, subject="reopened?")])
+    assert [tid for tid, _ in candidates(evaluations)] == ["1", "2"]        # the ticket changed
+
+
+def test_candidates_come_in_batches():
+    store = Store.open(":memory:")
+    store.save_tickets([ticket(f"{i:02}") for i in range(7)])
+    assert [tid for tid, _ in candidates(Evaluations(store), batch=3)] == [f"{i:02}" for i in range(7)]
+
+
+def test_goal_checks_are_kept_per_set_of_sources():
+    evaluations = Evaluations(Store.open(":memory:"))
+    assert evaluations.goal_check("jira,zd") is None
+    evaluations.record_goal_check("jira,zd", "b1", AT)
+    evaluations.record_goal_check("jira,zd", "b2", AT + timedelta(hours=1))
+    assert evaluations.goal_check("jira,zd") == ("b2", AT + timedelta(hours=1))
+    assert evaluations.goal_check("zd") is None
+
+
+def test_the_first_writeback_is_recorded_once_in_utc():
+    evaluations = Evaluations(Store.open(":memory:"))
+    assert evaluations.first_writeback("zd") is None
+    evaluations.record_first_writeback("zd", AT.astimezone(timezone(timedelta(hours=2))))
+    evaluations.record_first_writeback("zd", AT + timedelta(days=1))
+    assert evaluations.first_writeback("zd") == AT and evaluations.first_writeback("zd").utcoffset() == timedelta(0)
