@@ -67,9 +67,9 @@ def layer_of(module: str) -> tuple[int, str]:
     best: tuple[int, str] | None = None
     for number, packages in enumerate(LAYERS):
         for package in packages:
-            if module == package or (package != "deskplan" and module.startswith(package + ".")):
-                if best is None or len(package) > len(best[1]):
-                    best = (number, package)
+            inside = module == package or (package != "deskplan" and module.startswith(package + "."))
+            if inside and (best is None or len(package) > len(best[1])):
+                best = (number, package)
     assert best is not None, f"{module} belongs to no layer: add it to LAYERS and to docs/design.md"
     number, package = best
     if package in FOUNDATION:

@@ -14,10 +14,9 @@ from deskplan.adapters.base import Adapter
 from deskplan.adapters.jira import create_adapter as create_jira_adapter
 from deskplan.adapters.zendesk import create_adapter as create_zendesk_adapter
 from deskplan.config import SourceConfig
-from deskplan.state.store import Store
 from deskplan.rules.load import load_workspace
-from deskplan_sandbox import jira as jira_sandbox
-from deskplan_sandbox import zendesk as zendesk_sandbox
+from deskplan.state.store import Store
+from deskplan_sandbox import jira as jira_sandbox, zendesk as zendesk_sandbox
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.server import SandboxServer
 

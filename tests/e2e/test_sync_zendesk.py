@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from deskplan.state.store import Store
 from deskplan.model import EventKind
+from deskplan.state.store import Store
 
 from .helpdesks import run_cli, start_helpdesk, stored, write_workspace
 

@@ -9,9 +9,9 @@ from datetime import date, datetime, timezone
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
+from deskplan.app.demo import TOKEN_ENV, run_demo
 from deskplan.cli import cli
 from deskplan.state.store import Store
-from deskplan.app.demo import TOKEN_ENV, run_demo
 
 NOW = "2026-05-20T09:30:00Z"
 

@@ -2,11 +2,16 @@
 
 from datetime import timedelta
 
-from deskplan.model import Score, Status
 from deskplan.kpi.metrics import (
-    MetricContext, complaint_rate, csat, feedback_response_within, first_contact_resolution,
-    first_reply_within, resolution_within,
+    MetricContext,
+    complaint_rate,
+    csat,
+    feedback_response_within,
+    first_contact_resolution,
+    first_reply_within,
+    resolution_within,
 )
+from deskplan.model import Score, Status
 from deskplan.rules.calendar import CALENDAR_24X7, build_calendar
 from deskplan.rules.calendar_spec import CalendarSpec
 from deskplan.rules.sla import active_elapsed

@@ -8,11 +8,11 @@ from datetime import datetime, timezone
 
 from click.testing import CliRunner
 
-from deskplan.cli import cli
-from deskplan.config import load_config
-from deskplan.app.sync import run_sync
 from deskplan.app.demo import helpdesks, point_workspace
 from deskplan.app.planpush import push_plan
+from deskplan.app.sync import run_sync
+from deskplan.cli import cli
+from deskplan.config import load_config
 from deskplan.workspace.init import init_workspace
 
 NOW = "2026-05-20T09:30:00Z"          # Wednesday of week 21 in Asia/Shanghai

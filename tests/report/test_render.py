@@ -6,11 +6,11 @@ import json
 import re
 from html.parser import HTMLParser
 
-from deskplan.kpi.report import build_report
 from deskplan.app.report.labels import width
 from deskplan.app.report.render_html import render_html
 from deskplan.app.report.render_json import render_json
 from deskplan.app.report.render_text import render_text
+from deskplan.kpi.report import build_report
 
 from .sample import NOW, tickets, utc
 from .timelines import reply, ticket

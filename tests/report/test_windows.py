@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from deskplan.kpi.windows import window_of, windows_between
@@ -60,7 +61,7 @@ def test_windows_between_covers_the_range_and_no_more():
     weeks = list(windows_between(start, datetime(2026, 2, 2, tzinfo=BERLIN), "week", BERLIN))
     assert [w.label for w in weeks] == ["2026-W03", "2026-W04", "2026-W05"]
     assert weeks[0].start == utc(2026, 1, 11, 23)
-    assert all(a.end == b.start for a, b in zip(weeks, weeks[1:]))
+    assert all(a.end == b.start for a, b in pairwise(weeks))
     assert list(windows_between(end, end, "month", BERLIN)) == []
 
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deskplan.adapters.base import Adapter
-from deskplan.state.records import Record, Related
 from deskplan.errors import BadPayload
 from deskplan.model import Ticket
+from deskplan.state.records import Record, Related
 
 
 @dataclass

@@ -20,7 +20,8 @@ def text(value, **extra):
 
 
 def test_paragraphs_become_lines_and_empty_paragraphs_blank_lines():
-    body = doc(para(text("第一行")), {"type": "paragraph"}, para(text("Second "), text("line", marks=[{"type": "strong"}])))
+    body = doc(para(text("第一行")), {"type": "paragraph"},
+               para(text("Second "), text("line", marks=[{"type": "strong"}])))
     assert adf_to_text(body) == "第一行\n\nSecond line"
 
 
@@ -84,7 +85,8 @@ def test_strings_and_nothing():
 
 
 def test_recorded_comment_bodies(contracts_dir):
-    recorded = json.loads((contracts_dir / "jira/recorded/platform/airbyte-source-jira__v3_issue_comments.json").read_text())
+    path = contracts_dir / "jira/recorded/platform/airbyte-source-jira__v3_issue_comments.json"
+    recorded = json.loads(path.read_text())
     assert [adf_to_text(c["body"]) for c in recorded["comments"]] == [
         "Closed",
         "Lorem ipsum dolor sit amet, consectetur adipiscing elit. Pellentesque eget venenatis elit. "

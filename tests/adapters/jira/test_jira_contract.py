@@ -12,17 +12,16 @@ from pathlib import Path
 
 import pytest
 import responses
+from jira_builders import CUSTOMER, comment, issue, status, status_change
 from responses import matchers
 
-from deskplan.state.records import Related
 from deskplan.adapters.jira import create_adapter
 from deskplan.adapters.jira.client import JiraClient
 from deskplan.config import SourceConfig
-from deskplan.transport.http import HttpClient
 from deskplan.errors import AuthError, RequestRejected, ServerError
 from deskplan.model import Status
-
-from jira_builders import CUSTOMER, comment, issue, status, status_change
+from deskplan.state.records import Related
+from deskplan.transport.http import HttpClient
 
 SITE = "https://acme.atlassian.net"
 SEARCH = f"{SITE}/rest/api/3/search/jql"
@@ -178,9 +177,11 @@ def test_given_truncated_changelog_and_comments_when_pulling_then_only_the_missi
 def test_given_a_full_pull_then_jql_fields_pages_cursor_and_the_recorded_issue_built(jira):
     given_site(jira, catalog=[
         {"id": "customfield_10010", "name": "Request Type", "custom": True,
-         "schema": {"type": "sd-customerrequesttype", "custom": "com.atlassian.servicedesk:vp-origin", "customId": 10010}},
+         "schema": {"type": "sd-customerrequesttype", "custom": "com.atlassian.servicedesk:vp-origin",
+                    "customId": 10010}},
         {"id": "customfield_10071", "name": "Time to resolution", "custom": True,
-         "schema": {"custom": "com.atlassian.servicedesk:sd-sla-field", "customId": 10071, "type": "sd-servicelevelagreement"}},
+         "schema": {"custom": "com.atlassian.servicedesk:sd-sla-field", "customId": 10071,
+                    "type": "sd-servicelevelagreement"}},
     ])
     recorded = load(jira, "recorded/platform/airbyte-source-jira__v3_issues_search_page.json")["issues"][0]
     page1 = load(jira, "fixtures/mattermost-plugin-jira__rhs-search-jql-page1.json")
@@ -225,7 +226,8 @@ def test_given_a_cursor_when_pulling_then_jql_starts_before_it_in_the_users_zone
     cursor = {"updated_ms": 1772413530123, "seen": {"1": 1772413530123}}
     adapter = make_adapter()
     [page] = list(adapter.pull("issues", cursor))
-    assert search_bodies()[0]["jql"] == 'project in ("SD") AND updated >= "2026/03/02 12:00" ORDER BY updated ASC, key ASC'
+    assert search_bodies()[0]["jql"] == ('project in ("SD") AND updated >= "2026/03/02 12:00" '
+                                         'ORDER BY updated ASC, key ASC')
     assert [r.id for r in page.records] == ["2", "3"]
     assert page.cursor == {"updated_ms": 1772413559000, "seen": {"1": 1772413530123, "2": 1772413530123,
                                                                  "3": 1772413559000}}
@@ -259,7 +261,8 @@ def test_given_a_satisfaction_field_then_the_rating_comes_from_it_and_comments_a
         jira, rating_comments, asked):
     given_site(jira, catalog=[
         {"id": "customfield_10470", "name": "Satisfaction", "custom": True,
-         "schema": {"type": "sd-feedback", "custom": "com.atlassian.servicedesk:sd-request-feedback", "customId": 10470}},
+         "schema": {"type": "sd-feedback", "custom": "com.atlassian.servicedesk:sd-request-feedback",
+                    "customId": 10470}},
     ])
     done = status("Resolved", "done")
     responses.post(SEARCH, json={"isLast": True, "issues": [

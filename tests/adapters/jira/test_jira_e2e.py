@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
+from protocol_driver import MemoryState, sync
 
 from deskplan.adapters.jira import create_adapter
 from deskplan.adapters.jira.client import DETAIL_PAGE_SIZE, SEARCH_PAGE_SIZE
@@ -22,8 +23,6 @@ from deskplan.model import EventKind, Status
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.jira import create_app
 from deskplan_sandbox.server import SandboxServer
-
-from protocol_driver import MemoryState, sync
 
 EMAIL, TOKEN = "bot@acme.test", "jira-e2e-token"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
@@ -85,7 +84,7 @@ def full(site):
 
 
 def test_full_sync_builds_every_issue(scenario, full):
-    adapter, state, run, _ = full
+    _, state, run, _ = full
     live = [t for t in scenario.tickets if t.deleted_at is None]
     assert run.bad == [] and run.quarantined == []
     assert len(run.pulled) == len(live) == len(state.tickets)
@@ -165,7 +164,8 @@ def test_incremental_changes_in_the_watermarks_minute_are_neither_lost_nor_repea
 
 
 def adf(text: str) -> dict:
-    return {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]}
+    paragraph = {"type": "paragraph", "content": [{"type": "text", "text": text}]}
+    return {"type": "doc", "version": 1, "content": [paragraph]}
 
 
 def rest_comment(server, clock: Clock, key: str, at: datetime, text: str) -> None:

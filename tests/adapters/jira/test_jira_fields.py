@@ -19,14 +19,17 @@ SITE = [
     # The recorded definition of an SLA field (as quoted in the demisto/content README).
     {"clauseNames": ["cf[10071]", "Time to resolution"], "custom": True, "id": "customfield_10071",
      "key": "customfield_10071", "name": "Time to resolution", "navigable": True, "orderable": True,
-     "schema": {"custom": "com.atlassian.servicedesk:sd-sla-field", "customId": 10071, "type": "sd-servicelevelagreement"},
+     "schema": {"custom": "com.atlassian.servicedesk:sd-sla-field", "customId": 10071,
+                "type": "sd-servicelevelagreement"},
      "searchable": True, "untranslatedName": "Time to resolution"},
     field("customfield_10070", "首次响应时间", "com.atlassian.servicedesk:sd-sla-field", 10070),
     field("customfield_10010", "Request Type", "com.atlassian.servicedesk:vp-origin", 10010, "sd-customerrequesttype"),
     field("customfield_10045", "Satisfaction", "com.atlassian.servicedesk:sd-request-feedback", 10045, "sd-feedback"),
-    field("customfield_10046", "Satisfaction date", "com.atlassian.servicedesk:sd-request-feedback-date", 10046, "datetime"),
+    field("customfield_10046", "Satisfaction date", "com.atlassian.servicedesk:sd-request-feedback-date", 10046,
+          "datetime"),
     field("customfield_10002", "Organizations", "com.atlassian.servicedesk:sd-customer-organizations", 10002, "array"),
-    field("customfield_10001", "Team", "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team", 10001, "team"),
+    field("customfield_10001", "Team", "com.atlassian.jira.plugin.system.customfieldtypes:atlassian-team", 10001,
+          "team"),
     field("customfield_10900", "Story points", "com.pyxis.greenhopper.jira:jsw-story-points", 10900, "number"),
 ]
 

@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timezone
 
 import pytest
+from jira_builders import AGENT, CUSTOMER, SITE, comment, issue, status, status_change
 
 from deskplan.adapters.jira.fields import JsmFields
 from deskplan.adapters.jira.mapping import (
@@ -17,8 +18,6 @@ from deskplan.adapters.jira.mapping import (
 )
 from deskplan.errors import BadPayload
 from deskplan.model import EventKind, Priority, Satisfaction, Score, Status, Ticket, TimelineEvent
-
-from jira_builders import AGENT, CUSTOMER, SITE, comment, issue, status, status_change
 
 JSM = JsmFields(
     request_type="customfield_10010", feedback="customfield_10045", feedback_date="customfield_10046",
@@ -121,13 +120,16 @@ def test_a_jsm_request_with_history_comments_feedback_and_fields():
         "breached": True, "running": False, "goal_ms": 28800000, "elapsed_ms": 30000000, "remaining_ms": -1200000}}
     assert [(e.at, e.kind, e.status, e.from_status, e.body, e.by_deskplan, e.score) for e in ticket.timeline] == [
         (t("2026-03-02T09:00:00+08:00"), EventKind.STATUS, Status.OPEN, None, None, False, None),
-        (t("2026-03-02T09:00:00+08:00"), EventKind.REQUESTER_COMMENT, None, None, "订单 #1 的退款还没到账", False, None),
-        (t("2026-03-02T10:00:00+08:00"), EventKind.PUBLIC_REPLY, None, None, "您好，已收到您的问题，我们正在核实。", False, None),
+        (t("2026-03-02T09:00:00+08:00"), EventKind.REQUESTER_COMMENT, None, None, "订单 #1 的退款还没到账", False,
+         None),
+        (t("2026-03-02T10:00:00+08:00"), EventKind.PUBLIC_REPLY, None, None, "您好，已收到您的问题，我们正在核实。",
+         False, None),
         (t("2026-03-02T10:30:00+08:00"), EventKind.INTERNAL_NOTE, None, None, "Internal: key account", False, None),
         (t("2026-03-02T11:00:00+08:00"), EventKind.STATUS, Status.WAITING_CUSTOMER, Status.OPEN, None, False, None),
         (t("2026-03-02T12:00:00+08:00"), EventKind.REQUESTER_COMMENT, None, None, "截图已经上传", False, None),
         (t("2026-03-03T15:00:00+08:00"), EventKind.STATUS, Status.SOLVED, Status.WAITING_CUSTOMER, None, False, None),
-        (t("2026-03-03T15:00:00+08:00"), EventKind.INTERNAL_NOTE, None, None, "[deskplan:sla] resolution on_track", True, None),
+        (t("2026-03-03T15:00:00+08:00"), EventKind.INTERNAL_NOTE, None, None, "[deskplan:sla] resolution on_track",
+         True, None),
         (t("2026-03-04T08:00:00+08:00"), EventKind.RATING, None, None, "等了太久", False, Score.BAD),
         (t("2026-03-06T09:00:00+08:00"), EventKind.STATUS, Status.CLOSED, Status.SOLVED, None, False, None),
     ]

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from jira_builders import AGENT, CUSTOMER, SITE, comment, issue, status, status_change
 
 from deskplan.adapters.jira.fields import JsmFields
 from deskplan.adapters.jira.mapping import build_ticket, issue_record
 from deskplan.adapters.jira.stored import stored_issue
 from deskplan.errors import BadPayload
-
-from jira_builders import AGENT, CUSTOMER, SITE, comment, issue, status, status_change
 
 JSM = JsmFields(request_type="customfield_10010", feedback="customfield_10045", feedback_date="customfield_10046",
                 organizations="customfield_10002", team="customfield_10001",
@@ -144,7 +143,8 @@ def test_the_stored_issue_builds_the_ticket_the_whole_issue_builds():
                                                    "elapsed_ms": 30000000, "remaining_ms": -1200000}
     assert stored.satisfaction.comment == "等了太久"
     assert [e.body for e in stored.timeline if e.body] == [
-        "订单 #1 的退款还没到账", "您好，已收到您的问题。", "截图已经上传\n第二行", "[deskplan:sla] on_track", "等了太久"]
+        "订单 #1 的退款还没到账", "您好，已收到您的问题。", "截图已经上传\n第二行", "[deskplan:sla] on_track",
+        "等了太久"]
 
 
 def test_the_recorded_issue_builds_the_same_ticket_from_its_stored_form(contracts_dir):

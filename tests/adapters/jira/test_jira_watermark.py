@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from deskplan.adapters.jira.watermark import Watermark, jql_for, render_lower_bound
 

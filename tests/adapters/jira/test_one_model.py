@@ -17,16 +17,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from protocol_driver import MemoryState, sync
 
 from deskplan.adapters.jira import create_adapter as create_jira_adapter
 from deskplan.adapters.zendesk import create_adapter as create_zendesk_adapter
 from deskplan.config import SourceConfig
-from deskplan_sandbox import jira as jira_sandbox
-from deskplan_sandbox import zendesk as zendesk_sandbox
+from deskplan_sandbox import jira as jira_sandbox, zendesk as zendesk_sandbox
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.server import SandboxServer
-
-from protocol_driver import MemoryState, sync
 
 EMAIL, TOKEN = "bot@acme.test", "one-model-token"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
@@ -86,7 +84,7 @@ def test_every_live_ticket_is_built_by_both_adapters(both):
 
 
 def test_the_canonical_timelines_agree_ticket_by_ticket(both):
-    scenario, zendesk_state, _, jira_state, _, _ = both
+    _, zendesk_state, _, jira_state, _, _ = both
     zendesk = {int(t.key): t for t in zendesk_state.tickets.values()}
     jira = {int(t.key.removeprefix("SUP-")): t for t in jira_state.tickets.values()}
     differing = {
@@ -97,7 +95,7 @@ def test_the_canonical_timelines_agree_ticket_by_ticket(both):
 
 
 def test_the_canonical_fields_both_helpdesks_carry_agree(both):
-    scenario, zendesk_state, _, jira_state, _, _ = both
+    _, zendesk_state, _, jira_state, _, _ = both
     zendesk = {int(t.key): t for t in zendesk_state.tickets.values()}
     jira = {int(t.key.removeprefix("SUP-")): t for t in jira_state.tickets.values()}
     fields = ("subject", "status", "priority", "tags", "created_at", "solved_at", "satisfaction")
@@ -111,7 +109,7 @@ def test_the_canonical_fields_both_helpdesks_carry_agree(both):
 
 
 def test_without_rating_comments_only_the_comments_of_ratings_differ(both):
-    scenario, zendesk_state, _, _, _, default_state = both
+    _, zendesk_state, _, _, _, default_state = both
     zendesk = {int(t.key): t for t in zendesk_state.tickets.values()}
     jira = {int(t.key.removeprefix("SUP-")): t for t in default_state.tickets.values()}
 

@@ -11,12 +11,12 @@ import pytest
 import responses
 from responses.registries import OrderedRegistry
 
-from deskplan.state.records import Related
 from deskplan.adapters.zendesk import create_adapter
 from deskplan.config import SourceConfig
-from deskplan.transport.http import Rejected
 from deskplan.errors import AuthError
 from deskplan.model import Status
+from deskplan.state.records import Related
+from deskplan.transport.http import Rejected
 
 SITE = "https://d3v-zenpydev.zendesk.com"
 CONFIG = SourceConfig(name="zd", kind="zendesk", url=SITE, email="bot@acme.test", token_env="ZD_TOKEN")
@@ -75,7 +75,7 @@ def test_the_87_ticket_export_is_pulled_in_one_page_and_every_ticket_builds(adap
 def test_the_recorded_cursor_chain_is_followed_to_end_of_stream(adapter, zenpy):
     folder = zenpy / "TicketsIncrementalTest.test_pagination"
     chain = [interaction(folder, f"{n:03d}") for n in range(17, 27)]
-    for meta, body in chain:
+    for _, body in chain:
         responses.get(TICKETS, json=body)
     # The recording stops mid-chain; the export's recorded last page (end_of_stream: true) ends it.
     _, last = interaction(zenpy / "TicketsIncrementalTest.test_get_values", "001")
@@ -110,7 +110,7 @@ def test_the_recorded_list_pages_are_followed_by_page_after(adapter, zenpy):
 
 @responses.activate
 def test_has_more_false_ends_the_list_although_links_next_is_set(adapter, zenpy):
-    meta, body = interaction(zenpy / "TestAttachmentUpload.test_redact_attachment-upload-single", "002")
+    _, body = interaction(zenpy / "TestAttachmentUpload.test_redact_attachment-upload-single", "002")
     assert body["meta"]["has_more"] is False and body["links"]["next"]
     responses.get(f"{SITE}/api/v2/tickets/33/comments.json", json=body)
 
@@ -134,7 +134,8 @@ def test_node_zendesk_followed_links_next_past_has_more_false_and_got_an_empty_p
 
 
 def test_record_not_found_is_a_typed_rejection_with_its_code(adapter, zenpy):
-    folder = zenpy / "TestTicketCreateUpdateDelete.test_single_update_raises_recordnotfoundexception-recordnotfound-update"
+    folder = zenpy / ("TestTicketCreateUpdateDelete."
+                      "test_single_update_raises_recordnotfoundexception-recordnotfound-update")
     meta, body = interaction(folder, "000")
     path = urlsplit(meta["request"]["uri"]).path
     with responses.RequestsMock() as mock:

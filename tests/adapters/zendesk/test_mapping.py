@@ -48,7 +48,8 @@ LIFE = [
 def test_given_a_ticket_life_then_the_timeline_is_exact_and_in_order():
     raw = ticket(7, status="closed", updated_at="2026-03-06T12:00:00Z", priority="high", type="incident",
                  tags=["vip", "printer"], group_id=360001, organization_id=55, assignee_id=200,
-                 custom_fields=[{"id": 9001, "value": "emea"}, {"id": 9002, "value": None}, {"id": 9003, "value": True}])
+                 custom_fields=[{"id": 9001, "value": "emea"}, {"id": 9002, "value": None},
+                                {"id": 9003, "value": True}])
     ratings = [rating(81, 7, "bad", created_at="2026-03-02T12:30:00Z", comment="slow")]
 
     # The second delivery of event 2 (a time-based export re-reads its boundary second) counts once.
@@ -202,7 +203,8 @@ def test_unreadable_payloads_are_bad_payloads_naming_the_ticket_not_the_payload(
 def test_a_comment_keeps_its_own_time_but_its_place_is_its_events():
     late = {**comment(12, 200, "later words"), "created_at": "2026-03-02T09:45:00Z"}
     events = [ticket_event(1, 5, "2026-03-02T09:00:00Z", comment(11, 100, "help"), created(10, "open")),
-              ticket_event(2, 5, "2026-03-02T09:30:00Z", {**comment(13, 200, "on it"), "created_at": "2026-03-02T09:30:00Z"}),
+              ticket_event(2, 5, "2026-03-02T09:30:00Z",
+                           {**comment(13, 200, "on it"), "created_at": "2026-03-02T09:30:00Z"}),
               ticket_event(3, 5, "2026-03-02T09:40:00Z", late)]
     built = build_ticket(ticket(5), events, [], lookup, CONTEXT)
     assert [(e.id, e.at) for e in built.timeline] == [

@@ -13,8 +13,19 @@ from deskplan.adapters.zendesk import create_adapter
 from deskplan.config import SourceConfig
 from deskplan.errors import ServerError
 
-from .builders import SITE, changed, comment, created, events_page, export_page, rating, ratings_page, ticket, \
-    ticket_event, user
+from .builders import (
+    SITE,
+    changed,
+    comment,
+    created,
+    events_page,
+    export_page,
+    rating,
+    ratings_page,
+    ticket,
+    ticket_event,
+    user,
+)
 
 CONFIG = SourceConfig(name="zd", kind="zendesk", url=SITE, email="bot@acme.test", token_env="ZD_TOKEN")
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
@@ -133,7 +144,8 @@ def test_ratings_page_by_cursor_and_resume_from_the_newest_change(adapter):
                   json=ratings_page([rating(81, 7, "bad", created_at="2026-03-02T12:30:00Z",
                                             updated_at="2026-03-03T08:00:00Z")], after_cursor="r1", has_more=True))
     # has_more false ends it although links.next is set.
-    responses.get(RATINGS, match=query(**{"score": "received", "start_time": 0, "page[size]": 100, "page[after]": "r1"}),
+    responses.get(RATINGS,
+                  match=query(**{"score": "received", "start_time": 0, "page[size]": 100, "page[after]": "r1"}),
                   json=ratings_page([rating(82, 8, "good", created_at="2026-03-02T13:00:00Z")], after_cursor="r2",
                                     has_more=False))
 

@@ -15,11 +15,11 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from deskplan.state.records import Related
 from deskplan.adapters.zendesk import create_adapter
 from deskplan.config import SourceConfig
-from deskplan.transport.http import HttpClient
 from deskplan.model import EventKind
+from deskplan.state.records import Related
+from deskplan.transport.http import HttpClient
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.server import SandboxServer
 from deskplan_sandbox.zendesk import create_app
@@ -211,7 +211,7 @@ def test_under_the_incremental_rate_limit_the_sync_waits_as_told_and_completes(w
     assert len({r.id for r in pulled["tickets"] if r.kind == "ticket"}) == 300
     assert len(w.delivered.retry_after) >= 2
     assert len(w.time.slept) == len(w.delivered.retry_after)
-    assert all(slept >= asked for slept, asked in zip(w.time.slept, w.delivered.retry_after))
+    assert all(slept >= asked for slept, asked in zip(w.time.slept, w.delivered.retry_after, strict=True))
 
 
 def test_with_injected_faults_a_sync_still_gets_every_ticket_and_event(world):

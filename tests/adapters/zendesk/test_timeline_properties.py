@@ -9,8 +9,7 @@ import random
 from datetime import datetime, timezone
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
+from hypothesis import given, settings, strategies as st
 
 from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
 from deskplan_sandbox.generate import generate_scenario
