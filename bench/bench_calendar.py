@@ -51,13 +51,14 @@ def bench(cal: Calendar, n: int, rng: random.Random) -> None:
     durations = [timedelta(minutes=rng.randrange(1, 60 * 24 * 10)) for _ in instants]
     cal.elapsed(BASE - timedelta(days=400), BASE + timedelta(seconds=SPAN + 800 * 86400))   # warm the tables
 
-    for label, pairs in ((f"{cal.name}: elapsed over <= 3 days", short), (f"{cal.name}: elapsed over 1-13 months", long)):
+    spans = ((f"{cal.name}: elapsed over <= 3 days", short), (f"{cal.name}: elapsed over 1-13 months", long))
+    for label, pairs in spans:
         started = time.perf_counter()
         for a, b in pairs:
             cal.elapsed(a, b)
         rate(label, n, time.perf_counter() - started)
     started = time.perf_counter()
-    for t, d in zip(instants, durations):
+    for t, d in zip(instants, durations, strict=True):
         cal.add(t, d)
     rate(f"{cal.name}: add up to 10 days of business time", n, time.perf_counter() - started)
     started = time.perf_counter()
@@ -83,7 +84,8 @@ def bench_clocks(n: int, rng: random.Random) -> None:
         created = BASE + timedelta(seconds=rng.randrange(SPAN))
         moments = sorted(created + timedelta(seconds=rng.randrange(10 * 86400)) for _ in range(4))
         statuses = [Status.OPEN, Status.WAITING_CUSTOMER, Status.OPEN, Status.SOLVED]
-        timeline = tuple(TimelineEvent(at=t, kind=EventKind.STATUS, status=s) for t, s in zip(moments, statuses))
+        timeline = tuple(TimelineEvent(at=t, kind=EventKind.STATUS, status=s)
+                         for t, s in zip(moments, statuses, strict=True))
         tickets.append(Ticket(source="b", id=str(i), key=str(i), status=Status.SOLVED, created_at=created,
                               updated_at=moments[-1], timeline=timeline))
     now = BASE + timedelta(seconds=SPAN)

@@ -32,8 +32,8 @@ import requests
 
 from deskplan.adapters.jira import create_adapter
 from deskplan.adapters.jira.client import DETAIL_PAGE_SIZE, SEARCH_PAGE_SIZE
-from deskplan.state.records import Related
 from deskplan.config import SourceConfig
+from deskplan.state.records import Related
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.jira import create_app
 from deskplan_sandbox.server import SandboxServer

@@ -22,8 +22,16 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.writeback.harness import (  # noqa: E402  (the test harness is the bench's rig)
-    HoldAnswer, Site, kill_after, make_workspace, pending_writes, scenario, start_child, sync, sync_until_clean,
+from tests.writeback.harness import (  # the test harness is the bench's rig
+    HoldAnswer,
+    Site,
+    kill_after,
+    make_workspace,
+    pending_writes,
+    scenario,
+    start_child,
+    sync,
+    sync_until_clean,
 )
 
 STRATEGIES = ("random delay", "after n writes", "answer held")
@@ -123,8 +131,8 @@ def main() -> None:
         for strategy in STRATEGIES:
             row = totals[strategy]
             print(f"  {strategy:15} " + ", ".join(f"{name} {row[name]}" for name in (
-                "trials", "killed while working", "trials with pending rows", "pending rows at kill", "of which applied",
-                "re-runs",
+                "trials", "killed while working", "trials with pending rows", "pending rows at kill",
+                "of which applied", "re-runs",
                 "ended exit 0", "duplicates", "missing", "extra")))
 
 

@@ -1,4 +1,5 @@
-"""A full Zendesk sync under the incremental-export limit: `python bench/bench_rate_limit.py [--tickets N] [--window S]`.
+"""A full Zendesk sync under the incremental-export limit
+(`python bench/bench_rate_limit.py [--tickets N] [--window S]`).
 
 Zendesk allows 10 incremental-export requests a minute (its rate-limit documentation; 30 with the High
 Volume add-on). The simulator enforces 10 per `--window` seconds, a minute scaled down so the

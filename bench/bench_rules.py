@@ -27,12 +27,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from measure import emit, load_average, speed_reference
-from tickets import NOW, generated_tickets, many
-
 from deskplan.rules.load import load_workspace
 from deskplan.rules.sla import compute_clocks
 from deskplan.workspace.init import init_workspace
+from measure import emit, load_average, speed_reference
+from tickets import NOW, generated_tickets, many
 
 PRIORITIES = ["low", "normal", "high", "urgent"]
 STATUSES = ["new", "open", "waiting_customer", "on_hold", "solved", "closed"]
@@ -150,7 +149,7 @@ def main() -> None:
 
     started = time.process_time()
     clocks = sum(len(compute_clocks(ticket, evaluation.sla.values(), workspace.calendars, NOW))
-                 for ticket, evaluation in zip(tickets, evaluations))
+                 for ticket, evaluation in zip(tickets, evaluations, strict=True))
     clocking = time.process_time() - started
     rate("SLA clocks (compute_clocks)", clocks, clocking, "clock")
     emit("rules", rules=len(engine.rules), tickets=len(tickets),

@@ -23,8 +23,9 @@ import os
 import sqlite3
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import orjson
 
@@ -84,9 +85,9 @@ def main() -> None:
 def stages(kind: str, sim: Simulator, folder: Path, repeat: int) -> None:
     from deskplan.adapters import open_adapter
     from deskplan.config import load_config
-    from deskplan.transport import http
-    from deskplan.state.store import Store
     from deskplan.model import Satisfaction, Ticket, TimelineEvent
+    from deskplan.state.store import Store
+    from deskplan.transport import http
 
     config = load_config(write_workspace(folder, sim)).sources[0]
     os.environ[TOKEN_ENV] = TOKEN

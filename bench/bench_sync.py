@@ -39,7 +39,8 @@ def row(kind: str, n: int, name: str, figures: dict, minimum: int) -> str:
     per_k = f"{cpu / tickets * 1000:8.3f}" if tickets else f"{'-':>8}"
     rate = f"{tickets / cpu:9,.0f}" if tickets and cpu else f"{'-':>9}"
     return (f"{kind:<8} {n:>7,} {name:<13} {tickets:>7,} {figures['requests']:>8,} {minimum:>7,} "
-            f"{figures['requests'] / minimum:5.2f} {figures['wall']:7.1f} {waited(figures):6.1f} {cpu:6.1f} {per_k} {rate} "
+            f"{figures['requests'] / minimum:5.2f} {figures['wall']:7.1f} {waited(figures):6.1f} {cpu:6.1f} "
+            f"{per_k} {rate} "
             f"{figures.get('pull_cpu', 0):8.1f} {figures.get('build_cpu', 0):9.1f} {figures['rss_mb']:6.0f}")
 
 

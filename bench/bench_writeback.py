@@ -28,7 +28,7 @@ from simproc import Simulator
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.writeback.harness import COMPACT_PLAN, COMPACT_RULES, HISTORY_SINCE, NOW  # noqa: E402  (the tests' rig)
+from tests.writeback.harness import COMPACT_PLAN, COMPACT_RULES, HISTORY_SINCE, NOW  # the tests' rig
 
 
 def bench(kind: str, tickets: int, folder: Path) -> None:

@@ -40,7 +40,8 @@ TICKETS_PER_SECOND = 5_000
 RSS_MB = 200
 RULE_EVALUATIONS_PER_SECOND = 1_000_000
 RATE_LIMIT_SLACK = 1.05
-JIRA_REQUESTS = re.compile(r"^(?P<name>.+?)\s+issues\s+(?P<issues>\d+).*requests\s+(?P<requests>\d+)\s+minimum\s+(?P<minimum>\d+)")
+JIRA_REQUESTS = re.compile(r"^(?P<name>.+?)\s+issues\s+(?P<issues>\d+)"
+                           r".*requests\s+(?P<requests>\d+)\s+minimum\s+(?P<minimum>\d+)")
 
 
 def run(script: str, args: list[str]) -> tuple[list[dict], list[str], float, int]:

@@ -17,8 +17,8 @@ import random
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
@@ -62,7 +62,7 @@ def _story(tickets: int, seed: int, open_half: bool, now: datetime):
     other ticket is still unsolved (so that status comments are due on half the tickets)."""
     if open_half:
         sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-        from tests.writeback.harness import scenario    # the write-back tests' rig
+        from tests.writeback.harness import scenario  # the write-back tests' rig
 
         return scenario(tickets, seed)
     from deskplan_sandbox.generate import generate_scenario
@@ -212,7 +212,7 @@ class Simulator:
     open_half: bool = False          # the write-back tests' story: every other ticket unsolved
     start: datetime = NOW            # the simulator's clock starts here (the story ends here)
 
-    def __enter__(self) -> "Simulator":
+    def __enter__(self) -> Simulator:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(

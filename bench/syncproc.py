@@ -59,8 +59,8 @@ def main() -> None:
     parser.add_argument("--profile", type=Path, help="write a pyinstrument HTML profile of the sync here")
     args = parser.parse_args()
 
-    from deskplan.config import load_config
     from deskplan.app import sync
+    from deskplan.config import load_config
 
     totals: dict[str, float] = {}
     _timed(sync, "_pull", totals)

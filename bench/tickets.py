@@ -6,13 +6,13 @@ helpdesk's; and as many distinct copies of them as a benchmark needs."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from deskplan.model import Ticket
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.generated_tickets import NOW, generated_tickets  # noqa: E402  (the tests' builder)
+from tests.generated_tickets import NOW, generated_tickets  # the tests' builder
 
 __all__ = ["NOW", "generated_tickets", "many"]
 
