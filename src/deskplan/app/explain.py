@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from deskplan.config import CONFIG_NAME, load_config
-from deskplan.state.store import Store
 from deskplan.errors import ConfigError
 from deskplan.model import Ticket
-from deskplan.rules.nodes import Trace
 from deskplan.rules.durations import format_duration
 from deskplan.rules.engine import Evaluation
 from deskplan.rules.load import Workspace, load_workspace
+from deskplan.rules.nodes import Trace
 from deskplan.rules.sla import SlaClock, compute_clocks
+from deskplan.state.store import Store
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,8 @@ class Explanation:
             ],
             "rules_not_fired": [{"id": rule_id, "why": trace.to_dict()} for rule_id, trace in self.not_fired],
             "measures": [
-                {"id": m, "title": ws.plan.measure(m).title, "owner": ws.plan.measure(m).owner, "rules": self._rules_for(m)}
+                {"id": m, "title": ws.plan.measure(m).title, "owner": ws.plan.measure(m).owner,
+                 "rules": self._rules_for(m)}
                 for m in ev.measures
             ],
             "categories": list(ev.categories),
@@ -68,7 +69,8 @@ class Explanation:
         }
 
     def _rules_for(self, measure_id: str) -> list[str]:
-        return [f.rule_id for f in self.evaluation.fired if self.workspace.compiled_rule(f.rule_id).measure == measure_id]
+        return [f.rule_id for f in self.evaluation.fired
+                if self.workspace.compiled_rule(f.rule_id).measure == measure_id]
 
     def to_text(self) -> str:
         ev, ws, t = self.evaluation, self.workspace, self.ticket
@@ -76,7 +78,8 @@ class Explanation:
         priority = t.priority.value if t.priority else "no priority"
         lines = [
             f"{t.ref}  {t.subject!r}",
-            f"  {t.status.value}, {priority}; created {_local(t.created_at, zone)}, updated {_local(t.updated_at, zone)}",
+            f"  {t.status.value}, {priority}; created {_local(t.created_at, zone)}, "
+            f"updated {_local(t.updated_at, zone)}",
             f"  evaluated at {_local(ev.now, zone)}",
             "",
             f"Rules that fired ({len(ev.fired)} of {len(ev.fired) + len(self.not_fired)}):",
@@ -114,7 +117,8 @@ def explain_ticket(workspace: Workspace, ticket: Ticket, now: datetime) -> Expla
     evaluation = workspace.evaluate(ticket, now)
     fired = set(evaluation.rules_fired)
     values = workspace.engine.values(ticket, now)
-    not_fired = tuple((rule.id, rule.condition.trace(values)) for rule in workspace.engine.rules if rule.id not in fired)
+    not_fired = tuple((rule.id, rule.condition.trace(values))
+                      for rule in workspace.engine.rules if rule.id not in fired)
     clocks = compute_clocks(ticket, evaluation.sla.values(), workspace.calendars, now)
     return Explanation(ticket, evaluation, tuple(clocks), not_fired, workspace)
 
@@ -139,12 +143,14 @@ def _clock_lines(clock: SlaClock, ws: Workspace, zone: tzinfo) -> list[str]:
         intervals = list(calendar.working_intervals(start, end))
         business = sum((e - s for s, e in intervals), timedelta())
         parts.append(business)
-        lines.append(f"    counted {_local(start, zone)} -> {_local(end, zone)}: {format_duration(business)} business time")
+        lines.append(f"    counted {_local(start, zone)} -> {_local(end, zone)}: "
+                     f"{format_duration(business)} business time")
         if intervals != [(start, end)]:     # on 24x7 the whole stretch is working time
             lines.extend(f"      working {_local(s, zone)} -> {_local(e, zone)}" for s, e in intervals)
     total = " + ".join(format_duration(p) for p in parts) or "0m"
     lines.append(f"    elapsed {total} = {format_duration(clock.elapsed)} of {format_duration(clock.target)}; "
-                 f"remaining {format_duration(clock.remaining)}" + (f"; overdue {format_duration(clock.overdue)}" if clock.overdue else ""))
+                 f"remaining {format_duration(clock.remaining)}"
+                 + (f"; overdue {format_duration(clock.overdue)}" if clock.overdue else ""))
     return lines
 
 
