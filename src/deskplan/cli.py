@@ -300,20 +300,28 @@ def plan() -> None:
 @plan.command("push")
 @workspace_option
 @click.option("--source", help="Only this source (its name in deskplan.toml).")
+@click.option("--dry-run", "-n", is_flag=True, help="Print every task and comment it would write; change nothing.")
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON lines on stdout: each planned write (with --dry-run), then one summary per source.")
 @click.pass_context
-def plan_push(ctx: click.Context, workspace: Path, source: str | None) -> None:
+def plan_push(ctx: click.Context, workspace: Path, source: str | None, dry_run: bool, as_json: bool) -> None:
     """Create each measure and milestone of plan.yaml as a task in the helpdesk, and add this
     week's plan status comment to each measure's task. Idempotent: pushing again writes nothing
-    new (a new status comment once a week). Honours DESKPLAN_NOW.
+    new (a new status comment once a week). With --dry-run every task and comment it would
+    write is printed and nothing changes (no credentials needed). Honours DESKPLAN_NOW.
 
-    Example: deskplan plan push --source jsm
+    Example: deskplan plan push --dry-run --source jsm
     """
+    from deskplan.app.planpush import push_line, push_plan
     from deskplan.config import CONFIG_NAME, load_config
-    from deskplan.app.planpush import push_plan
 
-    summaries = push_plan(load_config(workspace / CONFIG_NAME), source=source)
+    on_write = (_print_write_json if as_json else _print_write) if dry_run else None
+    summaries = push_plan(load_config(workspace / CONFIG_NAME), source=source, dry_run=dry_run, on_write=on_write)
     for summary in summaries:
-        click.echo(summary.line())
+        if as_json:
+            click.echo(json_line(summary.as_dict()))
+            continue
+        click.echo(push_line(summary, dry_run=dry_run))
         for error in summary.errors:
             click.echo(f"  error: {error}", err=True)
     ctx.exit(max((s.exit_code for s in summaries), default=ExitStatus.OK))
