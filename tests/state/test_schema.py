@@ -77,3 +77,13 @@ def test_migrating_inside_an_outer_transaction_is_rolled_back_with_it(tmp_path):
     assert rows(path) == before
     assert db.execute("PRAGMA user_version").fetchone()[0] == 4
     assert not db.table("_sqlite_migrations").exists()
+
+
+def test_a_scratch_store_leaves_an_older_file_as_it_found_it_schema_and_rows(tmp_path):
+    path = legacy_state(tmp_path / "state.db")
+    before = rows(path)
+    with Store.scratch(path) as store:
+        assert schema.applied(store.db) == ALL                 # the dry-run works on the current schema
+        store.save_page("zd", Page("tickets", [Record("ticket", "2", "2", {"id": 2})], {"after": "x"}, done=True))
+        assert store.ticket_record("zd", "2") is not None
+    assert rows(path) == before

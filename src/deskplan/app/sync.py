@@ -158,13 +158,8 @@ def scratch_state(state_path: Path) -> Iterator[Store]:
             finally:
                 store.close()
         return
-    with sync_lock(state_path):
-        store = Store.open(state_path)
-        try:
-            with store.rolled_back():
-                yield store
-        finally:
-            store.close()
+    with sync_lock(state_path), Store.scratch(state_path) as store:
+        yield store
 
 
 def _load_workspace(config: Config) -> Workspace | None:

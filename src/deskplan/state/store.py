@@ -16,7 +16,7 @@ import functools
 import hashlib
 import json
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -76,6 +76,18 @@ class Store:
     @classmethod
     def open(cls, path: Path | str) -> Store:
         return cls(database.connect(path))
+
+    @classmethod
+    @contextmanager
+    def scratch(cls, path: Path | str) -> Iterator[Store]:
+        """The state file at `path` with everything done to it undone at the end, migrations
+        included: a dry-run leaves even an older file's schema as it found it."""
+        db = database.connect(path)
+        try:
+            with database.rolled_back(db):
+                yield cls(db)
+        finally:
+            db.close()
 
     def close(self) -> None:
         self.db.close()
