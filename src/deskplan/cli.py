@@ -9,10 +9,14 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from deskplan.errors import DeskplanError, ExitStatus, InvalidFiles
+
+if TYPE_CHECKING:
+    from deskplan.effects import PlannedWrite
 
 EXIT_CODES_HELP = """
 Exit codes: 0 success; 1 finished, but some tickets or writes failed (listed);
@@ -24,7 +28,7 @@ lock; 4 the helpdesk could not be reached or refused the credentials (nothing wr
 class DeskplanGroup(click.Group):
     """Runs a command and maps deskplan's typed errors to exit codes."""
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except InvalidFiles as exc:
@@ -70,8 +74,8 @@ def sync(ctx: click.Context, workspace: Path, dry_run: bool, source: str | None,
 
     Example: deskplan sync --dry-run --json
     """
-    from deskplan.config import CONFIG_NAME, load_config
     from deskplan.app.sync import run_sync, summary_dicts, summary_lines
+    from deskplan.config import CONFIG_NAME, load_config
 
     config = load_config(workspace / CONFIG_NAME)
     progress = _Progress.on_terminal(quiet=as_json)
@@ -96,7 +100,7 @@ def json_line(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False, sort_keys=True, default=str)
 
 
-def _print_write(write) -> None:
+def _print_write(write: PlannedWrite) -> None:
     """A planned write, readable: what, where, key, then the text an agent will see."""
     where = write.ticket_ref if write.ticket_key else write.source
     extras = "".join(f"  {name} {value}" for name, value in (
@@ -108,7 +112,7 @@ def _print_write(write) -> None:
         click.echo(f"  | {line}")
 
 
-def _print_write_json(write) -> None:
+def _print_write_json(write: PlannedWrite) -> None:
     click.echo(json_line(write.preview()))
 
 
@@ -119,7 +123,7 @@ class _Progress:
         self.counts: dict[tuple[str, str], int] = {}
 
     @classmethod
-    def on_terminal(cls, *, quiet: bool) -> "_Progress | None":
+    def on_terminal(cls, *, quiet: bool) -> _Progress | None:
         return None if quiet or not sys.stderr.isatty() else cls()
 
     def __call__(self, source: str, what: str, count: int) -> None:
@@ -206,8 +210,8 @@ def explain(ref: str, workspace: Path, as_json: bool) -> None:
 
     Example: deskplan explain zendesk:1234
     """
-    from deskplan.clock import now
     from deskplan.app.explain import explain_stored
+    from deskplan.clock import now
 
     explanation = explain_stored(workspace, ref, now())
     click.echo(json_line(explanation.to_dict()) if as_json else explanation.to_text())
@@ -259,8 +263,8 @@ def report(workspace: Path, fmt: str, out: Path | None) -> None:
 
     Example: deskplan report --format html --out report.html
     """
-    from deskplan.clock import now
     from deskplan.app.report.command import render, report_from_workspace, write_output
+    from deskplan.clock import now
 
     text = render(report_from_workspace(workspace, now()), fmt)
     if out is None:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
-from typing import Any, Iterator
+from typing import Any
 
-from deskplan.state.records import Page, Quarantined, Record, Related
 from deskplan.errors import BadPayload, ServerError
 from deskplan.model import EventKind, Status, Ticket, TimelineEvent
+from deskplan.state.records import Page, Quarantined, Record, Related
 
 
 def raw_ticket(n: int, updated: int, status: str = "open", **extra: Any) -> dict[str, Any]:

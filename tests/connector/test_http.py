@@ -10,8 +10,8 @@ import requests
 import responses
 import urllib3.exceptions
 
-from deskplan.transport.http import HttpClient, Rejected, RetryPolicy
 from deskplan.errors import AuthError, RateLimited, ServerError, Unreachable
+from deskplan.transport.http import HttpClient, Rejected, RetryPolicy
 
 BASE = "https://acme.zendesk.com"
 TOKEN = "WITNESS-TOKEN-123"
@@ -92,7 +92,7 @@ def test_given_503_without_hint_then_backoff_is_exponential_with_positive_jitter
 
     client.get_json("/x")
     assert [int(w) for w in fake_time.waits] == [1, 2, 4]
-    assert all(w >= base for w, base in zip(fake_time.waits, [1, 2, 4]))
+    assert all(w >= base for w, base in zip(fake_time.waits, [1, 2, 4], strict=True))
 
 
 @responses.activate
@@ -220,7 +220,8 @@ def test_given_401_or_403_then_auth_error_never_retried(client, status):
 
 @responses.activate
 def test_given_4xx_then_rejected_with_the_helpdesk_code_and_path_without_query(client):
-    responses.get(f"{BASE}/api/v2/tickets/5.json", status=404, json={"error": "RecordNotFound", "description": "Not found"})
+    responses.get(f"{BASE}/api/v2/tickets/5.json", status=404,
+                  json={"error": "RecordNotFound", "description": "Not found"})
     with pytest.raises(Rejected) as err:
         client.get_json("/api/v2/tickets/5.json", params={"cursor": "abc"})
     assert err.value.code == "RecordNotFound"
@@ -273,7 +274,7 @@ def test_retries_are_logged_at_warning_with_method_path_status_wait_attempt(clie
 
 def test_witness_token_never_in_logs_or_errors(caplog, fake_time):
     """Whatever fails, the token shows up in no log record and no exception text."""
-    client = HttpClient(BASE, auth=(f"me/token", TOKEN), source="zd", sleep=fake_time.sleep,
+    client = HttpClient(BASE, auth=("me/token", TOKEN), source="zd", sleep=fake_time.sleep,
                         clock=fake_time.clock, max_attempts=2)
     failures = [
         dict(status=401, json={"error": "Couldn't authenticate you", "echo": TOKEN}),

@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
+from deskplan.app.sync import run_sync
 from deskplan.config import Config, SourceConfig, StateConfig
+from deskplan.errors import ConfigError, ExitStatus, LockHeld
 from deskplan.state.lock import sync_lock
 from deskplan.state.store import Store
-from deskplan.app.sync import run_sync
-from deskplan.errors import ConfigError, ExitStatus, LockHeld
 
 from .fake_adapter import FakeAdapter, raw_ticket
 

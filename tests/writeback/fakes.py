@@ -10,11 +10,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from deskplan.effects import PlannedWrite, WriteKind
+from deskplan.errors import RateLimited, RequestRejected, ServerError
+from deskplan.model import Status, Ticket
 from deskplan.rules.engine import PlannedTask
 from deskplan.rules.sla import SlaClock, SlaState
 from deskplan.writes.planner import Assessment, MeasureInfo
-from deskplan.errors import RateLimited, RequestRejected, ServerError
-from deskplan.model import Status, Ticket
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
 

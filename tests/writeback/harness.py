@@ -14,22 +14,22 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
-from deskplan.adapters import open_adapter
+from deskplan.adapters import open_adapter, open_writer
 from deskplan.adapters.jira.adf import adf_to_text
+from deskplan.app.sync import SyncResult, run_sync
 from deskplan.config import load_config
 from deskplan.effects import TASK_TAG
-from deskplan.app.sync import SyncResult, run_sync
-from deskplan.adapters import open_writer
+from deskplan.workspace.init import init_workspace
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.scenario import Scenario
 from deskplan_sandbox.server import FaultInjector, SandboxServer
-from deskplan.workspace.init import init_workspace
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 EMAIL = "deskplan@acme.test"

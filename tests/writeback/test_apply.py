@@ -1,10 +1,10 @@
 import pytest
 
-from deskplan.writes.apply import Applier, Outcome
-from deskplan.state.ledger import Ledger, WriteStatus
-from deskplan.writes.planner import plan_ticket
-from deskplan.state.store import Store
 from deskplan.errors import RateLimited
+from deskplan.state.ledger import Ledger, WriteStatus
+from deskplan.state.store import Store
+from deskplan.writes.apply import Applier, Outcome
+from deskplan.writes.planner import plan_ticket
 
 from .fakes import FOLLOW_UP, FakeWriter, assessment
 

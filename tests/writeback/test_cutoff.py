@@ -15,11 +15,11 @@ from click.testing import CliRunner
 
 from deskplan.cli import cli
 from deskplan.config import WritebackConfig
-from deskplan.rules.engine import task_trigger
-from deskplan.writes.assess import Assessor
 from deskplan.errors import InvalidFiles
 from deskplan.model import Satisfaction, Score
+from deskplan.rules.engine import task_trigger
 from deskplan.rules.load import load_workspace
+from deskplan.writes.assess import Assessor
 
 from .fakes import T0, ticket
 from .harness import NOW, Site, environment, make_workspace, sync

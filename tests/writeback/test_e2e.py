@@ -102,7 +102,8 @@ def test_dry_run_text_shows_the_comment_an_agent_will_read(site, workspace):
     *_, summary, cutoff = result.output.splitlines()
     assert summary.startswith("dry-run ")
     # The example plan's calendar is Asia/Shanghai: a `since` date starts at midnight there.
-    assert cutoff == "  go-live cut-off 2025-01-01T00:00+08:00 ([writeback] since): 0 tasks about earlier events held back"
+    assert cutoff == ("  go-live cut-off 2025-01-01T00:00+08:00 ([writeback] since): "
+                      "0 tasks about earlier events held back")
     assert "\x1b[K" not in result.output          # no progress line when not on a terminal
     assert site.app.writes == []
 

@@ -12,10 +12,9 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from deskplan.adapters import open_adapter
-from deskplan.config import load_config
+from deskplan.adapters import open_adapter, open_writer
 from deskplan.app.sync import run_sync
-from deskplan.adapters import open_writer
+from deskplan.config import load_config
 
 from .harness import Site, environment, make_workspace, pending_writes
 

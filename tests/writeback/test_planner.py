@@ -5,12 +5,19 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from deskplan.effects import WriteKind, idempotency_key, marker
-from deskplan.state.ledger import Ledger
-from deskplan.writes.planner import (
-    Assessment, EvidenceTicket, GoalMiss, PlanItem, goal_tasks, plan_push_tasks, plan_ticket, state_fingerprint,
-)
-from deskplan.state.store import Store
 from deskplan.model import Status
+from deskplan.state.ledger import Ledger
+from deskplan.state.store import Store
+from deskplan.writes.planner import (
+    Assessment,
+    EvidenceTicket,
+    GoalMiss,
+    PlanItem,
+    goal_tasks,
+    plan_push_tasks,
+    plan_ticket,
+    state_fingerprint,
+)
 
 from .fakes import FOLLOW_UP, T0, assessment, clock, ticket
 

@@ -19,8 +19,18 @@ import pytest
 import requests
 
 from .harness import (
-    EMAIL, TOKEN, HoldAnswer, Site, assert_all_internal, environment, kill_after, make_workspace,
-    pending_writes, start_child, sync, sync_until_clean,
+    EMAIL,
+    TOKEN,
+    HoldAnswer,
+    Site,
+    assert_all_internal,
+    environment,
+    kill_after,
+    make_workspace,
+    pending_writes,
+    start_child,
+    sync,
+    sync_until_clean,
 )
 
 KINDS = ("zendesk", "jira")

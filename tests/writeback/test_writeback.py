@@ -6,15 +6,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from deskplan.config import WritebackConfig
-from deskplan.state.ledger import Ledger
-from deskplan.state.store import Store
 from deskplan.app.summary import SourceSummary
 from deskplan.app.writeback import WritebackApplier, WritebackPlanner, show_source
-from deskplan.writes.apply import Applier
-from deskplan.writes.assess import Assessor
+from deskplan.config import WritebackConfig
 from deskplan.model import EventKind, Status, TimelineEvent
 from deskplan.rules.load import load_workspace
+from deskplan.state.ledger import Ledger
+from deskplan.state.store import Store
+from deskplan.writes.apply import Applier
+from deskplan.writes.assess import Assessor
 
 from .fakes import T0, FakeWriter, ticket
 from .harness import COMPACT_PLAN, COMPACT_RULES
@@ -104,7 +104,8 @@ def test_the_plan_leaves_out_a_write_an_interrupted_run_left_unsettled_and_count
     # so it is planned afresh and written once.
     writer = FakeWriter()
     applied = apply_source(store, workspace, writer, NOW)
-    assert (applied.writes_planned, applied.writes_applied) == (1, 1) and [body for _, body in writer.comments["2"]] == [write.body]
+    assert (applied.writes_planned, applied.writes_applied) == (1, 1)
+    assert [body for _, body in writer.comments["2"]] == [write.body]
 
 
 def test_deskplan_tasks_coming_back_from_the_helpdesk_are_not_evaluated(tmp_path, workspace):

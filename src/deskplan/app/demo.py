@@ -20,24 +20,25 @@ import re
 import secrets
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, TextIO
+from typing import Any, TextIO
 
 from ruamel.yaml import YAML
 
 from deskplan import clock
-from deskplan.config import CONFIG_NAME, load_config
-from deskplan.state.store import Store
-from deskplan.app.sync import SyncResult, run_sync
-from deskplan.kpi.report import build_report
+from deskplan.app import sandbox
 from deskplan.app.report.command import write_output
 from deskplan.app.report.render_html import render_html
 from deskplan.app.report.render_text import render_text
+from deskplan.app.sync import SyncResult, run_sync
+from deskplan.config import CONFIG_NAME, load_config
+from deskplan.kpi.report import build_report
 from deskplan.rules.load import load_workspace
-from deskplan.app import sandbox
+from deskplan.state.store import Store
 from deskplan.workspace.init import init_workspace
 
 DEFAULT_TOTAL = 3000                    # six months of a small helpdesk; well under a minute
@@ -144,7 +145,7 @@ def split_tickets(total: int = DEFAULT_TOTAL) -> dict[str, int]:
     return {"zendesk": zendesk, "jsm": total - zendesk}
 
 
-def count_writes(records: list, kind: str) -> WriteCount:
+def count_writes(records: list[Any], kind: str) -> WriteCount:
     """Comments and tasks among the write requests a simulator accepted."""
     count = WriteCount()
     for record in records:
@@ -194,7 +195,7 @@ class Helpdesks:
     urls: dict[str, str]
     tokens: dict[str, str]
     kinds: dict[str, str]
-    apps: dict[str, object]
+    apps: dict[str, Any]              # the simulators (deskplan_sandbox), each keeping the writes it accepted
 
     def environ(self, base: Mapping[str, str]) -> dict[str, str]:
         """`base` plus the tokens, under the names deskplan.toml gives as token_env."""

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime, tzinfo
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from deskplan import clock
 from deskplan.adapters import open_writer
@@ -22,7 +23,7 @@ from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, pct, points,
 from deskplan.app.summary import SourceSummary, apply_write
 from deskplan.app.sync import scratch_state
 from deskplan.config import Config, SourceConfig
-from deskplan.effects import PlannedWrite, Writer, WriteKind, idempotency_key, marker
+from deskplan.effects import PlannedWrite, WriteKind, Writer, idempotency_key, marker
 from deskplan.errors import ExitStatus, HelpdeskError
 from deskplan.kpi.report import build_report
 from deskplan.kpi.results import GoalResult, Report
@@ -83,7 +84,7 @@ def status_comment_text(report: Report, goals: list[GoalResult], measure_title: 
     return "\n".join(lines)
 
 
-def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now: datetime, zone: tzinfo,
+def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now: datetime, zone: ZoneInfo,
                     planned: frozenset[str] = frozenset()) -> Iterator[PlannedWrite]:
     """This week's plan status comment on each measure task already in `source`, and on those
     whose task key is in `planned` (a dry-run shows the comments the new tasks will get)."""

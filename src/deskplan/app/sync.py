@@ -10,6 +10,7 @@ the helpdesk nor the state.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import os
@@ -25,7 +26,13 @@ from deskplan import clock
 from deskplan.adapters.base import Adapter
 from deskplan.app.summary import SourceSummary
 from deskplan.app.writeback import (
-    OnWrite, Progress, WritebackApplier, WritebackPlanner, show_goals, show_source, workspace_present,
+    OnWrite,
+    Progress,
+    WritebackApplier,
+    WritebackPlanner,
+    show_goals,
+    show_source,
+    workspace_present,
 )
 from deskplan.config import Config, SourceConfig
 from deskplan.effects import Writer
@@ -224,7 +231,7 @@ def _build(
     pending = store.touched(config.name)
     lookup = store.record_lookup(config.name)
     while True:
-        batch = [tid for _, tid in zip(range(BUILD_BATCH), pending)]
+        batch = list(itertools.islice(pending, BUILD_BATCH))
         if not batch:
             return
         with store.transaction(), collector_paused():      # a batch is a burst too (see _pull)
@@ -281,6 +288,7 @@ def summary_lines(result: SyncResult) -> list[str]:
 
 def cutoff_line(summary: SourceSummary) -> str:
     """`  go-live cut-off 2026-03-10T12:00+00:00 (first write-back sync): 8 tasks about earlier events held back`"""
+    assert summary.writeback_since is not None, "only for a source that wrote back"
     since = datetime.fromisoformat(summary.writeback_since).isoformat(timespec="minutes")
     origin = "[writeback] since" if summary.writeback_since_configured else "first write-back sync"
     held = summary.writes_skipped_before_cutoff

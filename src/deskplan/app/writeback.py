@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from deskplan.app.summary import SourceSummary, apply_write
 from deskplan.config import WritebackConfig
 from deskplan.effects import TASK_TAG, PlannedWrite
 from deskplan.errors import ExitStatus, HelpdeskError
@@ -39,7 +40,6 @@ from deskplan.state.store import Store
 from deskplan.writes.apply import Applier
 from deskplan.writes.assess import Assessor, clocks_final, workspace_basis
 from deskplan.writes.planner import goal_misses, goal_tasks, plan_ticket
-from deskplan.app.summary import SourceSummary, apply_write
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,11 @@ class WritebackPlanner:
         return GoalPlan(sources_key, basis, tuple(writes), tuple(held_back))
 
 
-def _split(writes: Sequence[PlannedWrite], cutoff: datetime) -> tuple[tuple[PlannedWrite, ...], tuple[PlannedWrite, ...]]:
+Writes = tuple[PlannedWrite, ...]
+
+
+def _split(writes: Sequence[PlannedWrite], cutoff: datetime) -> tuple[Writes, Writes]:
+    """(the writes to make, those held back by the cut-off)."""
     held = tuple(w for w in writes if before_cutoff(w, cutoff))
     return tuple(w for w in writes if not before_cutoff(w, cutoff)), held
 

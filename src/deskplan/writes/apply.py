@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 
+from deskplan.effects import PlannedWrite, WriteKind, Writer
 from deskplan.errors import AuthError, HelpdeskError, RateLimited, RequestRejected, ServerError, Unreachable
-from deskplan.effects import PlannedWrite, Writer, WriteKind
 from deskplan.state.ledger import Ledger, WriteStatus
 
 log = logging.getLogger(__name__)

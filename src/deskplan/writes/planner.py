@@ -16,14 +16,15 @@ Keys (see effects.idempotency_key):
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Any, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
+from deskplan.effects import PlannedWrite, WriteKind, idempotency_key, marker
 from deskplan.model import Status, Ticket
 from deskplan.rules.engine import PlannedTask
 from deskplan.rules.sla import SlaClock
-from deskplan.effects import PlannedWrite, WriteKind, idempotency_key, marker
 from deskplan.state.ledger import StatusComment, WriteStatus
 
 CLOCK_STATES = ("on_track", "at_risk", "breached", "met")
@@ -286,7 +287,8 @@ def _goal_task(miss: GoalMiss, source: str, key: str) -> PlannedWrite:
     lines = [
         f"Goal {miss.goal_id}{f' ({miss.title})' if miss.title else ''} of plan {miss.plan_id} missed its target "
         f"in {miss.window_label} ({miss.window_start:%Y-%m-%d %H:%M} to {miss.window_end:%Y-%m-%d %H:%M} UTC).",
-        f"Metric {miss.metric}: {reached} ({miss.numerator}/{miss.denominator}), target {relation} {_share(miss.target)}.",
+        f"Metric {miss.metric}: {reached} ({miss.numerator}/{miss.denominator}), "
+        f"target {relation} {_share(miss.target)}.",
     ]
     if miss.measures:
         lines.append(f"Measures: {', '.join(miss.measures)}")
