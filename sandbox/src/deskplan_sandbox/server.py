@@ -18,9 +18,10 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Iterable, TextIO
+from typing import Any, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -97,7 +98,7 @@ class Router:
     def add(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append((method, re.compile(f"^{pattern}$"), handler))
 
-    def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | None | bool:
+    def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | bool | None:
         """The handler and its params; False when the path exists for another method."""
         other_method = False
         for route_method, regex, handler in self._routes:
@@ -274,8 +275,10 @@ def _make_handler(app: SimulatorApp) -> type[BaseHTTPRequestHandler]:
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()
-            self.wfile.write(payload)
+            # Logged before the body goes out: a client that has read its answer can count the
+            # line (tests count requests from this log the moment a sync returns).
             app.log_line(request, response.status)
+            self.wfile.write(payload)
 
         def _fail(self, request: Request, kind: str, response: Response | None) -> None:
             self.close_connection = True
@@ -320,7 +323,7 @@ class SandboxServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "SandboxServer":
+    def start(self) -> SandboxServer:
         # A short poll keeps stop() quick; tests start and stop many servers.
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
                                         name=f"sandbox-{self.app.name}", daemon=True)
@@ -336,7 +339,7 @@ class SandboxServer:
         if self._thread:
             self._thread.join(timeout=5)
 
-    def __enter__(self) -> "SandboxServer":
+    def __enter__(self) -> SandboxServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
