@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from deskplan.app.summary import SourceSummary
-from deskplan.app.writeback import WritebackApplier, WritebackPlanner, show_source
+from deskplan.app.writeback import WritebackApplier, show_source
 from deskplan.config import WritebackConfig
 from deskplan.model import EventKind, Status, TimelineEvent
 from deskplan.rules.load import load_workspace
@@ -15,6 +15,7 @@ from deskplan.state.ledger import Ledger
 from deskplan.state.store import Store
 from deskplan.writes.apply import Applier
 from deskplan.writes.assess import Assessor
+from deskplan.writes.plan import WritebackPlanner
 
 from .fakes import T0, FakeWriter, ticket
 from .harness import COMPACT_PLAN, COMPACT_RULES

@@ -166,7 +166,7 @@ def explain_stored(root: Path, ref: str, now: datetime) -> Explanation:
     """Explain a ticket from the state file of the workspace at `root`, with the writes a sync
     would make for it now (planned exactly as sync plans them; nothing is written). `ref` is
     SOURCE:KEY."""
-    from deskplan.app.writeback import WritebackPlanner
+    from deskplan.writes.plan import WritebackPlanner
 
     source, sep, key = ref.partition(":")
     if not sep or not source or not key:

@@ -29,7 +29,6 @@ from deskplan.app.writeback import (
     OnWrite,
     Progress,
     WritebackApplier,
-    WritebackPlanner,
     show_goals,
     show_source,
     workspace_present,
@@ -44,6 +43,7 @@ from deskplan.state.lock import sync_lock
 from deskplan.state.records import Quarantined, Record, Related
 from deskplan.state.store import Store
 from deskplan.writes.apply import Applier
+from deskplan.writes.plan import WritebackPlanner
 
 log = logging.getLogger(__name__)
 
