@@ -20,7 +20,18 @@ import random
 from datetime import datetime, timedelta, timezone
 
 from deskplan_sandbox.gcpause import gc_paused
-from deskplan_sandbox.scenario import Comment, Person, Rating, Scenario, ScenarioStatus, ScenarioTicket, StatusChange
+from deskplan_sandbox.scenario import (
+    Comment,
+    Person,
+    Priority,
+    Rating,
+    Role,
+    Scenario,
+    ScenarioStatus,
+    ScenarioTicket,
+    Score,
+    StatusChange,
+)
 
 HISTORY = timedelta(days=182)
 CLOSE_AFTER_SOLVED = timedelta(days=4)
@@ -33,9 +44,9 @@ ORGANIZATIONS = [
 
 CHANNELS = ["web", "email", "chat", "api", "voice"]
 CHANNEL_WEIGHTS = [35, 35, 12, 8, 10]
-PRIORITIES: list = ["low", "normal", "high", "urgent", None]
+PRIORITIES: list[Priority | None] = ["low", "normal", "high", "urgent", None]
 PRIORITY_WEIGHTS = [20, 52, 17, 7, 4]
-TYPES: list = ["question", "incident", "problem", "task", "complaint", None]
+TYPES: list[str | None] = ["question", "incident", "problem", "task", "complaint", None]
 TYPE_WEIGHTS = [38, 28, 8, 4, 12, 10]
 
 # Median first-reply delay by priority, in minutes: urgent work is picked up first.
@@ -52,7 +63,8 @@ TOPICS = {
                [("订单 #{n} 的退款还没到账", "Refund for order #{n} not received"),
                 ("申请退款：订单 #{n}", "Refund request for order #{n}")],
                ("你好，我在两周前申请了订单 #{n} 的退款，到现在还没有收到，请帮忙查一下。",
-                "Hi, I asked for a refund on order #{n} two weeks ago and still have not received it. Could you check?")),
+                "Hi, I asked for a refund on order #{n} two weeks ago and still have not received it. "
+                "Could you check?")),
     "invoice": ("Billing", "invoice",
                 [("发票抬头开错了（订单 #{n}）", "Wrong company name on invoice #{n}"),
                  ("需要补开增值税发票", "Need a VAT invoice for order #{n}")],
@@ -99,18 +111,23 @@ COMPLAINT_BODIES = (
 AGENT_REPLIES = (
     ["您好，已收到您的问题，我们正在核实，请稍候。", "您好，麻烦提供一下订单截图，方便我们进一步处理。",
      "已经为您联系相关部门，预计一个工作日内回复。", "感谢耐心等待，请确认问题是否仍然存在？"],
-    ["Thanks for reaching out, we are looking into it.", "Could you send a screenshot of the error so we can investigate?",
+    ["Thanks for reaching out, we are looking into it.",
+     "Could you send a screenshot of the error so we can investigate?",
      "I have escalated this to the team in charge; expect an update within one business day.",
      "Thanks for your patience. Is the problem still happening on your side?"],
 )
 AGENT_SOLUTIONS = (
-    ["问题已处理完毕，如有其他疑问欢迎随时联系。", "退款已经原路退回，预计 1-3 个工作日到账。", "已为您重新发货，物流单号已更新。"],
-    ["This is fixed now; let us know if anything else comes up.", "The refund has been issued and should arrive in 1-3 business days.",
+    ["问题已处理完毕，如有其他疑问欢迎随时联系。", "退款已经原路退回，预计 1-3 个工作日到账。",
+     "已为您重新发货，物流单号已更新。"],
+    ["This is fixed now; let us know if anything else comes up.",
+     "The refund has been issued and should arrive in 1-3 business days.",
      "We shipped a replacement; the tracking number is in your order page."],
 )
 INTERNAL_NOTES = (
-    ["内部备注：已与物流确认，包裹在转运中心滞留。", "内部备注：需要二线技术支持协助排查日志。", "内部备注：客户为重点客户，优先处理。"],
-    ["Internal: checked with the carrier, parcel is stuck at the hub.", "Internal: needs tier-2 to look at the server logs.",
+    ["内部备注：已与物流确认，包裹在转运中心滞留。", "内部备注：需要二线技术支持协助排查日志。",
+     "内部备注：客户为重点客户，优先处理。"],
+    ["Internal: checked with the carrier, parcel is stuck at the hub.",
+     "Internal: needs tier-2 to look at the server logs.",
      "Internal: key account, handle with priority."],
 )
 HOLD_NOTES = (["内部备注：等待供应商回复，先挂起。"], ["Internal: waiting on the vendor, putting this on hold."])
@@ -118,7 +135,8 @@ REQUESTER_FOLLOWUPS = (
     ["好的，截图已经上传，请查收。", "还是不行，问题依旧。", "请问现在处理得怎么样了？"],
     ["Screenshot attached.", "Still not working, same error.", "Any update on this?"],
 )
-REOPEN_MESSAGES = (["问题又出现了，请再看一下。", "退款还是没有到账。"], ["It happened again, please reopen.", "The refund still has not arrived."])
+REOPEN_MESSAGES = (["问题又出现了，请再看一下。", "退款还是没有到账。"],
+                   ["It happened again, please reopen.", "The refund still has not arrived."])
 GOOD_RATING_COMMENTS = (["处理很快，谢谢！", "客服很耐心。"], ["Quick and helpful, thanks!", "Very patient agent."])
 # One of each kind of complaint a feedback analysis sorts out: waiting (process), an
 # unsolved problem (quality), the agent's manner (attitude), the product itself.
@@ -167,7 +185,7 @@ def _people(rng: random.Random, tickets: int) -> tuple[list[Person], list[Person
     return agents, requesters, vip
 
 
-def _person(rng: random.Random, pid: int, role: str, organization: str | None) -> Person:
+def _person(rng: random.Random, pid: int, role: Role, organization: str | None) -> Person:
     domain = "support.example.com" if role == "agent" else "customer.example.com"
     if rng.random() < 0.5:
         name = rng.choice(ZH_FAMILY) + rng.choice(ZH_GIVEN) + (rng.choice(ZH_GIVEN) if rng.random() < 0.6 else "")
@@ -176,7 +194,7 @@ def _person(rng: random.Random, pid: int, role: str, organization: str | None) -
         first, last = rng.choice(EN_FIRST), rng.choice(EN_LAST)
         name = f"{first} {last}"
         email = f"{first.lower()}.{last.lower()}{pid}@{domain}"
-    return Person(id=pid, name=name, email=email, role=role, organization=organization)  # type: ignore[arg-type]
+    return Person(id=pid, name=name, email=email, role=role, organization=organization)
 
 
 class _Story:
@@ -210,8 +228,8 @@ class _Story:
             self.status = status
             self.status_changes.append(StatusChange(self.t, status, by))
 
-    def rate(self, score: str, comment: str | None) -> None:
-        self.ratings.append(Rating(self.t, score, comment))  # type: ignore[arg-type]
+    def rate(self, score: Score, comment: str | None) -> None:
+        self.ratings.append(Rating(self.t, score, comment))
 
 
 def _minutes(rng: random.Random, median: float, sigma: float = 1.0, cap_days: float = 10) -> float:

@@ -15,6 +15,8 @@ from typing import Literal
 # (Zendesk: new/open/pending/hold/solved/closed; Jira: workflow statuses with categories).
 ScenarioStatus = Literal["new", "open", "waiting_customer", "on_hold", "solved", "closed"]
 Role = Literal["agent", "requester"]
+Priority = Literal["low", "normal", "high", "urgent"]
+Score = Literal["good", "bad"]
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Comment:
 @dataclass(frozen=True)
 class Rating:
     at: datetime
-    score: Literal["good", "bad"]
+    score: Score
     comment: str | None = None
 
 
@@ -57,7 +59,7 @@ class ScenarioTicket:
     assignee: int | None
     group: str | None
     organization: str | None
-    priority: Literal["low", "normal", "high", "urgent"] | None
+    priority: Priority | None
     type: str | None            # question, incident, problem, task, complaint
     channel: str                # web, email, api, voice, chat
     tags: list[str]

@@ -25,13 +25,14 @@ DEFAULT_RATE_WINDOW = 60.0
 
 def create_app(kind: str, **options: Any) -> SimulatorApp:
     """The simulator of `kind` ("zendesk" or "jira"), built by that package's `create_app(**options)`."""
+    # (the two factories return different simulator classes, so each gets a name of its own)
     if kind == "zendesk":
-        from deskplan_sandbox.zendesk import create_app as create
-    elif kind == "jira":
-        from deskplan_sandbox.jira import create_app as create
-    else:
-        raise ConfigError(f"unknown sandbox kind {kind!r}; choose one of {', '.join(KINDS)}")
-    return create(**options)
+        from deskplan_sandbox.zendesk import create_app as create_zendesk
+        return create_zendesk(**options)
+    if kind == "jira":
+        from deskplan_sandbox.jira import create_app as create_jira
+        return create_jira(**options)
+    raise ConfigError(f"unknown sandbox kind {kind!r}; choose one of {', '.join(KINDS)}")
 
 
 def run(kind: str, *, port: int = 0, email: str = DEFAULT_EMAIL, token: str = DEFAULT_TOKEN,

@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, TextIO
+from typing import Any, Literal, TextIO, overload
 from urllib.parse import parse_qs, urlsplit
 
 import orjson
@@ -43,6 +43,10 @@ class Request:
         qs = "&".join(f"{k}={v}" for k, vs in self.query.items() for v in vs)
         return f"{self.path}?{qs}" if qs else self.path
 
+    @overload
+    def arg(self, name: str, default: str) -> str: ...
+    @overload
+    def arg(self, name: str, default: None = None) -> str | None: ...
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
         return values[-1] if values else default
@@ -98,7 +102,7 @@ class Router:
     def add(self, method: str, pattern: str, handler: Handler) -> None:
         self._routes.append((method, re.compile(f"^{pattern}$"), handler))
 
-    def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | bool | None:
+    def resolve(self, method: str, path: str) -> tuple[Handler, dict[str, str]] | Literal[False] | None:
         """The handler and its params; False when the path exists for another method."""
         other_method = False
         for route_method, regex, handler in self._routes:
@@ -321,6 +325,7 @@ class SandboxServer:
     @property
     def url(self) -> str:
         host, port = self._httpd.server_address[:2]
+        assert isinstance(host, str)    # a bound TCP socket names its host as text (typeshed also allows bytes)
         return f"http://{host}:{port}"
 
     def start(self) -> SandboxServer:

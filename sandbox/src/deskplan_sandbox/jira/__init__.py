@@ -2,7 +2,9 @@
 
 Serves Jira Cloud REST v3 (and v2, for clients such as pycontribs `jira`) plus the JSM
 `servicedeskapi` subset deskplan uses, with Atlassian's shapes, pagination, errors and rate-limit
-headers. Written from api/jira.md and the recorded payloads in shared/contracts/jira.
+headers. Written from Atlassian's Jira Cloud platform and Jira Service Management REST API
+references and from payloads recorded on real Jira Cloud sites, which its contract tests compare
+it with.
 
 Site defaults (see `catalog.py`, `from_scenario.py`, `sla.py`):
 - time zone of the API user (JQL dates, REST datetimes): America/Los_Angeles (`time_zone=`);

@@ -9,7 +9,7 @@ import html
 from typing import Any
 
 
-def text_to_adf(text: str) -> dict:
+def text_to_adf(text: str) -> dict[str, Any]:
     """One paragraph per line, as Jira's own editor does for pasted plain text."""
     paragraphs = []
     for line in text.split("\n"):
@@ -28,7 +28,7 @@ def adf_to_text(doc: Any) -> str:
     return "\n".join(blocks)
 
 
-def _inline_text(node: dict) -> str:
+def _inline_text(node: dict[str, Any]) -> str:
     if node.get("type") == "text":
         return node.get("text", "")
     if node.get("type") == "hardBreak":

@@ -9,17 +9,16 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import orjson
 
 from deskplan_sandbox import clock
-from deskplan_sandbox.scenario import Scenario
-from deskplan_sandbox.server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter, retry_after_header
 from deskplan_sandbox.jira.catalog import FieldIds, default_fields
 from deskplan_sandbox.jira.errors import dead_link, error_collection, unauthorized
 from deskplan_sandbox.jira.from_fixtures import add_fixture_issue, read_fixtures
@@ -31,6 +30,15 @@ from deskplan_sandbox.jira.routes_platform import PlatformRoutes
 from deskplan_sandbox.jira.search import SearchCache, Tokens
 from deskplan_sandbox.jira.shapes import SITE, account_id, user_json
 from deskplan_sandbox.jira.store import IssueStore
+from deskplan_sandbox.scenario import Scenario
+from deskplan_sandbox.server import (
+    FaultInjector,
+    Request,
+    Response,
+    SimulatorApp,
+    SlidingWindowLimiter,
+    retry_after_header,
+)
 
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
 
@@ -48,8 +56,9 @@ class WriteRecord:
 class JiraSimulator(SimulatorApp):
     name = "jira"
 
-    def __init__(self, *, email: str, token: str, store: IssueStore, fields: list[dict], now: Callable[[], datetime],
-                 faults: FaultInjector, limiter: SlidingWindowLimiter, log: TextIO | None, seed: int):
+    def __init__(self, *, email: str, token: str, store: IssueStore, fields: list[dict[str, Any]],
+                 now: Callable[[], datetime], faults: FaultInjector, limiter: SlidingWindowLimiter, log: TextIO | None,
+                 seed: int):
         super().__init__(faults=faults, log=log)
         self.email = email
         self.token = token

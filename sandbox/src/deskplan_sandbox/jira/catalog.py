@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Any
 
 REQUEST_TYPE = "com.atlassian.servicedesk:vp-origin"
 SLA = "com.atlassian.servicedesk:sd-sla-field"
@@ -18,7 +19,7 @@ FEEDBACK_DATE = "com.atlassian.servicedesk:sd-request-feedback-date"
 ORGANIZATIONS = "com.atlassian.servicedesk:sd-customer-organizations"
 SELECT = "com.atlassian.jira.plugin.system.customfieldtypes:select"
 
-CATEGORIES = {
+CATEGORIES: dict[str, dict[str, Any]] = {
     "new": {"id": 2, "key": "new", "colorName": "blue-gray", "name": "To Do"},
     "indeterminate": {"id": 4, "key": "indeterminate", "colorName": "yellow", "name": "In Progress"},
     "done": {"id": 3, "key": "done", "colorName": "green", "name": "Done"},
@@ -60,7 +61,7 @@ SCENARIO_STATUS = {
 PRIORITIES = (("1", "Highest"), ("2", "High"), ("3", "Medium"), ("4", "Low"), ("5", "Lowest"))
 SCENARIO_PRIORITY = {"urgent": "Highest", "high": "High", "normal": "Medium", "low": "Low"}
 
-ISSUE_TYPES = (
+ISSUE_TYPES: tuple[dict[str, Any], ...] = (
     {"id": "10001", "name": "Service Request", "description": "Requests for help from customers.", "hierarchyLevel": 0},
     {"id": "10002", "name": "Incident", "description": "Service disruptions.", "hierarchyLevel": 0},
     {"id": "10003", "name": "Problem", "description": "Root causes of incidents.", "hierarchyLevel": 0},
@@ -76,7 +77,7 @@ SCENARIO_TYPE = {
     "complaint": ("Service Request", "15", "Make a complaint"),
 }
 
-LINK_TYPES = (
+LINK_TYPES: tuple[dict[str, str], ...] = (
     {"id": "10000", "name": "Blocks", "inward": "is blocked by", "outward": "blocks"},
     {"id": "10001", "name": "Cloners", "inward": "is cloned by", "outward": "clones"},
     {"id": "10002", "name": "Duplicate", "inward": "is duplicated by", "outward": "duplicates"},
@@ -94,7 +95,7 @@ TEAM_FIELD = "customfield_10480"
 
 
 def _system(field_id: str, name: str, type_: str, *, navigable: bool = True, orderable: bool = True,
-            items: str | None = None) -> dict:
+            items: str | None = None) -> dict[str, Any]:
     schema = {"type": type_, "system": field_id}
     if items:
         schema["items"] = items
@@ -104,7 +105,7 @@ def _system(field_id: str, name: str, type_: str, *, navigable: bool = True, ord
     }
 
 
-def _custom(field_id: str, name: str, type_: str, custom: str, *, items: str | None = None) -> dict:
+def _custom(field_id: str, name: str, type_: str, custom: str, *, items: str | None = None) -> dict[str, Any]:
     number = int(field_id.rsplit("_", 1)[1])
     schema = {"type": type_, "custom": custom, "customId": number}
     if items:
@@ -116,7 +117,7 @@ def _custom(field_id: str, name: str, type_: str, custom: str, *, items: str | N
     }
 
 
-def default_fields() -> list[dict]:
+def default_fields() -> list[dict[str, Any]]:
     """The field catalog of a fresh JSM site, as `GET /rest/api/3/field` lists it."""
     return [
         _system("summary", "Summary", "string"),
@@ -160,7 +161,7 @@ class FieldIds:
     sla: tuple[tuple[str, str], ...]       # (field id, field name) of each SLA field
 
     @classmethod
-    def discover(cls, fields: list[dict]) -> "FieldIds":
+    def discover(cls, fields: list[dict[str, Any]]) -> FieldIds:
         def first(custom: str) -> str | None:
             return next((f["id"] for f in fields if f.get("schema", {}).get("custom") == custom), None)
 

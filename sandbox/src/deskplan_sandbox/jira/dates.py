@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -27,6 +28,7 @@ def jira_datetime(moment: datetime, zone: ZoneInfo) -> str:
     Written out by hand and cached: loading a large site formats hundreds of thousands of these.
     """
     local = moment.astimezone(zone)
+    # (astimezone made `local` aware, so utcoffset() is never None; no check on this hot path)
     offset = int(local.utcoffset().total_seconds()) // 60      # type: ignore[union-attr]
     sign = "-" if offset < 0 else "+"
     offset = abs(offset)
@@ -45,7 +47,7 @@ def parse_jira_datetime(text: str) -> datetime:
     return parsed
 
 
-def date_dto(moment: datetime, zone: ZoneInfo) -> dict:
+def date_dto(moment: datetime, zone: ZoneInfo) -> dict[str, Any]:
     """JSM `DateDTO`. `friendly` is for people (localised on real sites) — clients use epochMillis."""
     local = moment.astimezone(zone)
     jira = jira_datetime(moment, zone)
@@ -61,7 +63,7 @@ def date_dto(moment: datetime, zone: ZoneInfo) -> dict:
     }
 
 
-def duration_dto(millis: int) -> dict:
+def duration_dto(millis: int) -> dict[str, Any]:
     """JSM `DurationDTO`; `friendly` as `3h 20m` (negative when an SLA is breached)."""
     sign = "-" if millis < 0 else ""
     minutes = abs(millis) // 60_000

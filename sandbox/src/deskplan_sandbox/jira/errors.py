@@ -1,4 +1,5 @@
-"""Error bodies exactly as Jira Cloud and JSM answer them (api/jira.md §11).
+"""Error bodies exactly as Jira Cloud and JSM answer them (the error shapes of Atlassian's Jira Cloud
+platform and Jira Service Management REST API references, and bodies seen from real sites).
 
 The platform API answers with an ErrorCollection `{"errorMessages": [...], "errors": {...}}`;
 `/rest/servicedeskapi` with `{"errorMessage": ..., "i18nErrorMessage": {...}}`.
@@ -53,5 +54,6 @@ def jsm_experimental_required() -> Response:
 
 def dead_link() -> Response:
     """Unknown paths get Jira's HTML 404 page, not JSON."""
-    html = "<html><head><title>Oops, you&#39;ve found a dead link. - JIRA</title></head><body>Oops, you've found a dead link.</body></html>"
+    html = ("<html><head><title>Oops, you&#39;ve found a dead link. - JIRA</title></head>"
+            "<body>Oops, you've found a dead link.</body></html>")
     return Response(404, html.encode("utf-8"), {"Content-Type": "text/html;charset=UTF-8"})

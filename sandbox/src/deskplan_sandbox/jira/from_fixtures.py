@@ -1,4 +1,4 @@
-"""Loads a fixtures file `{"fields": [...], "issues": [...]}` (SPEC §6).
+"""Loads a Jira fixtures file `{"fields": [...], "issues": [...]}` (`--fixtures`).
 
 `fields` is the site's field catalog as `GET /rest/api/3/field` returns it (optional); each issue
 is exactly what `GET /rest/api/3/issue/{key}?expand=changelog` returned, comments under
@@ -21,7 +21,7 @@ class FixtureError(ConfigError):
     """The fixtures file is not in the expected shape; the message names the issue and the key."""
 
 
-def read_fixtures(path: Path) -> tuple[list[dict] | None, list[dict]]:
+def read_fixtures(path: Path) -> tuple[list[dict[str, Any]] | None, list[dict[str, Any]]]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
@@ -34,7 +34,7 @@ def read_fixtures(path: Path) -> tuple[list[dict] | None, list[dict]]:
     return fields, data.get("issues", [])
 
 
-def add_fixture_issue(store: IssueStore, raw: dict) -> IssueRecord:
+def add_fixture_issue(store: IssueStore, raw: dict[str, Any]) -> IssueRecord:
     where = f"issue {raw.get('key', '?')}"
     for name in ("id", "key", "fields"):
         if name not in raw:
@@ -46,8 +46,11 @@ def add_fixture_issue(store: IssueStore, raw: dict) -> IssueRecord:
     comments = _comments(fields.pop("comment", None), where)
     histories = sorted(copy.deepcopy((raw.get("changelog") or {}).get("histories", [])),
                        key=lambda history: history.get("created", ""))
-    extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in ("id", "key", "self", "fields", "changelog", "properties")}
-    properties = raw.get("properties") if isinstance(raw.get("properties"), dict) else {}
+    modelled = ("id", "key", "self", "fields", "changelog", "properties")
+    extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in modelled}
+    properties = raw.get("properties")
+    if not isinstance(properties, dict):
+        properties = {}
     record = IssueRecord(str(raw["id"]), raw["key"], fields, comments=comments, histories=histories,
                          properties=copy.deepcopy(properties), extra=extra)
     for comment in comments:
@@ -64,7 +67,7 @@ def add_fixture_issue(store: IssueStore, raw: dict) -> IssueRecord:
     return record
 
 
-def _comments(value: Any, where: str) -> list[dict]:
+def _comments(value: Any, where: str) -> list[dict[str, Any]]:
     if value is None:
         return []
     comments = value.get("comments") if isinstance(value, dict) else value

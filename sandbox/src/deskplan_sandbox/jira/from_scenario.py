@@ -17,14 +17,23 @@ Mappings (also in the package docstring):
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from deskplan_sandbox.gcpause import gc_paused
-from deskplan_sandbox.scenario import Person, Scenario, ScenarioTicket
 from deskplan_sandbox.jira.adf import text_to_adf
-from deskplan_sandbox.jira.catalog import SCENARIO_PRIORITY, SCENARIO_STATUS, SCENARIO_TYPE, ISSUE_TYPES, status_by_name
+from deskplan_sandbox.jira.catalog import ISSUE_TYPES, SCENARIO_PRIORITY, SCENARIO_STATUS, SCENARIO_TYPE, status_by_name
 from deskplan_sandbox.jira.dates import jira_datetime, to_ms
-from deskplan_sandbox.jira.shapes import SITE, account_id, issuetype_json, priority_json, project_json, status_json, user_json
+from deskplan_sandbox.jira.shapes import (
+    SITE,
+    account_id,
+    issuetype_json,
+    priority_json,
+    project_json,
+    status_json,
+    user_json,
+)
 from deskplan_sandbox.jira.store import IssueRecord, IssueStore
+from deskplan_sandbox.scenario import Comment, Person, Rating, Scenario, ScenarioTicket, StatusChange
 
 SUPPORT = ("10000", "SUP", "Customer Support", "service_desk")
 IMPROVEMENT = ("10001", "IMP", "Service Improvement", "business")
@@ -38,7 +47,7 @@ def add_default_projects(store: IssueStore) -> None:
     store.add_project(project_json(project_id, key, name, type_key))
 
 
-def person_user(person: Person, time_zone: str) -> dict:
+def person_user(person: Person, time_zone: str) -> dict[str, Any]:
     kind = "atlassian" if person.role == "agent" else "customer"
     return user_json(account_id(kind, f"person-{person.id}"), person.name, person.email, time_zone, kind)
 
@@ -51,7 +60,7 @@ def load_scenario(store: IssueStore, scenario: Scenario) -> None:
         store.add_user(user)
     teams = {group: {"self": f"{SITE}/rest/api/3/customFieldOption/{10100 + i}", "value": group, "id": str(10100 + i)}
              for i, group in enumerate(scenario.groups)}
-    organizations: dict[str, dict] = {}
+    organizations: dict[str, dict[str, Any]] = {}
     with gc_paused():
         for ticket in scenario.tickets:
             if ticket.deleted_at is not None:
@@ -64,8 +73,8 @@ def load_scenario(store: IssueStore, scenario: Scenario) -> None:
             _add_ticket(store, ticket, users, teams, organizations)
 
 
-def _add_ticket(store: IssueStore, ticket: ScenarioTicket, users: dict[int, dict], teams: dict[str, dict],
-                organizations: dict[str, dict]) -> None:
+def _add_ticket(store: IssueStore, ticket: ScenarioTicket, users: dict[int, dict[str, Any]],
+                teams: dict[str, dict[str, Any]], organizations: dict[str, dict[str, Any]]) -> None:
     ids = store.field_ids
     issue_id, key = str(10000 + ticket.number), f"{SUPPORT[1]}-{ticket.number}"
     created = jira_datetime(ticket.created_at, store.zone)
@@ -74,7 +83,7 @@ def _add_ticket(store: IssueStore, ticket: ScenarioTicket, users: dict[int, dict
     assert status is not None
     issue_type, request_type = _types(ticket.type)
     requester = users[ticket.requester]
-    fields: dict = {
+    fields: dict[str, Any] = {
         "statuscategorychangedate": created,
         "issuetype": issuetype_json(issue_type),
         "project": store.projects[SUPPORT[1]],
@@ -116,19 +125,21 @@ def _add_ticket(store: IssueStore, ticket: ScenarioTicket, users: dict[int, dict
     _replay(store, key, ticket, users)
 
 
-def _replay(store: IssueStore, key: str, ticket: ScenarioTicket, users: dict[int, dict]) -> None:
-    events: list[tuple[datetime, int, object]] = []
+def _replay(store: IssueStore, key: str, ticket: ScenarioTicket, users: dict[int, dict[str, Any]]) -> None:
+    # (when, rank, event): at the same instant status changes go first, then comments, then ratings
+    events: list[tuple[datetime, int, StatusChange | Comment | Rating]] = []
     events += [(change.at, 0, change) for change in ticket.status_changes[1:]]
     events += [(comment.at, 1, comment) for comment in ticket.comments[1:]]
     events += [(rating.at, 2, rating) for rating in ticket.ratings]
     events.sort(key=lambda event: (event[0], event[1]))
-    for at, kind, event in events:
-        if kind == 0:
+    for at, _, event in events:
+        if isinstance(event, StatusChange):
             store.update_issue(key, at, author=users.get(event.by), status=SCENARIO_STATUS[event.status])
-        elif kind == 1:
+        elif isinstance(event, Comment):
             store.add_comment(key, at, event.body, users[event.author], internal=not event.public)
         else:
-            store.set_feedback(key, csat_rating(event.score, ticket.number), event.comment, at, users[ticket.requester])
+            store.set_feedback(key, csat_rating(event.score, ticket.number), event.comment, at,
+                               users[ticket.requester])
 
 
 def csat_rating(score: str, number: int) -> int:
@@ -145,7 +156,8 @@ def _types(ticket_type: str | None) -> tuple[str, tuple[str, str] | None]:
     return "Service Request", None
 
 
-def _request_type_value(issue_id: str, key: str, issue_type: str, request_type: tuple[str, str] | None) -> dict | None:
+def _request_type_value(issue_id: str, key: str, issue_type: str,
+                        request_type: tuple[str, str] | None) -> dict[str, Any] | None:
     """The vp-origin value; `currentStatus` is filled from the issue when it is rendered."""
     if request_type is None:
         return None
@@ -159,7 +171,9 @@ def _request_type_value(issue_id: str, key: str, issue_type: str, request_type: 
             "self": f"{SITE}/rest/servicedeskapi/request/{issue_id}",
         },
         "requestType": {
-            "_links": {"self": f"{SITE}/rest/servicedeskapi/servicedesk/{SERVICE_DESK_ID}/requesttype/{request_type_id}"},
+            "_links": {
+                "self": f"{SITE}/rest/servicedeskapi/servicedesk/{SERVICE_DESK_ID}/requesttype/{request_type_id}",
+            },
             "id": request_type_id,
             "name": name,
             "description": "",

@@ -13,9 +13,10 @@ epoch milliseconds; periods such as `-5d` or `"-4w 2d"` count from now.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from deskplan_sandbox.jira.adf import adf_to_text
@@ -71,7 +72,7 @@ class Clause:
 @dataclass(frozen=True)
 class BoolOp:
     op: str            # AND | OR
-    parts: tuple
+    parts: tuple[Any, ...]
 
 
 @dataclass(frozen=True)
@@ -308,7 +309,8 @@ def _clause(clause: Clause, context: Context) -> Predicate:
             raise JqlError(f"The operator '{clause.op}' is not supported by the '{clause.field}' field.")
         needle = clause.values[0].text.lower().strip("*")
         found: Predicate = (lambda r: needle in (r.fields.get("summary") or "").lower()) if name == "summary" else (
-            lambda r: needle in ((r.fields.get("summary") or "") + "\n" + adf_to_text(r.fields.get("description"))).lower())
+            lambda r: needle in ((r.fields.get("summary") or "") + "\n"
+                                 + adf_to_text(r.fields.get("description"))).lower())
         return found if clause.op == "~" else (lambda record: not found(record))
     if name in ("summary", "text"):
         raise JqlError(f"The operator '{clause.op}' is not supported by the '{clause.field}' field.")
@@ -337,7 +339,7 @@ def _project(clause: Clause, context: Context) -> Predicate:
     return lambda record: record.project_key.upper() in keys
 
 
-def _find_project(store: IssueStore, text: str) -> dict | None:
+def _find_project(store: IssueStore, text: str) -> dict[str, Any] | None:
     lowered = text.lower()
     for project in store.projects.values():
         if lowered in (project["key"].lower(), str(project.get("id")), str(project.get("name", "")).lower()):
@@ -413,7 +415,8 @@ def _user(field_name: str) -> Callable[[Clause, Context], Predicate]:
 
 def _priority_rank(record: IssueRecord) -> int | None:
     priority = record.fields.get("priority") or {}
-    return next((i for i, (pid, name) in enumerate(PRIORITIES) if pid == priority.get("id") or name == priority.get("name")), None)
+    return next((i for i, (pid, name) in enumerate(PRIORITIES)
+                 if pid == priority.get("id") or name == priority.get("name")), None)
 
 
 def _ordered_clause(clause: Clause, name: str, context: Context) -> Predicate:
@@ -543,12 +546,12 @@ def depends_on_now(query: Query) -> bool:
 
 # --- ordering --------------------------------------------------------------------------------
 
-def sort_key(order: tuple[tuple[str, bool], ...]) -> Callable[[IssueRecord], tuple]:
+def sort_key(order: tuple[tuple[str, bool], ...]) -> Callable[[IssueRecord], tuple[Any, ...]]:
     """A JSON-friendly, totally ordered key (ties broken by issue id) for keyset paging."""
     default = (("created", True),)
     parts = [(_SORT_VALUES[name.lower()], descending) for name, descending in (order or default)]
 
-    def key(record: IssueRecord) -> tuple:
+    def key(record: IssueRecord) -> tuple[Any, ...]:
         values = []
         for getter, descending in parts:
             values.append(_directed(getter(record), descending))
@@ -562,8 +565,14 @@ def _directed(value: Any, descending: bool) -> Any:
     if value is None:
         return [1] if not descending else [0]
     if isinstance(value, tuple):
-        return [0, *[_flip(v, descending) for v in value]] if not descending else [1, *[_flip(v, descending) for v in value]]
+        flipped = [_flip(v, descending) for v in value]
+        return [0, *flipped] if not descending else [1, *flipped]
     return [0, _flip(value, descending)] if not descending else [1, _flip(value, descending)]
+
+
+def _resolved_ms(record: IssueRecord) -> int | None:
+    resolved = record.fields.get("resolutiondate")
+    return to_ms(parse_jira_datetime(resolved)) if resolved else None
 
 
 def _flip(value: Any, descending: bool) -> Any:
@@ -579,8 +588,8 @@ _SORT_VALUES: dict[str, Callable[[IssueRecord], Any]] = {
     "updateddate": lambda r: r.updated_ms,
     "created": lambda r: r.created_ms,
     "createddate": lambda r: r.created_ms,
-    "resolved": lambda r: to_ms(parse_jira_datetime(r.fields["resolutiondate"])) if r.fields.get("resolutiondate") else None,
-    "resolutiondate": lambda r: to_ms(parse_jira_datetime(r.fields["resolutiondate"])) if r.fields.get("resolutiondate") else None,
+    "resolved": lambda r: _resolved_ms(r),
+    "resolutiondate": lambda r: _resolved_ms(r),
     "key": lambda r: (r.project_key, r.number),
     "issuekey": lambda r: (r.project_key, r.number),
     "id": lambda r: int(r.id) if r.id.isdigit() else 0,

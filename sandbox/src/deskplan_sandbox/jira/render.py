@@ -7,8 +7,10 @@ comments and changelogs the way enhanced search does, and turns ADF into strings
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from deskplan_sandbox.jira.adf import adf_to_html, adf_to_text
@@ -34,7 +36,7 @@ class FieldSelection:
     exclude: frozenset[str] = frozenset()
 
     @classmethod
-    def parse(cls, values: list[str] | None, default: str) -> "FieldSelection":
+    def parse(cls, values: list[str] | None, default: str) -> FieldSelection:
         specs = [part.strip() for value in (values or [default]) for part in str(value).split(",") if part.strip()]
         if not specs:
             specs = [default]
@@ -66,10 +68,10 @@ class Renderer:
     version: str = "3"          # "2" renders rich text as strings
 
     def issue(self, record: IssueRecord, selection: FieldSelection, *, expand: set[str], properties: list[str],
-              in_search: bool) -> dict:
+              in_search: bool) -> dict[str, Any]:
         if in_search and selection.id_only and not expand and not properties:
             return {"id": record.id}
-        out: dict = {
+        out: dict[str, Any] = {
             "expand": record.extra.get("expand", ISSUE_EXPAND),
             "id": record.id,
             "self": f"{SITE}/rest/api/{self.version}/issue/{record.id}",
@@ -86,7 +88,7 @@ class Renderer:
             out["properties"] = _properties(record, properties)
         return out
 
-    def fields(self, record: IssueRecord, selection: FieldSelection, *, in_search: bool) -> dict:
+    def fields(self, record: IssueRecord, selection: FieldSelection, *, in_search: bool) -> dict[str, Any]:
         out = {}
         for field_id, value in record.fields.items():
             if selection.wants(field_id, field_id not in self.non_navigable):
@@ -109,7 +111,7 @@ class Renderer:
             return {**value, "currentStatus": self.current_status(record)}
         return value
 
-    def _sla_field(self, record: IssueRecord, field_id: str, name: str) -> dict | None:
+    def _sla_field(self, record: IssueRecord, field_id: str, name: str) -> dict[str, Any] | None:
         kind = metric_for(name)
         if kind is None:
             return record.fields.get(field_id)
@@ -119,7 +121,7 @@ class Renderer:
     def is_service_desk(self, record: IssueRecord) -> bool:
         return record.project_key.upper() in self.store.service_desks
 
-    def current_status(self, record: IssueRecord) -> dict:
+    def current_status(self, record: IssueRecord) -> dict[str, Any]:
         status = record.status
         category = (status.get("statusCategory") or {}).get("key", "new")
         changed = record.fields.get("statuscategorychangedate") or record.fields["created"]
@@ -129,7 +131,7 @@ class Renderer:
             "statusDate": date_dto(parse_jira_datetime(changed), self.zone),
         }
 
-    def comment_page(self, record: IssueRecord, cap: int | None) -> dict:
+    def comment_page(self, record: IssueRecord, cap: int | None) -> dict[str, Any]:
         shown = record.comments if cap is None else record.comments[:cap]
         return {
             "comments": [self.comment(record, c) for c in shown],
@@ -139,7 +141,8 @@ class Renderer:
             "startAt": 0,
         }
 
-    def comment(self, record: IssueRecord, comment: dict, *, expand: set[str] = frozenset()) -> dict:
+    def comment(self, record: IssueRecord, comment: dict[str, Any], *,
+                expand: AbstractSet[str] = frozenset()) -> dict[str, Any]:
         """A comment in this API version; `expand` may ask for `renderedBody` and `properties`."""
         out = {}
         for name, value in comment.items():
@@ -155,7 +158,7 @@ class Renderer:
             out["properties"] = [{"key": k, "value": v} for k, v in props.items()]
         return out
 
-    def embedded_changelog(self, record: IssueRecord, cap: int) -> dict:
+    def embedded_changelog(self, record: IssueRecord, cap: int) -> dict[str, Any]:
         """Most recent first, as `expand=changelog` returns; `total` tells clients to page for more."""
         histories = list(reversed(record.histories))[:cap]
         return {"startAt": 0, "maxResults": len(histories), "total": len(record.histories), "histories": histories}
@@ -164,7 +167,7 @@ class Renderer:
         return self.field_names.get(field_id, field_id)
 
 
-def _properties(record: IssueRecord, wanted: list[str]) -> dict:
+def _properties(record: IssueRecord, wanted: list[str]) -> dict[str, Any]:
     keys = [k for spec in wanted for k in spec.split(",") if k]
     if "*all" in keys:
         excluded = {k[1:] for k in keys if k.startswith("-")}

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.jira.adf import adf_to_text
 from deskplan_sandbox.jira.dates import date_dto, parse_jira_datetime
 from deskplan_sandbox.jira.errors import jsm_error, jsm_experimental_required, jsm_request_not_found
@@ -16,6 +15,7 @@ from deskplan_sandbox.jira.shapes import SITE, jsm_user
 from deskplan_sandbox.jira.site import Site
 from deskplan_sandbox.jira.sla import metric_for, sla_values
 from deskplan_sandbox.jira.store import IssueRecord, is_internal
+from deskplan_sandbox.server import Request, Response
 
 BASE = "/rest/servicedeskapi"
 REQUEST = rf"{BASE}/request/(?P<key>[^/]+)"
@@ -61,7 +61,8 @@ class ServiceDeskRoutes:
         zone = self.store.zone
         request_type = record.fields.get(self.store.field_ids.request_type or "") or {}
         body: dict[str, Any] = {
-            "_expands": ["participant", "status", "sla", "requestType", "serviceDesk", "attachment", "action", "comment"],
+            "_expands": ["participant", "status", "sla", "requestType", "serviceDesk", "attachment", "action",
+                         "comment"],
             "issueId": record.id,
             "issueKey": record.key,
             "summary": record.fields.get("summary"),
@@ -95,7 +96,7 @@ class ServiceDeskRoutes:
             return jsm_request_not_found()
         return _page(request, self._sla_values(record), f"{BASE}/request/{record.id}/sla")
 
-    def _sla_values(self, record: IssueRecord) -> list[dict]:
+    def _sla_values(self, record: IssueRecord) -> list[dict[str, Any]]:
         """Computed cycles; a fixture issue's own SLA field values are served as recorded."""
         computed = sla_values(record, self.app.now(), self.store.zone)
         if record.live:
@@ -113,7 +114,7 @@ class ServiceDeskRoutes:
             return jsm_request_not_found()
         return _page(request, self._status_values(record), f"{BASE}/request/{record.id}/status")
 
-    def _status_values(self, record: IssueRecord) -> list[dict]:
+    def _status_values(self, record: IssueRecord) -> list[dict[str, Any]]:
         """Most recent (current) status first."""
         zone = self.store.zone
         values = []
@@ -135,7 +136,8 @@ class ServiceDeskRoutes:
         show_internal = request.arg("internal", "true").lower() != "false"
         values = []
         for comment in record.comments:
-            public = not is_internal(record.comment_properties.get(comment["id"], {})) and comment.get("jsdPublic", True)
+            internal = is_internal(record.comment_properties.get(comment["id"], {}))
+            public = not internal and comment.get("jsdPublic", True)
             if (public and show_public) or (not public and show_internal):
                 values.append(self._comment(record, comment, public))
         return _page(request, values, f"{BASE}/request/{record.id}/comment")
@@ -156,7 +158,8 @@ class ServiceDeskRoutes:
                                          internal=not body["public"])
         return Response(201, self._comment(record, comment, body["public"], text=body["body"]))
 
-    def _comment(self, record: IssueRecord, comment: dict, public: bool, text: str | None = None) -> dict:
+    def _comment(self, record: IssueRecord, comment: dict[str, Any], public: bool,
+                 text: str | None = None) -> dict[str, Any]:
         return {
             "_expands": ["attachment", "renderedBody"],
             "id": comment["id"],
@@ -204,10 +207,11 @@ def _limits(request: Request) -> tuple[int, int]:
     return start, max(1, min(limit, MAX_LIMIT))
 
 
-def _page_body(request: Request, values: list, path: str) -> dict:
+def _page_body(request: Request, values: list[dict[str, Any]], path: str) -> dict[str, Any]:
     start, limit = _limits(request)
     shown = values[start:start + limit]
-    links: dict[str, str] = {"self": f"{SITE}{path}?start={start}&limit={limit}", "base": f"{SITE}{BASE}", "context": ""}
+    links: dict[str, str] = {"self": f"{SITE}{path}?start={start}&limit={limit}", "base": f"{SITE}{BASE}",
+                             "context": ""}
     is_last = start + len(shown) >= len(values)
     if not is_last:
         links["next"] = f"{SITE}{path}?start={start + len(shown)}&limit={limit}"
@@ -217,5 +221,5 @@ def _page_body(request: Request, values: list, path: str) -> dict:
             "_links": links, "values": shown}
 
 
-def _page(request: Request, values: list, path: str) -> Response:
+def _page(request: Request, values: list[dict[str, Any]], path: str) -> Response:
     return Response(200, _page_body(request, values, path))

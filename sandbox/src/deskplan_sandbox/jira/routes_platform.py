@@ -4,13 +4,22 @@ properties, links, field catalog, myself. v3 speaks ADF, v2 (and `latest`) wiki 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
-from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.jira.adf import is_adf_doc, text_to_adf
-from deskplan_sandbox.jira.catalog import (FEEDBACK, FEEDBACK_DATE, ISSUE_TYPES, LINK_TYPES, PRIORITIES, REQUEST_TYPE, SLA, STATUSES,
-                      status_by_name)
+from deskplan_sandbox.jira.catalog import (
+    FEEDBACK,
+    FEEDBACK_DATE,
+    ISSUE_TYPES,
+    LINK_TYPES,
+    PRIORITIES,
+    REQUEST_TYPE,
+    SLA,
+    STATUSES,
+    status_by_name,
+)
 from deskplan_sandbox.jira.dates import jira_datetime, to_ms
 from deskplan_sandbox.jira.errors import COMMENT_NOT_VALID, error_collection, issue_not_found, removed_search
 from deskplan_sandbox.jira.render import FieldSelection
@@ -18,6 +27,7 @@ from deskplan_sandbox.jira.search import SearchError, SearchRequest, approximate
 from deskplan_sandbox.jira.shapes import SITE, issuetype_json, priority_json, status_json
 from deskplan_sandbox.jira.site import Site
 from deskplan_sandbox.jira.store import IssueRecord, StoreError
+from deskplan_sandbox.server import Request, Response
 
 V = r"/rest/api/(?P<v>2|3|latest)"
 KEY = r"(?P<key>[^/]+)"
@@ -171,7 +181,7 @@ class PlatformRoutes:
                 issues.append(created)
         return Response(201 if issues else 400, {"issues": issues, "errors": failures})
 
-    def _create(self, body: Any, version: str) -> tuple[dict | None, dict]:
+    def _create(self, body: Any, version: str) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         """Validate like Jira (every problem at once), then create. Errors: field -> message."""
         if not isinstance(body, dict) or not isinstance(body.get("fields"), dict):
             return None, {"": ["Issue must have fields."]}
@@ -190,11 +200,13 @@ class PlatformRoutes:
         description = fields.get("description")
         if description is not None:
             if version == "3" and not is_adf_doc(description):
-                errors["description"] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+                errors["description"] = ("Operation value must be an Atlassian Document "
+                                         "(see the Atlassian Document Format)")
             elif version != "3" and not isinstance(description, str):
                 errors["description"] = "Operation value must be a string"
         labels = fields.get("labels", [])
-        if not isinstance(labels, list) or not all(isinstance(l, str) and l and " " not in l for l in labels):
+        if not isinstance(labels, list) or not all(isinstance(label, str) and label and " " not in label
+                                                   for label in labels):
             errors["labels"] = "Labels must be a list of strings without spaces."
         duedate = fields.get("duedate")
         if duedate is not None and not _is_date(duedate):
@@ -220,6 +232,7 @@ class PlatformRoutes:
         links = self._links_to_add(body.get("update"), errors)
         if errors:
             return None, errors
+        assert project is not None and issue_type is not None     # a missing one is an error above
         now = self.app.now()
         record = self._new_record(project, issue_type, fields, version, priority, people, now)
         for prop in properties:
@@ -230,7 +243,7 @@ class PlatformRoutes:
             self.store.link(link_type, inward.key, outward.key, now, self.app.myself)
         return {"id": record.id, "key": record.key, "self": f"{SITE}/rest/api/{version}/issue/{record.id}"}, {}
 
-    def _links_to_add(self, update: Any, errors: dict[str, Any]) -> list[tuple[dict, str, IssueRecord]]:
+    def _links_to_add(self, update: Any, errors: dict[str, Any]) -> list[tuple[dict[str, Any], str, IssueRecord]]:
         """`update: {issuelinks: [{add: {type, inwardIssue | outwardIssue}}]}`: links made with the
         issue, in the same request. Only `issuelinks` is updatable on create here; problems go
         to `errors` under the field's name, as Jira reports them."""
@@ -251,7 +264,9 @@ class PlatformRoutes:
             if not isinstance(add, dict):
                 errors["issuelinks"] = "Issue links can only be added when an issue is created."
                 return []
-            wanted = add.get("type") if isinstance(add.get("type"), dict) else {}
+            wanted = add.get("type")
+            if not isinstance(wanted, dict):
+                wanted = {}
             link_type = next((t for t in LINK_TYPES if str(wanted.get("id")) == t["id"]
                               or str(wanted.get("name", "")).lower() == t["name"].lower()), None)
             sides = [side for side in ("inwardIssue", "outwardIssue") if isinstance(add.get(side), dict)]
@@ -266,10 +281,11 @@ class PlatformRoutes:
             links.append((link_type, sides[0], other))
         return links
 
-    def _new_record(self, project: dict, issue_type: dict, fields: dict, version: str, priority: str | None,
-                    people: dict, now: datetime) -> IssueRecord:
+    def _new_record(self, project: dict[str, Any], issue_type: dict[str, Any], fields: dict[str, Any], version: str,
+                    priority: str | None, people: dict[str, Any], now: datetime) -> IssueRecord:
         stamp = jira_datetime(now, self.store.zone)
         status = status_by_name("To Do" if issue_type["name"] == "Task" else "Waiting for support")
+        assert status is not None       # both are statuses of the workflow (catalog.STATUSES)
         description = fields.get("description")
         if isinstance(description, str):
             description = text_to_adf(description)
@@ -303,7 +319,7 @@ class PlatformRoutes:
         self.store.add_record(record)
         return record
 
-    def _project_for(self, ref: Any) -> dict | None:
+    def _project_for(self, ref: Any) -> dict[str, Any] | None:
         if not isinstance(ref, dict):
             return None
         wanted = str(ref.get("key") or ref.get("id") or "")
@@ -321,7 +337,7 @@ class PlatformRoutes:
             return error_collection(404, [f"No project could be found with key '{request.params['key']}'."])
         return Response(200, self._project_with_types(project))
 
-    def _project_with_types(self, project: dict) -> dict:
+    def _project_with_types(self, project: dict[str, Any]) -> dict[str, Any]:
         return {**project, "issueTypes": [issuetype_json(t["name"]) for t in ISSUE_TYPES]}
 
     # --- changelog --------------------------------------------------------------------------
@@ -337,7 +353,7 @@ class PlatformRoutes:
             return exc.response
         values = record.histories[start:start + size]
         base = f"{SITE}/rest/api/{request.params['v']}/issue/{record.key}/changelog"
-        page: dict = {"self": f"{base}?startAt={start}&maxResults={size}"}
+        page: dict[str, Any] = {"self": f"{base}?startAt={start}&maxResults={size}"}
         is_last = start + size >= len(record.histories)
         if not is_last:
             page["nextPage"] = f"{base}?startAt={start + size}&maxResults={size}"
@@ -483,7 +499,8 @@ class PlatformRoutes:
         link_type = next((t for t in LINK_TYPES if str(wanted.get("id")) == t["id"]
                           or str(wanted.get("name", "")).lower() == t["name"].lower()), None)
         if link_type is None:
-            return error_collection(404, [f"No issue link type with name '{wanted.get('name', wanted.get('id'))}' found."])
+            name = wanted.get("name", wanted.get("id"))
+            return error_collection(404, [f"No issue link type with name '{name}' found."])
         issues = []
         for side in ("inwardIssue", "outwardIssue"):
             ref = body.get(side) or {}
@@ -505,7 +522,8 @@ def _json_body(request: Request) -> Any:
     try:
         return json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest(error_collection(400, ["Unexpected character in the request body: it is not valid JSON."]))
+        raise BadRequest(error_collection(
+            400, ["Unexpected character in the request body: it is not valid JSON."])) from None
 
 
 def _csv(values: list[str] | str | None) -> set[str]:
@@ -523,7 +541,8 @@ def _int_arg(request: Request, name: str, default: int) -> int:
     try:
         return int(value)
     except ValueError:
-        raise BadRequest(error_collection(400, [f"The value '{value}' is not valid for the parameter '{name}'."]))
+        raise BadRequest(error_collection(
+            400, [f"The value '{value}' is not valid for the parameter '{name}'."])) from None
 
 
 def _search_request(request: Request) -> SearchRequest:
@@ -543,7 +562,7 @@ def _search_request(request: Request) -> SearchRequest:
         max_results = int(max_results) if max_results not in (None, "") else 50
         reconcile = [int(v) for v in _list(get("reconcileIssues"))]
     except (TypeError, ValueError):
-        raise BadRequest(error_collection(400, ["maxResults and reconcileIssues must be numbers."]))
+        raise BadRequest(error_collection(400, ["maxResults and reconcileIssues must be numbers."])) from None
     fields = _list(get("fields"))
     return SearchRequest(
         jql=str(get("jql") or ""),
@@ -556,7 +575,7 @@ def _search_request(request: Request) -> SearchRequest:
     )
 
 
-def _list(value: Any) -> list:
+def _list(value: Any) -> list[Any]:
     if value is None:
         return []
     if isinstance(value, list):
@@ -564,7 +583,7 @@ def _list(value: Any) -> list:
     return [v for v in str(value).split(",") if v]
 
 
-def _comment_body(request: Request) -> tuple[dict | str, dict, dict | None]:
+def _comment_body(request: Request) -> tuple[dict[str, Any] | str, dict[str, Any], dict[str, Any] | None]:
     """The comment body for this API version: ADF on v3, a string on v2 — anything else is Jira's 400."""
     body = _json_body(request)
     if not isinstance(body, dict) or body.get("body") in (None, "", {}):
@@ -585,14 +604,15 @@ def _property_value(request: Request) -> Any:
     if not request.body:
         raise BadRequest(error_collection(400, ["The property value must not be empty."]))
     if len(request.body.decode("utf-8", "replace")) > MAX_PROPERTY_LENGTH:
-        raise BadRequest(error_collection(400, [f"The property value exceeds the maximum length of {MAX_PROPERTY_LENGTH} characters."]))
+        raise BadRequest(error_collection(
+            400, [f"The property value exceeds the maximum length of {MAX_PROPERTY_LENGTH} characters."]))
     try:
         return json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest(error_collection(400, ["The property value is not valid JSON."]))
+        raise BadRequest(error_collection(400, ["The property value is not valid JSON."])) from None
 
 
-def _issue_type_for(ref: Any) -> dict | None:
+def _issue_type_for(ref: Any) -> dict[str, Any] | None:
     if not isinstance(ref, dict):
         return None
     return next((t for t in ISSUE_TYPES if str(ref.get("id")) == t["id"]

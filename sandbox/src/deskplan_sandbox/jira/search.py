@@ -18,10 +18,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from deskplan_sandbox.jira.dates import to_ms
-from deskplan_sandbox.jira.jql import (Context, JqlError, compile_query, depends_on_now, normalise_key, parse, sort_key,
-                  updated_lower_bound)
+from deskplan_sandbox.jira.jql import (
+    Context,
+    JqlError,
+    compile_query,
+    depends_on_now,
+    normalise_key,
+    parse,
+    sort_key,
+    updated_lower_bound,
+)
 from deskplan_sandbox.jira.render import FieldSelection, Renderer
-from deskplan_sandbox.jira.store import IssueStore
+from deskplan_sandbox.jira.store import IssueRecord, IssueStore
+
+SortKey = tuple[Any, ...]                       # as jql.sort_key builds it
+CacheKey = tuple[str, int, int | None]          # (jql, store version, now in ms when the query depends on it)
+Matches = tuple[list[SortKey], list[str]]       # (sort keys, issue ids), in the query's order
 
 DEFAULT_PAGE = 50
 MAX_PAGE_IDS = 5000            # "It returns max 5000 issues" — when only ids/keys are asked for
@@ -52,16 +64,16 @@ class SearchCache:
     """Sorted matches per (jql, data version[, now for relative dates]); a few recent queries suffice."""
 
     def __init__(self, size: int = 16):
-        self._entries: OrderedDict[tuple, tuple[list, list[str]]] = OrderedDict()
+        self._entries: OrderedDict[CacheKey, Matches] = OrderedDict()
         self._size = size
 
-    def get(self, key: tuple) -> tuple[list, list[str]] | None:
+    def get(self, key: CacheKey) -> Matches | None:
         entry = self._entries.get(key)
         if entry is not None:
             self._entries.move_to_end(key)
         return entry
 
-    def put(self, key: tuple, value: tuple[list, list[str]]) -> None:
+    def put(self, key: CacheKey, value: Matches) -> None:
         self._entries[key] = value
         while len(self._entries) > self._size:
             self._entries.popitem(last=False)
@@ -73,12 +85,12 @@ class Tokens:
     def __init__(self, secret: bytes):
         self._secret = secret
 
-    def issue(self, jql: str, last_key: tuple, now_ms: int) -> str:
+    def issue(self, jql: str, last_key: SortKey, now_ms: int) -> str:
         payload = json.dumps({"q": _digest(jql), "k": list(last_key), "t": now_ms}, separators=(",", ":")).encode()
         mac = hmac.new(self._secret, payload, hashlib.sha256).digest()[:12]
         return base64.urlsafe_b64encode(mac + payload).decode().rstrip("=")
 
-    def read(self, token: str, jql: str, now_ms: int) -> tuple:
+    def read(self, token: str, jql: str, now_ms: int) -> SortKey:
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
             mac, payload = raw[:12], raw[12:]
@@ -103,26 +115,27 @@ def page_limit(request: SearchRequest, selection: FieldSelection) -> int:
     return min(wanted, cap)
 
 
-def matches(store: IssueStore, jql: str, context: Context, cache: SearchCache) -> tuple[list, list[str]]:
+def matches(store: IssueStore, jql: str, context: Context, cache: SearchCache) -> Matches:
     """(sort keys, issue ids) of every match, in the query's order."""
     query = parse(jql)
     if query.where is None:
         raise JqlError(UNBOUNDED)
-    cache_key = (jql, store.version, to_ms(context.now) if depends_on_now(query) else None)
+    cache_key: CacheKey = (jql, store.version, to_ms(context.now) if depends_on_now(query) else None)
     cached = cache.get(cache_key)
     if cached is not None:
         return cached
     predicate = compile_query(query, context)
     bound = updated_lower_bound(query, context)
+    candidates: list[IssueRecord]
     if bound is None:
         candidates = list(store.records())
     else:
         order = store.by_updated()
         start = bisect.bisect_left(order, (bound,))
-        candidates = [store.get(entry[3]) for entry in order[start:]]
+        candidates = [record for entry in order[start:] if (record := store.get(entry[3])) is not None]
     key = sort_key(query.order)
-    ranked = sorted((key(record), record.id) for record in candidates if record is not None and predicate(record))
-    result = ([k for k, _ in ranked], [i for _, i in ranked])
+    ranked = sorted((key(record), record.id) for record in candidates if predicate(record))
+    result: Matches = ([k for k, _ in ranked], [i for _, i in ranked])
     cache.put(cache_key, result)
     return result
 

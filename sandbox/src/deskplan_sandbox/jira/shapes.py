@@ -7,6 +7,7 @@ address it actually serves on when a response is sent (it only learns its port a
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 from deskplan_sandbox.jira.catalog import CATEGORIES, ISSUE_TYPES, PRIORITIES, Status
 
@@ -21,12 +22,12 @@ def account_id(kind: str, seed: str) -> str:
     return digest[:24]
 
 
-def avatar_urls(account: str) -> dict:
+def avatar_urls(account: str) -> dict[str, Any]:
     base = f"https://avatar-management--avatars.us-west-2.prod.public.atl-paas.net/{account}"
     return {size: f"{base}/{size.split('x')[0]}" for size in ("48x48", "24x24", "16x16", "32x32")}
 
 
-def user_json(account: str, name: str, email: str | None, time_zone: str, account_type: str) -> dict:
+def user_json(account: str, name: str, email: str | None, time_zone: str, account_type: str) -> dict[str, Any]:
     """`UserDetails` as it appears in issues and comments (accountType `atlassian` or `customer`)."""
     return {
         "self": f"{SITE}/rest/api/3/user?accountId={account}",
@@ -40,7 +41,7 @@ def user_json(account: str, name: str, email: str | None, time_zone: str, accoun
     }
 
 
-def jsm_user(user: dict) -> dict:
+def jsm_user(user: dict[str, Any]) -> dict[str, Any]:
     """JSM's `UserDTO` (servicedeskapi) built from a platform user."""
     account = user.get("accountId")
     return {
@@ -57,12 +58,12 @@ def jsm_user(user: dict) -> dict:
     }
 
 
-def category_json(key: str) -> dict:
+def category_json(key: str) -> dict[str, Any]:
     category = CATEGORIES[key]
     return {"self": f"{SITE}/rest/api/3/statuscategory/{category['id']}", **category}
 
 
-def status_json(status: Status) -> dict:
+def status_json(status: Status) -> dict[str, Any]:
     return {
         "self": f"{SITE}/rest/api/3/status/{status.id}",
         "description": "",
@@ -73,7 +74,7 @@ def status_json(status: Status) -> dict:
     }
 
 
-def priority_json(name: str) -> dict:
+def priority_json(name: str) -> dict[str, Any]:
     priority_id = next(pid for pid, pname in PRIORITIES if pname == name)
     return {
         "self": f"{SITE}/rest/api/3/priority/{priority_id}",
@@ -83,7 +84,7 @@ def priority_json(name: str) -> dict:
     }
 
 
-def issuetype_json(name: str) -> dict:
+def issuetype_json(name: str) -> dict[str, Any]:
     issue_type = next(t for t in ISSUE_TYPES if t["name"] == name)
     return {
         "self": f"{SITE}/rest/api/3/issuetype/{issue_type['id']}",
@@ -96,7 +97,7 @@ def issuetype_json(name: str) -> dict:
     }
 
 
-def project_json(project_id: str, key: str, name: str, type_key: str) -> dict:
+def project_json(project_id: str, key: str, name: str, type_key: str) -> dict[str, Any]:
     return {
         "self": f"{SITE}/rest/api/3/project/{project_id}",
         "id": project_id,

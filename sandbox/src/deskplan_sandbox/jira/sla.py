@@ -7,13 +7,15 @@ The simulated site has two SLAs on a 24/7 calendar, both paused while the reques
 - Time to resolution: starts at creation, stops on entering a done status; a reopened request
   starts a new cycle.
 Goals depend on the current priority (JSM recalculates goals when priority changes).
-The output is `SlaInformationDTO` (api/jira.md §6.4); clients read `millis`/`epochMillis`.
+The output is JSM's `SlaInformationDTO`, as `GET /rest/servicedeskapi/request/{issueIdOrKey}/sla`
+returns it (Jira Service Management REST API reference); clients read `millis`/`epochMillis`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from deskplan_sandbox.jira.catalog import WAITING_FOR_CUSTOMER, status_by_id, status_by_name
@@ -51,11 +53,12 @@ def metric_for(name: str) -> str | None:
     return None
 
 
-def sla_values(record: IssueRecord, now: datetime, zone: ZoneInfo) -> list[dict]:
+def sla_values(record: IssueRecord, now: datetime, zone: ZoneInfo) -> list[dict[str, Any]]:
     return [sla_value(record, metric_id, name, kind, now, zone) for metric_id, name, kind in METRICS]
 
 
-def sla_value(record: IssueRecord, metric_id: str, name: str, kind: str, now: datetime, zone: ZoneInfo) -> dict:
+def sla_value(record: IssueRecord, metric_id: str, name: str, kind: str, now: datetime,
+              zone: ZoneInfo) -> dict[str, Any]:
     now_ms = max(to_ms(now), record.created_ms)
     segments = status_segments(record, now_ms)
     priority = (record.fields.get("priority") or {}).get("name") or "Medium"
@@ -64,7 +67,7 @@ def sla_value(record: IssueRecord, metric_id: str, name: str, kind: str, now: da
         cycles = _first_response_cycles(record, segments, now_ms)
     else:
         cycles = _resolution_cycles(segments, now_ms)
-    value: dict = {
+    value: dict[str, Any] = {
         "id": metric_id,
         "name": name,
         "_links": {"self": f"{SITE}/rest/servicedeskapi/request/{record.id}/sla/{metric_id}"},
@@ -112,7 +115,8 @@ def _first_response_cycles(record: IssueRecord, segments: list[Segment], now_ms:
     reporter = (record.fields.get("reporter") or {}).get("accountId")
     for comment in record.comments:
         author = comment.get("author") or {}
-        if comment.get("jsdPublic", True) and author.get("accountType") != "customer" and author.get("accountId") != reporter:
+        if (comment.get("jsdPublic", True) and author.get("accountType") != "customer"
+                and author.get("accountId") != reporter):
             stops.append(to_ms(parse_jira_datetime(comment["created"])))
     stops = [s for s in stops if s <= now_ms]
     start = record.created_ms
@@ -150,7 +154,7 @@ def _reached_at(segments: list[Segment], start: int, goal: int) -> int | None:
     return None
 
 
-def _completed(segments: list[Segment], start: int, stop: int, goal: int, zone: ZoneInfo) -> dict:
+def _completed(segments: list[Segment], start: int, stop: int, goal: int, zone: ZoneInfo) -> dict[str, Any]:
     elapsed = _running_ms(segments, start, stop)
     breached = elapsed > goal
     reached = _reached_at(segments, start, goal) if breached else None
@@ -166,10 +170,10 @@ def _completed(segments: list[Segment], start: int, stop: int, goal: int, zone: 
     }
 
 
-def _ongoing(segments: list[Segment], start: int, now_ms: int, goal: int, zone: ZoneInfo) -> dict:
+def _ongoing(segments: list[Segment], start: int, now_ms: int, goal: int, zone: ZoneInfo) -> dict[str, Any]:
     elapsed = _running_ms(segments, start, now_ms)
     paused = segments[-1].paused
-    cycle: dict = {"startTime": date_dto(from_ms(start), zone)}
+    cycle: dict[str, Any] = {"startTime": date_dto(from_ms(start), zone)}
     reached = _reached_at(segments, start, goal) if elapsed > goal else None
     if reached is not None:
         cycle["breachTime"] = date_dto(from_ms(reached), zone)

@@ -9,9 +9,10 @@ that need to change issues at a controlled time (`touch`, `update_issue`, `add_c
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from deskplan_sandbox.jira.adf import text_to_adf
@@ -30,13 +31,13 @@ class StoreError(ValueError):
 class IssueRecord:
     id: str
     key: str
-    fields: dict                                  # Jira's `fields`, without `comment`
-    comments: list[dict] = field(default_factory=list)
+    fields: dict[str, Any]                                  # Jira's `fields`, without `comment`
+    comments: list[dict[str, Any]] = field(default_factory=list)
     comment_properties: dict[str, dict[str, Any]] = field(default_factory=dict)
-    histories: list[dict] = field(default_factory=list)     # oldest first
+    histories: list[dict[str, Any]] = field(default_factory=list)     # oldest first
     properties: dict[str, Any] = field(default_factory=dict)
-    feedback: dict | None = None
-    extra: dict = field(default_factory=dict)     # other top-level keys of a fixture issue, kept as given
+    feedback: dict[str, Any] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)     # other top-level keys of a fixture issue, kept as given
     live: bool = False                            # built or changed here: derived fields are recomputed
     updated_ms: int = 0                           # mirrors fields.updated (parsed once, sorted often)
     created_ms: int = 0
@@ -56,7 +57,7 @@ class IssueRecord:
         return int(self.key.rsplit("-", 1)[1])
 
     @property
-    def status(self) -> dict:
+    def status(self) -> dict[str, Any]:
         return self.fields.get("status") or {}
 
     def status_category(self) -> str:
@@ -76,8 +77,8 @@ class IssueStore:
         self.field_ids = field_ids
         self.lock = threading.RLock()
         self.version = 0                       # bumped on every change; search caches key on it
-        self.users: dict[str, dict] = {}
-        self.projects: dict[str, dict] = {}    # key -> project JSON
+        self.users: dict[str, dict[str, Any]] = {}
+        self.projects: dict[str, dict[str, Any]] = {}    # key -> project JSON
         self.service_desks: dict[str, str] = {}   # project key -> service desk id
         self._issues: dict[str, IssueRecord] = {}
         self._ids_by_key: dict[str, str] = {}
@@ -111,12 +112,12 @@ class IssueStore:
 
     # --- loading ---------------------------------------------------------------------------
 
-    def add_project(self, project: dict, service_desk_id: str | None = None) -> None:
+    def add_project(self, project: dict[str, Any], service_desk_id: str | None = None) -> None:
         self.projects[project["key"].upper()] = project
         if service_desk_id:
             self.service_desks[project["key"].upper()] = service_desk_id
 
-    def add_user(self, user: dict) -> None:
+    def add_user(self, user: dict[str, Any]) -> None:
         self.users.setdefault(user["accountId"], user)
 
     def add_record(self, record: IssueRecord) -> None:
@@ -160,12 +161,12 @@ class IssueStore:
             self._bump(record, at)
         self._changed()
 
-    def update_issue(self, key: str, at: datetime, *, author: dict | None = None, status: str | None = None,
+    def update_issue(self, key: str, at: datetime, *, author: dict[str, Any] | None = None, status: str | None = None,
                      priority: str | None = None, summary: str | None = None, labels: list[str] | None = None,
-                     fields: dict | None = None) -> IssueRecord:
+                     fields: dict[str, Any] | None = None) -> IssueRecord:
         """Change fields at `at` (status by name or id), with the changelog Jira would write."""
         record = self.require(key)
-        items: list[dict] = []
+        items: list[dict[str, Any]] = []
         if status is not None:
             items += self._set_status(record, status, at)
         if priority is not None:
@@ -191,8 +192,9 @@ class IssueStore:
         self._changed()
         return record
 
-    def add_comment(self, key: str, at: datetime, body: dict | str, author: dict, *, internal: bool = False,
-                    properties: dict[str, Any] | None = None, visibility: dict | None = None) -> dict:
+    def add_comment(self, key: str, at: datetime, body: dict[str, Any] | str, author: dict[str, Any], *,
+                    internal: bool = False, properties: dict[str, Any] | None = None,
+                    visibility: dict[str, Any] | None = None) -> dict[str, Any]:
         """A comment by `author`; internal (JSM `jsdPublic: false`) when asked or marked by property."""
         record = self.require(key)
         props = dict(properties or {})
@@ -219,8 +221,8 @@ class IssueStore:
         self._changed()
         return comment
 
-    def edit_comment(self, key: str, comment_id: str, at: datetime, body: dict | str, author: dict,
-                     visibility: dict | None = None) -> dict:
+    def edit_comment(self, key: str, comment_id: str, at: datetime, body: dict[str, Any] | str, author: dict[str, Any],
+                     visibility: dict[str, Any] | None = None) -> dict[str, Any]:
         record = self.require(key)
         comment = self.comment(record, comment_id)
         comment["body"] = text_to_adf(body) if isinstance(body, str) else body
@@ -232,20 +234,20 @@ class IssueStore:
         self._changed()
         return comment
 
-    def comment(self, record: IssueRecord, comment_id: str) -> dict:
+    def comment(self, record: IssueRecord, comment_id: str) -> dict[str, Any]:
         for comment in record.comments:
             if comment["id"] == comment_id:
                 return comment
         raise StoreError(f"no comment {comment_id} on {record.key}")
 
-    def find_comment(self, comment_id: str) -> tuple[IssueRecord, dict] | None:
+    def find_comment(self, comment_id: str) -> tuple[IssueRecord, dict[str, Any]] | None:
         for record in self._issues.values():
             for comment in record.comments:
                 if comment["id"] == comment_id:
                     return record, comment
         return None
 
-    def set_comment_property(self, record: IssueRecord, comment: dict, key: str, value: Any) -> bool:
+    def set_comment_property(self, record: IssueRecord, comment: dict[str, Any], key: str, value: Any) -> bool:
         props = record.comment_properties.setdefault(comment["id"], {})
         created = key not in props
         props[key] = value
@@ -268,11 +270,13 @@ class IssueStore:
         del record.properties[prop]
         self._changed()
 
-    def link(self, link_type: dict, inward_key: str, outward_key: str, at: datetime, author: dict) -> None:
+    def link(self, link_type: dict[str, Any], inward_key: str, outward_key: str, at: datetime,
+             author: dict[str, Any]) -> None:
         """`inwardIssue` <type.inward> `outwardIssue`, visible from both sides in `issuelinks`."""
         inward, outward = self.require(inward_key), self.require(outward_key)
         for link in inward.fields.get("issuelinks") or []:
-            if link.get("type", {}).get("name") == link_type["name"] and link.get("outwardIssue", {}).get("key") == outward.key:
+            if (link.get("type", {}).get("name") == link_type["name"]
+                    and link.get("outwardIssue", {}).get("key") == outward.key):
                 return        # Jira answers a duplicate link as created, and keeps one
         link_id = self._take("link")
         type_json = {**link_type, "self": f"{SITE}/rest/api/3/issueLinkType/{link_type['id']}"}
@@ -289,10 +293,11 @@ class IssueStore:
             record.live = True
         self._changed()
 
-    def set_feedback(self, key: str, rating: int, comment: str | None, at: datetime, author: dict | None) -> None:
+    def set_feedback(self, key: str, rating: int, comment: str | None, at: datetime,
+                     author: dict[str, Any] | None) -> None:
         """The customer's CSAT rating (1-5); the latest one replaces any earlier rating."""
         record = self.require(key)
-        feedback: dict = {"type": "csat", "rating": rating}
+        feedback: dict[str, Any] = {"type": "csat", "rating": rating}
         if comment:
             feedback["comment"] = {"body": comment}
         old = (record.feedback or {}).get("rating")
@@ -311,7 +316,7 @@ class IssueStore:
 
     # --- internals -------------------------------------------------------------------------
 
-    def _set_status(self, record: IssueRecord, status: str, at: datetime) -> list[dict]:
+    def _set_status(self, record: IssueRecord, status: str, at: datetime) -> list[dict[str, Any]]:
         target: Status | None = status_by_id(status) or status_by_name(status)
         if target is None:
             raise StoreError(f"no status {status!r} in this workflow")
@@ -336,8 +341,9 @@ class IssueStore:
             record.fields["statuscategorychangedate"] = stamp
         return items
 
-    def _history(self, record: IssueRecord, at: datetime, author: dict | None, items: list[dict]) -> None:
-        history = {"id": self._take("history"), "created": self._stamp(at), "items": items}
+    def _history(self, record: IssueRecord, at: datetime, author: dict[str, Any] | None,
+                 items: list[dict[str, Any]]) -> None:
+        history: dict[str, Any] = {"id": self._take("history"), "created": self._stamp(at), "items": items}
         if author is not None:
             history = {"id": history["id"], "author": author, "created": history["created"], "items": items}
         record.histories.append(history)
@@ -366,7 +372,7 @@ class IssueStore:
 
 
 def _item(field_name: str, fieldtype: str, from_: str | None, from_string: str | None, to: str | None,
-          to_string: str | None, *, field_id: str | None = None) -> dict:
+          to_string: str | None, *, field_id: str | None = None) -> dict[str, Any]:
     item = {"field": field_name, "fieldtype": fieldtype, "fieldId": field_id or field_name,
             "from": from_, "fromString": from_string, "to": to, "toString": to_string}
     if field_name == "Link":
@@ -374,7 +380,7 @@ def _item(field_name: str, fieldtype: str, from_: str | None, from_string: str |
     return item
 
 
-def _linked(record: IssueRecord) -> dict:
+def _linked(record: IssueRecord) -> dict[str, Any]:
     status = record.status
     return {
         "id": record.id,
@@ -397,7 +403,7 @@ def _as_string(value: Any) -> str | None:
     return str(value)
 
 
-def _users_in(record: IssueRecord) -> Iterable[dict]:
+def _users_in(record: IssueRecord) -> Iterable[dict[str, Any]]:
     for name in ("reporter", "creator", "assignee"):
         user = record.fields.get(name)
         if isinstance(user, dict) and user.get("accountId"):

@@ -7,9 +7,10 @@ scenario generator; serve it with `deskplan_sandbox.server.SandboxServer`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Callable, TextIO
+from typing import TextIO
 
 from deskplan_sandbox import clock as clocks
 from deskplan_sandbox.generate import generate_scenario
@@ -18,7 +19,7 @@ from deskplan_sandbox.zendesk.app import WriteRecord, ZendeskSimulator
 from deskplan_sandbox.zendesk.fixtures import read_fixtures
 from deskplan_sandbox.zendesk.store import ZendeskStore
 
-__all__ = ["create_app", "ZendeskSimulator", "ZendeskStore", "WriteRecord", "running_clock"]
+__all__ = ["WriteRecord", "ZendeskSimulator", "ZendeskStore", "create_app", "running_clock"]
 
 
 def running_clock() -> Callable[[], datetime]:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import hmac
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Callable, TextIO
+from typing import Any, TextIO
 
 from deskplan_sandbox.server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter
 from deskplan_sandbox.zendesk import errors, routes_export, routes_groups, routes_people, routes_tickets
@@ -69,7 +70,8 @@ class ZendeskSimulator(SimulatorApp):
         if pair is None:
             return False
         user, password = pair
-        return hmac.compare_digest(user.lower(), f"{self.email}/token".lower()) and hmac.compare_digest(password, self._token)
+        return (hmac.compare_digest(user.lower(), f"{self.email}/token".lower())
+                and hmac.compare_digest(password, self._token))
 
     def authenticate(self, request: Request) -> Response | None:
         # /users/me answers bad credentials with 200 and the anonymous user (recorded), so it checks itself.
@@ -82,7 +84,8 @@ class ZendeskSimulator(SimulatorApp):
 
     def fault_response(self, kind: str) -> Response:
         if kind == "429":
-            # The account-wide limit answers in plain text, unlike the incremental one (api/zendesk.md §12).
+            # The account-wide limit answers in plain text, unlike the incremental-export one (JSON); clients
+            # that parse every 429 as JSON fail on it (airbytehq/airbyte#11035).
             return Response(429, "Number of allowed API requests per minute exceeded", {"Retry-After": "1"})
         return super().fault_response(kind)
 

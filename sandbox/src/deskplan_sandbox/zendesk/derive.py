@@ -1,13 +1,15 @@
 """What Zendesk derives from a ticket's audits: comments, metric sets, ticket events.
 
-Audits are the source of truth (SPEC §6: comments and status changes are audit events),
+Audits are the source of truth (in Zendesk, comments and status changes are events of a ticket's audits),
 so fixtures and generated data get the same derivations. All functions are pure.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from itertools import pairwise
+from typing import Any
 
 from deskplan_sandbox.zendesk.render import METRIC_ID_BASE, epoch, iso, parse_iso
 
@@ -84,12 +86,12 @@ def metric_set(ticket: dict[str, Any], audits: list[dict[str, Any]], is_agent: C
                 groups.append(event.get("value"))
 
     solves = [at for at, status in history if status == "solved"]
-    reopens = sum(1 for (_, before), (_, after) in zip(history, history[1:])
+    reopens = sum(1 for (_, before), (_, after) in pairwise(history)
                   if before in ("solved",) and after in ("new", "open", "pending", "hold"))
     current = history[-1][1]
     resolved = current in ("solved", "closed")
     on_hold = pending = 0
-    for (start, status), (end, _) in zip(history, history[1:] + [(now, None)]):
+    for (start, status), (end, _) in zip(history, history[1:] + [(now, None)], strict=True):
         seconds = max(int((end - start).total_seconds()), 0)
         if status == "hold":
             on_hold += seconds

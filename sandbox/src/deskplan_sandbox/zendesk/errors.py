@@ -1,4 +1,4 @@
-"""Zendesk's error answers, with the bodies recorded from real accounts (api/zendesk.md §13)."""
+"""Zendesk's error answers, with the bodies recorded from real accounts."""
 
 from __future__ import annotations
 
@@ -46,7 +46,8 @@ def too_many_values(parameter: str, maximum: int = 100) -> Response:
 
 
 def conflict() -> Response:
-    # The real 409 body was never captured (api/zendesk.md §5); this one follows the classic error shape.
+    # Zendesk documents the safe-update 409 but no recording shows its body; this one follows the classic
+    # `{error, description}` shape.
     return Response(409, {"error": "UpdateConflict",
                           "description": "Safe Update prevented the update due to outdated ticket data. "
                                          "Please fetch the latest ticket data and try again."})

@@ -1,4 +1,4 @@
-"""Zendesk's `Idempotency-Key` for ticket creation (api/zendesk.md §2).
+"""Zendesk's `Idempotency-Key` for ticket creation (the introduction of Zendesk's Ticketing API reference).
 
 The first request with a key is handled and its answer kept for two hours
 (`x-idempotency-lookup: miss`); a replay with the same body gets that very answer back
@@ -10,9 +10,9 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
 
 from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.zendesk.errors import idempotency_mismatch

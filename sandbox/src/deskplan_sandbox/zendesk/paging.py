@@ -140,10 +140,11 @@ def offset_body(name: str, items: list[Any], total: int, page: PageRequest, *, b
                 params: list[tuple[str, Any]]) -> dict[str, Any]:
     last_page = max((total + page.size - 1) // page.size, 1)
     extra = [("per_page", page.size)] if page.size != MAX_PAGE_SIZE else []
+    kept = params + extra
     return {
         name: items,
-        "next_page": link(base_url, path, params + extra + [("page", page.page + 1)]) if page.page < last_page else None,
-        "previous_page": link(base_url, path, params + extra + [("page", page.page - 1)]) if page.page > 1 else None,
+        "next_page": link(base_url, path, kept + [("page", page.page + 1)]) if page.page < last_page else None,
+        "previous_page": link(base_url, path, kept + [("page", page.page - 1)]) if page.page > 1 else None,
         "count": total,
     }
 
@@ -157,7 +158,7 @@ def paginate_list(request: Request, name: str, items: list[Any], *, order: str, 
     if page.cursor:
         start = (page.after[0] + 1) if page.after else 0
         chosen = items[start:start + page.size]
-        keys = [(start + i,) for i in range(len(chosen))]
+        keys: list[tuple[int, ...]] = [(start + i,) for i in range(len(chosen))]
         return cursor_body(name, chosen, keys, start + page.size < len(items), order=order,
                            base_url=base_url, path=path, params=params, size=page.size)
     start = (page.page - 1) * page.size

@@ -1,7 +1,7 @@
 """Renders a neutral Scenario in Zendesk's own JSON shapes: tickets, audits, users, ratings,
 groups and organizations.
 
-The shapes follow the recorded payloads in shared/contracts/zendesk (field names, order,
+The shapes follow payloads recorded from real Zendesk accounts (field names, order,
 id formats, `via` objects, comment html). Ids are derived from scenario numbers so that
 a seed always yields the same ids; they are large integers, like Zendesk's.
 Rendering is pure and cheap, so the store renders generated tickets on demand instead of

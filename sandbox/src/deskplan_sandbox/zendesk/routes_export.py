@@ -1,8 +1,9 @@
 """Incremental exports: tickets (cursor and time-based), ticket events, users (cursor).
 
 They filter on generated_timestamp (users: updated_at), hold back the most recent minute,
-and share the incremental rate limit (api/zendesk.md §7). The ticket exports side-load, on
-`include=groups,organizations`, the groups and organizations their page's tickets refer to.
+and share the incremental-export rate limit (Zendesk's Incremental Exports reference). The
+ticket exports side-load, on `include=groups,organizations`, the groups and organizations
+their page's tickets refer to.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ from typing import Any
 from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.zendesk import derive
 from deskplan_sandbox.zendesk.errors import ApiError, invalid_value
-from deskplan_sandbox.zendesk.paging import decode_export_cursor, encode_export_cursor, export_page_size, int_param, link
+from deskplan_sandbox.zendesk.paging import (
+    decode_export_cursor,
+    encode_export_cursor,
+    export_page_size,
+    int_param,
+    link,
+)
 from deskplan_sandbox.zendesk.render import epoch
 from deskplan_sandbox.zendesk.site import Site, api
 

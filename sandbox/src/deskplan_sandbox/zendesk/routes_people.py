@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.zendesk.errors import ApiError, record_not_found, too_many_values
@@ -66,7 +67,9 @@ def show_rating(sim: Site, request: Request) -> Response:
 
 
 def score_filter(score: str | None) -> Callable[[dict[str, Any]], bool]:
-    """The `score` filter values of the ratings list (api/zendesk.md §9)."""
+    """The `score` filter of `GET /satisfaction_ratings` (Zendesk's Satisfaction Ratings reference): a score
+    (`offered`, `unoffered`, `good`, `bad`, or `received` for good or bad), optionally `_with_comment` or
+    `_without_comment`."""
     if not score:
         return lambda doc: True
     base, _, comment = score.partition("_with")
@@ -95,7 +98,7 @@ def list_ratings(sim: Site, request: Request) -> Response:
     params = [(k, request.arg(k)) for k in ("score", "start_time", "end_time") if request.arg(k) is not None]
     if page.cursor:
         after = page.after if page.after is not None and page.after > floor else floor
-        chosen, more = sim.store.ratings_after(after, page.size, until, accept)  # type: ignore[arg-type]
+        chosen, more = sim.store.ratings_after(after, page.size, until, accept)
         body = cursor_body("satisfaction_ratings", [doc for _, doc in chosen], [key for key, _ in chosen], more,
                            order=RATINGS_ORDER, base_url=sim.base_url(), path=request.path, params=params,
                            size=page.size)

@@ -37,7 +37,8 @@ def _ticket_body(request: Request) -> dict[str, Any]:
     try:
         body = request.json()
     except ValueError:
-        raise ApiError(Response(400, {"error": "InvalidJSON", "description": "The request body is not valid JSON"})) from None
+        raise ApiError(Response(400, {"error": "InvalidJSON",
+                                      "description": "The request body is not valid JSON"})) from None
     ticket = body.get("ticket") if isinstance(body, dict) else None
     if not isinstance(ticket, dict):
         raise ApiError(Response(400, {"error": "ParameterMissing",
@@ -126,7 +127,8 @@ def list_comments(sim: Site, request: Request) -> Response:
         return record_not_found()
     if request.arg("sort_order") == "desc" or request.arg("sort") == "-created_at":
         comments = list(reversed(comments))
-    params = [(k, request.arg(k)) for k in ("include_inline_images", "sort", "sort_order") if request.arg(k) is not None]
+    params = [(k, request.arg(k)) for k in ("include_inline_images", "sort", "sort_order")
+              if request.arg(k) is not None]
     return Response(200, paginate_list(request, "comments", comments, order=COMMENTS_ORDER,
                                        base_url=sim.base_url(), params=params))
 

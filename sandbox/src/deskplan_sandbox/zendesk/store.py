@@ -14,17 +14,26 @@ from __future__ import annotations
 import bisect
 import heapq
 import threading
-from collections import OrderedDict
 from array import array
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 from deskplan_sandbox.gcpause import gc_paused
 from deskplan_sandbox.scenario import Person, Scenario, ScenarioTicket
 from deskplan_sandbox.zendesk import derive, writes
 from deskplan_sandbox.zendesk.render import (
-    API_USER_PERSON_ID, RATING_ID_BASE, STATUS, USER_ID_BASE, ScenarioRenderer, audit_times, epoch, iso, parse_iso,
+    API_USER_PERSON_ID,
+    RATING_ID_BASE,
+    STATUS,
+    USER_ID_BASE,
+    ScenarioRenderer,
+    audit_times,
+    epoch,
+    iso,
+    parse_iso,
     render_user,
 )
 
@@ -36,6 +45,8 @@ REF_SHIFT = 20                          # audit index bits in a packed (ticket i
 RENDERED_AUDITS_KEPT = 50_000           # tickets whose rendered audits are kept at most (see `_audits`)
 # The ticket field naming each kind of named object (the `include=` side-load keys).
 NAMED_FIELDS = {"groups": "group_id", "organizations": "organization_id"}
+# ((timestamp, id) key, document) pairs in key order, and whether more follow the page
+KeyedPage = tuple[list[tuple[tuple[int, int], dict[str, Any]]], bool]
 
 
 class StoreError(Exception):
@@ -117,8 +128,8 @@ class ZendeskStore:
         self._ratings: dict[int, LazyEntry] = {}
         self._ratings_by_updated: list[tuple[int, int]] = []
         self._named: dict[str, dict[int, LazyEntry]] = {kind: {} for kind in NAMED_FIELDS}   # groups, organizations
-        self._event_times: array | None = None     # audit times, ascending, built on first use
-        self._event_refs: array | None = None      # packed (ticket id, audit index), same order
+        self._event_times: array[int] | None = None     # audit times, ascending, built on first use
+        self._event_refs: array[int] | None = None      # packed (ticket id, audit index), same order
         self._write_audits = 0
         self._rendered_audits: OrderedDict[int, list[dict[str, Any]]] = OrderedDict()   # see `_audits`
         self._rendered_until: list[tuple[int, int]] = []    # heap of (last audit time, ticket id) rendered
@@ -285,7 +296,7 @@ class ZendeskStore:
         return derive.metric_set(doc, audits, self.is_agent, self.clock(), self.base_url)
 
     def exported(self, after: tuple[int, int], limit: int, until: int, *, exclude_deleted: bool = False,
-                 whole_seconds: bool = False) -> tuple[list[tuple[tuple[int, int], dict[str, Any]]], bool]:
+                 whole_seconds: bool = False) -> KeyedPage:
         """Up to `limit` ((generated_timestamp, id), ticket) after the key `after`, none newer than `until`.
 
         Returns the page and whether more tickets (up to `until`) follow it. With
@@ -306,7 +317,8 @@ class ZendeskStore:
                 page.append(((gts, tid), doc))
             return page, False
 
-    def tickets_after(self, after_id: int, limit: int, external_id: str | None = None) -> tuple[list[dict[str, Any]], bool]:
+    def tickets_after(self, after_id: int, limit: int,
+                      external_id: str | None = None) -> tuple[list[dict[str, Any]], bool]:
         """`GET /tickets` in id order: not deleted, not archived."""
         archive_before = epoch(self.clock() - ARCHIVE_AFTER)
         with self._lock:
@@ -339,7 +351,8 @@ class ZendeskStore:
                 if entry.audits is not None:
                     times = [_timestamp(a, "created_at") for a in entry.audits]
                 else:
-                    times = audit_times(entry.source)  # type: ignore[arg-type]
+                    assert entry.source is not None     # a ticket without stored audits renders them from its source
+                    times = audit_times(entry.source)
                 pairs.extend((ts, (entry.id << REF_SHIFT) | index) for index, ts in enumerate(times))
             pairs.sort()
             self._event_times = array("q", (p[0] for p in pairs))
@@ -354,9 +367,10 @@ class ZendeskStore:
             assert times is not None and refs is not None
             position = bisect.bisect_left(times, start)
             found: list[dict[str, Any]] = []
-            last = None
+            last: int | None = None         # the second of the audit read last
             while position < len(times) and times[position] <= until:
-                if len(found) >= limit and times[position] != last:
+                # (limit >= 1, so a full page has read an audit and `last` is set)
+                if len(found) >= limit and last is not None and times[position] != last:
                     self._forget_rendered(last)
                     return found, True
                 last = times[position]
@@ -392,18 +406,18 @@ class ZendeskStore:
             entry = self._users.get(user_id)
             return None if entry is None else self._lazy_doc(entry)
 
-    def users_exported(self, after: tuple[int, int], limit: int, until: int) -> tuple[list[tuple[tuple[int, int], dict[str, Any]]], bool]:
+    def users_exported(self, after: tuple[int, int], limit: int, until: int) -> KeyedPage:
         with self._lock:
             return self._page_by_updated(self._users_by_updated, self._users, after, limit, until)
 
-    def ratings_after(self, after: tuple[int, int], limit: int, until: int,
-                      accept: Callable[[dict[str, Any]], bool]) -> tuple[list[tuple[tuple[int, int], dict[str, Any]]], bool]:
+    def ratings_after(self, after: tuple[int, ...], limit: int, until: int,
+                      accept: Callable[[dict[str, Any]], bool]) -> KeyedPage:
         with self._lock:
             return self._page_by_updated(self._ratings_by_updated, self._ratings, after, limit, until, accept)
 
-    def _page_by_updated(self, keys: list[tuple[int, int]], entries: dict[int, LazyEntry], after: tuple[int, int],
+    def _page_by_updated(self, keys: list[tuple[int, int]], entries: dict[int, LazyEntry], after: tuple[int, ...],
                          limit: int, until: int, accept: Callable[[dict[str, Any]], bool] | None = None,
-                         ) -> tuple[list[tuple[tuple[int, int], dict[str, Any]]], bool]:
+                         ) -> KeyedPage:
         position = bisect.bisect_right(keys, after)
         page: list[tuple[tuple[int, int], dict[str, Any]]] = []
         while position < len(keys) and keys[position][0] <= until:
@@ -459,8 +473,9 @@ class ZendeskStore:
             entry.source = None
             self._rendered_audits.pop(entry.id, None)
 
-    def _store(self, entry: TicketEntry, doc: dict[str, Any], gts: int, new_audit: dict[str, Any] | None) -> None:
-        """Replaces the ticket's dicts and keeps every index in step."""
+    def _store(self, entry: TicketEntry, doc: dict[str, Any], gts: int,
+               new_audit: dict[str, Any] | None) -> dict[str, Any]:
+        """Replaces the ticket's dicts and keeps every index in step; returns the ticket as stored."""
         old_external = (entry.doc or {}).get("external_id")
         if entry.gts != gts or entry.id not in self._tickets:
             if entry.id in self._tickets:
@@ -469,7 +484,7 @@ class ZendeskStore:
                     del self._by_generated[index]
             bisect.insort(self._by_generated, (gts, entry.id))
         entry.gts = gts
-        entry.doc = {**doc, "generated_timestamp": gts}
+        stored = entry.doc = {**doc, "generated_timestamp": gts}
         if entry.id not in self._tickets:
             self._tickets[entry.id] = entry
             bisect.insort(self._ids, entry.id)
@@ -482,6 +497,7 @@ class ZendeskStore:
         if new_audit is not None:
             entry.audits = [*(entry.audits or []), new_audit]
             self._index_audit(entry, len(entry.audits) - 1, _timestamp(new_audit, "created_at"))
+        return stored
 
     def _new_audit(self, ticket_id: int, author_id: int, at: datetime, channel: str,
                    metadata: dict[str, Any] | None) -> tuple[dict[str, Any], Iterator[int]]:
@@ -509,11 +525,12 @@ class ZendeskStore:
             ticket_id = (self._ids[-1] + 1) if self._ids else 1
             requester = self.user(int(fields.get("requester_id") or author_id)) or {}
             audit, ids = self._new_audit(ticket_id, author_id, at, channel, fields.get("metadata"))
-            doc = writes.new_ticket(ticket_id, fields, author_id=author_id, requester_org=requester.get("organization_id"),
-                                    at=at, base_url=self.base_url, channel=channel, audit=audit, ids=ids)
+            doc = writes.new_ticket(ticket_id, fields, author_id=author_id,
+                                    requester_org=requester.get("organization_id"), at=at, base_url=self.base_url,
+                                    channel=channel, audit=audit, ids=ids)
             entry = TicketEntry(ticket_id, epoch(at), audits=[])
-            self._store(entry, doc, epoch(at), audit)
-            return WriteResult(entry.doc, audit, writes.ignored(fields))  # type: ignore[arg-type]
+            stored = self._store(entry, doc, epoch(at), audit)
+            return WriteResult(stored, audit, writes.ignored(fields))
 
     def update_ticket(self, ticket_id: int, changes: dict[str, Any] | None = None, *, author_id: int | None = None,
                       at: datetime | None = None, channel: str = "api", **fields: Any) -> WriteResult:
@@ -539,8 +556,8 @@ class ZendeskStore:
             if not audit["events"]:
                 return WriteResult(doc, None, writes.ignored(changes))
             updated["updated_at"] = iso(at)
-            self._store(entry, updated, max(epoch(at), entry.gts), audit)
-            return WriteResult(entry.doc, audit, writes.ignored(changes))  # type: ignore[arg-type]
+            stored = self._store(entry, updated, max(epoch(at), entry.gts), audit)
+            return WriteResult(stored, audit, writes.ignored(changes))
 
     def delete_ticket(self, ticket_id: int, at: datetime | None = None) -> None:
         """`DELETE /tickets/{id}`: gone from the API, shown as status "deleted" in exports."""
@@ -561,7 +578,8 @@ class ZendeskStore:
                 self._materialize(entry)
                 self._store(entry, entry.doc or {}, max(epoch(at), entry.gts), None)
 
-    def rate(self, ticket_id: int, score: str, comment: str | None = None, at: datetime | None = None) -> dict[str, Any]:
+    def rate(self, ticket_id: int, score: str, comment: str | None = None,
+             at: datetime | None = None) -> dict[str, Any]:
         """The requester rates the ticket (again): the rating changes, the ticket gets an audit."""
         if score not in ("good", "bad"):
             raise Invalid({"score": [{"description": "Score: is not valid", "error": "InvalidValue"}]})

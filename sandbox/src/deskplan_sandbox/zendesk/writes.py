@@ -1,15 +1,27 @@
 """What a write does to a ticket, as pure functions on Zendesk dicts: validation, the
 ticket `POST /tickets` creates, the changes `PUT /tickets/{id}` makes, and the audit
-events each writes (api/zendesk.md §3-§4). The store applies the results and indexes them.
+events each writes (Zendesk's Tickets and Ticket Comments API reference). The store applies
+the results and indexes them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, Iterator
+from typing import Any
 
-from deskplan_sandbox.zendesk.render import BRAND_ID, CUSTOM_STATUS_ID, TICKET_FORM_ID, comment_event, comment_html, iso, parse_iso, ticket_url, via
+from deskplan_sandbox.zendesk.render import (
+    BRAND_ID,
+    CUSTOM_STATUS_ID,
+    TICKET_FORM_ID,
+    comment_event,
+    comment_html,
+    iso,
+    parse_iso,
+    ticket_url,
+    via,
+)
 
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 PRIORITIES = (None, "low", "normal", "high", "urgent")
@@ -83,7 +95,9 @@ def new_ticket(ticket_id: int, fields: dict[str, Any], *, author_id: int, reques
         comment = {"body": fields.get("description")}
     if not isinstance(comment, dict):
         comment = {"body": comment}
-    body, html_body = comment_parts(comment)  # type: ignore[misc]
+    parts = comment_parts(comment)
+    assert parts is not None        # validated: create_ticket refuses a blank comment or description
+    body, html_body = parts
     public = bool(comment.get("public", True))
     requester_id = int(fields.get("requester_id") or author_id)
     status = fields.get("status") or ("open" if fields.get("assignee_id") else "new")
@@ -129,7 +143,9 @@ def apply_update(doc: dict[str, Any], changes: dict[str, Any], *, author_id: int
     events: list[dict[str, Any]] = []
     if "comment" in changes:
         comment = changes["comment"] if isinstance(changes["comment"], dict) else {"body": changes["comment"]}
-        body, html_body = comment_parts(comment)  # type: ignore[misc]
+        parts = comment_parts(comment)
+        assert parts is not None    # validated: `problems` reports a blank comment
+        body, html_body = parts
         public = bool(comment.get("public", True))
         event = comment_event(next(ids), audit["id"], int(comment.get("author_id") or author_id), body, public)
         event["html_body"] = html_body
