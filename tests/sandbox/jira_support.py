@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import io
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
 import requests
 
@@ -55,7 +55,7 @@ class QuickServer(SandboxServer):
     shutdown every 0.5 s) and answers without Nagle's delay (headers and body go out as two
     writes, which costs ~40 ms per request on loopback with delayed ACKs)."""
 
-    def start(self) -> "QuickServer":
+    def start(self) -> QuickServer:
         self._httpd.RequestHandlerClass.disable_nagle_algorithm = True
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.01}, daemon=True)
         self._thread.start()

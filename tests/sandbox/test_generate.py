@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from itertools import pairwise
 
 import pytest
 
@@ -42,7 +43,8 @@ def test_ticket_count_numbers_and_people(scenario):
 def test_times_are_utc_whole_seconds_within_six_months(scenario):
     assert scenario.now == NOW
     for t in scenario.tickets:
-        moments = [t.created_at] + [c.at for c in t.comments] + [s.at for s in t.status_changes] + [r.at for r in t.ratings]
+        moments = ([t.created_at] + [c.at for c in t.comments] + [s.at for s in t.status_changes]
+                   + [r.at for r in t.ratings])
         if t.deleted_at:
             moments.append(t.deleted_at)
         for moment in moments:
@@ -61,7 +63,7 @@ def test_events_start_with_creation_and_stay_ordered(scenario):
         for series in ([c.at for c in t.comments], [s.at for s in t.status_changes], [r.at for r in t.ratings]):
             assert series == sorted(series)
         statuses = [s.status for s in t.status_changes]
-        assert all(a != b for a, b in zip(statuses, statuses[1:]))      # every change changes something
+        assert all(a != b for a, b in pairwise(statuses))      # every change changes something
         if t.deleted_at:
             assert t.deleted_at > max(later, default=t.created_at)
         if "closed" in statuses:
@@ -81,7 +83,7 @@ def test_realistic_mix(scenario):
     statuses = [[s.status for s in t.status_changes] for t in tickets]
     assert any("waiting_customer" in s for s in statuses)
     assert any("on_hold" in s for s in statuses)
-    reopened = [s for s in statuses if any(a == "solved" and b == "open" for a, b in zip(s, s[1:]))]
+    reopened = [s for s in statuses if any(a == "solved" and b == "open" for a, b in pairwise(s))]
     assert 0.02 * len(tickets) < len(reopened) < 0.3 * len(tickets)
     agent_replies = [sum(1 for c in t.comments[1:] if c.public and c.author == t.assignee) for t in tickets]
     assert 1 in agent_replies and max(agent_replies) >= 3

@@ -18,7 +18,7 @@ def site():
 
 
 def test_enhanced_search_pages_with_tokens(site):
-    app, url = site
+    _app, url = site
     client = JIRA(server=url, basic_auth=(EMAIL, TOKEN))
     first = client.enhanced_search_issues("project = SUP ORDER BY key ASC", maxResults=3)
     everything = client.enhanced_search_issues("project = SUP ORDER BY key ASC", maxResults=0)
@@ -29,7 +29,7 @@ def test_enhanced_search_pages_with_tokens(site):
 
 
 def test_issue_with_changelog(site):
-    app, url = site
+    _app, url = site
     issue = JIRA(server=url, basic_auth=(EMAIL, TOKEN)).issue("SUP-2", expand="changelog")
     assert issue.fields.summary == "Ticket 2" and issue.fields.description == "Description of 2"
     assert [(i.fromString, i.toString) for h in issue.changelog.histories for i in h.items] == [("Open", "In Progress")]
@@ -41,7 +41,8 @@ def test_internal_comment_and_created_issue_read_back(site):
     client = JIRA(server=url, basic_auth=(EMAIL, TOKEN))
     comment = client.add_comment("SUP-1", "Checked with the carrier", is_internal=True)
     created = client.create_issue(fields={"project": {"key": "IMP"}, "issuetype": {"name": "Task"},
-                                          "summary": "Follow up SUP-1", "description": "Rated 1/5", "labels": ["deskplan"]})
+                                          "summary": "Follow up SUP-1", "description": "Rated 1/5",
+                                          "labels": ["deskplan"]})
     assert comment.jsdPublic is False and client.comments("SUP-1")[-1].body == "Checked with the carrier"
     assert created.key == "IMP-1" and created.fields.description == "Rated 1/5"
     assert [i.key for i in client.enhanced_search_issues("project = IMP AND labels = deskplan")] == ["IMP-1"]
@@ -51,7 +52,7 @@ def test_internal_comment_and_created_issue_read_back(site):
 
 
 def test_a_v3_client_sending_a_plain_string_comment_gets_jiras_400(site):
-    app, url = site
+    _app, url = site
     client = JIRA(server=url, basic_auth=(EMAIL, TOKEN), options={"rest_api_version": "3"},
                   max_retries=0)
     assert client.issue("SUP-3").raw["fields"]["description"]["type"] == "doc"

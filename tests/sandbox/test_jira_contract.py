@@ -1,5 +1,5 @@
-"""The simulator against payloads recorded from Jira Cloud and Atlassian's own examples
-(shared/contracts/jira): same keys, types, pagination fields and error bodies."""
+"""The simulator against payloads recorded from Jira Cloud and Atlassian's own examples (the
+`contracts_dir` fixture): same keys, types, pagination fields and error bodies."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pytest
 from deskplan_sandbox.jira import create_app
 from deskplan_sandbox.jira.adf import text_to_adf
 
-from .jira_support import EMAIL, TOKEN, T0, app_for, minutes, served, ticket
+from .jira_support import EMAIL, T0, TOKEN, app_for, minutes, served, ticket
 
 
 def load(contracts_dir: Path, name: str):
@@ -43,14 +43,16 @@ def test_search_pages_have_the_enhanced_search_shape(contracts_dir, site):
     spec = load(contracts_dir, "spec-examples/platform/searchAndReconsileIssuesUsingJql__200.json")
     params = {"jql": "project = SUP ORDER BY key ASC", "fields": "summary,status", "maxResults": 2}
     first = session.get(f"{url}/rest/api/3/search/jql", params=params).json()
-    final = session.get(f"{url}/rest/api/3/search/jql", params={**params, "nextPageToken": first["nextPageToken"]}).json()
+    final = session.get(f"{url}/rest/api/3/search/jql",
+                        params={**params, "nextPageToken": first["nextPageToken"]}).json()
     assert shape(first)["nextPageToken"] == shape(page1)["nextPageToken"] == "str"
     assert set(first) == set(page1) and shape(first)["isLast"] == shape(page1)["isLast"]
     assert set(final) == set(last) == set(spec)
     assert set(first["issues"][0]) == set(spec["issues"][0])
     assert set(page1["issues"][0]) <= set(first["issues"][0])
     ours, theirs = shape(first["issues"][0]["fields"]["status"]), shape(page1["issues"][0]["fields"]["status"])
-    assert {k: ours[k] for k in theirs if k != "statusCategory"} == {k: v for k, v in theirs.items() if k != "statusCategory"}
+    assert {k: ours[k] for k in theirs if k != "statusCategory"} == \
+           {k: v for k, v in theirs.items() if k != "statusCategory"}
     assert {k: ours["statusCategory"][k] for k in theirs["statusCategory"]} == theirs["statusCategory"]
 
 
@@ -109,13 +111,15 @@ def test_create_issue_answers(contracts_dir, site):
     created_spec = load(contracts_dir, "spec-examples/platform/createIssue__201.json")
     recorded_400 = load(contracts_dir, "recorded/platform/atlassian-python-api__v2_create_issue_400_error.json")
     created = session.post(f"{url}/rest/api/3/issue", json={"fields": {
-        "project": {"key": "IMP"}, "issuetype": {"id": "10004"}, "summary": "x", "description": text_to_adf("y")}}).json()
+        "project": {"key": "IMP"}, "issuetype": {"id": "10004"}, "summary": "x",
+        "description": text_to_adf("y")}}).json()
     refused = session.post(f"{url}/rest/api/3/issue", json={"fields": {
         "project": {"key": "IMP"}, "issuetype": {"id": "10004"}, "summary": "x", "timeoriginalestimate": 5}})
     assert {k: shape(created)[k] for k in created} == {k: shape(created_spec)[k] for k in created}
     assert set(created) == {"id", "key", "self"}
     expected = {k: v for k, v in recorded_400.items() if k != "status_code"}       # the test harness's key
-    expected["errors"] = {"timeoriginalestimate": expected["errors"]["labels"].replace("'labels'", "'timeoriginalestimate'")}
+    expected["errors"] = {
+        "timeoriginalestimate": expected["errors"]["labels"].replace("'labels'", "'timeoriginalestimate'")}
     assert refused.status_code == 400 and refused.json() == expected
 
 
@@ -143,7 +147,7 @@ def test_field_catalog_and_myself_shapes(contracts_dir, site):
     for entry in fields_spec:
         assert shape(by_id[entry["id"]]) == {**shape(entry), "key": "str"}
     sla = next(f for f in catalog if f["schema"].get("custom") == "com.atlassian.servicedesk:sd-sla-field")
-    # the real SLA field definition quoted in api/jira.md §4.1 (demisto/content README)
+    # the real SLA field definition published in demisto/content (Packs/Jira/Integrations/JiraV3/README.md)
     assert set(sla) == {"clauseNames", "custom", "id", "key", "name", "navigable", "orderable", "schema",
                         "searchable", "untranslatedName"}
     assert set(sla["schema"]) == {"custom", "customId", "type"} and sla["schema"]["type"] == "sd-servicelevelagreement"
@@ -168,7 +172,8 @@ def test_property_and_link_type_shapes(contracts_dir, site):
 
 @pytest.fixture(scope="module")
 def recorded_site(contracts_dir, tmp_path_factory):
-    issue = copy.deepcopy(load(contracts_dir, "recorded/platform/airbyte-source-jira__v3_issues_search_page.json")["issues"][0])
+    page = load(contracts_dir, "recorded/platform/airbyte-source-jira__v3_issues_search_page.json")
+    issue = copy.deepcopy(page["issues"][0])
     comments = load(contracts_dir, "recorded/platform/airbyte-source-jira__v3_issue_comments.json")["comments"]
     issue["fields"]["comment"] = {**issue["fields"]["comment"], "comments": comments, "maxResults": 2, "total": 2}
     path = tmp_path_factory.mktemp("fixtures") / "jira.json"

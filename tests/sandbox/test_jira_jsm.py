@@ -23,7 +23,8 @@ def site():
     reopened = ticket(1, priority="high",
                       statuses=[(minutes(20), "waiting_customer"), (minutes(80), "open"), (minutes(260), "solved"),
                                 (DAY, "open")],
-                      comments=[(minutes(10), 1, "internal: checking", False), (minutes(80), 2, "here are the logs", True),
+                      comments=[(minutes(10), 1, "internal: checking", False),
+                                (minutes(80), 2, "here are the logs", True),
                                 (minutes(125), 1, "Fixed on our side", True)])
     waiting = ticket(2, priority="low", statuses=[(minutes(30), "waiting_customer")])
     rated = ticket(3, statuses=[(minutes(60), "solved")], ratings=[(minutes(120), "bad"), (minutes(180), "good")])
@@ -40,7 +41,8 @@ def test_first_response_cycle_pauses_while_waiting_and_ignores_internal_and_cust
     assert cycle["startTime"]["epochMillis"] == ms(minutes(0))
     assert cycle["stopTime"]["epochMillis"] == ms(minutes(125))
     assert cycle["goalDuration"]["millis"] == 3_600_000                      # High: 1 h
-    assert cycle["elapsedTime"]["millis"] == 65 * 60_000                     # 20 min + 45 min, the hour waiting not counted
+    # 20 min + 45 min, the hour waiting not counted
+    assert cycle["elapsedTime"]["millis"] == 65 * 60_000
     assert cycle["remainingTime"] == {"millis": -5 * 60_000, "friendly": "-0h -5m"}
     assert cycle["breached"] is True and cycle["breachTime"]["epochMillis"] == ms(minutes(120))
 

@@ -10,7 +10,7 @@ from .jira_support import EMAIL, TOKEN, app_for, served, ticket
 
 
 def test_wrong_or_missing_credentials_are_401_but_server_info_is_public():
-    with served(app_for(ticket(1))) as (url, session):
+    with served(app_for(ticket(1))) as (url, _session):
         wrong = requests.get(f"{url}/rest/api/3/myself", auth=(EMAIL, "not-the-token"))
         missing = requests.get(f"{url}/rest/api/3/issue/SUP-1")
         info = requests.get(f"{url}/rest/api/2/serverInfo")

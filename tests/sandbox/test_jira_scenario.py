@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime, timezone
+from itertools import pairwise
 
 import pytest
 
@@ -26,7 +27,8 @@ def site():
     app = create_app(email=EMAIL, token=TOKEN, tickets=150, seed=11, now=lambda: NOW, log=io.StringIO())
     with served(app) as (url, session):
         catalog = session.get(f"{url}/rest/api/3/field").json()
-        fields = {**{f["name"]: f["id"] for f in catalog}, **{f["schema"]["custom"]: f["id"] for f in catalog if f["custom"]}}
+        fields = {**{f["name"]: f["id"] for f in catalog},
+                  **{f["schema"]["custom"]: f["id"] for f in catalog if f["custom"]}}
         issues, token = {}, None
         while True:
             params = {"jql": "project = SUP ORDER BY key ASC", "fields": "*all", "maxResults": 100,
@@ -44,14 +46,14 @@ def kept(scenario):
 
 
 def test_the_same_seed_gives_the_same_tickets_and_deleted_ones_are_absent(site):
-    scenario, issues, fields, url, session = site
+    scenario, issues, _fields, url, session = site
     assert sorted(issues, key=lambda k: int(k.split("-")[1])) == [f"SUP-{t.number}" for t in kept(scenario)]
     for gone in (t for t in scenario.tickets if t.deleted_at is not None):
         assert session.get(f"{url}/rest/api/3/issue/SUP-{gone.number}").status_code == 404
 
 
 def test_statuses_priorities_labels_and_team(site):
-    scenario, issues, fields, url, session = site
+    scenario, issues, fields, _url, _session = site
     for t in kept(scenario):
         f = issues[f"SUP-{t.number}"]["fields"]
         assert f["status"]["name"] == STATUS[t.status_changes[-1].status]
@@ -63,7 +65,7 @@ def test_statuses_priorities_labels_and_team(site):
 
 
 def test_comments_keep_visibility_and_authors(site):
-    scenario, issues, fields, url, session = site
+    scenario, _issues, _fields, url, session = site
     roles = {p.id: p.role for p in scenario.people}
     for t in kept(scenario):
         page = session.get(f"{url}/rest/api/3/issue/SUP-{t.number}/comment").json()
@@ -75,12 +77,12 @@ def test_comments_keep_visibility_and_authors(site):
 
 def test_status_changes_are_changelog_histories(site):
     """Each change of status is one history; a "change" to the current status writes none (Jira has no such move)."""
-    scenario, issues, fields, url, session = site
+    scenario, _issues, _fields, url, session = site
     for t in kept(scenario)[:40]:
         values = session.get(f"{url}/rest/api/3/issue/SUP-{t.number}/changelog").json()["values"]
         moves = [(h["created"], i["toString"]) for h in values for i in h["items"] if i["fieldId"] == "status"]
         statuses = [STATUS[c.status] for c in t.status_changes]
-        expected = [b for a, b in zip(statuses, statuses[1:]) if a != b]
+        expected = [b for a, b in pairwise(statuses) if a != b]
         assert [name for _, name in moves] == expected
 
 

@@ -88,7 +88,8 @@ def test_post_search_pages_like_get():
     with served(app_for(*[ticket(n) for n in range(1, 6)])) as (url, session):
         body = {"jql": "project = SUP ORDER BY key DESC", "maxResults": 3, "fields": ["summary", "status"]}
         first = session.post(f"{url}/rest/api/3/search/jql", json=body).json()
-        second = session.post(f"{url}/rest/api/3/search/jql", json={**body, "nextPageToken": first["nextPageToken"]}).json()
+        second = session.post(f"{url}/rest/api/3/search/jql",
+                              json={**body, "nextPageToken": first["nextPageToken"]}).json()
     assert keys(first) == ["SUP-5", "SUP-4", "SUP-3"] and keys(second) == ["SUP-2", "SUP-1"]
     assert set(first["issues"][0]["fields"]) == {"summary", "status"}
     assert second["isLast"] is True and "nextPageToken" not in second

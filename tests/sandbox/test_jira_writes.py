@@ -26,8 +26,8 @@ def test_v3_comment_with_the_internal_property_is_not_public_and_bumps_updated()
     assert comment["author"]["emailAddress"] == "agent@example.com"
     assert listed["total"] == 1 and listed["comments"][0]["id"] == comment["id"]
     assert issue["fields"]["updated"] == NOW and issue["fields"]["comment"]["comments"][0]["jsdPublic"] is False
-    assert found["issues"] == [{"expand": found["issues"][0]["expand"], "id": "10001", "self": f"{url}/rest/api/3/issue/10001",
-                                "key": "SUP-1", "fields": {"updated": NOW}}]
+    assert found["issues"] == [{"expand": found["issues"][0]["expand"], "id": "10001",
+                                "self": f"{url}/rest/api/3/issue/10001", "key": "SUP-1", "fields": {"updated": NOW}}]
 
 
 def test_v3_comment_without_the_property_is_public_even_with_role_visibility():
@@ -65,8 +65,9 @@ def test_servicedesk_comment_public_false_is_internal_on_both_apis():
         jsm = session.post(f"{url}/rest/servicedeskapi/request/SUP-1/comment",
                            json={"body": "Escalated to L2", "public": False})
         platform = session.get(f"{url}/rest/api/3/issue/SUP-1/comment").json()["comments"][0]
-        internal_only = session.get(f"{url}/rest/servicedeskapi/request/SUP-1/comment", params={"public": "false"}).json()
-        public_only = session.get(f"{url}/rest/servicedeskapi/request/SUP-1/comment", params={"internal": "false"}).json()
+        jsm_comments = f"{url}/rest/servicedeskapi/request/SUP-1/comment"
+        internal_only = session.get(jsm_comments, params={"public": "false"}).json()
+        public_only = session.get(jsm_comments, params={"internal": "false"}).json()
         missing = session.post(f"{url}/rest/servicedeskapi/request/SUP-1/comment", json={"body": "no flag"})
     assert jsm.status_code == 201
     assert {k: jsm.json()[k] for k in ("body", "public")} == {"body": "Escalated to L2", "public": False}
@@ -90,8 +91,10 @@ def test_edit_comment_in_place():
 def test_comment_property_set_later_makes_a_comment_internal():
     with served(app_for(ticket(1))) as (url, session):
         created = session.post(f"{url}/rest/api/3/issue/SUP-1/comment", json={"body": text_to_adf("x")}).json()
-        put = session.put(f"{url}/rest/api/3/comment/{created['id']}/properties/sd.public.comment", json={"internal": True})
-        comment = session.get(f"{url}/rest/api/3/issue/SUP-1/comment/{created['id']}", params={"expand": "properties"}).json()
+        put = session.put(f"{url}/rest/api/3/comment/{created['id']}/properties/sd.public.comment",
+                          json={"internal": True})
+        comment = session.get(f"{url}/rest/api/3/issue/SUP-1/comment/{created['id']}",
+                              params={"expand": "properties"}).json()
     assert put.status_code == 201
     assert comment["jsdPublic"] is False and comment["properties"] == INTERNAL
 
@@ -181,8 +184,8 @@ def test_create_with_update_issuelinks_links_the_new_issue_in_the_same_request()
     (link,) = source["fields"]["issuelinks"]
     assert (link["type"]["name"], link["outwardIssue"]["key"]) == ("Relates", "IMP-1")
     assert link["outwardIssue"]["fields"]["summary"] == "Follow up on SUP-1"
-    assert [l["inwardIssue"]["key"] for l in task["fields"]["issuelinks"]] == ["SUP-1"]
-    assert [l["outwardIssue"]["key"] for l in second["fields"]["issuelinks"]] == ["SUP-2"]
+    assert [each["inwardIssue"]["key"] for each in task["fields"]["issuelinks"]] == ["SUP-1"]
+    assert [each["outwardIssue"]["key"] for each in second["fields"]["issuelinks"]] == ["SUP-2"]
     assert [w.path for w in app.writes] == ["/rest/api/3/issue", "/rest/api/3/issue"]
 
 

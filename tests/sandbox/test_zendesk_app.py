@@ -81,7 +81,8 @@ def test_programmatic_update_touch_and_delete():
 
 def test_recorded_audits_become_ticket_events(tmp_path, contracts_dir):
     responses = contracts_dir / "zendesk" / "zenpy" / "responses"
-    tickets = json.loads(next((responses / "TicketsIncrementalTest.test_get_values").glob("*.001.*.body.json")).read_text())
+    tickets_page = next((responses / "TicketsIncrementalTest.test_get_values").glob("*.001.*.body.json"))
+    tickets = json.loads(tickets_page.read_text())
     audits = json.loads(next((responses / "TestTicketAudits.test_values").glob("*.000.*.body.json")).read_text())
     fixtures = tmp_path / "zendesk.json"
     fixtures.write_text(json.dumps({"tickets": tickets["tickets"], "audits": audits["audits"]}))
@@ -132,7 +133,7 @@ def test_deskplan_sandbox_prints_where_it_serves_and_stops_on_ctrl_c():
         assert requests.get(f"{match.group(1)}/api/v2/tickets/30", timeout=10).status_code == 401
     finally:
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=20)
+        _out, err = process.communicate(timeout=20)
     assert process.returncode == 0
     assert err.splitlines()[:2] == ["GET /api/v2/users/me.json 200", "GET /api/v2/tickets/30 401"]
     assert "Traceback" not in err

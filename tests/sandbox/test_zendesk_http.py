@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Iterator
 
 import requests
 
@@ -80,7 +80,8 @@ def test_cursor_export_pages_to_end_of_stream_and_resumes_from_the_last_cursor()
         assert keys == sorted(keys)
         assert list(last) == ["tickets", "after_url", "before_url", "after_cursor", "before_cursor", "end_of_stream"]
         assert last["end_of_stream"] is True and last["after_cursor"]
-        assert last["after_url"] == f"{box.url}{EXPORT}?cursor={requests.utils.quote(last['after_cursor'], safe='')}&per_page=100"
+        quoted = requests.utils.quote(last["after_cursor"], safe="")
+        assert last["after_url"] == f"{box.url}{EXPORT}?cursor={quoted}&per_page=100"
         again = box.get(EXPORT, cursor=last["after_cursor"]).json()
         assert again["tickets"] == [] and again["end_of_stream"] is True
         assert again["after_cursor"] == last["after_cursor"]
@@ -199,8 +200,9 @@ def test_incremental_exports_are_rate_limited_with_retry_after():
         assert [h.split("; ")[1] for h in remaining] == ["remaining=2", "remaining=1", "remaining=0"]
         refused = box.get("/api/v2/incremental/ticket_events", start_time=0)
         assert refused.status_code == 429 and refused.headers["Retry-After"] == "20"
-        assert refused.json() == {"error": "APIRateLimitExceeded",
-                                  "description": "Number of allowed incremental export API requests per minute exceeded"}
+        assert refused.json() == {
+            "error": "APIRateLimitExceeded",
+            "description": "Number of allowed incremental export API requests per minute exceeded"}
         assert box.get("/api/v2/tickets/5.json").status_code == 200        # other endpoints are not in that bucket
         box.clock.advance(20)
         assert box.get(EXPORT, start_time=0).status_code == 200
@@ -217,7 +219,8 @@ def test_a_ticket_takes_30_updates_per_ten_windows():
         statuses = [box.http.put(url, json={"ticket": {"comment": {"body": f"n{i}", "public": False}}}).status_code
                     for i in range(31)]
         assert statuses == [200] * 30 + [429]
-        other = box.http.put(f"{box.url}/api/v2/tickets/{open_ticket(box, skip=1)}", json={"ticket": {"priority": "low"}})
+        other = box.http.put(f"{box.url}/api/v2/tickets/{open_ticket(box, skip=1)}",
+                             json={"ticket": {"priority": "low"}})
         assert other.status_code == 200                      # the limit is per ticket
         box.clock.advance(60)
         assert box.http.put(url, json={"ticket": {"priority": "urgent"}}).status_code == 200
@@ -228,8 +231,8 @@ def test_writes_are_readable_back():
         ticket = next(t for t in (box.get(f"/api/v2/tickets/{i}").json()["ticket"] for i in range(100, 120))
                       if t["status"] not in ("closed", "deleted"))
         tid = ticket["id"]
-        answer = box.http.put(f"{box.url}/api/v2/tickets/{tid}.json",
-                              json={"ticket": {"comment": {"body": "[deskplan] at risk", "public": False}, "status": "solved"}})
+        update = {"ticket": {"comment": {"body": "[deskplan] at risk", "public": False}, "status": "solved"}}
+        answer = box.http.put(f"{box.url}/api/v2/tickets/{tid}.json", json=update)
         assert answer.status_code == 200
         audit = answer.json()["audit"]
         assert [e["type"] for e in audit["events"]][:2] == ["Comment", "Change"]
@@ -239,12 +242,12 @@ def test_writes_are_readable_back():
         assert box.get(f"/api/v2/tickets/{tid}/audits").json()["audits"][-1] == audit
         assert box.get(f"/api/v2/tickets/{tid}").json()["ticket"]["status"] == "solved"
         box.clock.advance(61)
-        _, last, _ = export_all(box)
+        export_all(box)
         changed = box.get(EXPORT, start_time=int(NOW.timestamp())).json()["tickets"]
         assert [t["id"] for t in changed] == [tid] and changed[0]["updated_at"] == "2026-11-20T09:00:00Z"
         events = box.get("/api/v2/incremental/ticket_events", start_time=int(NOW.timestamp())).json()["ticket_events"]
         assert [e["id"] for e in events] == [audit["id"]]
-        assert box.app.writes[-1].body == {"ticket": {"comment": {"body": "[deskplan] at risk", "public": False}, "status": "solved"}}
+        assert box.app.writes[-1].body == update
         assert (box.app.writes[-1].method, box.app.writes[-1].status) == ("PUT", 200)
 
 
@@ -278,14 +281,16 @@ def test_idempotency_key_replays_the_first_answer():
         assert other.status_code == 400 and other.json()["error"] == "IdempotentRequestError"
         box.clock.advance(2 * 3600)                        # keys expire after two hours
         later = box.http.post(f"{box.url}/api/v2/tickets", json=body, headers={"Idempotency-Key": "abc"})
-        assert later.headers["x-idempotency-lookup"] == "miss" and later.json()["ticket"]["id"] != first.json()["ticket"]["id"]
+        assert later.headers["x-idempotency-lookup"] == "miss"
+        assert later.json()["ticket"]["id"] != first.json()["ticket"]["id"]
 
 
 def test_write_errors_have_zendesk_bodies():
     with running() as box:
         missing = box.http.put(f"{box.url}/api/v2/tickets/9223372036854775807.json", json={"ticket": {"subject": "x"}})
         assert (missing.status_code, missing.json()) == (404, {"error": "RecordNotFound", "description": "Not found"})
-        closed = next(i for i in range(1, 120) if box.get(f"/api/v2/tickets/{i}").json().get("ticket", {}).get("status") == "closed")
+        closed = next(i for i in range(1, 120)
+                      if box.get(f"/api/v2/tickets/{i}").json().get("ticket", {}).get("status") == "closed")
         refused = box.http.put(f"{box.url}/api/v2/tickets/{closed}", json={"ticket": {"comment": {"body": "x"}}})
         assert refused.status_code == 422
         assert refused.json() == {"error": "RecordInvalid", "description": "Record validation errors",
@@ -371,7 +376,8 @@ def test_a_write_can_land_while_its_answer_is_lost():
         outcomes = []
         for i in range(25):
             try:
-                answer = requests.put(f"{box.url}/api/v2/tickets/{tid}", json={"ticket": {"comment": {"body": f"w{i}", "public": False}}},
+                answer = requests.put(f"{box.url}/api/v2/tickets/{tid}",
+                                      json={"ticket": {"comment": {"body": f"w{i}", "public": False}}},
                                       auth=(f"{EMAIL}/token", TOKEN), headers={"Connection": "close"}, timeout=5)
                 outcomes.append(answer.status_code)
             except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError):
