@@ -19,7 +19,8 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/deskplan demo
 
-test: $(STAMP)
+# the linter and the type checker first (seconds), then the tests
+test: lint
 	$(BIN)/python -m pytest -q
 
 # ruff and mypy, configured in pyproject.toml (mypy's files = what it checks)
