@@ -163,12 +163,14 @@ class Milestone(_Model):
 
 
 class Cadence(_Model):
-    """A recurring review: weekly checks, monthly reviews, quarterly feedback analysis."""
+    """A recurring review: weekly checks, monthly reviews, quarterly feedback analysis
+    (`deskplan review` renders one period's digest)."""
 
     id: Id
     title: str
-    every: Window
+    every: Window = Field(description="how often: week (Monday first), month or quarter, in the plan's time zone")
     owner: str | None = None
+    goals: tuple[str, ...] = Field((), description="ids of the goals it reviews (default: every goal)")
     description: str = ""
 
 

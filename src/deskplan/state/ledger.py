@@ -103,6 +103,16 @@ class Ledger:
             "SELECT count(*) FROM writes WHERE source = ? AND status = ?", [source, status.value]
         ).fetchone()[0]
 
+    def tasks(self, origin_prefix: str = "") -> list[LedgerEntry]:
+        """Task rows whose origin starts with `origin_prefix` (`goal:` for the missed-goal tasks),
+        in key order: what `deskplan review` lists as written for a period."""
+        rows = self._conn.execute(
+            "SELECT request, status, remote_id, attempts, last_error FROM writes "
+            "WHERE kind = 'task' AND substr(origin, 1, ?) = ? ORDER BY key",
+            [len(origin_prefix), origin_prefix],
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
     def status_comment(self, source: str, ticket_id: str) -> StatusComment | None:
         row = self._conn.execute(
             "SELECT key, fingerprint, remote_id FROM status_comments WHERE source = ? AND ticket_id = ?",

@@ -1,0 +1,69 @@
+"""The review digest as plain text: for a terminal (`deskplan review`), and as the body of a
+review task in the helpdesk (a Zendesk internal note, a Jira description).
+
+Both are the digest's sentences with a simple line structure: the title, the lines under it,
+then each section as a heading line and its items as `- ` bullets, details as indented `- `
+bullets under them. The terminal page wraps at 100 columns (CJK characters count two) and
+writes headings in capitals, as `deskplan report` does; the task body does not wrap (the
+helpdesk does) and Jira's writer turns each line into a paragraph.
+"""
+
+from __future__ import annotations
+
+from deskplan.app.report.labels import width
+from deskplan.app.review.words import Digest, Section, digest
+from deskplan.kpi.review import Review
+
+WIDTH = 100
+
+
+def wrap(text: str, first: str, rest: str, columns: int = WIDTH) -> list[str]:
+    """`text` after the prefix `first`, continued after `rest`, in lines of at most `columns`
+    terminal columns (a word longer than a line stays whole)."""
+    lines: list[str] = []
+    line = first
+    fresh = True
+    for word in text.split():
+        if not fresh and width(line) + 1 + width(word) > columns:
+            lines.append(line)
+            line, fresh = rest, True
+        line = line + word if fresh else f"{line} {word}"
+        fresh = False
+    lines.append(line)
+    return lines
+
+
+def _section_lines(section: Section, *, heading: str, columns: int | None) -> list[str]:
+    def put(text: str, first: str, rest: str) -> list[str]:
+        return wrap(text, first, rest, columns) if columns else [first + text]
+
+    lines = [heading]
+    for item in section.items:
+        lines += put(item.text, "- ", "  ")
+        for detail in item.details:
+            lines += put(detail, "  - ", "    ")
+    if section.note:
+        lines += put(section.note, "", "")
+    return lines
+
+
+def digest_lines(doc: Digest, *, terminal: bool) -> list[str]:
+    columns = WIDTH if terminal else None
+    lines = wrap(doc.title, "", "", WIDTH) if terminal else [doc.title]
+    for line in doc.lines:
+        lines += wrap(line, "", "", WIDTH) if terminal else [line]
+    for section in doc.sections:
+        lines.append("")
+        heading = section.heading.upper() if terminal else section.heading
+        lines += _section_lines(section, heading=heading, columns=columns)
+    return lines
+
+
+def render_text(review: Review) -> str:
+    """The digest for a terminal."""
+    return "\n".join(digest_lines(digest(review), terminal=True)) + "\n"
+
+
+def render_note(review: Review) -> str:
+    """The digest as the body of a review task: plain lines, headings as lines, `- ` bullets."""
+    return "\n".join(digest_lines(digest(review), terminal=False)) + "\n"
