@@ -49,6 +49,15 @@ def test_first_sync_writes_each_comment_and_task_once_and_a_rerun_nothing(site, 
     assert len(site.app.writes) == received and site.effects() == effects
 
 
+def test_the_summary_counts_every_request_the_sync_made_goal_tasks_included(site, workspace):
+    result = CliRunner().invoke(cli, ["sync", "-w", str(workspace), "--json"], env=environment())
+    assert result.exit_code == 0, result.output
+    (summary,) = [json.loads(line) for line in result.output.splitlines()]
+    assert (summary["comments_written"], summary["tasks_created"]) == (COMMENTS, RULE_TASKS + GOAL_TASKS)
+    # One HTTP client per source for the pull and the writes: every request it made is counted.
+    assert summary["requests"] == len(site.log.getvalue().splitlines())
+
+
 def test_every_write_the_helpdesk_received_is_internal(site, workspace):
     sync(workspace)
     assert len(site.app.writes) >= COMMENTS + RULE_TASKS + GOAL_TASKS

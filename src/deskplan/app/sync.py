@@ -99,10 +99,11 @@ def run_sync(
         planner = WritebackPlanner(store, workspace, now, config.writeback) if workspace is not None else None
         summaries: dict[str, SourceSummary] = {}
         appliers: dict[str, Applier] = {}
+        adapters: dict[str, Adapter] = {}
         own_clients: dict[str, Writer] = {}    # writers from `writer_factory`: their requests count apart
         written: list[str] = []                # sources pulled whole and written back (or shown)
         for s in sources:
-            adapter = adapter_factory(s, tokens[s.name])
+            adapter = adapters[s.name] = adapter_factory(s, tokens[s.name])
             summary = summaries[s.name] = SourceSummary(source=s.name)
             pulled = _pull_and_build(store, s, adapter, summary, full=full, run_id=run_id, progress=progress)
             if planner is not None and pulled:
@@ -119,7 +120,6 @@ def run_sync(
                     appliers[s.name] = Applier(planner.ledger, writer, run_id=run_id)
                     WritebackApplier(planner, run_id=run_id, progress=progress, on_write=on_write).source(
                         s.name, appliers[s.name], summary)
-            summary.requests = adapter.requests
         # Goals span every source: their missed windows are planned once, after all pulls, into
         # the sources that were pulled and still take writes.
         reached = {name: summaries[name] for name in written if summaries[name].exit_code < ExitStatus.UNREACHABLE}
@@ -129,8 +129,10 @@ def run_sync(
             else:
                 WritebackApplier(planner, run_id=run_id, progress=progress, on_write=on_write).goals(
                     {name: appliers[name] for name in reached}, reached)
-        for name, writer in own_clients.items():
-            summaries[name].requests += writer.requests
+        # Counted last: the goal tasks go through the same HTTP clients as the pull.
+        for name, adapter in adapters.items():
+            own = own_clients.get(name)
+            summaries[name].requests = adapter.requests + (own.requests if own is not None else 0)
         return list(summaries.values())
 
     if dry_run:
