@@ -74,32 +74,65 @@ class PatternGroup:
     runs, exactly, only the patterns whose atoms occur (and those without atoms), so forty
     rules matching on `text` cost about one search rather than forty. Each search is RE2,
     linear in the text. Built while compiling; read-only once compiled.
+
+    FilteredRE2 refuses to compile a set whose atoms grow too many (some tens of thousands:
+    hundreds of long keyword lists). The set is then split in halves until each part compiles;
+    a pattern that cannot be filtered even alone is searched on its own. The indexes stay those
+    `add` returned.
     """
 
     def __init__(self) -> None:
-        self._filter = re2.Filter()
+        self._patterns: list[str] = []
         self._indexes: dict[str, int] = {}
+        self._filters: list[tuple[int, Any]] = []          # (index of its first pattern, re2.Filter)
+        self._alone: list[tuple[int, Any]] = []            # (index, compiled pattern) searched on its own
         self._compiled = False
 
     def add(self, pattern: str) -> int:
         if pattern not in self._indexes:
-            self._indexes[pattern] = self._filter.Add(pattern, re2_options())
+            self._indexes[pattern] = len(self._patterns)
+            self._patterns.append(pattern)
         return self._indexes[pattern]
 
     def compile(self) -> None:
         if not self._compiled:
-            self._filter.Compile()
+            self._build(0, len(self._patterns))
             self._compiled = True
+
+    def _build(self, start: int, end: int) -> None:
+        if start >= end:
+            return
+        found = re2.Filter()
+        try:
+            for pattern in self._patterns[start:end]:
+                found.Add(pattern, re2_options())
+            found.Compile()
+        except re2.error:
+            if end - start == 1:
+                self._alone.append((start, re2.compile(self._patterns[start], re2_options())))
+                return
+            middle = (start + end) // 2
+            self._build(start, middle)
+            self._build(middle, end)
+            return
+        self._filters.append((start, found))
+
+    def _match(self, text: str) -> list[int]:
+        found = [offset + index for offset, part in self._filters for index in (part.Match(text) or ())]
+        found.extend(index for index, pattern in self._alone if pattern.search(text))
+        return found
 
     def matched(self, value: Any) -> tuple[int, ...] | list[int]:
         """Indexes of the patterns found in `value` (for a list: in any of its strings)."""
         if isinstance(value, str):
-            return self._filter.Match(value) or ()
+            if len(self._filters) == 1 and not self._alone:         # the usual case: one filter
+                return self._filters[0][1].Match(value) or ()
+            return self._match(value)
         if isinstance(value, (list, tuple)):
             found: set[int] = set()
             for item in value:
                 if isinstance(item, str):
-                    found.update(self._filter.Match(item) or ())
+                    found.update(self._match(item))
             return tuple(sorted(found))
         return ()
 

@@ -24,10 +24,21 @@ class Slots(Protocol):
     def pattern_slot(self, spec: FieldSpec, pattern: str) -> tuple[int, int]: ...
 
 
+MAX_PATTERN_CHARS = 10_000
+"""The longest `matches` pattern. A list of a thousand keywords (`投诉|complain|refund|...`)
+fits in 10,000 characters and RE2 compiles it in milliseconds; a pattern of megabytes makes
+RE2 run out of its memory budget, slowly."""
+
+
 def re2_options() -> Any:
     options = re2.Options()
     options.log_errors = False          # a bad pattern is reported as FILE:LINE:COL instead
     return options
+
+
+def shown_pattern(pattern: str, limit: int = 60) -> str:
+    """A pattern as a message quotes it: its start, if it is long."""
+    return repr(pattern if len(pattern) <= limit else pattern[:limit] + "…")
 
 
 class BadValue(ValueError):
@@ -77,11 +88,14 @@ def _instant(value: Any) -> datetime:
 def _regex(value: Any) -> Any:
     if not isinstance(value, str) or not value:
         raise BadValue(f"expected a regular expression, got {show(value)}")
+    if len(value) > MAX_PATTERN_CHARS:
+        raise BadValue(f"the pattern {shown_pattern(value)} is {len(value):,} characters long; "
+                       f"at most {MAX_PATTERN_CHARS:,}")
     try:
         return re2.compile(value, re2_options())
     except re2.error as exc:
         reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
-        raise BadValue(f"invalid regular expression {value!r}: {reason}") from None
+        raise BadValue(f"invalid regular expression {shown_pattern(value)}: {reason}") from None
 
 
 # --- operator builders: each returns a Leaf with a one-call test closure -----------------

@@ -4,6 +4,12 @@ ruamel.yaml's round-trip loader keeps positions on collections only (plain scala
 `str`), so a document is converted once into plain Python data and two position tables keyed
 by path (`("rules", 0, "then", "sla")`). Validation then works on plain data and asks the
 document where a path is when it has something to report. Positions are 1-based.
+
+A file is loaded within limits (README, "rules/*.yaml": limits): its size, how deeply it
+nests, how many aliases it uses and how much they repeat, so that a file that would take
+minutes and gigabytes (a "billion laughs" of nested aliases) is a problem at FILE:LINE:COL
+in a second. A date that cannot be (2026-04-31) is kept as its text, for validation to report
+at its key like any other wrong value.
 """
 
 from __future__ import annotations
@@ -15,11 +21,35 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.composer import Composer
+from ruamel.yaml.constructor import RoundTripConstructor
+from ruamel.yaml.error import MarkedYAMLError, StreamMark, YAMLError
+from ruamel.yaml.events import AliasEvent
+from ruamel.yaml.nodes import MappingNode, Node, SequenceNode
 
 from deskplan.errors import Problem
 
 Path_ = tuple[Any, ...]
+
+MAX_FILE_BYTES = 1024 * 1024
+"""The largest plan, rule or rule test file: 1 MiB. The example rules take 5 KB, and a
+thousand rules written by hand some 300 KB; the YAML loader reads about 300 KB a second, so a
+file at the limit loads in a few seconds, and one of 50 MB is refused before it is read."""
+
+MAX_YAML_DEPTH = 64
+"""How deeply mappings and lists may nest (the top level is 1). A rule sits at level 3, and
+each `all`/`any` adds two levels: 64 leaves room for conditions nested some thirty deep, far
+more than anyone writes, while the loader and the condition compiler, which recurse once a
+level, stay well inside Python's recursion limit."""
+
+MAX_ALIASES = 10_000
+"""Aliases (`*name`) in one file. A file may reuse a condition or a calendar by anchor in
+every rule; ten thousand is five per rule at the rule limit."""
+
+MAX_ALIAS_NODES = 100_000
+"""Values the aliases of one file add when expanded, added up. A condition of ten values
+reused by two thousand rules adds 20,000; nested aliases that multiply (each naming several
+of the one before) pass this after a few levels, where they would have made billions."""
 
 
 @dataclass(frozen=True)
@@ -75,14 +105,125 @@ class YamlSyntaxError(Exception):
 
 def load_yaml(path: Path, name: str | None = None) -> YamlDoc:
     """Read a YAML file. Raises YamlSyntaxError (with the position) for invalid YAML,
-    duplicate keys included."""
-    return load_yaml_text(path.read_text(encoding="utf-8"), name or str(path))
+    duplicate keys included, for a file past the limits and for one that cannot be read;
+    FileNotFoundError when there is none."""
+    name = name or str(path)
+    try:
+        with path.open("rb") as stream:
+            data = stream.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError:
+        raise
+    except OSError as exc:
+        raise YamlSyntaxError(Problem(name, 1, 1, f"cannot read: {exc.strerror or exc}")) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise YamlSyntaxError(Problem(name, 1, 1, f"the file is larger than {MAX_FILE_BYTES // 1024:,} KiB "
+                                                  f"({MAX_FILE_BYTES:,} bytes), the most deskplan reads"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise YamlSyntaxError(Problem(name, line, col, "not UTF-8 text: save the file as UTF-8")) from None
+    return load_yaml_text(text, name)
+
+
+class _LimitReached(Exception):
+    """A limit of the loader, at a position in the text."""
+
+    def __init__(self, mark: StreamMark, message: str):
+        self.line, self.col = mark.line + 1, mark.column + 1
+        super().__init__(message)
+
+
+class _BoundedComposer(Composer):
+    """ruamel's composer, counting what it composes: nesting depth, aliases, and the values
+    the aliases stand for (each alias adds the size of the node it names, nested aliases
+    expanded, as the plain data will hold it). An alias inside the node it names is refused:
+    it would make data without end."""
+
+    def __init__(self, loader: Any = None):
+        super().__init__(loader)
+        self.alias_count = 0
+        self.alias_nodes = 0
+        self.open_anchors: set[Any] = set()
+        self.sizes: dict[int, int] = {}
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        event = self.parser.peek_event()
+        if isinstance(event, AliasEvent):
+            self.alias_count += 1
+            if self.alias_count > MAX_ALIASES:
+                raise _LimitReached(event.start_mark, f"more than {MAX_ALIASES:,} aliases in one file")
+            if event.anchor in self.open_anchors:
+                raise _LimitReached(event.start_mark, f"the alias *{event.anchor} is inside the value it names, "
+                                                      "so it would repeat without end")
+            node = super().compose_node(parent, index)
+            self.alias_nodes += self._size(node)
+            if self.alias_nodes > MAX_ALIAS_NODES:
+                raise _LimitReached(event.start_mark, f"the aliases of this file stand for more than "
+                                                      f"{MAX_ALIAS_NODES:,} values (aliases that repeat aliases?)")
+            return node
+        if self.depth >= MAX_YAML_DEPTH:
+            raise _LimitReached(event.start_mark, f"nested more than {MAX_YAML_DEPTH} levels deep")
+        anchor = getattr(event, "anchor", None)
+        if anchor is not None:
+            self.open_anchors.add(anchor)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.open_anchors.discard(anchor)
+
+    def _size(self, node: Node) -> int:
+        """Values in `node` with its aliases expanded; each node is counted once (iteratively,
+        children before parents)."""
+        stack: list[tuple[Node, bool]] = [(node, False)]
+        while stack:
+            current, children_done = stack.pop()
+            if id(current) in self.sizes:
+                continue
+            children = _children(current)
+            if children_done or not children:
+                self.sizes[id(current)] = 1 + sum(self.sizes.get(id(c), 1) for c in children)
+            else:
+                stack.append((current, True))
+                stack.extend((c, False) for c in children if id(c) not in self.sizes)
+        return self.sizes[id(node)]
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return list(node.value)
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+class _Constructor(RoundTripConstructor):
+    """ruamel's round-trip constructor, except that a timestamp that names no real day or
+    time (2026-04-31, 2026-13-01) stays the text it was: validation then reports it at its
+    key, naming the entry, as it does any value of the wrong kind."""
+
+    def construct_yaml_timestamp(self, node: Any, values: Any = None) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node, values)
+        except ValueError:
+            return str(node.value)
+
+
+_Constructor.add_default_constructor("timestamp")
 
 
 def load_yaml_text(text: str, name: str) -> YamlDoc:
+    if len(text) > MAX_FILE_BYTES:
+        raise YamlSyntaxError(Problem(name, 1, 1, f"the text is longer than {MAX_FILE_BYTES:,} characters, "
+                                                  "the most deskplan reads"))
     yaml = YAML(typ="rt")
+    yaml.Composer = _BoundedComposer
+    yaml.Constructor = _Constructor
     try:
         root = yaml.load(text)
+    except _LimitReached as exc:
+        raise YamlSyntaxError(Problem(name, exc.line, exc.col, str(exc))) from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)

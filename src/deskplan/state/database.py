@@ -8,6 +8,7 @@ inside a transaction already open it is a savepoint of it (sqlite-utils' `atomic
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,22 +16,80 @@ from pathlib import Path
 
 import sqlite_utils
 
+from deskplan.errors import ConfigError
+
 BUSY_TIMEOUT = 30            # seconds a statement waits for another connection's write lock
+SETTING = "[state] path"     # where the path comes from (deskplan.toml), for messages
+SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 def connect(path: Path | str) -> sqlite_utils.Database:
     """The state file at `path` (created with its folder if missing; ":memory:" for tests).
 
     WAL, so that reports read while a sync writes; synchronous=NORMAL, so that a commit
-    waits for no fsync (the ledger asks for FULL where it must survive a power cut)."""
-    memory = str(path) == ":memory:"
-    if not memory:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None))
-    if not memory:
+    waits for no fsync (the ledger asks for FULL where it must survive a power cut).
+
+    A path that cannot be the state file (a folder, a read-only file, a file that is not a
+    database, a folder that cannot be created) is a ConfigError naming the path and the
+    setting, never a traceback: it is the configuration that is wrong."""
+    if str(path) == ":memory:":
+        return sqlite_utils.Database(sqlite3.connect(":memory:", isolation_level=None))
+    path = Path(path)
+    problem = path_problem(path)
+    if problem is not None:
+        raise ConfigError(f"{SETTING} {path}: {problem}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{SETTING} {path}: its folder cannot be created ({exc.strerror or exc})") from None
+    try:
+        db = sqlite_utils.Database(sqlite3.connect(str(path), timeout=BUSY_TIMEOUT, isolation_level=None))
         db.enable_wal()
         db.execute("PRAGMA synchronous=NORMAL")
+    except sqlite3.Error as exc:
+        raise ConfigError(f"{SETTING} {path}: {_reason(path, exc)}") from None
     return db
+
+
+def path_problem(path: Path) -> str | None:
+    """Why `path` cannot be the state file, found without creating or changing anything
+    (`deskplan check` asks too); None when it can, as far as can be told before opening it."""
+    try:
+        if path.is_dir():
+            return "this is a folder; the setting names the state file itself, e.g. .deskplan/state.db"
+        if path.exists():
+            if not os.access(path, os.R_OK):
+                return "the file cannot be read (no permission)"
+            if not os.access(path, os.W_OK):
+                return "the file is read-only; deskplan writes to its state file"
+            with path.open("rb") as stream:
+                header = stream.read(len(SQLITE_HEADER))
+            if header and header != SQLITE_HEADER:
+                return "this file is not a deskplan state file (not an SQLite database)"
+            return None
+        folder = path.parent
+        while not folder.exists() and folder != folder.parent:
+            folder = folder.parent
+        if not folder.is_dir():
+            return f"its folder cannot be created: {folder} is a file"
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return f"the file cannot be created: {folder} is not writable"
+    except OSError as exc:
+        return f"cannot be used: {exc.strerror or exc}"
+    return None
+
+
+def _reason(path: Path, exc: sqlite3.Error) -> str:
+    """SQLite's error, in the words of the setting (the checks above cannot see everything:
+    a file made read-only by its file system, or one changed meanwhile)."""
+    text = str(exc)
+    if "readonly" in text or "read-only" in text:
+        return "the file is read-only; deskplan writes to its state file"
+    if "not a database" in text:
+        return "this file is not a deskplan state file (not an SQLite database)"
+    if "unable to open" in text:
+        return "the file cannot be opened or created"
+    return f"SQLite cannot use it: {text}"
 
 
 @contextmanager
