@@ -12,6 +12,7 @@ from responses.registries import OrderedRegistry
 from deskplan.adapters.zendesk import create_adapter
 from deskplan.config import SourceConfig
 from deskplan.errors import ServerError
+from deskplan.transport.http import Rejected
 
 from .builders import (
     SITE,
@@ -121,14 +122,66 @@ def test_ticket_events_follow_end_time_and_keep_only_comments_and_status_changes
     ]
 
 
+@pytest.mark.parametrize("skew", [600, -600])
 @responses.activate
-def test_ticket_events_never_start_within_the_last_minute(adapter):
-    recent = int(NOW.timestamp()) - 10
-    responses.get(EVENTS, match=query(start_time=int(NOW.timestamp()) - 60, include="comment_events", per_page=1000),
-                  json=events_page([], end_time=recent, end_of_stream=True))
+def test_ticket_events_resume_at_the_servers_end_time_whatever_the_host_clock_says(adapter, skew):
+    # The helpdesk's clock runs ten minutes ahead of (or behind) the host's: its end_time is sent
+    # back as it came, even when it lies inside (or beyond) the host's last minute.
+    stored = int(NOW.timestamp()) + skew - 200
+    responses.get(EVENTS, match=query(start_time=stored, include="comment_events", per_page=1000),
+                  json=events_page([], end_time=stored + 100, end_of_stream=False))
+    responses.get(EVENTS, match=query(start_time=stored + 100, include="comment_events", per_page=1000),
+                  json=events_page([], end_time=stored + 100, end_of_stream=True))
 
-    [page] = adapter.pull("ticket_events", {"start_time": recent})
-    assert page.cursor == {"start_time": recent}
+    pages = list(adapter.pull("ticket_events", {"start_time": stored}))
+
+    assert [(p.cursor, p.done) for p in pages] == [({"start_time": stored + 100}, False),
+                                                   ({"start_time": stored + 100}, True)]
+    assert adapter.requests == 2
+
+
+@responses.activate
+def test_a_too_recent_start_time_means_caught_up_and_the_cursor_stays(adapter):
+    stored = int(NOW.timestamp()) - 10
+    responses.get(EVENTS, match=query(start_time=stored, include="comment_events", per_page=1000), status=422,
+                  json={"error": "InvalidValue",
+                        "description": "Too recent start_time. Use a start_time older than 5 minutes"})
+
+    assert list(adapter.pull("ticket_events", {"start_time": stored})) == []
+    assert adapter.requests == 1          # not retried, not an error
+
+
+@responses.activate
+def test_another_422_on_an_export_is_an_error(adapter):
+    responses.get(EVENTS, status=422, json={"error": "InvalidValue", "description": "start_time is required"})
+    with pytest.raises(Rejected, match="start_time is required"):
+        list(adapter.pull("ticket_events", {"start_time": 5}))
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_a_cursor_that_comes_back_to_one_already_sent_is_a_loop(adapter):
+    responses.get(TICKETS, match=query(cursor="c1", per_page=1000, include=SIDELOADS),
+                  json=export_page([ticket(1)], after_cursor="c2", end_of_stream=False))
+    responses.get(TICKETS, match=query(cursor="c2", per_page=1000, include=SIDELOADS),
+                  json=export_page([ticket(2)], after_cursor="c1", end_of_stream=False))
+
+    pulled = []
+    with pytest.raises(ServerError, match="pagination loop"):
+        for page in adapter.pull("tickets", {"after_cursor": "c1"}):
+            pulled.append(page.cursor)
+    assert pulled == [{"after_cursor": "c2"}, {"after_cursor": "c1"}]
+    assert adapter.requests == 2
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_ticket_events_whose_end_time_moves_back_are_a_loop(adapter):
+    responses.get(EVENTS, match=query(start_time=1000, include="comment_events", per_page=1000),
+                  json=events_page([], end_time=2000, end_of_stream=False))
+    responses.get(EVENTS, match=query(start_time=2000, include="comment_events", per_page=1000),
+                  json=events_page([], end_time=1000, end_of_stream=False))
+    with pytest.raises(ServerError, match="pagination loop"):
+        list(adapter.pull("ticket_events", {"start_time": 1000}))
+    assert adapter.requests == 2
 
 
 @responses.activate

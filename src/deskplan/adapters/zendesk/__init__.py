@@ -7,7 +7,6 @@ from collections.abc import Callable
 
 import requests
 
-from deskplan import clock as wall_clock
 from deskplan.adapters.zendesk.adapter import SATISFACTION_RATINGS, TICKET_EVENTS, TICKETS, USERS, ZendeskAdapter
 from deskplan.adapters.zendesk.client import ZendeskClient
 from deskplan.adapters.zendesk.mapping import DESKPLAN_MARKER, is_deskplan_comment
@@ -34,5 +33,5 @@ def create_adapter(
     """
     http = HttpClient(config.url, auth=(f"{config.email}/token", token), source=config.name,
                       session=session, sleep=sleep, clock=clock)
-    return ZendeskAdapter(ZendeskClient(http, now=wall_clock.now), source=config.name, site=config.url,
+    return ZendeskAdapter(ZendeskClient(http), source=config.name, site=config.url,
                           status_map=config.status_map, tasks_group=config.tasks_group)

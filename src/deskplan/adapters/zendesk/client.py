@@ -14,24 +14,34 @@ that follows the page (stored with the page's records, in one transaction):
   `links.next`). Resume point: `{"start_time": <epoch>, "page_after": "..."|None, "newest": <epoch>}`
   while paging, `{"start_time": <newest seen>}` once done.
 
-A page whose continuation token equals the one just sent, while the stream claims not to
-be finished, is a loop: it raises instead of asking again forever.
+Every resume point is the server's own (`after_cursor`, `end_time`, the newest rating seen),
+sent back as it came: never moved by the host's clock, whose skew against the helpdesk's
+would move a cursor back or repeat it. A `start_time` inside the minute Zendesk holds back
+(by its clock) is answered 422 "Too recent start_time": caught up, the stream ends for this
+run, the cursor stays.
+
+Each loop remembers what it sent: a request it already made in this run, or a page that
+claims not to be the last but does not move the continuation on, is a loop, and raises
+(the pages before it are stored; the next run resumes there) instead of asking forever.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import logging
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from deskplan.errors import ServerError
-from deskplan.transport.http import HttpClient
+from deskplan.transport.http import HttpClient, Rejected
+
+log = logging.getLogger(__name__)
 
 EXPORT_PAGE_SIZE = 1000          # the incremental exports' maximum
 LIST_PAGE_SIZE = 100             # cursor pagination's maximum
-# Zendesk withholds the most recent minute and refuses a start_time inside it.
-HOLD_BACK = timedelta(minutes=1)
+# Zendesk's answer (422 InvalidValue) to a start_time inside the minute it holds back
+TOO_RECENT = "too recent start_time"
 
 
 @dataclass(frozen=True)
@@ -45,9 +55,8 @@ class ExportPage:
 class ZendeskClient:
     """Typed calls to the few Zendesk endpoints deskplan reads."""
 
-    def __init__(self, http: HttpClient, *, now: Callable[[], datetime]):
+    def __init__(self, http: HttpClient):
         self.http = http
-        self._now = now
 
     def me(self) -> dict[str, Any]:
         body = self.http.get_json("/api/v2/users/me.json")
@@ -62,6 +71,7 @@ class ZendeskClient:
         with the side-loads named in `include` (e.g. "groups", "organizations")."""
         path = f"/api/v2/incremental/{resource}/cursor.json"
         sent = (cursor or {}).get("after_cursor")
+        asked = _Asked(self.http.source, path)
         while True:
             params: dict[str, Any] = {"per_page": EXPORT_PAGE_SIZE}
             if include:
@@ -69,8 +79,11 @@ class ZendeskClient:
             if sent:
                 params["cursor"] = sent
             else:
-                params["start_time"] = self._start_time(0)
-            body = self._object(path, params)
+                params["start_time"] = 0
+            asked.once(sent)
+            body = self._export_page(path, params)
+            if body is None:
+                return
             items = _list(body, resource, self.http.source, path)
             after = body.get("after_cursor") or sent
             done = bool(body.get("end_of_stream"))
@@ -87,15 +100,18 @@ class ZendeskClient:
         """`/api/v2/incremental/ticket_events.json?include=comment_events` (time-based)."""
         path = "/api/v2/incremental/ticket_events.json"
         start = int((cursor or {}).get("start_time") or 0)
+        asked = _Asked(self.http.source, path)
         while True:
-            since = self._start_time(start)
-            params = {"start_time": since, "include": "comment_events", "per_page": EXPORT_PAGE_SIZE}
-            body = self._object(path, params)
+            asked.once(start)
+            params = {"start_time": start, "include": "comment_events", "per_page": EXPORT_PAGE_SIZE}
+            body = self._export_page(path, params)
+            if body is None:
+                return
             items = _list(body, "ticket_events", self.http.source, path)
             done = bool(body.get("end_of_stream"))
             end_time = body.get("end_time")
-            following = int(end_time) if isinstance(end_time, (int, float)) else since
-            if not done and following <= since:
+            following = int(end_time) if isinstance(end_time, (int, float)) else start
+            if not done and following <= start:
                 raise _loop(self.http.source, path)
             yield ExportPage(items, {"start_time": max(following, start)}, done)
             if done:
@@ -127,10 +143,12 @@ class ZendeskClient:
         page that is not the last: `{"page_after": <meta.after_cursor>}`.
         """
         sent = after
+        asked = _Asked(self.http.source, path)
         while True:
             query = {**params, "page[size]": LIST_PAGE_SIZE}
             if sent:
                 query["page[after]"] = sent
+            asked.once(sent)
             body = self._object(path, query)
             items = _list(body, key, self.http.source, path)
             meta = body["meta"] if isinstance(body.get("meta"), dict) else {}
@@ -150,9 +168,32 @@ class ZendeskClient:
             raise ServerError("unexpected answer shape (not an object)", source=self.http.source, where=f"GET {path}")
         return body
 
-    def _start_time(self, wanted: int) -> int:
-        latest = int((self._now() - HOLD_BACK).timestamp())
-        return max(0, min(wanted, latest))
+    def _export_page(self, path: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        """An incremental export's page, or None when Zendesk refuses the start_time as too
+        recent: everything up to its held-back minute has been read."""
+        try:
+            return self._object(path, params)
+        except Rejected as exc:
+            if exc.status == 422 and TOO_RECENT in str(exc).lower():
+                log.info("%s: GET %s: caught up (start_time %s is inside the minute Zendesk holds back)",
+                         self.http.source, path, params.get("start_time"))
+                return None
+            raise
+
+
+class _Asked:
+    """What one paging loop has sent: asking for the same page twice in one run is a loop."""
+
+    def __init__(self, source: str, path: str):
+        self.source = source
+        self.path = path
+        self._sent: set[Hashable] = set()
+
+    def once(self, request: Hashable) -> None:
+        if request in self._sent:
+            raise ServerError("pagination loop: this request was already made in this run", source=self.source,
+                              where=f"GET {self.path}")
+        self._sent.add(request)
 
 
 def _list(body: dict[str, Any], key: str, source: str, path: str) -> list[dict[str, Any]]:
