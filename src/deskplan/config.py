@@ -52,11 +52,24 @@ class SourceConfig(BaseModel):
             raise ValueError("a helpdesk that is not on this machine must be reached over https://")
         return url.rstrip("/")
 
+    @field_validator("email")
+    @classmethod
+    def _latin1_email(cls, email: str) -> str:
+        if not _latin1(email):
+            raise ValueError("the login is sent as HTTP basic auth, in Latin-1: this one has characters it cannot hold")
+        return email
+
     def token(self, environ: Mapping[str, str] = os.environ) -> str:
         value = environ.get(self.token_env, "")
         if not value:
             raise ConfigError(
                 f"source {self.name!r}: the environment variable {self.token_env} (its token_env) is not set"
+            )
+        if not _latin1(value):
+            # Never the token itself, nor the character at fault: the message ends up in cron mail.
+            raise ConfigError(
+                f"source {self.name!r}: the environment variable {self.token_env} (its token_env) holds characters "
+                "an API token cannot have (it is sent as HTTP basic auth, in Latin-1): is it the right value?"
             )
         return value
 
@@ -136,6 +149,14 @@ class Config(BaseModel):
         raise ConfigError(f"no source named {name!r} in {CONFIG_NAME} (known: {known})")
 
 
+def _latin1(text: str) -> bool:
+    try:
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -151,6 +172,10 @@ def load_config(path: Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{path}: not found (run `deskplan init DIR` to write an example workspace)") from None
+    except UnicodeDecodeError:
+        raise InvalidFiles([Problem(str(path), 1, 1, "not UTF-8 text: save the file as UTF-8")]) from None
+    except OSError as exc:          # a folder of that name, no permission
+        raise InvalidFiles([Problem(str(path), 1, 1, f"cannot read: {exc.strerror or exc}")]) from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -165,6 +190,15 @@ def load_config(path: Path) -> Config:
             for err in exc.errors()
         ]
         raise InvalidFiles(problems) from None
+
+
+def setting_position(path: Path, loc: tuple[int | str, ...]) -> tuple[int, int]:
+    """Where a setting (`("state", "path")`) is written in the deskplan.toml at `path`, as
+    (line, column); (1, 1) when it is not written there (a default)."""
+    try:
+        return _TomlLocator(path.read_text(encoding="utf-8")).find(loc)
+    except (OSError, UnicodeDecodeError):
+        return 1, 1
 
 
 def _describe(err: ErrorDetails) -> str:

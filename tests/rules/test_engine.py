@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from deskplan.errors import InvalidFiles
 from deskplan.model import Ticket
 from deskplan.rules import load_workspace
 from deskplan.rules.templates import TemplateRenderError
@@ -193,16 +194,29 @@ rules:
 
 
 def test_templates_cannot_reach_python_internals(tmp_path):
-    ws = workspace(tmp_path, """\
+    # Rendered for the sample ticket when the rules load, the template is refused there.
+    with pytest.raises(InvalidFiles) as refused:
+        workspace(tmp_path, """\
 rules:
   - id: sneaky
     when: {status: open}
     then: {task: {title: "{{ ticket.tags.__class__.__mro__ }}", owner: x}}
 """)
+    assert [str(p).replace(f"{tmp_path}/", "") for p in refused.value.problems] == [
+        "rules/rules.yaml:4:26: rule sneaky: then.task.title: for a sample ticket, the template stops: "
+        "access to attribute '__class__' of 'list' object is unsafe.",
+    ]
+    # Where the sample does not go, the sandbox still stops it, for that ticket.
+    ws = workspace(tmp_path, """\
+rules:
+  - id: sneaky
+    when: {status: open}
+    then: {task: {title: "{% if ticket.key == '41' %}{{ ticket.tags.__class__.__mro__ }}{% endif %}", owner: x}}
+""")
     with pytest.raises(TemplateRenderError) as caught:
         ws.evaluate(ticket(tags=("a",)), NOW)
     assert str(caught.value) == (
-        "rule sneaky: template '{{ ticket.tags.__class__.__mro__ }}': "
+        "rule sneaky: template \"{% if ticket.key == '41' %}{{ ticket.tags.__class__.__mro__ }}{% endif %}\": "
         "access to attribute '__class__' of 'list' object is unsafe."
     )
 

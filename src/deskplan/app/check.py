@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from deskplan.config import CONFIG_NAME, load_config
+from deskplan.config import CONFIG_NAME, load_config, setting_position
 from deskplan.errors import InvalidFiles, Problem
 from deskplan.rules.load import load_workspace, rule_files
 from deskplan.rules.ruletests import load_cases
+from deskplan.state.database import SETTING, path_problem
 
 
 def check_workspace(root: Path) -> str:
@@ -16,13 +17,21 @@ def check_workspace(root: Path) -> str:
     problems: list[Problem] = []
     config_path = root / CONFIG_NAME
     config = None
-    if not config_path.is_file():
+    if not config_path.exists():
         problems.append(Problem(str(config_path), 1, 1, "file not found (run `deskplan init DIR` for an example)"))
     else:
         try:
             config = load_config(config_path)
         except InvalidFiles as exc:
             problems.extend(exc.problems)
+        else:
+            # The state file is not opened (check writes nothing), only looked at: a folder, a
+            # read-only file or one that is not a database would stop every sync.
+            state_problem = path_problem(config.state_path)
+            if state_problem is not None:
+                line, col = setting_position(config_path, ("state", "path"))
+                problems.append(Problem(str(config_path), line, col,
+                                        f"{SETTING} {config.state_path}: {state_problem}"))
     try:
         workspace = load_workspace(root)
     except InvalidFiles as exc:

@@ -15,8 +15,6 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from jinja2.sandbox import SandboxedEnvironment
-
 from deskplan.errors import InvalidFiles, Problem
 from deskplan.model import Ticket
 from deskplan.rules.calendar import CALENDAR_24X7, Calendar, build_calendar
@@ -26,6 +24,7 @@ from deskplan.rules.nodes import Condition
 from deskplan.rules.plan import BUILTIN_CALENDAR, Goal, Plan
 from deskplan.rules.ruleset import SLA_KINDS, Rule, RuleFile
 from deskplan.rules.suggest import suggest
+from deskplan.rules.template_limits import BoundedEnvironment
 from deskplan.rules.templates import (
     COMMENT_NAMES,
     TASK_NAMES,
@@ -33,6 +32,7 @@ from deskplan.rules.templates import (
     TemplateProblem,
     compile_template,
     make_environment,
+    sample_problem,
 )
 from deskplan.rules.validation import ENTRY_NAMES, message, validate
 from deskplan.rules.yamlload import Path_, YamlDoc, YamlSyntaxError, load_yaml
@@ -40,6 +40,11 @@ from deskplan.rules.yamlload import Path_, YamlDoc, YamlSyntaxError, load_yaml
 PLAN_FILE = "plan.yaml"
 RULES_DIR = "rules"
 SATISFACTION_FIELDS = frozenset({"satisfaction", "satisfaction_comment", "rated_at"})
+
+MAX_RULES = 2_000
+"""Rules in one workspace, every file counted. Ten times the 200 the rule benchmark measures
+(bench/bench_rules.py): loading, checking and evaluating grow with the count, and a workspace
+past this is generated, not written, and more likely a mistake."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +88,8 @@ def load_workspace(root: Path) -> Workspace:
     problems: list[Problem] = []
     plan_doc = _read(root / PLAN_FILE, problems)
     rule_docs = [doc for path in rule_files(root) if (doc := _read(path, problems)) is not None]
+    if (too_many := _past_rule_limit(rule_docs)) is not None:
+        raise InvalidFiles([*problems, too_many])
 
     plan = validate(Plan, plan_doc, problems) if plan_doc is not None else None
     rule_sets = [validate(RuleFile, doc, problems) for doc in rule_docs]
@@ -131,6 +138,20 @@ def _read(path: Path, problems: list[Problem]) -> YamlDoc | None:
         problems.append(exc.problem)
     except (UnicodeDecodeError, OSError) as exc:
         problems.append(Problem(str(path), 1, 1, f"cannot read: {exc}"))
+    return None
+
+
+def _past_rule_limit(rule_docs: list[YamlDoc]) -> Problem | None:
+    """The first rule past MAX_RULES, counted in file order, as a problem at that rule."""
+    seen = 0
+    for doc in rule_docs:
+        items = doc.data.get("rules") if isinstance(doc.data, dict) else None
+        count = len(items) if isinstance(items, list) else 0
+        if seen + count > MAX_RULES:
+            index = MAX_RULES - seen
+            return doc.problem(("rules", index), f"rule #{index + 1} of this file is rule {MAX_RULES + 1:,} of the "
+                                                 f"workspace; a workspace holds at most {MAX_RULES:,} rules")
+        seen += count
     return None
 
 
@@ -213,6 +234,9 @@ def _check_references(plan_doc: YamlDoc | None, rule_docs: list[YamlDoc], names:
         for index, milestone in _entries(plan_doc, "milestones"):
             for j, measure_id in _listed(milestone.get("measures")):
                 expect(plan_doc, ("milestones", index, "measures", j), measure_id, names.measures, "measure")
+        for index, cadence in _entries(plan_doc, "cadence"):
+            for j, goal_id in _listed(cadence.get("goals")):
+                expect(plan_doc, ("cadence", index, "goals", j), goal_id, names.goals, "goal")
     for doc in rule_docs:
         for index, rule in _entries(doc, "rules"):
             then = rule.get("then")
@@ -246,7 +270,7 @@ def _compile_scopes(plan_doc: YamlDoc, compiler: ConditionCompiler) -> dict[str,
     return scopes
 
 
-def _compile_rule(doc: YamlDoc, index: int, raw: dict[str, Any], compiler: ConditionCompiler, env: SandboxedEnvironment,
+def _compile_rule(doc: YamlDoc, index: int, raw: dict[str, Any], compiler: ConditionCompiler, env: BoundedEnvironment,
                   plan: Plan | None, problems: list[Problem]) -> CompiledRule | None:
     """Compile one rule's condition and templates (problems are collected even when its other
     parts are invalid); the CompiledRule needs the rule and the plan to be valid too."""
@@ -286,7 +310,7 @@ def _compile_rule(doc: YamlDoc, index: int, raw: dict[str, Any], compiler: Condi
     )
 
 
-def _compile_templates(doc: YamlDoc, where: Path_, raw: dict[str, Any], env: SandboxedEnvironment, rule_id: str,
+def _compile_templates(doc: YamlDoc, where: Path_, raw: dict[str, Any], env: BoundedEnvironment, rule_id: str,
                        problems: list[Problem]) -> dict[str, RuleTemplate] | None:
     then = _mapping(raw.get("then"))
     task = _mapping(then.get("task"))
@@ -304,6 +328,13 @@ def _compile_templates(doc: YamlDoc, where: Path_, raw: dict[str, Any], env: San
             compiled[name] = compile_template(env, source, rule_id, allowed)
         except TemplateProblem as exc:
             problems.append(doc.problem(path, message(doc, path, str(exc))))
+            ok = False
+            continue
+        # Rendered once for a sample ticket: a template that runs past a limit (or into the
+        # sandbox) does so for every ticket, so it is a problem here, at its position.
+        stopped = sample_problem(compiled[name], allowed, {"id": rule_id, "description": raw.get("description", "")})
+        if stopped is not None:
+            problems.append(doc.problem(path, message(doc, path, stopped)))
             ok = False
     return compiled if ok else None
 
