@@ -85,7 +85,7 @@ def main() -> None:
 def stages(kind: str, sim: Simulator, folder: Path, repeat: int) -> None:
     from deskplan.adapters import open_adapter
     from deskplan.config import load_config
-    from deskplan.model import Satisfaction, Ticket, TimelineEvent
+    from deskplan.model import Satisfaction, Ticket, TimelineEvent, ticket_json
     from deskplan.state.store import Store
     from deskplan.transport import http
 
@@ -145,8 +145,10 @@ def stages(kind: str, sim: Simulator, folder: Path, repeat: int) -> None:
             return getattr(self.inner, name)
 
     def build() -> list:
+        # As the sync builds: each ticket, then its stored JSON (written by the validation's check).
         validating[0] = 0.0
-        return [adapter.build(record, related) for _, record, related in inputs if record is not None]
+        return [(ticket, ticket_json(ticket)) for _, record, related in inputs if record is not None
+                for ticket in (adapter.build(record, related),)]
 
     for model in models:
         model.__pydantic_validator__ = TimedValidator(validators[model])
@@ -156,7 +158,7 @@ def stages(kind: str, sim: Simulator, folder: Path, repeat: int) -> None:
         for model in models:
             model.__pydantic_validator__ = validators[model]
     validate_cpu = validating[0]
-    dumped = [ticket.model_dump() for ticket in built]
+    dumped = [ticket.model_dump() for ticket, _ in built]
 
     def save_tickets() -> int:
         with store.transaction():

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from deskplan.app.terminal import printable, printable_line
 from deskplan.errors import DeskplanError, ExitStatus, InvalidFiles
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ class DeskplanGroup(click.Group):
                 click.echo(str(problem), err=True)
             ctx.exit(ExitStatus.INVALID)
         except DeskplanError as exc:
-            click.echo(f"deskplan: {exc}", err=True)
+            click.echo(printable(f"deskplan: {exc}"), err=True)
             ctx.exit(exc.exit_status)
 
 
@@ -90,7 +91,7 @@ def sync(ctx: click.Context, workspace: Path, dry_run: bool, source: str | None,
             click.echo(json_line(summary))
     else:
         for line in summary_lines(result):
-            click.echo(line)
+            click.echo(printable(line))     # errors name tickets and quote their reasons
     ctx.exit(result.exit_code)
 
 
@@ -101,15 +102,18 @@ def json_line(obj: object) -> str:
 
 
 def _print_write(write: PlannedWrite) -> None:
-    """A planned write, readable: what, where, key, then the text an agent will see."""
+    """A planned write, readable: what, where, key, then the text an agent will see. Ticket data
+    in it (a subject in a title, a comment quoted in a body) cannot steer the terminal: control
+    characters are shown as escapes."""
     where = write.ticket_ref if write.ticket_key else write.source
     extras = "".join(f"  {name} {value}" for name, value in (
         ("due", write.due and write.due.isoformat()), ("owner", write.owner),
         ("links", ", ".join(write.links))) if value)
-    click.echo(f"{write.kind.value} {where}  key {write.key[:16]}  {write.origin}{extras}")
-    click.echo(f"  {write.title}")
-    for line in write.body.splitlines():
-        click.echo(f"  | {line}")
+    click.echo(printable(f"{write.kind.value} {where}  key {write.key[:16]}  {write.origin}{extras}"))
+    click.echo(f"  {printable(write.title)}")
+    lines = write.body.replace("\r\n", "\n").split("\n")
+    for line in lines[:-1] if lines[-1] == "" else lines:
+        click.echo(f"  | {printable_line(line)}")
 
 
 def _print_write_json(write: PlannedWrite) -> None:
@@ -233,8 +237,11 @@ def explain(ref: str, workspace: Path, as_json: bool) -> None:
               help="Incremental export requests per window; 0 = unlimited.")
 @click.option("--rate-window", type=click.FloatRange(min=0.001), default=60.0, show_default=True,
               help="Length of a rate-limit window in seconds (scale time down for benchmarks).")
+@click.option("--clock-offset", type=float, default=0.0, show_default=True, metavar="SECONDS",
+              help="The simulator's clock runs this many seconds ahead of DESKPLAN_NOW or the host's clock "
+                   "(negative: behind), as a helpdesk's clock may.")
 def sandbox(kind: str, port: int, email: str, token: str, fixtures: Path | None, tickets: int, seed: int,
-            faults: float, rate_limit: int, rate_window: float) -> None:
+            faults: float, rate_limit: int, rate_window: float, clock_offset: float) -> None:
     """Serve a local simulator of a helpdesk's API on 127.0.0.1 until stopped (Ctrl-C).
 
     The first line of output is the URL and the credentials; one line per request goes to stderr.
@@ -246,7 +253,7 @@ def sandbox(kind: str, port: int, email: str, token: str, fixtures: Path | None,
     from deskplan.app.sandbox import serve
 
     serve(kind, port=port, email=email, token=token, fixtures=fixtures, tickets=tickets, seed=seed,
-        faults=faults, rate_limit=rate_limit, rate_window=rate_window)
+        faults=faults, rate_limit=rate_limit, rate_window=rate_window, clock_offset=clock_offset)
 
 
 
@@ -267,6 +274,38 @@ def report(workspace: Path, fmt: str, out: Path | None) -> None:
     from deskplan.clock import now
 
     text = render(report_from_workspace(workspace, now()), fmt)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        write_output(text, out)
+        click.echo(f"wrote {out}", err=True)
+
+
+@cli.command()
+@workspace_option
+@click.option("--cadence", "cadence_id", metavar="ID",
+              help="The cadence entry of plan.yaml to review (default: the first).")
+@click.option("--period", "period_label", metavar="LABEL",
+              help="The closed period to review: 2026-W46, 2026-10 or 2026-Q4 (default: the latest closed one).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "html", "md"]), default="text",
+              show_default=True, help="text for a terminal, json for tools, html for one self-contained page, "
+              "md for Markdown.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of stdout.")
+def review(workspace: Path, cadence_id: str | None, period_label: str | None, fmt: str, out: Path | None) -> None:
+    """One period's review on the plan's cadence: each goal over the period against its
+    target and the period before, teams lagging first, feedback categories, milestones,
+    tasks, and the tasks written for missed goals, from the tickets `deskplan sync` stored.
+
+    An unknown cadence id, or a period that is malformed, of another kind, outside the plan
+    or not closed yet, exits 2 and lists what there is. Honours DESKPLAN_NOW.
+
+    Example: deskplan review --cadence monthly-review --period 2026-03 --format md
+    """
+    from deskplan.app.report.command import write_output
+    from deskplan.app.review.command import render, review_from_workspace
+    from deskplan.clock import now
+
+    text = render(review_from_workspace(workspace, now(), cadence_id=cadence_id, period_label=period_label), fmt)
     if out is None:
         click.echo(text, nl=False)
     else:
@@ -327,7 +366,7 @@ def plan_push(ctx: click.Context, workspace: Path, source: str | None, dry_run: 
             continue
         click.echo(push_line(summary, dry_run=dry_run))
         for error in summary.errors:
-            click.echo(f"  error: {error}", err=True)
+            click.echo(printable(f"  error: {error}"), err=True)
     ctx.exit(max((s.exit_code for s in summaries), default=ExitStatus.OK))
 
 

@@ -1,15 +1,17 @@
 """What a write-back is, and what each helpdesk's writer offers (docs/design.md, "Exactly-once write-back").
 
 A `PlannedWrite` is plain data: the planner produces it, `sync --dry-run` prints it, and
-the apply step hands the very same object to a `Writer`. Its `key` is deterministic (a
-sha256 over what the write reports, never over wall-clock time), so a re-run after a crash
-plans the same key again, and the ledger and the helpdesk's copy of the key decide whether
-it already happened.
+the apply step hands the very same object to a `Writer`. Its `key` is deterministic (an
+HMAC-SHA256 under the installation's secret over what the write reports, never over
+wall-clock time), so a re-run after a crash plans the same key again, and the ledger and the
+helpdesk's copy of the key decide whether it already happened. The secret keeps keys and
+markers from being computed outside the installation.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
@@ -17,6 +19,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 MARKER_PREFIX = "[deskplan:"          # the adapters' `is_deskplan_comment` looks for exactly this
+LEGACY_SECRET = ""                    # the secret of installations from before keys had one: keys as they were
 MARKER_KEY_CHARS = 16                 # 64 bits of the key: unique enough per helpdesk, short to read
 PREVIEW_CHARS = 160
 TASK_TAG = "deskplan_task"            # Zendesk tag / Jira label on every task deskplan creates
@@ -27,10 +30,23 @@ class WriteKind(StrEnum):
     TASK = "task"           # an improvement task (a Zendesk task ticket, a Jira issue)
 
 
-def idempotency_key(*parts: object) -> str:
+def digest(*parts: object) -> str:
     """sha256 over the parts, each JSON-encoded so that ("a", "bc") and ("ab", "c") differ."""
-    text = "\x1f".join(json.dumps(p, sort_keys=True, ensure_ascii=False, default=str) for p in parts)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_joined(parts)).hexdigest()
+
+
+def idempotency_key(*parts: object, secret: str) -> str:
+    """The key of a write: HMAC-SHA256 under the installation's `secret` over the parts (JSON-
+    encoded, as `digest`), so that nobody without the secret can compute a key or its marker.
+    The empty `LEGACY_SECRET` gives the plain `digest` keys of before, so that an installation
+    that already wrote keeps its keys (docs/design.md, "Exactly-once write-back")."""
+    if secret == LEGACY_SECRET:
+        return digest(*parts)
+    return hmac.new(secret.encode("utf-8"), _joined(parts), hashlib.sha256).hexdigest()
+
+
+def _joined(parts: tuple[object, ...]) -> bytes:
+    return "\x1f".join(json.dumps(p, sort_keys=True, ensure_ascii=False, default=str) for p in parts).encode("utf-8")
 
 
 def marker(key: str) -> str:

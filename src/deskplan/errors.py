@@ -6,8 +6,10 @@ request) and never a secret or a whole response body: messages end up in cron ma
 
 from __future__ import annotations
 
+import traceback
 from dataclasses import dataclass
 from enum import IntEnum
+from pathlib import PurePath
 from typing import TypedDict, Unpack
 
 
@@ -90,9 +92,20 @@ class AuthError(HelpdeskError):
 
 
 class Unreachable(HelpdeskError):
-    """Connection refused, DNS failure or timeouts after every retry."""
+    """Connection refused, DNS failure or timeouts after every retry. The message names the
+    helpdesk as `scheme://host:port`."""
 
     exit_status = ExitStatus.UNREACHABLE
+
+
+class NotConnected(Unreachable):
+    """No attempt of the request could connect (refused, DNS failure, connect timeout): it
+    provably never left this host, so a write that failed so was not applied. Unlike a
+    connection dropped after sending, whose write may have landed."""
+
+    def __init__(self, message: str, *, attempts: int = 1, **kw: Unpack[RequestContext]):
+        self.attempts = attempts        # the attempts made, none of which connected
+        super().__init__(message, **kw)
 
 
 class RateLimited(HelpdeskError):
@@ -118,3 +131,17 @@ class BadPayload(DeskplanError):
         self.source = source
         self.ref = ref
         super().__init__(f"[{source}] ticket {ref}: {message}" if ref else message)
+
+
+def unexpected(exc: BaseException) -> str:
+    """An exception deskplan did not raise on purpose, in one line for the run summary: its type
+    and the last place in deskplan's code it passed (`OverflowError in rules/calendar.py:65
+    (_from_us)`). Not its message, which may quote ticket data (any text, of any length)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "deskplan" in PurePath(f.filename).parts]
+    if not (ours or frames):
+        return f"unexpected {type(exc).__name__}"
+    frame = (ours or frames)[-1]
+    parts = PurePath(frame.filename).parts
+    where = "/".join(parts[len(parts) - parts[::-1].index("deskplan"):]) if ours else parts[-1]
+    return f"unexpected {type(exc).__name__} in {where}:{frame.lineno} ({frame.name})"

@@ -19,6 +19,7 @@ class FakeAdapter:
     """Serves `tickets` (raw dicts with an `updated` counter) as one stream, pages of `page_size`."""
 
     streams = ("tickets", "events")
+    own_user: str | None = None        # a fake helpdesk names no user of its own
 
     def __init__(self, source: str, tickets: list[dict[str, Any]], events: list[dict[str, Any]] = (),
                  page_size: int = 2, fail_after_pages: int | None = None):

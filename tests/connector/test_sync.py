@@ -1,15 +1,17 @@
 import hashlib
 import json
 import multiprocessing
+import stat
 from pathlib import Path
 
 import pytest
 
 from deskplan.app.sync import run_sync
 from deskplan.config import Config, SourceConfig, StateConfig
-from deskplan.errors import ConfigError, ExitStatus, LockHeld
+from deskplan.errors import ConfigError, ExitStatus, LockHeld, Unreachable
 from deskplan.state.lock import sync_lock
 from deskplan.state.store import Store
+from deskplan.workspace.init import init_workspace
 
 from .fake_adapter import FakeAdapter, raw_ticket
 
@@ -101,10 +103,20 @@ def test_dry_run_leaves_the_state_file_identical(tmp_path):
     assert {p.name: _digest(p) for p in tmp_path.iterdir()} == before
 
 
-def test_dry_run_without_state_creates_none(tmp_path):
+@pytest.mark.parametrize("workspace", [False, True], ids=["pull only", "with a workspace"])
+def test_dry_run_without_state_creates_none(tmp_path, workspace):
+    """No state file. With a workspace, whose writes the dry-run plans, the one file it leaves is
+    the key file beside the state (`state.db.key`, the installation's secret, readable by its owner
+    only): the throw-away state it worked on is gone, and without the key the real run that
+    follows would plan other keys than the ones the dry-run showed."""
     config = make_config(tmp_path)
+    if workspace:
+        init_workspace(tmp_path)
+    before = set(tmp_path.iterdir())
     sync_with(config, FakeAdapter("fake", [raw_ticket(1, 1)]), dry_run=True)
-    assert list(tmp_path.iterdir()) == []
+    assert set(tmp_path.iterdir()) - before == ({tmp_path / "state.db.key"} if workspace else set())
+    if workspace:
+        assert stat.S_IMODE((tmp_path / "state.db.key").stat().st_mode) == 0o600
 
 
 def test_missing_token_is_a_config_error_naming_the_variable_not_a_value(tmp_path):
@@ -163,3 +175,44 @@ def test_full_sync_rebuilds_every_stored_ticket_even_when_its_records_did_not_ch
     assert (full.tickets_seen, full.tickets_changed) == (3, 3)
     store = Store.open(config.state_path)
     assert sorted(t.subject for t in store.tickets()) == ["TICKET 1", "TICKET 2", "TICKET 3"]
+
+
+class OwnUserAdapter(FakeAdapter):
+    """A helpdesk that names deskplan's own user on `check()` (None: it cannot be reached), and a
+    mapping that shows which own user a ticket was built knowing."""
+
+    def __init__(self, source, tickets, user):
+        super().__init__(source, tickets)
+        self.user = user
+
+    def check(self):
+        super().check()
+        if self.user is None:
+            raise Unreachable("connection refused", source=self.source, where="GET /me")
+        self.own_user = self.user
+
+    def build(self, ticket, related):
+        built = super().build(ticket, related)
+        return built.model_copy(update={"subject": f"{built.subject} (own user {self.own_user})"})
+
+
+def test_tickets_are_built_knowing_deskplans_own_user_rebuilt_when_it_changes_and_it_is_kept(tmp_path):
+    config = make_config(tmp_path)
+    tickets = [raw_ticket(i, i) for i in range(1, 4)]
+    sync_with(config, OwnUserAdapter("fake", tickets, "u1"))
+    (same,) = sync_with(config, OwnUserAdapter("fake", tickets, "u1")).summaries
+    assert same.tickets_changed == 0
+    # Another user for the same credentials: every ticket is built again knowing it.
+    (changed,) = sync_with(config, OwnUserAdapter("fake", tickets, "u2")).summaries
+    assert changed.tickets_changed == 3
+    store = Store.open(config.state_path)
+    assert {t.subject for t in store.tickets()} == {f"ticket {i} (own user u2)" for i in range(1, 4)}
+    store.touch_all("fake")
+    store.close()
+    # A run that cannot ask the helpdesk builds what is touched knowing the user stored.
+    (unreachable,) = sync_with(config, OwnUserAdapter("fake", tickets, None)).summaries
+    assert unreachable.exit_code == ExitStatus.UNREACHABLE and unreachable.tickets_changed == 0
+    store = Store.open(config.state_path)
+    assert {t.subject for t in store.tickets()} == {f"ticket {i} (own user u2)" for i in range(1, 4)}
+    assert list(store.touched("fake")) == []
+

@@ -106,3 +106,36 @@ def test_a_task_template_that_cannot_render_for_a_ticket_does_not_stop_the_repor
     report = build_report(workspace, tickets(), NOW)   # ... the report still counts it
     assert report.tickets == len(tickets())
     assert report.goals[1].windows[0].numerator >= 1
+
+
+def test_a_ticket_whose_data_breaks_a_figure_is_left_out_of_every_figure_and_counted(workspace, monkeypatch):
+    import deskplan.kpi.metrics
+    from deskplan.app.report.render_json import report_dict
+    from deskplan.app.report.render_text import render_text
+
+    whole = build_report(workspace, tickets(), NOW)
+    first_reply = deskplan.kpi.metrics.METRICS["first_reply_within"]
+
+    def overflowing(ticket, context, categories):
+        if ticket.key == "B":
+            raise OverflowError("date value out of range")
+        return first_reply(ticket, context, categories)
+
+    monkeypatch.setitem(deskplan.kpi.metrics.METRICS, "first_reply_within", overflowing)
+    report = build_report(workspace, tickets(), NOW)
+    assert report.tickets == whole.tickets - 1
+    assert [(t.ref, t.reason.split(" in ")[0]) for t in report.left_out] == [("zd:B", "unexpected OverflowError")]
+    # B is counted nowhere, not even in the goals that did not fail on it.
+    assert sum(w.tickets for w in report.categories) == sum(w.tickets for w in whole.categories) - 1
+    assert report_dict(report)["left_out"] == [{"ref": "zd:B", "reason": report.left_out[0].reason}]
+    assert "LEFT OUT: 1 ticket whose data could not be counted" in render_text(report)
+
+
+def test_the_text_report_shows_control_characters_from_ticket_data_as_escapes(workspace):
+    from deskplan.app.report.render_text import render_text
+
+    hostile = [t.model_copy(update={"group": "Billing\x1b[2J\x1b[31m\u202e"}) if t.group == "Billing" else t
+               for t in tickets()]
+    text = render_text(build_report(workspace, hostile, NOW))
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "Billing\\x1b[2J" in text

@@ -9,7 +9,7 @@ from deskplan.state.records import Page, Record
 from deskplan.state.store import Store
 
 ALL = ["m001_records_tickets_runs", "m002_ledger", "m003_goal_checks", "m004_writeback_since",
-       "m005_drop_records_hash"]
+       "m005_drop_records_hash", "m006_identity", "m007_quarantine_by_stage"]
 LEGACY_V4 = Path(__file__).with_name("legacy_v4.sql")      # made by deskplan's store before sqlite-utils' Migrations
 
 
@@ -50,7 +50,10 @@ def test_a_state_file_made_by_migrations_1_to_4_migrates_forward_keeping_its_dat
     assert columns(store.db, "records") == ["source", "kind", "id", "ticket_id", "data"]
     after = rows(path)
     assert after["records"] == [row[:5] for row in before.pop("records")]
-    assert {table: after[table] for table in before if table != "records"} == before
+    # the quarantine gained a digest (none for entries from before) and a stage in its key
+    assert columns(store.db, "quarantine")[-1] == "digest"
+    assert after["quarantine"] == [(*row, None) for row in before.pop("quarantine")]
+    assert {table: after[table] for table in before} == before
     assert store.ticket_record("zd", "1").data == {"id": 1, "subject": "Printer"}
     assert Ledger(store).status_comment("zd", "1").remote_id == "c1"
     assert store.save_page("zd", Page("tickets", [Record("event", "e2", "1", {"id": "e2"})], {}, done=True)) == 1

@@ -24,15 +24,65 @@ def test_page_and_cursor_are_stored_together():
 def test_a_failing_page_leaves_neither_records_nor_cursor():
     store = Store.open(":memory:")
     store.save_page("zd", page([Record("ticket", "1", "1", {"a": 1})], {"c": "first"}))
-    unstorable = Record("ticket", "3", "3", {"x": object()})   # fails half-way through the page
-    try:
-        store.save_page("zd", page([Record("ticket", "2", "2", {"b": 2}), unstorable], {"c": "second"}))
-    except TypeError:
-        pass
-    else:
-        raise AssertionError("the unstorable record should have failed the page")
+    broken = Quarantined("ticket 3", "bad date", payload=None)      # fails after the page's records are written
+    with pytest.raises(TypeError):
+        store.save_page("zd", page([Record("ticket", "2", "2", {"b": 2})], {"c": "second"}, quarantined=[broken]))
     assert store.cursor("zd", "tickets") == {"c": "first"}
     assert store.ticket_record("zd", "2") is None
+
+
+def nested(levels, inner=1):
+    for _ in range(levels):
+        inner = [inner]
+    return inner
+
+
+def test_records_that_cannot_be_stored_are_quarantined_and_the_rest_of_the_page_is_stored():
+    store = Store.open(":memory:")
+    seen = []
+    records = [
+        Record("ticket", "1", "1", {"subject": "a \ud800 b"}),           # a lone surrogate: stored, escaped
+        Record("ticket", "2", "2", {"custom": nested(300)}),              # deeper than orjson writes
+        Record("ticket", "3", "3", {"custom": nested(5000)}),             # deeper than json.dumps goes
+        Record("event", "e\udc00", "4", {"x": 1}),                       # an id SQLite cannot hold
+        Record("ticket", "5", "5", {"big": 2**70, "text": "客服"}),
+        Record("ticket", "6", "6", {"x": object()}),                      # not JSON at all
+    ]
+    changed = store.save_page("zd", page(records, {"c": "next"}),
+                              on_quarantine=lambda stage, bad, new: seen.append((stage, bad.ref, new)))
+    assert changed == 2 and store.cursor("zd", "tickets") == {"c": "next"}
+    assert store.ticket_record("zd", "1").data == {"subject": "a \ud800 b"}
+    assert store.ticket_record("zd", "5").data == {"big": 2**70, "text": "客服"}
+    assert seen == [("store", "ticket 2", True), ("store", "ticket 3", True), ("store", "event e\\udc00", True),
+                    ("store", "ticket 6", True)]
+    entries = {q["ref"]: q["error"] for q in store.quarantined("zd")}
+    assert entries["ticket 2"] == entries["ticket 3"] == "cannot be stored: nested deeper than 254 levels"
+    assert entries["event e\\udc00"] == "cannot be stored: its id is not text (a lone UTF-16 surrogate)"
+    assert entries["ticket 6"] == "cannot be stored: not JSON (TypeError)"
+    # Delivered again unchanged: known, not new. Stored at last: released.
+    seen.clear()
+    store.save_page("zd", page(records[1:3], {"c": "again"}),
+                    on_quarantine=lambda stage, bad, new: seen.append((stage, bad.ref, new)))
+    assert seen == [("store", "ticket 2", False), ("store", "ticket 3", False)]
+    store.save_page("zd", page([Record("ticket", "2", "2", {"custom": nested(3)})], {}))
+    assert sorted(q["ref"] for q in store.quarantined("zd")) == ["event e\\udc00", "ticket 3", "ticket 6"]
+
+
+def test_a_quarantine_entry_is_new_once_per_digest_and_per_stage():
+    store = Store.open(":memory:")
+    bad = Quarantined("7", "unreadable field(s): created_at", '{"id": 7}')
+    assert store.quarantine("zd", "build", bad) is True
+    assert store.quarantine("zd", "build", bad) is False
+    assert store.quarantine("zd", "evaluate", bad, digest="basis-1") is True      # another stage, its own entry
+    assert store.quarantine("zd", "evaluate", bad, digest="basis-1") is False
+    assert store.quarantine("zd", "evaluate", bad, digest="basis-2") is True      # the ticket changed
+    assert store.quarantine("zd", "build", Quarantined("7", "unreadable field(s): id", '{"id": 7}')) is True
+    assert store.quarantine_keys("zd") == {("build", "7"), ("evaluate", "7")}
+    assert store.quarantine_digests("zd", ["evaluate"]) == {"7": "basis-2"}
+    store.release_quarantined("zd", ["7"])          # a build settles its own stage, not evaluation's
+    assert store.quarantine_keys("zd") == {("evaluate", "7")}
+    store.release_quarantined("zd", ["7"], stage="evaluate")
+    assert store.quarantine_keys("zd") == set()
 
 
 def test_redelivered_record_is_not_touched_again():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .harness import Site, scenario
+from .harness import Site, make_workspace, scenario, sync
 
 KINDS = ("zendesk", "jira")
 
@@ -21,3 +21,14 @@ def site(request, story):
     site = Site(request.param, story)
     yield site
     site.stop()
+
+
+@pytest.fixture(scope="module")
+def clean_effects(story, tmp_path_factory):
+    """What a sync of the story alone leaves in the Zendesk simulator (compact workspace)."""
+    site = Site("zendesk", story)
+    try:
+        sync(make_workspace(tmp_path_factory.mktemp("clean"), site, compact=True))
+        return site.effects()
+    finally:
+        site.stop()

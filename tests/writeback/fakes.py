@@ -17,6 +17,7 @@ from deskplan.rules.sla import SlaClock, SlaState
 from deskplan.writes.planner import Assessment, MeasureInfo
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
+SECRET = "0f" * 16                  # the installation's secret the planner keys writes under
 
 
 @dataclass

@@ -210,12 +210,17 @@ rules:
 # The tests' workspaces go live before the story begins (`[writeback] since`), so that its
 # history makes tasks; `since=None` leaves the default, the moment of the first sync.
 HISTORY_SINCE = "2025-01-01"
+# The installation's secret of the tests' workspaces, in the key file beside the state (as a
+# dry-run before the first sync leaves it): runs in different workspaces write the same keys,
+# so the helpdesk's data of one run compares with another's, markers included.
+SECRET = "5ec7e75ec7e75ec7e75ec7e75ec7e7ab"
 
 
 def make_workspace(root: Path, site: Site, *, state: str = "state.db", compact: bool = False,
-                   since: str | None = HISTORY_SINCE) -> Path:
+                   since: str | None = HISTORY_SINCE, secret: str | None = SECRET) -> Path:
     """A workspace with one source, the site: the example plan and rules of `deskplan init`,
-    or (`compact`) a small plan on the 24x7 calendar, for runs repeated many times."""
+    or (`compact`) a small plan on the 24x7 calendar, for runs repeated many times. With
+    `secret=None` the first run makes the installation's secret, as for a user."""
     if compact:
         (root / "rules").mkdir(parents=True)
         (root / "plan.yaml").write_text(COMPACT_PLAN, encoding="utf-8")
@@ -226,6 +231,8 @@ def make_workspace(root: Path, site: Site, *, state: str = "state.db", compact: 
     source = template.format(url=site.url, email=EMAIL, token_env=TOKEN_ENV)
     golive = f"\n[writeback]\nsince = {since}\n" if since else ""
     (root / "deskplan.toml").write_text(f"{source}\n[state]\npath = \"{state}\"\n{golive}", encoding="utf-8")
+    if secret is not None:
+        (root / f"{state}.key").write_text(f"{secret}\n", encoding="ascii")
     return root
 
 

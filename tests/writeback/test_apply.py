@@ -6,7 +6,7 @@ from deskplan.state.store import Store
 from deskplan.writes.apply import Applier, Outcome
 from deskplan.writes.planner import plan_ticket
 
-from .fakes import FOLLOW_UP, FakeWriter, assessment
+from .fakes import FOLLOW_UP, SECRET, FakeWriter, assessment
 
 
 @pytest.fixture
@@ -17,7 +17,7 @@ def store(tmp_path):
 
 
 def comment_for(ledger, n=1, state="on_track"):
-    (write,) = plan_ticket(assessment(n, state=state), ledger)
+    (write,) = plan_ticket(assessment(n, state=state), ledger, secret=SECRET)
     return write
 
 
@@ -59,14 +59,14 @@ def test_lost_answers_give_up_in_doubt_after_max_sends(store):
 
 def test_without_an_immediate_lookup_a_lost_answer_waits_for_the_next_run(store):
     ledger, writer = Ledger(store), FakeWriter(lose_answers=1, immediate=False)
-    write = next(w for w in plan_ticket(assessment(1, tasks=(FOLLOW_UP,)), ledger) if w.kind == "task")
+    write = next(w for w in plan_ticket(assessment(1, tasks=(FOLLOW_UP,)), ledger, secret=SECRET) if w.kind == "task")
     assert Applier(ledger, writer).apply(write).outcome is Outcome.IN_DOUBT
     assert ledger.status(write.key) is WriteStatus.PENDING
     # Next run: reconciled from the helpdesk, completed (links), and not planned again.
     report = Applier(ledger, writer).reconcile("zd")
     assert (report.found, report.absent, report.errors) == (1, 0, [])
     assert writer.completed == ["t1"] and ledger.get(write.key).remote_id == "t1"
-    assert [w for w in plan_ticket(assessment(1, tasks=(FOLLOW_UP,)), ledger) if w.kind == "task"] == []
+    assert [w for w in plan_ticket(assessment(1, tasks=(FOLLOW_UP,)), ledger, secret=SECRET) if w.kind == "task"] == []
     assert writer.count(write.marker) == 1
 
 
@@ -77,7 +77,7 @@ def test_a_crash_between_pending_and_the_call_is_forgotten_and_planned_again(sto
     report = Applier(ledger, writer).reconcile("zd")
     assert (report.found, report.absent) == (0, 1)
     assert ledger.status(write.key) is None
-    (again,) = plan_ticket(assessment(1), ledger)
+    (again,) = plan_ticket(assessment(1), ledger, secret=SECRET)
     assert again.key == write.key
     Applier(ledger, writer).apply(again)
     assert writer.count(write.marker) == 1
@@ -89,7 +89,7 @@ def test_a_crash_after_the_call_is_reconciled_as_done(store):
     ledger.begin(write)
     writer.apply(write, None)               # it landed; the process died before `done`
     assert Applier(ledger, writer).reconcile("zd").found == 1
-    assert plan_ticket(assessment(1), ledger) == []
+    assert plan_ticket(assessment(1), ledger, secret=SECRET) == []
     assert ledger.status_comment("zd", "1").remote_id == "c1"
 
 
@@ -120,7 +120,7 @@ def test_rejected_write_fails_and_is_tried_again_on_the_next_run(store):
     assert result.outcome is Outcome.FAILED and "RecordInvalid" in result.error
     assert ledger.status(write.key) is WriteStatus.FAILED
     writer.reject = False
-    (again,) = plan_ticket(assessment(1), ledger)
+    (again,) = plan_ticket(assessment(1), ledger, secret=SECRET)
     assert Applier(ledger, writer).apply(again).outcome is Outcome.APPLIED
     assert ledger.get(write.key).attempts == 2
 
@@ -131,7 +131,7 @@ def test_rate_limit_past_the_budget_stops_writing_and_the_write_is_not_lost(stor
     with pytest.raises(RateLimited):
         Applier(ledger, writer).apply(write)
     assert ledger.status(write.key) is WriteStatus.FAILED
-    assert [w.key for w in plan_ticket(assessment(1), ledger)] == [write.key]
+    assert [w.key for w in plan_ticket(assessment(1), ledger, secret=SECRET)] == [write.key]
 
 
 def test_per_ticket_update_limit_defers_comments_not_tasks(store):
@@ -140,7 +140,7 @@ def test_per_ticket_update_limit_defers_comments_not_tasks(store):
     for state in ("on_track", "at_risk"):
         assert applier.apply(comment_for(ledger, state=state)).outcome is Outcome.APPLIED
     assert applier.apply(comment_for(ledger, state="breached")).outcome is Outcome.DEFERRED
-    task = next(w for w in plan_ticket(assessment(1, tasks=(FOLLOW_UP,)), ledger) if w.kind == "task")
+    task = next(w for w in plan_ticket(assessment(1, tasks=(FOLLOW_UP,)), ledger, secret=SECRET) if w.kind == "task")
     assert applier.apply(task).outcome is Outcome.APPLIED
     assert applier.apply(comment_for(ledger, n=2)).outcome is Outcome.APPLIED    # another ticket
 

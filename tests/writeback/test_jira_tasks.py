@@ -88,10 +88,11 @@ def test_a_task_whose_answer_was_lost_is_found_through_its_source_ticket_in_the_
     assert pending_writes(workspace) == []
     creates = [w for w in site.app.writes if (w.method, w.path) == CREATE]
     assert len(creates) == TASKS and not [w for w in site.app.writes if w.path == "/rest/api/3/issueLink"]
-    # Settled by reading SUP-7's links and the task's `deskplan` property; never by search.
+    # Settled by reading SUP-7's links, then the task's `deskplan` property and creator (deskplan's own
+    # account, which this writer asks Jira for once); never by search.
     lost = session.sent.index(CREATE)
-    assert session.sent[lost + 1:lost + 3] == [("GET", "/rest/api/3/issue/SUP-7"),
-                                               ("GET", "/rest/api/3/issue/IMP-1/properties/deskplan")]
+    assert session.sent[lost + 1:lost + 4] == [("GET", "/rest/api/3/issue/SUP-7"), ("GET", "/rest/api/3/issue/IMP-1"),
+                                               ("GET", "/rest/api/3/myself")]
     assert SEARCH not in session.sent
 
 

@@ -17,7 +17,7 @@ from deskplan.writes.apply import Applier
 from deskplan.writes.assess import Assessor
 from deskplan.writes.plan import WritebackPlanner
 
-from .fakes import T0, FakeWriter, ticket
+from .fakes import SECRET, T0, FakeWriter, ticket
 from .harness import COMPACT_PLAN, COMPACT_RULES
 
 NOW = T0 + timedelta(days=1)
@@ -47,7 +47,7 @@ def solved_unanswered(n):
 
 
 def apply_source(store, workspace_dir, writer, now):
-    planner = WritebackPlanner(store, load_workspace(workspace_dir), now)
+    planner = WritebackPlanner(store, load_workspace(workspace_dir), now, secret=SECRET)
     summary = SourceSummary("zd")
     WritebackApplier(planner).source("zd", Applier(planner.ledger, writer), summary)
     return summary
@@ -84,7 +84,7 @@ def test_showing_the_plan_marks_nothing_evaluated_and_writes_nothing(tmp_path, w
     shown = []
     for _ in range(2):
         summary = SourceSummary("zd")
-        show_source(WritebackPlanner(store, load_workspace(workspace), NOW), "zd", summary, shown.append)
+        show_source(WritebackPlanner(store, load_workspace(workspace), NOW, secret=SECRET), "zd", summary, shown.append)
         assert (summary.tickets_evaluated, summary.writes_planned, summary.writes_applied) == (1, 1, 0)
     assert [w.origin for w in shown] == ["status", "status"] and shown[0] == shown[1]
     assert store.db.execute("SELECT count(*) FROM writes").fetchone()[0] == 0
@@ -94,7 +94,7 @@ def test_showing_the_plan_marks_nothing_evaluated_and_writes_nothing(tmp_path, w
 def test_the_plan_leaves_out_a_write_an_interrupted_run_left_unsettled_and_counts_it(tmp_path, workspace):
     store = Store.open(tmp_path / "state.db")
     store.save_ticket(replied(2, Status.SOLVED))
-    planner = WritebackPlanner(store, load_workspace(workspace), NOW)
+    planner = WritebackPlanner(store, load_workspace(workspace), NOW, secret=SECRET)
     (plan,) = planner.tickets("zd")
     (write,) = plan.writes
     Ledger(store).begin(write)              # sent, then the run was killed before the answer came
@@ -132,7 +132,7 @@ def test_assessor_gives_measures_with_owner_and_rules_clocks_and_rendered_tasks(
 
 
 def goal_pass(store, workspace_dir, writer, now, settings=HISTORY):
-    planner = WritebackPlanner(store, load_workspace(workspace_dir), now, settings)
+    planner = WritebackPlanner(store, load_workspace(workspace_dir), now, settings, secret=SECRET)
     summary = SourceSummary("zd")
     WritebackApplier(planner).goals({"zd": Applier(planner.ledger, writer)}, {"zd": summary})
     return summary

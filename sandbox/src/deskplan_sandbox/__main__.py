@@ -9,6 +9,7 @@ from pathlib import Path
 
 from deskplan_sandbox.errors import ConfigError
 from deskplan_sandbox.serve import (
+    DEFAULT_CLOCK_OFFSET,
     DEFAULT_EMAIL,
     DEFAULT_RATE_LIMIT,
     DEFAULT_RATE_WINDOW,
@@ -39,6 +40,9 @@ def parser() -> argparse.ArgumentParser:
                    help="incremental export requests per window; 0 = unlimited (default: %(default)s)")
     p.add_argument("--rate-window", type=float, default=DEFAULT_RATE_WINDOW,
                    help="length of a rate-limit window in seconds (default: %(default)s)")
+    p.add_argument("--clock-offset", type=float, default=DEFAULT_CLOCK_OFFSET, metavar="SECONDS",
+                   help="the simulator's clock runs this many seconds ahead of DESKPLAN_NOW or the host's clock; "
+                        "negative: behind (default: %(default)s)")
     return p
 
 
@@ -50,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(args.kind, port=args.port, email=args.email, token=args.token, fixtures=args.fixtures,
             tickets=args.tickets, seed=args.seed, faults=args.faults, rate_limit=args.rate_limit,
-            rate_window=args.rate_window)
+            rate_window=args.rate_window, clock_offset=args.clock_offset)
     except ConfigError as exc:
         print(f"deskplan_sandbox: {exc}", file=sys.stderr)
         return 2

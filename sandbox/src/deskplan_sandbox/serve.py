@@ -2,7 +2,8 @@
 `deskplan sandbox`).
 
 Each simulator package (`deskplan_sandbox.zendesk`, `deskplan_sandbox.jira`) exposes the
-same `create_app(*, email, token, fixtures, tickets, seed, faults, rate_limit, rate_window)`
+same `create_app(*, email, token, fixtures, tickets, seed, faults, rate_limit, rate_window,
+clock_offset)`
 factory; this module picks one by name, prints where it serves, and serves.
 """
 
@@ -21,6 +22,7 @@ DEFAULT_TOKEN = "sandbox-token"
 DEFAULT_TICKETS = 200
 DEFAULT_RATE_LIMIT = 10
 DEFAULT_RATE_WINDOW = 60.0
+DEFAULT_CLOCK_OFFSET = 0.0
 
 
 def create_app(kind: str, **options: Any) -> SimulatorApp:
@@ -38,10 +40,14 @@ def create_app(kind: str, **options: Any) -> SimulatorApp:
 def run(kind: str, *, port: int = 0, email: str = DEFAULT_EMAIL, token: str = DEFAULT_TOKEN,
         fixtures: Path | None = None, tickets: int = DEFAULT_TICKETS, seed: int = 0, faults: float = 0.0,
         rate_limit: int = DEFAULT_RATE_LIMIT, rate_window: float = DEFAULT_RATE_WINDOW,
-        out: TextIO | None = None) -> None:
-    """Serves until interrupted; the first line of output names the URL and the credentials."""
+        clock_offset: float = DEFAULT_CLOCK_OFFSET, out: TextIO | None = None) -> None:
+    """Serves until interrupted; the first line of output names the URL and the credentials.
+
+    `clock_offset`: seconds the simulator's clock runs ahead of DESKPLAN_NOW or the host's
+    clock (negative: behind)."""
     app = create_app(kind, email=email, token=token, fixtures=fixtures, tickets=0 if fixtures else tickets,
-                     seed=seed, faults=faults, rate_limit=rate_limit, rate_window=rate_window)
+                     seed=seed, faults=faults, rate_limit=rate_limit, rate_window=rate_window,
+                     clock_offset=clock_offset)
     server = SandboxServer(app, port=port)
     out = out or sys.stdout
     print(f"deskplan sandbox ({kind}) serving at {server.url}  email={email}  token={token}", file=out, flush=True)

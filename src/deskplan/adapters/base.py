@@ -23,12 +23,17 @@ from deskplan.state.records import Page, Record, Related
 class Adapter(Protocol):
     source: str                          # the source's name in deskplan.toml
     streams: tuple[str, ...]             # pulled in this order
+    # deskplan's own user in the helpdesk (Zendesk user id, Jira accountId): set by `check()`,
+    # or by the sync from the state when the helpdesk cannot be asked. Building counts as
+    # deskplan's only that user's internal comments with a marker; the writer settles and
+    # edits only what that user wrote.
+    own_user: str | None
 
     @property
     def requests(self) -> int: ...       # HTTP requests made so far
 
     def check(self) -> None:
-        """Probe the credentials; raise AuthError / Unreachable."""
+        """Probe the credentials and learn `own_user`; raise AuthError / Unreachable."""
 
     def writer(self) -> Writer:
         """The source's write side, on the same HTTP client."""

@@ -23,6 +23,7 @@ from deskplan.rules.engine import Evaluation
 from deskplan.rules.load import Workspace, load_workspace
 from deskplan.rules.nodes import Trace
 from deskplan.rules.sla import SlaClock, compute_clocks
+from deskplan.state.identity import Identity, key_file
 from deskplan.state.store import Store
 
 
@@ -184,7 +185,8 @@ def explain_stored(root: Path, ref: str, now: datetime) -> Explanation:
                 f"{ref} is not in the state file {config.state_path}: check the key, or run `deskplan sync`")
         explanation = explain_ticket(workspace, ticket, now)
         # Planned exactly as sync plans it: tasks about what happened before go-live are held back.
-        planner = WritebackPlanner(store, workspace, explanation.evaluation.now, config.writeback)
+        secret = Identity(store).secret(key_file(config.state_path))
+        planner = WritebackPlanner(store, workspace, explanation.evaluation.now, config.writeback, secret=secret)
         writes = planner.ticket(ticket, "", planner.cutoff(source)).writes
     finally:
         store.close()

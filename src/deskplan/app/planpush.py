@@ -8,6 +8,8 @@ status from the report. Pushed again within the same week, nothing is written; i
 week, a new comment.
 
 Writes go through the same ledger and Applier as `deskplan sync`: exactly once in effect.
+Each source's credentials are checked first (the adapter's `check()`): a helpdesk that refuses
+them or cannot be reached gets nothing planned (exit 4).
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from deskplan import clock
-from deskplan.adapters import open_writer
+from deskplan.adapters import open_adapter
+from deskplan.adapters.base import Adapter
 from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, pct, points, target_text
 from deskplan.app.summary import SourceSummary, apply_write
 from deskplan.app.sync import scratch_state
@@ -30,12 +33,14 @@ from deskplan.kpi.results import GoalResult, Report
 from deskplan.kpi.windows import window_of
 from deskplan.rules.load import Workspace, load_workspace
 from deskplan.rules.plan import Plan
+from deskplan.state.identity import Identity, key_file
 from deskplan.state.ledger import Ledger, WriteStatus
 from deskplan.state.lock import sync_lock
 from deskplan.state.store import Store
 from deskplan.writes.apply import Applier
 from deskplan.writes.planner import PlanItem, plan_push_tasks
 
+AdapterFactory = Callable[[SourceConfig, str], Adapter]
 WriterFactory = Callable[[SourceConfig, str], Writer]
 OnWrite = Callable[[PlannedWrite], None]
 
@@ -66,9 +71,9 @@ def plan_items(plan: Plan) -> list[PlanItem]:
     return items
 
 
-def measure_task_key(plan_id: str, measure_id: str, source: str) -> str:
+def measure_task_key(plan_id: str, measure_id: str, source: str, *, secret: str) -> str:
     """The key the planner gives a measure's task (see planner.plan_push_tasks)."""
-    return idempotency_key("task", "plan", plan_id, "measure", measure_id, source)
+    return idempotency_key("task", "plan", plan_id, "measure", measure_id, source, secret=secret)
 
 
 def status_comment_text(report: Report, goals: list[GoalResult], measure_title: str, week: str) -> str:
@@ -84,18 +89,18 @@ def status_comment_text(report: Report, goals: list[GoalResult], measure_title: 
     return "\n".join(lines)
 
 
-def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now: datetime, zone: ZoneInfo,
-                    planned: frozenset[str] = frozenset()) -> Iterator[PlannedWrite]:
+def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now: datetime, zone: ZoneInfo, *,
+                    secret: str, planned: frozenset[str] = frozenset()) -> Iterator[PlannedWrite]:
     """This week's plan status comment on each measure task already in `source`, and on those
     whose task key is in `planned` (a dry-run shows the comments the new tasks will get)."""
     week = window_of(now, "week", zone).label
     by_id = {g.id: g for g in report.goals}
     for measure in plan.measures:
-        task_key = measure_task_key(plan.plan.id, measure.id, source)
+        task_key = measure_task_key(plan.plan.id, measure.id, source, secret=secret)
         task = ledger.remote_id(task_key) or (f"(new task {measure.id})" if task_key in planned else None)
         if task is None:
             continue        # the task is not there (yet): nothing to comment on
-        key = idempotency_key("comment", "plan-status", plan.plan.id, measure.id, source, week)
+        key = idempotency_key("comment", "plan-status", plan.plan.id, measure.id, source, week, secret=secret)
         if ledger.status(key) not in (None, WriteStatus.FAILED):
             continue
         goals = [by_id[g] for g in measure.goals if g in by_id]
@@ -108,10 +113,13 @@ def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now
 
 
 def push_plan(config: Config, *, source: str | None = None, dry_run: bool = False,
-              environ: Mapping[str, str] = os.environ, writer_factory: WriterFactory = open_writer,
-              on_write: OnWrite | None = None) -> list[SourceSummary]:
+              environ: Mapping[str, str] = os.environ, writer_factory: WriterFactory | None = None,
+              adapter_factory: AdapterFactory = open_adapter, on_write: OnWrite | None = None) -> list[SourceSummary]:
     """Push the plan's measures and milestones, then this week's status comments, to each
     configured source (or one). Raises LockHeld when a sync runs.
+
+    Each source's credentials are checked (`adapter_factory`'s `check()`) before anything is
+    planned; writes go through that adapter's writer, or one from `writer_factory`.
 
     With `dry_run` the writes are planned and passed to `on_write`, and nothing is written:
     neither the helpdesk (no credentials are needed) nor the state.
@@ -122,18 +130,23 @@ def push_plan(config: Config, *, source: str | None = None, dry_run: bool = Fals
     now = clock.now(environ)
     if dry_run:
         with scratch_state(config.state_path) as store:
+            secret = Identity(store).secret(key_file(config.state_path))
             report = build_report(workspace, store.tickets(), now)
-            return [_show_source(s.name, workspace, report, Ledger(store), now, on_write) for s in sources]
+            return [_show_source(s.name, workspace, report, Ledger(store), now, on_write, secret=secret)
+                    for s in sources]
     with sync_lock(config.state_path):
         store = Store.open(config.state_path)
         try:
             run_id = store.start_run("plan-push")
+            secret = Identity(store).secret(key_file(config.state_path))
+            writers = {s.name: _checked_writer(s, tokens[s.name], adapter_factory, writer_factory) for s in sources}
             report = build_report(workspace, store.tickets(), now)
             ledger = Ledger(store)
             summaries = [
-                _push_source(s.name, Applier(ledger, writer_factory(s, tokens[s.name]), run_id=run_id),
-                             workspace, report, ledger, now, on_write)
-                for s in sources
+                _unchecked(s.name, writer) if isinstance(writer, HelpdeskError) else
+                _push_source(s.name, Applier(ledger, writer, run_id=run_id),
+                             workspace, report, ledger, now, on_write, secret=secret)
+                for s, writer in ((s, writers[s.name]) for s in sources)
             ]
             store.finish_run(run_id, max((s.exit_code for s in summaries), default=0),
                              [s.as_dict() for s in summaries])
@@ -142,17 +155,35 @@ def push_plan(config: Config, *, source: str | None = None, dry_run: bool = Fals
     return summaries
 
 
+def _checked_writer(config: SourceConfig, token: str, adapter_factory: AdapterFactory,
+                    writer_factory: WriterFactory | None) -> Writer | HelpdeskError:
+    """The source's writer once its credentials are accepted, or why they were not (refused:
+    AuthError; unreachable: Unreachable, within seconds)."""
+    adapter = adapter_factory(config, token)
+    try:
+        adapter.check()
+    except HelpdeskError as exc:
+        return exc
+    return writer_factory(config, token) if writer_factory else adapter.writer()
+
+
+def _unchecked(source: str, error: HelpdeskError) -> SourceSummary:
+    summary = SourceSummary(source)
+    summary.fail(error, f"nothing pushed: {error}")
+    return summary
+
+
 def _push_source(source: str, applier: Applier, workspace: Workspace, report: Report, ledger: Ledger,
-                 now: datetime, on_write: OnWrite | None) -> SourceSummary:
+                 now: datetime, on_write: OnWrite | None, *, secret: str) -> SourceSummary:
     summary = SourceSummary(source)
     plan = workspace.plan
     try:
         for message in applier.reconcile(source).errors:
             summary.fail(ExitStatus.PARTIAL, message)
         # Tasks first: the status comments go on the measures' tasks.
-        for write in plan_push_tasks(plan_items(plan), source, ledger):
+        for write in plan_push_tasks(plan_items(plan), source, ledger, secret=secret):
             _apply(applier, write, summary, on_write)
-        for write in status_comments(report, plan, source, ledger, now, workspace.calendar().zone):
+        for write in status_comments(report, plan, source, ledger, now, workspace.calendar().zone, secret=secret):
             _apply(applier, write, summary, on_write)
     except HelpdeskError as exc:
         summary.fail(exc, f"writes stopped, push again later for the rest: {exc}")
@@ -167,12 +198,12 @@ def _apply(applier: Applier, write: PlannedWrite, summary: SourceSummary, on_wri
 
 
 def _show_source(source: str, workspace: Workspace, report: Report, ledger: Ledger, now: datetime,
-                 on_write: OnWrite | None) -> SourceSummary:
+                 on_write: OnWrite | None, *, secret: str) -> SourceSummary:
     summary = SourceSummary(source)
     summary.writes_unsettled = ledger.count(source, WriteStatus.PENDING)
-    tasks = list(plan_push_tasks(plan_items(workspace.plan), source, ledger))
+    tasks = list(plan_push_tasks(plan_items(workspace.plan), source, ledger, secret=secret))
     comments = status_comments(report, workspace.plan, source, ledger, now, workspace.calendar().zone,
-                               planned=frozenset(w.key for w in tasks))
+                               secret=secret, planned=frozenset(w.key for w in tasks))
     for write in [*tasks, *comments]:
         summary.writes_planned += 1
         if on_write:

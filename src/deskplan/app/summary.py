@@ -2,6 +2,10 @@
 
 One type for every command that writes: counts, the errors listed for cron mail, and the exit
 code, which is the worst exit status of what went wrong (an exception brings its own).
+
+A ticket quarantined for the first time (or again with new data) is listed and makes the run
+exit 1; one held in quarantine since an earlier run, unchanged, is only counted
+(`quarantined_known`), so that cron stays green once someone has seen it (README, "Bad tickets").
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from typing import Any
 
 from deskplan.effects import PlannedWrite, WriteKind
 from deskplan.errors import DeskplanError, ExitStatus
+from deskplan.state.records import Quarantined
+from deskplan.state.store import Store, storable_text
 from deskplan.writes.apply import Applier, Outcome, describe
 
 log = logging.getLogger(__name__)
@@ -37,21 +43,37 @@ class SourceSummary:
     writeback_since: str | None = None      # that cut-off (ISO instant), once write-back ran
     writeback_since_configured: bool = False  # set by `[writeback] since` (else: the first write-back sync)
     tickets_evaluated: int = 0
-    quarantined: int = 0
+    quarantined: int = 0                    # newly quarantined by this run (listed in `errors`; exit 1)
     errors: list[str] = field(default_factory=list)
     exit_code: int = ExitStatus.OK
+    quarantined_known: int = 0              # held in quarantine since an earlier run, unchanged (not an error)
+    # (stage, ref) of what this run quarantined: the rest of the source's entries are known
+    _quarantined_now: set[tuple[str, str]] = field(default_factory=set, repr=False)
 
     def fail(self, cause: DeskplanError | ExitStatus, message: str) -> None:
         """List `message`; the exit code becomes at least the cause's own exit status."""
         status = cause if isinstance(cause, ExitStatus) else cause.exit_status
-        self.errors.append(message)
+        # Messages may quote ticket data: a lone surrogate would stop the summary being printed.
+        self.errors.append(message.encode("utf-8", "backslashreplace").decode("utf-8"))
         self.exit_code = max(self.exit_code, status)
+
+    def quarantined_as(self, stage: str, bad: Quarantined, new: bool, *, what: str = "ticket ") -> None:
+        """Count an entry the store quarantined: a new one is listed and fails the run (exit 1)."""
+        if not new:
+            return
+        self.quarantined += 1
+        self._quarantined_now.add((stage, bad.ref))
+        self.fail(ExitStatus.PARTIAL, f"quarantined {what}{bad.ref} ({stage}): {bad.error}")
+
+    def count_known(self, store: Store) -> None:
+        """`quarantined_known`: the source's entries in quarantine that this run did not add."""
+        self.quarantined_known = len(store.quarantine_keys(self.source) - self._quarantined_now)
 
     def writes_stopped(self, exc: DeskplanError) -> None:
         self.fail(exc, f"writes stopped, the rest follows on the next run: {exc}")
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {name: value for name, value in asdict(self).items() if not name.startswith("_")}
 
     def as_json(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True)
@@ -78,3 +100,12 @@ def apply_write(applier: Applier, write: PlannedWrite, summary: SourceSummary) -
     summary.writes_failed += 1
     summary.fail(ExitStatus.PARTIAL, f"{describe(write)} {result.outcome.value}: {result.error}")
     return False
+
+
+def quarantine(store: Store, source: str, summary: SourceSummary | None, stage: str, bad: Quarantined,
+               run_id: int | None, *, digest: str | None = None) -> None:
+    """Quarantine a ticket of `source` in `stage`, and count it in the source's summary if it has one."""
+    bad = Quarantined(storable_text(bad.ref), storable_text(bad.error), bad.payload)
+    new = store.quarantine(source, stage, bad, run_id, digest=digest)
+    if summary is not None:
+        summary.quarantined_as(stage, bad, new)

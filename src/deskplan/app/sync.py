@@ -11,7 +11,6 @@ the helpdesk nor the state.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
 import os
 import tempfile
@@ -19,12 +18,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from deskplan import clock
 from deskplan.adapters.base import Adapter
-from deskplan.app.summary import SourceSummary
+from deskplan.app.summary import SourceSummary, quarantine
 from deskplan.app.writeback import (
     OnWrite,
     Progress,
@@ -35,13 +35,14 @@ from deskplan.app.writeback import (
 )
 from deskplan.config import Config, SourceConfig
 from deskplan.effects import Writer
-from deskplan.errors import BadPayload, ExitStatus, HelpdeskError
+from deskplan.errors import BadPayload, ExitStatus, HelpdeskError, unexpected
 from deskplan.gcpause import collector_paused
-from deskplan.model import Ticket
+from deskplan.model import Ticket, ticket_json
 from deskplan.rules.load import Workspace
+from deskplan.state.identity import Identity, key_file
 from deskplan.state.lock import sync_lock
 from deskplan.state.records import Quarantined, Record, Related
-from deskplan.state.store import Store
+from deskplan.state.store import BUILD, Store, payload_text
 from deskplan.writes.apply import Applier
 from deskplan.writes.plan import WritebackPlanner
 
@@ -96,7 +97,11 @@ def run_sync(
     now = clock.now(environ)
 
     def sync_all(store: Store, run_id: int | None) -> list[SourceSummary]:
-        planner = WritebackPlanner(store, workspace, now, config.writeback) if workspace is not None else None
+        planner = None
+        if workspace is not None:
+            # The key file beside the state: a dry-run on a throw-away state plans the keys the real run will.
+            secret = Identity(store).secret(key_file(config.state_path))
+            planner = WritebackPlanner(store, workspace, now, config.writeback, secret=secret)
         summaries: dict[str, SourceSummary] = {}
         appliers: dict[str, Applier] = {}
         adapters: dict[str, Adapter] = {}
@@ -133,6 +138,8 @@ def run_sync(
         for name, adapter in adapters.items():
             own = own_clients.get(name)
             summaries[name].requests = adapter.requests + (own.requests if own is not None else 0)
+        for summary in summaries.values():
+            summary.count_known(store)
         return list(summaries.values())
 
     if dry_run:
@@ -185,15 +192,25 @@ def _pull_and_build(store: Store, config: SourceConfig, adapter: Adapter, summar
                     full: bool, run_id: int | None, progress: Progress | None) -> bool:
     """Pull every stream and build the touched tickets. True when the pull completed."""
     pulled = False
+    identity = Identity(store)
     try:
         adapter.check()
-        if full:
+        # Tickets built knowing another own user (or none) say wrongly which comments are deskplan's.
+        changed = adapter.own_user is not None and identity.record_own_user(config.name, adapter.own_user)
+        if full or changed:
             store.touch_all(config.name)
         _pull(store, config, adapter, summary, full=full, run_id=run_id, progress=progress)
         pulled = True
     except HelpdeskError as exc:
         # Pages stored before the failure are kept with their cursors: the next run resumes there.
         summary.fail(exc, str(exc))
+    except Exception as exc:
+        # Not one ticket's fault but the pull's (a page the adapter cannot take apart): the same,
+        # listed rather than a traceback, and the other sources go on.
+        log.debug("the pull of %s stopped", config.name, exc_info=True)
+        summary.fail(ExitStatus.PARTIAL, f"the pull stopped, the rest follows on the next run: {unexpected(exc)}")
+    if adapter.own_user is None:        # the helpdesk did not say: the user it named last time
+        adapter.own_user = identity.own_user(config.name)
     _build(store, config, adapter, summary, run_id=run_id)
     return pulled
 
@@ -213,11 +230,8 @@ def _pull(
                 page = next(pages, None)
                 if page is None:
                     break
-                store.save_page(config.name, page, run_id)
+                store.save_page(config.name, page, run_id, on_quarantine=partial(summary.quarantined_as, what=""))
             summary.tickets_seen += sum(1 for r in page.records if r.kind == "ticket")
-            for bad in page.quarantined:
-                summary.quarantined += 1
-                summary.fail(ExitStatus.PARTIAL, f"quarantined {bad.ref} ({stream}): {bad.error}")
             if progress:
                 progress(config.name, "tickets pulled", summary.tickets_seen)
 
@@ -228,7 +242,8 @@ def _build(
     """Rebuild the canonical form of every touched ticket, in batches of one transaction each.
 
     A batch's records are read in one go and its tickets written in one go; users, groups and
-    organizations are read once for the whole run (a bounded cache), not once per comment.
+    organizations are read once for the whole run (a bounded cache), not once per comment. A
+    ticket that fails to build (for whatever reason) is quarantined, the batch goes on.
     """
     pending = store.touched(config.name)
     lookup = store.record_lookup(config.name)
@@ -237,32 +252,37 @@ def _build(
         if not batch:
             return
         with store.transaction(), collector_paused():      # a batch is a burst too (see _pull)
-            built = []
+            built: list[tuple[Ticket, str]] = []
             for ticket_id, record, related in store.build_inputs(config.name, batch, lookup):
                 ticket = _build_one(store, config, adapter, summary, ticket_id, record, related, run_id)
                 if ticket is not None:
                     built.append(ticket)
-            store.release_quarantined(config.name, [ticket.id for ticket in built])
+            # Quarantined by id, or by key where the adapter named the ticket so (a Jira key).
+            store.release_quarantined(config.name, [ref for ticket, _ in built for ref in {ticket.id, ticket.key}])
             summary.tickets_changed += store.save_tickets(built)
 
 
 def _build_one(
     store: Store, config: SourceConfig, adapter: Adapter, summary: SourceSummary, ticket_id: str,
     record: Record | None, related: Related, run_id: int | None,
-) -> Ticket | None:
-    """The canonical ticket, or None when there is nothing to store for it (yet)."""
+) -> tuple[Ticket, str] | None:
+    """The canonical ticket with its stored JSON, or None when there is nothing to store for it
+    (yet). A ticket that cannot be built, or written as JSON, is quarantined (stage `build`)."""
     if record is None:
         # Events arrived before their ticket (the export holds back the last minute):
         # stay touched, the ticket comes with a later page or run.
         return None
     try:
-        return adapter.build(record, related)
-    except BadPayload as exc:
-        bad = Quarantined(ref=exc.ref or ticket_id, error=str(exc), payload=json.dumps(record.data)[:65536])
-        store.quarantine(config.name, "build", bad, run_id)
+        ticket = adapter.build(record, related)
+        return ticket, ticket_json(ticket)
+    except Exception as exc:
+        if isinstance(exc, BadPayload):
+            ref, reason = exc.ref or ticket_id, str(exc)
+        else:
+            log.debug("ticket %s of %s did not build", ticket_id, config.name, exc_info=True)
+            ref, reason = ticket_id, unexpected(exc)
+        quarantine(store, config.name, summary, BUILD, Quarantined(ref, reason, payload_text(record.data)), run_id)
         store.untouch(config.name, ticket_id)     # rebuilt when its records change again
-        summary.quarantined += 1
-        summary.fail(ExitStatus.PARTIAL, f"quarantined ticket {bad.ref}: {exc}")
         return None
 
 
@@ -278,6 +298,7 @@ def summary_lines(result: SyncResult) -> list[str]:
             + (f", {s.writes_failed} failed" if s.writes_failed else "")
             + (f", {s.writes_deferred} deferred" if s.writes_deferred else "")
             + (f", {s.quarantined} quarantined" if s.quarantined else "")
+            + (f", {s.quarantined_known} still quarantined" if s.quarantined_known else "")
         )
         if s.writeback_since is not None and (result.dry_run or s.writes_skipped_before_cutoff):
             lines.append(cutoff_line(s))

@@ -5,21 +5,31 @@ those very plans: it settles the ledger's unfinished writes with the helpdesk, a
 planned write through the ledger, and records what is settled (a ticket evaluated, a goal
 check done, the source's go-live cut-off). `sync --dry-run` shows the plans instead
 (`show_source`, `show_goals`) and stops.
+
+Each ticket is its own guard: a plan with an error quarantines its ticket (stage `evaluate`),
+a write that fails in an unexpected way quarantines it (stage `write`: the write stays pending,
+and the next run asks the helpdesk whether it landed before anything is planned again), and
+the other tickets' writes go on. AuthError and RateLimited still stop the source's writes. The
+goal check quarantines the tickets its report left out (stage `report`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from deskplan.app.summary import SourceSummary, apply_write
+from deskplan.app.summary import SourceSummary, apply_write, quarantine
 from deskplan.effects import PlannedWrite
-from deskplan.errors import ExitStatus, HelpdeskError
+from deskplan.errors import ExitStatus, HelpdeskError, unexpected
+from deskplan.model import ticket_json
 from deskplan.rules.load import PLAN_FILE
 from deskplan.state.ledger import WriteStatus
-from deskplan.writes.apply import Applier
-from deskplan.writes.plan import TicketPlan, WritebackPlanner
+from deskplan.state.records import Quarantined
+from deskplan.state.store import EVALUATE, REPORT, WRITE
+from deskplan.writes.apply import Applier, describe
+from deskplan.writes.plan import GoalPlan, TicketPlan, WritebackPlanner
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +59,10 @@ class WritebackApplier:
         try:
             self._reconcile(source, applier, summary)
             for plan in self.planner.tickets(source):
+                if plan.held:
+                    continue        # quarantined on this very basis: counted as known at the end of the run
                 if self._ticket(plan, applier, summary):
-                    evaluations.mark_evaluated(source, plan.ticket.id, plan.basis)
+                    evaluations.mark_evaluated(source, plan.ticket_id, plan.basis)
                 if self.progress:
                     self.progress(source, "tickets evaluated", summary.tickets_evaluated)
         except HelpdeskError as exc:
@@ -60,6 +72,7 @@ class WritebackApplier:
         plan = self.planner.goals(list(appliers))
         if plan is None:
             return
+        hold_left_out(self.planner, plan, summaries, self.run_id)
         for write in plan.held_back:
             summaries[write.source].writes_skipped_before_cutoff += 1
         settled = True
@@ -74,6 +87,11 @@ class WritebackApplier:
             except HelpdeskError as exc:
                 summary.writes_stopped(exc)
                 stopped.add(write.source)
+                settled = False
+            except Exception as exc:
+                # No ticket to quarantine: listed, left pending for the next run to check, the others go on.
+                log.debug("%s failed", describe(write), exc_info=True)
+                summary.fail(ExitStatus.PARTIAL, f"{describe(write)}: {unexpected(exc)}")
                 settled = False
         if settled:
             self.planner.evaluations.record_goal_check(plan.sources_key, plan.basis, self.planner.now)
@@ -92,12 +110,28 @@ class WritebackApplier:
         needs no evaluation again until it changes."""
         summary.tickets_evaluated += 1
         summary.writes_skipped_before_cutoff += len(plan.held_back)
+        store = self.planner.store
         if plan.error is not None:
-            summary.fail(ExitStatus.PARTIAL, plan.error)
+            quarantine(store, summary.source, summary, EVALUATE, Quarantined(plan.ticket_id, plan.error, plan.payload),
+                       self.run_id, digest=plan.basis)
             return False
         settled = plan.final
         for write in plan.writes:
-            settled = self._write(write, applier, summary) and settled
+            try:
+                settled = self._write(write, applier, summary) and settled
+            except HelpdeskError:
+                raise
+            except Exception as exc:
+                # Left pending in the ledger: the next run asks the helpdesk whether it landed.
+                log.debug("%s failed", describe(write), exc_info=True)
+                reason = f"{describe(write)}: {unexpected(exc)}"
+                payload = ticket_json(plan.ticket) if plan.ticket is not None else ""
+                quarantine(store, summary.source, summary, WRITE, Quarantined(plan.ticket_id, reason, payload),
+                           self.run_id, digest=plan.basis)
+                return False
+        if plan.release:
+            for stage in (EVALUATE, WRITE):
+                store.release_quarantined(summary.source, [plan.ticket_id], stage=stage)
         return settled
 
     def _write(self, write: PlannedWrite, applier: Applier, summary: SourceSummary,
@@ -119,10 +153,13 @@ def show_source(planner: WritebackPlanner, source: str, summary: SourceSummary, 
     _note_cutoff(summary, planner)
     summary.writes_unsettled += planner.ledger.count(source, WriteStatus.PENDING)
     for plan in planner.tickets(source):
+        if plan.held:
+            continue
         summary.tickets_evaluated += 1
         summary.writes_skipped_before_cutoff += len(plan.held_back)
-        if plan.error is not None:
-            summary.fail(ExitStatus.PARTIAL, plan.error)
+        if plan.error is not None:       # quarantined as the real run would (the dry-run's state is rolled back)
+            quarantine(planner.store, source, summary, EVALUATE, Quarantined(plan.ticket_id, plan.error, plan.payload),
+                       None, digest=plan.basis)
         for write in plan.writes:
             summary.writes_planned += 1
             if on_write:
@@ -133,12 +170,30 @@ def show_goals(planner: WritebackPlanner, summaries: Mapping[str, SourceSummary]
     plan = planner.goals(list(summaries))
     if plan is None:
         return
+    hold_left_out(planner, plan, summaries, None)
     for write in plan.held_back:
         summaries[write.source].writes_skipped_before_cutoff += 1
     for write in plan.writes:
         summaries[write.source].writes_planned += 1
         if on_write:
             on_write(write)
+
+
+def hold_left_out(planner: WritebackPlanner, plan: GoalPlan, summaries: Mapping[str, SourceSummary],
+                  run_id: int | None) -> None:
+    """Quarantine (stage `report`) the tickets the goal check's report could not count, and
+    release those it counted again. The same failure on the same workspace is known."""
+    store = planner.store
+    left = {(t.source, t.ticket_id): t for t in plan.left_out}
+    for (source, ticket_id), ticket in left.items():
+        bad = Quarantined(ticket_id, f"{ticket.ref}: left out of the goals' report: {ticket.reason}", "")
+        quarantine(store, source, summaries.get(source), REPORT, bad, run_id, digest=_digest(plan.basis, ticket.reason))
+    for source, ticket_id in store.quarantined_in(REPORT) - set(left):
+        store.release_quarantined(source, [ticket_id], stage=REPORT)
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
 def _note_cutoff(summary: SourceSummary, planner: WritebackPlanner) -> None:

@@ -3,25 +3,34 @@
 Memory stays flat: each ticket is evaluated, observed by every goal, counted into the
 category and measure tallies, and dropped. The report period runs from the plan's start
 (local midnight, in the plan calendar's zone) to the earlier of `now` and the plan's end.
+
+A ticket whose data breaks a computation (an exception anywhere in its evaluation, its
+metrics or its clocks) is left out of every figure and listed in `Report.left_out`: all of a
+ticket's contributions are computed before any is counted, so it is never counted half.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from deskplan.effects import TASK_TAG
+from deskplan.errors import unexpected
 from deskplan.kpi.breakdowns import SLA_BREACHED, SLA_MET, SLA_RUNNING, CategoryTally, MeasureTally
 from deskplan.kpi.goals import GoalSpec, GoalTally
-from deskplan.kpi.metrics import METRICS, Metric, MetricContext
-from deskplan.kpi.results import Report
+from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation
+from deskplan.kpi.results import LeftOut, Report
 from deskplan.kpi.windows import WindowKind, local_midnight, windows_between
 from deskplan.model import Ticket
 from deskplan.rules.calendar import Calendar
 from deskplan.rules.load import Workspace
 from deskplan.rules.plan import Goal
 from deskplan.rules.sla import SlaState, active_elapsed, compute_clocks
+from deskplan.state.store import Store
+
+log = logging.getLogger(__name__)
 
 # Feedback categories are counted per month: enough windows for a trend within a plan of a
 # few months, which a quarterly review reads as well.
@@ -46,9 +55,22 @@ def _context(calendar: Calendar, goal: Goal, now: datetime) -> MetricContext:
     return MetricContext(now=now, threshold=goal.threshold, elapsed=calendar.elapsed, active_elapsed=active)
 
 
+def stored_tickets(store: Store, left_out: list[LeftOut]) -> Iterator[Ticket]:
+    """Every ticket in the state, for a report; one that no longer reads back joins `left_out`."""
+    def unreadable(source: str, ticket_id: str, exc: Exception) -> None:
+        reason = f"the stored ticket cannot be read ({type(exc).__name__})"
+        left_out.append(LeftOut(source, ticket_id, f"{source}:{ticket_id}", reason))
+
+    return store.tickets(on_error=unreadable)
+
+
 def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
                  *, category_window: WindowKind | None = None,
-                 progress: Callable[[int], None] | None = None) -> Report:
+                 progress: Callable[[int], None] | None = None,
+                 left_out: list[LeftOut] | None = None) -> Report:
+    """The report over `tickets`. `left_out` may already hold tickets the caller could not read
+    (it may go on adding to it while `tickets` is read); those this build cannot count join them."""
+    left_out = [] if left_out is None else left_out
     plan = workspace.plan
     zone = workspace.calendar().zone
     start = local_midnight(plan.plan.start, zone)
@@ -67,19 +89,30 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
     for ticket in tickets:
         if TASK_TAG in ticket.tags:
             continue        # deskplan's own improvement tasks come back with the pull; they are not requests
+        try:
+            evaluation = workspace.evaluate(ticket, now, render_tasks=False)    # a report writes no tasks
+            found = frozenset(evaluation.categories)
+            observed: list[tuple[_GoalRun, Observation]] = []
+            for run in runs:
+                if not workspace.in_scope(run.goal, ticket, now):
+                    continue
+                observation = run.metric(ticket, run.context, found)
+                if observation is not None:
+                    observed.append((run, observation))
+            buckets: tuple[str, ...] = ()
+            if evaluation.measures:
+                clocks = compute_clocks(ticket, evaluation.sla.values(), calendars, now)
+                buckets = tuple(SLA_BUCKETS[c.state] for c in clocks)
+        except Exception as exc:
+            log.debug("%s left out of the report", ticket.ref, exc_info=True)
+            left_out.append(LeftOut(ticket.source, ticket.id, ticket.ref, unexpected(exc)))
+            continue
         count += 1
-        evaluation = workspace.evaluate(ticket, now, render_tasks=False)    # a report writes no tasks
-        found = frozenset(evaluation.categories)
-        for run in runs:
-            if not workspace.in_scope(run.goal, ticket, now):
-                continue
-            observation = run.metric(ticket, run.context, found)
-            if observation is not None:
-                run.tally.add(ticket, observation)
+        for run, observation in observed:
+            run.tally.add(ticket, observation)
         categories.add(ticket.created_at, evaluation.categories)
         if evaluation.measures:
-            clocks = compute_clocks(ticket, evaluation.sla.values(), calendars, now)
-            measures.add(evaluation.measures, tuple(SLA_BUCKETS[c.state] for c in clocks))
+            measures.add(evaluation.measures, buckets)
         if progress:
             progress(count)
 
@@ -91,5 +124,5 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
             run.tally.result(now, start, local_midnight(run.goal.by + timedelta(days=1), zone)) for run in runs
         ),
         category_window=category_kind, categories=category_windows, category_trends=category_trends,
-        measures=measures.result(),
+        measures=measures.result(), left_out=tuple(left_out),
     )

@@ -126,6 +126,17 @@ class MeasureResult:
 
 
 @dataclass(frozen=True)
+class LeftOut:
+    """A stored ticket the report could not count: its data broke a computation, or it no
+    longer reads back. Counted apart; the sync's goal check quarantines it (stage `report`)."""
+
+    source: str
+    ticket_id: str
+    ref: str                    # SOURCE:KEY (SOURCE:ID when the ticket could not be read)
+    reason: str                 # what went wrong, never the ticket's data
+
+
+@dataclass(frozen=True)
 class Report:
     plan_id: str
     plan_title: str
@@ -139,6 +150,7 @@ class Report:
     categories: tuple[CategoryWindow, ...]
     category_trends: tuple[CategoryTrend, ...]
     measures: tuple[MeasureResult, ...]
+    left_out: tuple[LeftOut, ...] = ()  # tickets not counted in any figure, each with the reason
 
 
 NO_GROUP = "(no group)"

@@ -20,8 +20,8 @@ Only what `expect` lists is asserted. `rules_fired`, `measures` and `categories`
 compared as sets; `sla` lists every target the ticket gets (kinds not listed must be
 absent); `tasks` lists every task, in rule order, each checking the keys it gives.
 A test ticket needs `created_at` (or the test a `now`); `source` defaults to `test`, `key`
-and `id` to the test's position, `status` to `open`, `updated_at` to the latest time the
-ticket shows.
+and `id` to the test's position (`id` to the key when that is a number), `status` to `open`,
+`updated_at` to the latest time the ticket shows.
 """
 
 from __future__ import annotations
@@ -191,7 +191,8 @@ def _ticket(doc: YamlDoc, index: int, raw: dict[str, Any], now: datetime | None,
         data["created_at"] = now
     data.setdefault("source", "test")
     data.setdefault("key", str(data.get("id", index + 1)))
-    data.setdefault("id", data["key"])
+    # an id is a helpdesk's, a positive integer: a Jira key such as SD-9 is not one
+    data.setdefault("id", data["key"] if str(data["key"]).isdecimal() else str(index + 1))
     data.setdefault("status", "open")
     data.setdefault("updated_at", data["created_at"])       # replaced by the latest time below
     ticket = validate(Ticket, doc, problems, base=base, data=data)

@@ -25,6 +25,12 @@ class Evaluations:
 
         Rules that test time alone (`older_than`) on resolved tickets are re-judged when the
         ticket or the workspace changes, not as time passes."""
+        for _, data, ticket_basis in self.candidate_rows(source, basis, batch):
+            yield Ticket.model_validate_json(data), ticket_basis
+
+    def candidate_rows(self, source: str, basis: str, batch: int = EVALUATE_BATCH) -> Iterator[tuple[str, str, str]]:
+        """`candidates` as stored: (ticket id, the ticket's JSON, basis), for a caller that reads
+        each ticket behind its own guard (one that no longer reads back stops no other)."""
         last = ""
         while True:
             rows = self.conn.execute(
@@ -36,8 +42,7 @@ class Evaluations:
             ).fetchall()
             if not rows:
                 return
-            for _, data, ticket_basis in rows:
-                yield Ticket.model_validate_json(data), ticket_basis
+            yield from rows
             last = rows[-1][0]
 
     def mark_evaluated(self, source: str, ticket_id: str, basis: str) -> None:

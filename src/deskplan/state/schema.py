@@ -10,6 +10,7 @@ Which module reads and writes which tables:
   store.py        cursors, records, touched, tickets, quarantine, runs
   ledger.py       writes, status_comments
   evaluations.py  evaluated, goal_checks, writeback_since
+  identity.py     installation, own_users
 """
 
 from __future__ import annotations
@@ -93,6 +94,23 @@ def m005_drop_records_hash(db: sqlite_utils.Database) -> None:
     """records.hash was never read: a page's records are compared by their JSON itself. In
     place (SQLite >= 3.35), not by copying the table as sqlite-utils' `transform` would."""
     db.execute("ALTER TABLE records DROP COLUMN hash")
+
+
+@MIGRATIONS()
+def m006_identity(db: sqlite_utils.Database) -> None:
+    """Who deskplan is: the installation's secret, which keys every idempotency key (one row,
+    made when first needed), and deskplan's own user in each source."""
+    db.table("installation").create({"id": int, "secret": str, "origin": str, "created_at": str}, pk="id")
+    db.table("own_users").create({"source": str, "user_id": str, "seen_at": str}, pk="source")
+
+
+@MIGRATIONS()
+def m007_quarantine_by_stage(db: sqlite_utils.Database) -> None:
+    """One quarantine entry per source, stage and ref (a ticket may be held at build for its new
+    data and at evaluation for its stored one), with a digest of what failed: the same failure
+    met again is known, not new. Entries from before have no digest: met again, they count as new once."""
+    db.table("quarantine").add_column("digest", str)
+    db.table("quarantine").transform(pk=("source", "stream", "ref"))
 
 
 # Counted by PRAGMA user_version before sqlite-utils' Migrations kept the record: never change.

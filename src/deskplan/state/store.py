@@ -8,6 +8,11 @@ delays the rebuild to the next run.
 
 The Store owns the connection (database.py) and the tables of records and tickets; the
 ledger and the evaluation bookkeeping own theirs (schema.py lists which is whose).
+
+One bad record never stops a page: a record that cannot be stored (nested deeper than JSON
+writers go, an id that is not text) is quarantined in stage `store` and the rest of the page
+is stored. The quarantine keeps one entry per source, stage and ref, with a digest of what
+failed: the same failure met again is known, not new (README, "Bad tickets").
 """
 
 from __future__ import annotations
@@ -15,7 +20,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -24,12 +30,20 @@ from typing import Any
 import orjson
 import sqlite_utils
 
-from deskplan.model import Ticket, ticket_json
+from deskplan.errors import BadPayload
+from deskplan.model import Ticket, nested_deeper_than, ticket_json
 from deskplan.state import database
 from deskplan.state.records import Page, Quarantined, Record, RecordLookup, Related
 from deskplan.state.schema import migrate
 
+log = logging.getLogger(__name__)
+
 QUARANTINE_PAYLOAD_LIMIT = 64 * 1024
+STORED_DEPTH = 254           # the deepest JSON a record may nest: what orjson writes (and reads back)
+# Quarantine stages beside the adapters' own streams (a page's item without an id, say). Entries
+# of the later stages are settled where their stage runs again, not by the ticket's next build.
+STORE, BUILD, EVALUATE, WRITE, REPORT = "store", "build", "evaluate", "write", "report"
+SETTLED_ELSEWHERE = (STORE, EVALUATE, WRITE, REPORT)
 SQL_CHUNK = 500              # ids bound in one `IN (...)` (SQLite allows 32,766 variables; any page fits in two)
 LOOKUP_CACHE = 4096          # users, groups, organizations kept while building (bounded: memory stays flat)
 
@@ -42,19 +56,65 @@ def _digest(text: str) -> str:
     return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
+class Unstorable(Exception):
+    """A record that cannot be stored as JSON; the message says why, never what it holds."""
+
+
 def _encode(data: Any) -> bytes:
     """A record's stored JSON: keys sorted, UTF-8, compact, written by orjson (several times
     faster than the standard library). What orjson refuses (integers beyond 64 bits, keys that
-    are not strings) the standard library writes, behind a leading space that tells `_decode`
-    to read it back with the standard library too: orjson would read such an integer as a float."""
+    are not strings, lone UTF-16 surrogates) the standard library writes, ASCII-escaped, behind a
+    leading space that tells `_decode` to read it back with the standard library too: orjson
+    would read such an integer as a float, and refuses the surrogate's escape. Raises
+    Unstorable for JSON nested deeper than STORED_DEPTH, which could not be read back safely."""
     try:
         return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     except orjson.JSONEncodeError:
-        return (" " + json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))).encode()
+        pass
+    if nested_deeper_than(data, STORED_DEPTH):
+        raise Unstorable(f"nested deeper than {STORED_DEPTH} levels")
+    try:
+        return (" " + json.dumps(data, sort_keys=True, separators=(",", ":"))).encode()
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise Unstorable(f"not JSON ({type(exc).__name__})") from None
 
 
 def _decode(text: str) -> Any:
     return json.loads(text) if text.startswith(" ") else orjson.loads(text)
+
+
+def _is_text(value: str) -> bool:
+    """Whether SQLite can take the string (UTF-8): not when it holds a lone surrogate."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def storable_text(value: str) -> str:
+    """The string as SQLite can store it: a lone surrogate becomes its visible escape `\\ud800`."""
+    return value if _is_text(value) else value.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def payload_text(data: Any) -> str:
+    """What a quarantine entry shows of a payload: its JSON (ASCII, escapes for anything odd),
+    at most QUARANTINE_PAYLOAD_LIMIT characters; a note where it cannot be written at all."""
+    try:
+        return json.dumps(data, sort_keys=True)[:QUARANTINE_PAYLOAD_LIMIT]
+    except (TypeError, ValueError, RecursionError) as exc:
+        return f"(not shown: the payload cannot be written as JSON, {type(exc).__name__})"
+
+
+def record_ref(record: Record) -> str:
+    """How the quarantine names a record it could not store: `ticket 5`, `event 123`."""
+    return f"{record.kind} {record.id}"
+
+
+# (stage or stream, what was quarantined, True when it is new rather than known)
+OnQuarantine = Callable[[str, Quarantined, bool], None]
 
 
 def _chunks(items: list[str], size: int = SQL_CHUNK) -> Iterator[list[str]]:
@@ -62,7 +122,7 @@ def _chunks(items: list[str], size: int = SQL_CHUNK) -> Iterator[list[str]]:
         yield items[start:start + size]
 
 
-def _marks(items: list[str]) -> str:
+def _marks(items: Sequence[str]) -> str:
     return ", ".join("?" * len(items))
 
 
@@ -109,18 +169,31 @@ class Store:
         ).fetchone()
         return json.loads(row[0]) if row else None
 
-    def save_page(self, source: str, page: Page, run_id: int | None = None) -> int:
+    def save_page(self, source: str, page: Page, run_id: int | None = None, *,
+                  on_quarantine: OnQuarantine | None = None) -> int:
         """Store a page's records, its quarantined payloads and its cursor atomically.
 
         Returns how many records were new or different from what was stored; their tickets
         are marked `touched`. A record whose stored JSON is identical is left alone (a
         re-delivered record, from an overlap or a retry, has nothing to rebuild). The page
         takes a handful of statements, not a few per record: what is stored of the page's
-        records is read in one query per kind.
+        records is read in one query per kind. A record that cannot be stored is quarantined
+        (stage `store`) and the rest of the page stored; `on_quarantine` sees every entry the
+        page quarantines, new or known.
         """
-        encoded = {(record.kind, record.id): (record, _encode(record.data).decode()) for record in page.records}
+        encoded: dict[tuple[str, str], tuple[Record, str]] = {}
+        unstorable: list[Quarantined] = []
+        for record in page.records:
+            try:
+                if not (_is_text(record.id) and (record.ticket_id is None or _is_text(record.ticket_id))):
+                    raise Unstorable("its id is not text (a lone UTF-16 surrogate)")
+                encoded[(record.kind, record.id)] = (record, _encode(record.data).decode())
+            except Unstorable as exc:
+                unstorable.append(Quarantined(ref=record_ref(record), error=f"cannot be stored: {exc}",
+                                              payload=payload_text(record.data)))
+        records = [record for record, _ in encoded.values()]
         with self.transaction():
-            stored = self._stored(source, page.records)
+            stored = self._stored(source, records)
             changed = [(source, kind, rid, record.ticket_id, data) for (kind, rid), (record, data) in encoded.items()
                        if stored.get((kind, rid)) != (record.ticket_id, data)]
             conn = self.db.conn
@@ -136,14 +209,25 @@ class Store:
                 [(source, ticket_id) for ticket_id in dict.fromkeys(row[3] for row in changed)
                  if ticket_id is not None],
             )
-            for bad in page.quarantined:
-                self.quarantine(source, page.stream, bad, run_id)
+            for stage, bad in [(page.stream, bad) for bad in page.quarantined] + [(STORE, bad) for bad in unstorable]:
+                bad = Quarantined(storable_text(bad.ref), storable_text(bad.error), bad.payload)
+                new = self.quarantine(source, stage, bad, run_id)
+                if on_quarantine is not None:
+                    on_quarantine(stage, bad, new)
+            self._release_stored(source, records)
             conn.execute(
                 "INSERT INTO cursors (source, stream, cursor, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (source, stream) DO UPDATE SET cursor = excluded.cursor, updated_at = excluded.updated_at",
                 [source, page.stream, json.dumps(page.cursor, sort_keys=True), _now_iso()],
             )
         return len(changed)
+
+    def _release_stored(self, source: str, records: list[Record]) -> None:
+        """Entries of stage `store` for records now stored: settled (one query, usually finding none)."""
+        held = {ref for (ref,) in self.db.conn.execute(
+            "SELECT ref FROM quarantine WHERE source = ? AND stream = ?", [source, STORE])}
+        if held:
+            self.release_quarantined(source, [ref for ref in map(record_ref, records) if ref in held], stage=STORE)
 
     def _stored(self, source: str, records: list[Record]) -> dict[tuple[str, str], tuple[str | None, str]]:
         """(ticket id, stored JSON) of each of these records that is stored, by (kind, id).
@@ -252,13 +336,15 @@ class Store:
     def untouch(self, source: str, ticket_id: str) -> None:
         self.db.conn.execute("DELETE FROM touched WHERE source = ? AND ticket_id = ?", [source, ticket_id])
 
-    def save_tickets(self, tickets: list[Ticket]) -> int:
+    def save_tickets(self, tickets: Iterable[Ticket | tuple[Ticket, str]]) -> int:
         """Store canonical tickets and clear their `touched` marks, in two statements for the
-        whole batch; one whose JSON is unchanged is not rewritten. Returns how many changed."""
-        if not tickets:
+        whole batch; one whose JSON is unchanged is not rewritten. Returns how many changed.
+        A ticket may come with its JSON (`ticket_json`) already written."""
+        built = [t if isinstance(t, tuple) else (t, ticket_json(t)) for t in tickets]
+        if not built:
             return 0
         rows = [(t.source, t.id, t.key, t.status.value, t.created_at.isoformat(), t.updated_at.isoformat(),
-                 int(t.deleted), _digest(data), data) for t in tickets for data in (ticket_json(t),)]
+                 int(t.deleted), _digest(data), data) for t, data in built]
         conn = self.db.conn
         changed = conn.executemany(
             "INSERT INTO tickets (source, id, key, status, created_at, updated_at, deleted, hash, data) "
@@ -270,20 +356,29 @@ class Store:
             list({(row[0], row[1]): row for row in rows}.values()),
         ).rowcount
         conn.executemany("DELETE FROM touched WHERE source = ? AND ticket_id = ?",
-                         [(ticket.source, ticket.id) for ticket in tickets])
+                         [(ticket.source, ticket.id) for ticket, _ in built])
         return changed
 
     # --- reading canonical tickets ------------------------------------------------------------
 
     def get_ticket(self, source: str, key: str) -> Ticket | None:
+        """The stored ticket by key or id; BadPayload when it no longer reads back."""
         row = self.db.execute(
             "SELECT data FROM tickets WHERE source = ? AND (key = ? OR id = ?)", [source, key, key]
         ).fetchone()
-        return Ticket.model_validate_json(row[0]) if row else None
+        if row is None:
+            return None
+        try:
+            return Ticket.model_validate_json(row[0])
+        except ValueError as exc:
+            raise BadPayload(f"the stored ticket cannot be read ({type(exc).__name__})", source=source,
+                             ref=key) from None
 
-    def tickets(self, source: str | None = None, *, include_deleted: bool = False,
-                batch: int = 1000) -> Iterator[Ticket]:
-        """Every stored canonical ticket, streamed in batches."""
+    def tickets(self, source: str | None = None, *, include_deleted: bool = False, batch: int = 1000,
+                on_error: Callable[[str, str, Exception], None] | None = None) -> Iterator[Ticket]:
+        """Every stored canonical ticket, streamed in batches. One that no longer reads back (a
+        ticket stored by an older deskplan that today's model refuses) is left out and passed to
+        `on_error(source, id, error)`, else logged: the others are read on."""
         where = ["1 = 1"]
         params: list[Any] = []
         if source is not None:
@@ -300,8 +395,17 @@ class Store:
             ).fetchall()
             if not rows:
                 return
-            for _, _, data in rows:
-                yield Ticket.model_validate_json(data)
+            for ticket_source, ticket_id, data in rows:
+                try:
+                    ticket = Ticket.model_validate_json(data)
+                except Exception as exc:
+                    if on_error is None:
+                        log.warning("%s:%s: the stored ticket cannot be read (%s); left out", ticket_source,
+                                    ticket_id, type(exc).__name__)
+                    else:
+                        on_error(ticket_source, ticket_id, exc)
+                    continue
+                yield ticket
             last = (rows[-1][0], rows[-1][1])
 
     def count_tickets(self, source: str | None = None) -> int:
@@ -313,22 +417,62 @@ class Store:
 
     # --- quarantine and runs -------------------------------------------------------------------
 
-    def quarantine(self, source: str, stream: str, bad: Quarantined, run_id: int | None = None) -> None:
+    def quarantine(self, source: str, stage: str, bad: Quarantined, run_id: int | None = None, *,
+                   digest: str | None = None) -> bool:
+        """Quarantine `bad` in `stage` (a stage such as BUILD, or the adapter's stream). True when
+        the entry is new, or its digest changed (the data or the failure did); False when the same
+        entry was there already (it is only marked seen again). `digest` defaults to one over the
+        error and the payload."""
+        ref, error = storable_text(bad.ref), storable_text(bad.error)
+        payload = storable_text(bad.payload[:QUARANTINE_PAYLOAD_LIMIT])
+        digest = digest or _digest(f"{error}\0{storable_text(bad.payload)}")
         now = _now_iso()
-        self.db.conn.execute(
-            "INSERT INTO quarantine (source, ref, stream, error, payload, first_seen, last_seen, run_id) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, ref) DO UPDATE SET stream = excluded.stream, "
-            "error = excluded.error, payload = excluded.payload, last_seen = excluded.last_seen, "
-            "run_id = excluded.run_id",
-            [source, bad.ref, stream, bad.error, bad.payload[:QUARANTINE_PAYLOAD_LIMIT], now, now, run_id],
+        conn = self.db.conn
+        row = conn.execute("SELECT digest FROM quarantine WHERE source = ? AND stream = ? AND ref = ?",
+                           [source, stage, ref]).fetchone()
+        if row is not None and row[0] == digest:
+            conn.execute("UPDATE quarantine SET last_seen = ?, run_id = ? WHERE source = ? AND stream = ? AND ref = ?",
+                         [now, run_id, source, stage, ref])
+            return False
+        conn.execute(
+            "INSERT INTO quarantine (source, ref, stream, error, payload, digest, first_seen, last_seen, run_id) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source, stream, ref) DO UPDATE SET "
+            "error = excluded.error, payload = excluded.payload, digest = excluded.digest, "
+            "first_seen = excluded.first_seen, last_seen = excluded.last_seen, run_id = excluded.run_id",
+            [source, ref, stage, error, payload, digest, now, now, run_id],
         )
+        return True
 
     def release_quarantine(self, source: str, ref: str) -> None:
+        """Every entry of `ref`, whatever its stage."""
         self.db.conn.execute("DELETE FROM quarantine WHERE source = ? AND ref = ?", [source, ref])
 
-    def release_quarantined(self, source: str, refs: list[str]) -> None:
-        """`release_quarantine` for a batch (one statement; usually nothing is quarantined)."""
-        self.db.conn.executemany("DELETE FROM quarantine WHERE source = ? AND ref = ?", [(source, r) for r in refs])
+    def release_quarantined(self, source: str, refs: list[str], *, stage: str | None = None) -> None:
+        """The entries of `refs` in `stage`; without a stage, those a successful build settles:
+        every stage but the ones settled where they run (SETTLED_ELSEWHERE). One statement;
+        usually nothing is quarantined."""
+        if stage is not None:
+            self.db.conn.executemany("DELETE FROM quarantine WHERE source = ? AND stream = ? AND ref = ?",
+                                     [(source, stage, r) for r in refs])
+            return
+        self.db.conn.executemany(
+            f"DELETE FROM quarantine WHERE source = ? AND ref = ? AND stream NOT IN ({_marks(SETTLED_ELSEWHERE)})",
+            [(source, r, *SETTLED_ELSEWHERE) for r in refs])
+
+    def quarantine_digests(self, source: str, stages: Iterable[str]) -> dict[str, str]:
+        """ref -> digest of the source's entries in these stages (for a ref in several, one of them)."""
+        stages = list(stages)
+        return dict(self.db.conn.execute(
+            f"SELECT ref, digest FROM quarantine WHERE source = ? AND stream IN ({_marks(stages)})",
+            [source, *stages]).fetchall())
+
+    def quarantined_in(self, stage: str) -> set[tuple[str, str]]:
+        """(source, ref) of every entry in `stage`, whatever the source."""
+        return set(self.db.conn.execute("SELECT source, ref FROM quarantine WHERE stream = ?", [stage]).fetchall())
+
+    def quarantine_keys(self, source: str) -> set[tuple[str, str]]:
+        """(stage, ref) of every entry the source has in quarantine."""
+        return set(self.db.conn.execute("SELECT stream, ref FROM quarantine WHERE source = ?", [source]).fetchall())
 
     def quarantined(self, source: str | None = None) -> list[dict[str, Any]]:
         sql = "SELECT source, ref, stream, error, last_seen FROM quarantine"

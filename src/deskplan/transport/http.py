@@ -21,6 +21,7 @@ import orjson
 import requests
 
 from deskplan.errors import AuthError, RateLimited, ServerError
+from deskplan.transport import deepjson
 from deskplan.transport.retry import (
     AttemptFailed,
     Rejected,
@@ -34,6 +35,7 @@ from deskplan.transport.retry import (
 __all__ = ["HttpClient", "HttpResult", "Rejected", "RetryMode", "RetryPolicy"]
 
 _CODE_LIMIT = 120   # helpdesk error codes/descriptions are short; anything longer is cut
+CONNECT_TIMEOUT = 5.0   # seconds to connect (TCP and TLS): a helpdesk that does not answer is given up on soon
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class HttpClient:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
         timeout: float = 30,
+        connect_timeout: float = CONNECT_TIMEOUT,
         max_attempts: int = 8,
         max_wait: float = 600,
         policy: RetryPolicy | None = None,
@@ -67,6 +70,7 @@ class HttpClient:
         self.base_url = base_url.rstrip("/")
         self.source = source
         self.timeout = timeout
+        self.connect_timeout = min(connect_timeout, timeout)
         self.policy = policy or RetryPolicy(max_attempts=max_attempts, max_wait=max_wait)
         self._auth = auth
         self._session = session or _session_for(self.base_url)
@@ -76,6 +80,7 @@ class HttpClient:
         self._requests = 0
         origin = urlsplit(self.base_url)
         self._origin = (origin.scheme, origin.netloc)
+        self.site = site_of(self.base_url)
 
     def __repr__(self) -> str:          # never the credentials
         return f"HttpClient({self.base_url!r}, source={self.source!r})"
@@ -106,17 +111,24 @@ class HttpClient:
         url = self._url(path, method)
         where = f"{method} {urlsplit(url).path}"
         attempts = 0
+        connected = False       # whether any attempt may have reached the server
 
         def attempt() -> HttpResult:
-            nonlocal attempts
+            nonlocal attempts, connected
             attempts += 1
-            return self._attempt(method, url, params=params, headers=headers, json=json, mode=mode)
+            try:
+                result = self._attempt(method, url, params=params, headers=headers, json=json, mode=mode)
+            except AttemptFailed as failed:
+                connected = connected or failed.connected
+                raise
+            connected = True
+            return result
 
         retrying = self.policy.retrying(sleep=self._sleep, clock=self._clock, rng=self._rng, describe=where)
         try:
             return retrying(attempt)
         except AttemptFailed as failed:
-            raise failed.to_error(source=self.source, where=where, attempts=attempts) from None
+            raise failed.to_error(source=self.source, where=where, attempts=attempts, connected=connected) from None
 
     def _url(self, path: str, method: str) -> str:
         parts = urlsplit(path)
@@ -137,11 +149,26 @@ class HttpClient:
         try:
             response = self._session.request(
                 method, url, params=params, json=json, headers=sent_headers,
-                auth=self._auth, timeout=self.timeout, allow_redirects=method == "GET",
+                auth=self._auth, timeout=(self.connect_timeout, self.timeout), allow_redirects=method == "GET",
             )
         except requests.RequestException as exc:
-            raise transport_failure(exc, mode) from None
+            raise transport_failure(exc, mode, self.site) from None
         return _classify(response, method, mode)
+
+
+def site_of(url: str) -> str:
+    """`scheme://host:port` of a URL, to name a helpdesk in a message: never the user name,
+    password, path or query that the URL may carry."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or {"https": 443, "http": 80}.get(parts.scheme)
+    return f"{parts.scheme}://{host}:{port}" if port else f"{parts.scheme}://{host}"
 
 
 def _session_for(base_url: str) -> requests.Session:
@@ -197,8 +224,13 @@ def _body(response: requests.Response, method: str, mode: RetryMode) -> Any:
     except orjson.JSONDecodeError:
         pass
     try:
-        # What orjson refuses but the standard library reads (UTF-16 or UTF-32 bodies, NaN).
-        return jsonlib.loads(response.content)
+        # What orjson refuses but the standard library reads (UTF-16 or UTF-32 bodies, NaN, a
+        # lone surrogate's escape); nested beyond both readers' depth, an item deep inside a
+        # page, the reader without recursion (the store quarantines that item, not the page).
+        try:
+            return jsonlib.loads(response.content)
+        except RecursionError:
+            return deepjson.loads(response.content)
     except ValueError:
         note = "" if method == "GET" else "; the write may have been applied"
         raise AttemptFailed(ServerError, f"the response body is not valid JSON{note}",
@@ -213,7 +245,7 @@ def error_details(response: requests.Response) -> tuple[str | None, str | None]:
     """
     try:
         body = jsonlib.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None, None
     if not isinstance(body, dict):
         return None, None

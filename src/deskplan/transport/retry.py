@@ -15,6 +15,13 @@ Which failures are retried depends on the request's `RetryMode`:
   which a gateway can return after the origin applied the write, and not a read timeout or
   a dropped connection: the write may have landed, so the caller's ledger must reconcile.
 - "never": nothing is retried.
+
+An attempt that could not connect at all (refused, DNS failure, connect timeout) is retried
+only a few times, quickly (`connect_attempts`, `connect_base`): a helpdesk that refuses
+connections or cannot be found is not waited for with the budget meant for rate limits, so
+that an outage ends the run within seconds (exit 4) rather than holding the sync lock. When
+no attempt of a request connected, the error is `NotConnected`: the request provably never
+left this host, so a write that failed so was not applied.
 """
 
 from __future__ import annotations
@@ -31,7 +38,15 @@ import requests
 import urllib3.exceptions
 from tenacity import RetryCallState, Retrying, retry_if_exception
 
-from deskplan.errors import HelpdeskError, RateLimited, RequestContext, RequestRejected, ServerError, Unreachable
+from deskplan.errors import (
+    HelpdeskError,
+    NotConnected,
+    RateLimited,
+    RequestContext,
+    RequestRejected,
+    ServerError,
+    Unreachable,
+)
 
 log = logging.getLogger("deskplan.http")
 
@@ -61,6 +76,7 @@ class AttemptFailed(Exception):
         retry_after: float | None = None,
         code: str | None = None,
         what: str = "",
+        connected: bool = True,
     ):
         super().__init__(message)
         self.error_type = error_type
@@ -70,10 +86,15 @@ class AttemptFailed(Exception):
         self.retry_after = retry_after
         self.code = code
         self.what = what or (str(status) if status else error_type.__name__)
+        self.connected = connected      # False: this attempt never reached the server (nothing was sent)
 
-    def to_error(self, *, source: str, where: str, attempts: int) -> HelpdeskError:
+    def to_error(self, *, source: str, where: str, attempts: int, connected: bool = True) -> HelpdeskError:
+        """The typed error for the caller; `connected` is whether any attempt of the request
+        may have reached the server (when none did, an Unreachable is a NotConnected)."""
         message = self.message if attempts == 1 else f"{self.message} (gave up after {attempts} attempts)"
         kw: RequestContext = {"source": source, "where": where, "status": self.status}
+        if issubclass(self.error_type, Unreachable) and not connected:
+            return NotConnected(message, attempts=attempts, **kw)
         if issubclass(self.error_type, RateLimited):
             return RateLimited(message, retry_after=self.retry_after, **kw)
         if issubclass(self.error_type, Rejected):
@@ -92,14 +113,40 @@ def never_reached_server(exc: BaseException) -> bool:
     return False
 
 
-def transport_failure(exc: requests.RequestException, mode: RetryMode) -> AttemptFailed:
-    """Classify an exception raised while sending or reading (no usable response)."""
+def transport_failure(exc: requests.RequestException, mode: RetryMode, site: str) -> AttemptFailed:
+    """Classify an exception raised while sending or reading (no usable response). `site` is
+    the helpdesk's `scheme://host:port` (never credentials), named when it could not be reached."""
     name = type(exc).__name__
     unread = isinstance(exc, (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError))
-    retriable = mode == "safe" or (mode == "connect_only" and never_reached_server(exc))
+    if never_reached_server(exc):
+        return AttemptFailed(Unreachable, f"could not connect to {site} ({connect_failure(exc)})",
+                             retriable=mode != "never", what=name, connected=False)
+    retriable = mode == "safe"
     if unread:
         return AttemptFailed(ServerError, f"the response body was cut off ({name})", retriable=retriable, what=name)
-    return AttemptFailed(Unreachable, f"no answer ({name})", retriable=retriable, what=name)
+    return AttemptFailed(Unreachable, f"no answer from {site} ({name})", retriable=retriable, what=name)
+
+
+def connect_failure(exc: BaseException) -> str:
+    """Why a connection could not be made, in a few words (never the URL or its query)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connect timed out"
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if isinstance(cause, urllib3.exceptions.NameResolutionError):
+            return "host name not found"
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, TimeoutError | urllib3.exceptions.ConnectTimeoutError) \
+                and not isinstance(cause, urllib3.exceptions.NewConnectionError):
+            return "connect timed out"
+        if isinstance(cause, OSError) and cause.strerror:
+            return cause.strerror.lower()
+        reason = cause.args[0] if cause.args and isinstance(cause.args[0], BaseException) else None
+        cause = getattr(cause, "reason", None) or reason or cause.__cause__ or cause.__context__
+    return type(exc).__name__
 
 
 def status_retriable(status: int, mode: RetryMode) -> bool:
@@ -156,10 +203,16 @@ class RetryPolicy:
     base: float = 1.0              # first backoff without a hint; doubles per attempt
     cap: float = 60.0              # longest backoff without a hint
     jitter: float = 1.0            # at most this many seconds added on top, never subtracted
+    connect_attempts: int = 3      # attempts that could not connect at all, before giving up
+    connect_base: float = 0.5      # first backoff after one (doubles), with at most as much jitter
 
     def wait(self, attempt: int, hint: float | None, rng: random.Random) -> float:
         backoff = hint if hint is not None else min(self.cap, self.base * 2 ** (attempt - 1))
         return backoff + rng.uniform(0.0, self.jitter)
+
+    def connect_wait(self, failures: int, rng: random.Random) -> float:
+        """The wait after the `failures`-th attempt that could not connect."""
+        return self.connect_base * 2 ** (failures - 1) + rng.uniform(0.0, self.connect_base)
 
     def retrying(
         self,
@@ -171,20 +224,35 @@ class RetryPolicy:
     ) -> Retrying:
         """A tenacity loop for one request (`describe` is `METHOD /path`, for the log)."""
         started = clock()
+        unconnected: set[int] = set()       # the attempts that could not connect
+
+        def count_unconnected(state: RetryCallState) -> int:
+            failure = state.outcome.exception() if state.outcome else None
+            if getattr(failure, "connected", True) is False:
+                unconnected.add(state.attempt_number)
+            return len(unconnected) if state.attempt_number in unconnected else 0
 
         def wait(state: RetryCallState) -> float:
             failure = state.outcome.exception() if state.outcome else None
+            failures = count_unconnected(state)
+            if failures:
+                return self.connect_wait(failures, rng)
             return self.wait(state.attempt_number, getattr(failure, "retry_after", None), rng)
 
         def stop(state: RetryCallState) -> bool:
             # A wait that would overrun the budget is not started: the caller saves its
             # state and gets RateLimited/ServerError now rather than after the sleep.
-            if state.attempt_number >= self.max_attempts:
+            if state.attempt_number >= self.max_attempts or count_unconnected(state) >= self.connect_attempts:
                 return True
             return clock() - started + (state.upcoming_sleep or 0.0) > self.max_wait
 
         def before_sleep(state: RetryCallState) -> None:
             failure = state.outcome.exception() if state.outcome else None
+            if state.attempt_number in unconnected:
+                log.warning("%s -> %s; could not connect (%d/%d), retrying in %.1fs",
+                            describe, getattr(failure, "what", "error"), len(unconnected),
+                            self.connect_attempts, state.upcoming_sleep)
+                return
             log.warning(
                 "%s -> %s; attempt %d/%d failed, retrying in %.1fs",
                 describe, getattr(failure, "what", "error"), state.attempt_number,

@@ -5,7 +5,9 @@ helpdesk's per-ticket update limit; record it `pending` (durably); send it once;
 `done` with the remote id. When the answer is lost (a dropped connection, a cut-off body,
 a 5xx that may have come after the write landed) the helpdesk is asked whether it has the
 write (`find_effect`) before it is sent again. What stays uncertain stays `pending`, and
-the next run reconciles it before planning anything.
+the next run reconciles it before planning anything. A write that could not even connect
+(`NotConnected`: refused, DNS failure, connect timeout) provably sent nothing: it is not left
+`pending` but recorded `failed`, planned again next run, and the source's writes stop.
 """
 
 from __future__ import annotations
@@ -16,7 +18,16 @@ from datetime import timedelta
 from enum import StrEnum
 
 from deskplan.effects import PlannedWrite, WriteKind, Writer
-from deskplan.errors import AuthError, HelpdeskError, RateLimited, RequestRejected, ServerError, Unreachable
+from deskplan.errors import (
+    AuthError,
+    HelpdeskError,
+    NotConnected,
+    RateLimited,
+    RequestRejected,
+    ServerError,
+    Unreachable,
+    unexpected,
+)
 from deskplan.state.ledger import Ledger, WriteStatus
 
 log = logging.getLogger(__name__)
@@ -72,11 +83,15 @@ class Applier:
                 remote = self.writer.find_effect(write, previous)
                 if remote is not None and complete:
                     self.writer.complete(write, remote)
-            except AuthError:
-                raise
+            except (AuthError, NotConnected):
+                raise       # no other row can be checked either; every row stays pending
             except HelpdeskError as exc:
                 report.errors.append(f"{describe(write)}: could not check whether it was applied: {exc}")
                 self.ledger.note_error(write, str(exc))
+                continue
+            except Exception as exc:        # one row's lookup failing stops no other's: it stays pending
+                log.debug("%s: the lookup failed", describe(write), exc_info=True)
+                report.errors.append(f"{describe(write)}: could not check whether it was applied: {unexpected(exc)}")
                 continue
             if remote is None:
                 self.ledger.forget(write)
@@ -87,8 +102,9 @@ class Applier:
         return report
 
     def apply(self, write: PlannedWrite) -> ApplyResult:
-        """Apply one write. AuthError and RateLimited (past the retry budget) propagate: the
-        caller stops writing to this source, and the remaining writes are planned next run."""
+        """Apply one write. AuthError, RateLimited (past the retry budget) and NotConnected
+        propagate: the caller stops writing to this source, and the remaining writes are
+        planned next run."""
         status = self.ledger.status(write.key)
         if status is WriteStatus.DONE:
             return ApplyResult(Outcome.SKIPPED, self.ledger.remote_id(write.key))
@@ -103,8 +119,9 @@ class Applier:
         except _InDoubt as exc:
             self.ledger.note_error(write, str(exc))
             return ApplyResult(Outcome.IN_DOUBT, error=str(exc))
-        except RateLimited as exc:
-            # Both helpdesks refuse a rate-limited request before handling it: not applied.
+        except (RateLimited, NotConnected) as exc:
+            # Both helpdesks refuse a rate-limited request before handling it, and a request
+            # that could not connect was never sent: not applied.
             self.ledger.failed(write, str(exc))
             raise
         except RequestRejected as exc:
@@ -116,8 +133,16 @@ class Applier:
     def _send(self, write: PlannedWrite, previous: str | None) -> str:
         failure: HelpdeskError | None = None
         for _ in range(self.max_sends):
+            before = self.writer.requests
             try:
                 return self.writer.apply(write, previous)
+            except NotConnected as exc:
+                # `requests` counts every attempt: when the attempts that could not connect are
+                # all this send made, nothing of the write left this host. Else an earlier
+                # request of it (a Jira task created before its links) may have landed.
+                if self.writer.requests - before == exc.attempts:
+                    raise
+                failure = exc
             except (ServerError, Unreachable) as exc:
                 failure = exc
             # The answer is lost; the write may have landed. Ask before sending it again.

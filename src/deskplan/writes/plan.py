@@ -12,26 +12,37 @@ Tasks about the past are held back: a rule task whose trigger, or a goal window 
 before the source's go-live cut-off (`[writeback] since`, else the moment of the first sync
 that wrote back to the source) is never written, so that a first sync against months of
 history does not flood the helpdesk. Status comments concern open tickets now: never held back.
+
+One ticket never stops the others: whatever goes wrong while one is read back or assessed
+(a rule's template that fails on it, its data breaking a clock) makes a plan with an `error`,
+which the caller quarantines (stage `evaluate`). A ticket in quarantine at evaluation or write
+on the very basis it has now is not assessed again (`held`) until it or the workspace
+changes; the goal check's report leaves out what it cannot count (`GoalPlan.left_out`).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from deskplan.config import WritebackConfig
 from deskplan.effects import TASK_TAG, PlannedWrite
-from deskplan.kpi.report import build_report
-from deskplan.model import Ticket
+from deskplan.errors import unexpected
+from deskplan.kpi.report import build_report, stored_tickets
+from deskplan.kpi.results import LeftOut
+from deskplan.model import Ticket, ticket_json
 from deskplan.rules.load import Workspace
 from deskplan.rules.templates import TemplateRenderError
 from deskplan.state.evaluations import Evaluations
 from deskplan.state.ledger import Ledger
-from deskplan.state.store import Store
+from deskplan.state.store import EVALUATE, WRITE, Store
 from deskplan.writes.assess import Assessor, clocks_final, workspace_basis
 from deskplan.writes.planner import goal_misses, goal_tasks, plan_ticket
+
+log = logging.getLogger(__name__)
 
 GOALS_INTERVAL = timedelta(hours=1)
 
@@ -40,12 +51,16 @@ GOALS_INTERVAL = timedelta(hours=1)
 class TicketPlan:
     """The writes one ticket needs now."""
 
-    ticket: Ticket
+    ticket: Ticket | None               # None when `held`, or when the stored ticket no longer reads back
     basis: str                          # recorded once every write is settled: not evaluated again until it changes
     writes: tuple[PlannedWrite, ...]
     held_back: tuple[PlannedWrite, ...]   # tasks about what happened before the cut-off: never written
     final: bool                         # every SLA clock final: nothing changes with time alone
-    error: str | None = None            # the ticket could not be assessed (a rule's template failed on it)
+    error: str | None = None            # the ticket could not be evaluated: to be quarantined (stage evaluate)
+    ticket_id: str = ""
+    payload: str = ""                   # with an error: what the quarantine shows (the stored ticket)
+    held: bool = False                  # in quarantine on this very basis since an earlier run: not assessed
+    release: bool = False               # in quarantine on another basis, assessed well now: to be released
 
 
 @dataclass(frozen=True)
@@ -56,16 +71,18 @@ class GoalPlan:
     basis: str                          # recorded once every task is settled
     writes: tuple[PlannedWrite, ...]
     held_back: tuple[PlannedWrite, ...]
+    left_out: tuple[LeftOut, ...] = ()  # tickets the report could not count: to be quarantined (stage report)
 
 
 class WritebackPlanner:
     """Plans from the state at `now`. Reads the store and the ledger; writes nothing."""
 
     def __init__(self, store: Store, workspace: Workspace, now: datetime,
-                 settings: WritebackConfig | None = None):
+                 settings: WritebackConfig | None = None, *, secret: str):
         self.store = store
         self.workspace = workspace
         self.now = now
+        self.secret = secret                # the installation's, which keys every write (state/identity.py)
         self.ledger = Ledger(store)
         self.evaluations = Evaluations(store)
         self.assessor = Assessor(workspace, now)
@@ -83,18 +100,42 @@ class WritebackPlanner:
         cutoff = self.cutoff(source)
         # A moved cut-off changes which tasks are due: resolved tickets are evaluated once more.
         basis = _digest(self.basis, cutoff.isoformat())
-        for ticket, ticket_basis in self.evaluations.candidates(source, basis):
-            if is_deskplan_task(ticket):
+        quarantined = self.store.quarantine_digests(source, (EVALUATE, WRITE))
+        for ticket_id, data, ticket_basis in self.evaluations.candidate_rows(source, basis):
+            earlier = quarantined.get(ticket_id)
+            if earlier == ticket_basis:
+                yield TicketPlan(None, ticket_basis, (), (), final=False, ticket_id=ticket_id, held=True)
                 continue
-            yield self.ticket(ticket, ticket_basis, cutoff)
+            plan = self._stored(source, ticket_id, data, ticket_basis, cutoff)
+            if plan is not None:
+                yield replace(plan, release=True) if earlier is not None and plan.error is None else plan
+
+    def _stored(self, source: str, ticket_id: str, data: str, basis: str, cutoff: datetime) -> TicketPlan | None:
+        """The plan of a stored ticket; None for deskplan's own tasks."""
+        try:
+            ticket = Ticket.model_validate_json(data)
+        except Exception as exc:
+            error = f"{source}:{ticket_id}: the stored ticket cannot be read ({type(exc).__name__})"
+            return TicketPlan(None, basis, (), (), final=False, error=error, ticket_id=ticket_id, payload=data)
+        if is_deskplan_task(ticket):
+            return None
+        return self.ticket(ticket, basis, cutoff)
 
     def ticket(self, ticket: Ticket, basis: str, cutoff: datetime) -> TicketPlan:
+        """The ticket's plan; one with an `error` when it cannot be assessed (never an exception)."""
         try:
             assessment = self.assessor.assess(ticket)
-        except TemplateRenderError as exc:
-            return TicketPlan(ticket, basis, (), (), final=False, error=f"{ticket.ref}: {exc}")
-        writes, held_back = _split(plan_ticket(assessment, self.ledger), cutoff)
-        return TicketPlan(ticket, basis, writes, held_back, final=clocks_final(assessment))
+            writes, held_back = _split(plan_ticket(assessment, self.ledger, secret=self.secret), cutoff)
+            final = clocks_final(assessment)
+        except Exception as exc:
+            if isinstance(exc, TemplateRenderError):
+                reason = str(exc)
+            else:
+                log.debug("%s could not be evaluated", ticket.ref, exc_info=True)
+                reason = unexpected(exc)
+            return TicketPlan(ticket, basis, (), (), final=False, error=f"{ticket.ref}: {reason}",
+                              ticket_id=ticket.id, payload=_payload(ticket))
+        return TicketPlan(ticket, basis, writes, held_back, final=final, ticket_id=ticket.id)
 
     def goals(self, sources: Sequence[str]) -> GoalPlan | None:
         """The missed goal windows' tasks, or None when no check is due.
@@ -112,12 +153,14 @@ class WritebackPlanner:
         last = self.evaluations.goal_check(sources_key)
         if last is not None and last[0] == basis and last[1] <= self.now < last[1] + GOALS_INTERVAL:
             return None
-        report = build_report(self.workspace, self.store.tickets(), self.now)
+        left_out: list[LeftOut] = []
+        report = build_report(self.workspace, stored_tickets(self.store, left_out), self.now, left_out=left_out)
         writes: list[PlannedWrite] = []
         held_back: list[PlannedWrite] = []
-        for write in goal_tasks(goal_misses(report.goals, report.plan_id), list(sources), self.ledger):
+        misses = goal_misses(report.goals, report.plan_id)
+        for write in goal_tasks(misses, list(sources), self.ledger, secret=self.secret):
             (held_back if before_cutoff(write, cutoffs[write.source]) else writes).append(write)
-        return GoalPlan(sources_key, basis, tuple(writes), tuple(held_back))
+        return GoalPlan(sources_key, basis, tuple(writes), tuple(held_back), report.left_out)
 
 
 Writes = tuple[PlannedWrite, ...]
@@ -137,6 +180,14 @@ def before_cutoff(write: PlannedWrite, cutoff: datetime) -> bool:
 def is_deskplan_task(ticket: Ticket) -> bool:
     """deskplan's own improvement tasks come back in the next pull; they are not requests."""
     return TASK_TAG in ticket.tags
+
+
+def _payload(ticket: Ticket) -> str:
+    """The ticket as its quarantine entry shows it."""
+    try:
+        return ticket_json(ticket)
+    except Exception as exc:
+        return f"(not shown: {type(exc).__name__})"
 
 
 def _digest(*parts: str) -> str:

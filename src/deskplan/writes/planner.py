@@ -4,7 +4,8 @@ Pure functions: an `Assessment` (a ticket with its measures, SLA clocks and rule
 a read-only view of the ledger go in, `PlannedWrite`s come out. Nothing here talks to a
 helpdesk or writes state, so the dry-run and the real run plan identically.
 
-Keys (see effects.idempotency_key):
+Keys (see effects.idempotency_key; each under the installation's `secret`, which the caller
+gives: state/identity.py keeps it):
 - status comment: ("comment", source, ticket id, state fingerprint, key of the comment it
   supersedes). Chaining the previous key makes a state that comes back (A -> B -> A) a new
   comment, while a re-run after a crash plans the very same key again.
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Protocol
 
-from deskplan.effects import PlannedWrite, WriteKind, idempotency_key, marker
+from deskplan.effects import PlannedWrite, WriteKind, digest, idempotency_key, marker
 from deskplan.model import Status, Ticket
 from deskplan.rules.engine import PlannedTask
 from deskplan.rules.sla import SlaClock
@@ -120,16 +121,16 @@ class LedgerView(Protocol):
 
 # --- tickets -----------------------------------------------------------------------------------
 
-def plan_ticket(assessment: Assessment, ledger: LedgerView) -> list[PlannedWrite]:
+def plan_ticket(assessment: Assessment, ledger: LedgerView, *, secret: str) -> list[PlannedWrite]:
     """The writes one ticket needs now: a status comment if its state changed, and the
     rule tasks not yet created. Writes already done, or in doubt, are left out."""
     ticket = assessment.ticket
     writes: list[PlannedWrite] = []
     if wants_status_comment(ticket) and not ledger.comment_in_doubt(ticket.source, ticket.id):
-        comment = status_comment(assessment, ledger.status_comment(ticket.source, ticket.id))
+        comment = status_comment(assessment, ledger.status_comment(ticket.source, ticket.id), secret=secret)
         if comment is not None:
             writes.append(comment)
-    writes.extend(rule_tasks(assessment))
+    writes.extend(rule_tasks(assessment, secret=secret))
     return [w for w in writes if ledger.status(w.key) in (None, WriteStatus.FAILED)]
 
 
@@ -149,10 +150,10 @@ def state_fingerprint(assessment: Assessment) -> str:
         (c.kind, int(c.target.total_seconds()), c.calendar, c.state, sorted(c.rule_ids))
         for c in assessment.clocks
     )
-    return idempotency_key("state", measures, clocks)[:32]
+    return digest("state", measures, clocks)[:32]
 
 
-def status_comment(assessment: Assessment, current: StatusComment | None) -> PlannedWrite | None:
+def status_comment(assessment: Assessment, current: StatusComment | None, *, secret: str) -> PlannedWrite | None:
     """The status comment for the ticket's state, or None when the ticket already carries it
     (or there is nothing to say and never was)."""
     ticket = assessment.ticket
@@ -162,7 +163,7 @@ def status_comment(assessment: Assessment, current: StatusComment | None) -> Pla
     if current is None and not assessment.measures and not assessment.clocks:
         return None
     previous = current.key if current else None
-    key = idempotency_key("comment", ticket.source, ticket.id, fingerprint, previous or "")
+    key = idempotency_key("comment", ticket.source, ticket.id, fingerprint, previous or "", secret=secret)
     text = assessment.comment if assessment.comment is not None else comment_text(assessment)
     return PlannedWrite(
         key=key,
@@ -233,13 +234,13 @@ def format_time(moment: datetime, zone: tzinfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 
-def rule_tasks(assessment: Assessment) -> list[PlannedWrite]:
+def rule_tasks(assessment: Assessment, *, secret: str) -> list[PlannedWrite]:
     ticket = assessment.ticket
     if ticket.deleted:
         return []
     writes = []
     for task in assessment.tasks:
-        key = idempotency_key("task", "rule", ticket.source, ticket.id, task.rule_id)
+        key = idempotency_key("task", "rule", ticket.source, ticket.id, task.rule_id, secret=secret)
         where = ticket.url or ticket.ref
         lines = [task.body.rstrip()] if task.body.strip() else []
         lines.append(f"Follow-up of {ticket.ref} ({where}), rule {task.rule_id}.")
@@ -267,7 +268,8 @@ def rule_tasks(assessment: Assessment) -> list[PlannedWrite]:
 
 # --- goals and plan push (the KPI engine and `plan push` call these) ---------------------------
 
-def goal_tasks(misses: Iterable[GoalMiss], sources: Sequence[str], ledger: LedgerView) -> Iterator[PlannedWrite]:
+def goal_tasks(misses: Iterable[GoalMiss], sources: Sequence[str], ledger: LedgerView, *,
+               secret: str) -> Iterator[PlannedWrite]:
     """One task per goal and closed window that missed its target, in the source of its
     worst ticket (or the first source), linked to the evidence tickets of that source."""
     for miss in misses:
@@ -275,7 +277,7 @@ def goal_tasks(misses: Iterable[GoalMiss], sources: Sequence[str], ledger: Ledge
         source = in_sources[0].source if in_sources else (sources[0] if sources else "")
         if not source:
             continue
-        key = idempotency_key("task", "goal", miss.plan_id, miss.goal_id, miss.window_label)
+        key = idempotency_key("task", "goal", miss.plan_id, miss.goal_id, miss.window_label, secret=secret)
         if ledger.status(key) not in (None, WriteStatus.FAILED):
             continue
         yield _goal_task(miss, source, key)
@@ -312,10 +314,11 @@ def _goal_task(miss: GoalMiss, source: str, key: str) -> PlannedWrite:
     )
 
 
-def plan_push_tasks(items: Iterable[PlanItem], source: str, ledger: LedgerView) -> Iterator[PlannedWrite]:
+def plan_push_tasks(items: Iterable[PlanItem], source: str, ledger: LedgerView, *,
+                    secret: str) -> Iterator[PlannedWrite]:
     """A task per measure and milestone of the plan, once per source."""
     for item in items:
-        key = idempotency_key("task", "plan", item.plan_id, item.kind, item.id, source)
+        key = idempotency_key("task", "plan", item.plan_id, item.kind, item.id, source, secret=secret)
         if ledger.status(key) not in (None, WriteStatus.FAILED):
             continue
         lines = [item.description.rstrip()] if item.description.strip() else []

@@ -30,9 +30,13 @@ def utc(text: str) -> datetime:
     return datetime.fromisoformat(text).astimezone(timezone.utc)
 
 
+# deskplan's own account (the API user): its internal comments with a marker are deskplan's
+BOT = {"accountId": "deskplan-bot", "displayName": "deskplan", "accountType": "atlassian", "active": True}
+
+
 def build(payload, *, feedback=None, fields=JSM, status_map=None):
     return build_ticket(issue_record(payload, feedback=feedback, fields=fields),
-                        source="jsm", site=SITE, status_map=status_map or {})
+                        source="jsm", site=SITE, status_map=status_map or {}, own_user=BOT["accountId"])
 
 
 def test_recorded_v3_issue_maps_to_the_canonical_ticket(contracts_dir):
@@ -91,7 +95,8 @@ def test_a_jsm_request_with_history_comments_feedback_and_fields():
             comment("501", "2026-03-02T10:00:00.000+0800", "您好，已收到您的问题，我们正在核实。"),
             comment("502", "2026-03-02T10:30:00.000+0800", "Internal: key account", public=False),
             comment("503", "2026-03-02T12:00:00.000+0800", "截图已经上传", author=CUSTOMER),
-            comment("504", "2026-03-03T15:00:00.000+0800", "[deskplan:sla] resolution on_track", public=False),
+            comment("504", "2026-03-03T15:00:00.000+0800", "[deskplan:sla] resolution on_track", author=BOT,
+                    public=False),
         ],
         priority={"name": "Highest", "id": "1"},
         labels=["vip", "refund"],
@@ -253,3 +258,24 @@ def test_unreadable_payloads_raise_bad_payload_with_the_key():
         build(issue(updated="yesterday"))
     with pytest.raises(BadPayload, match="SD-7: ValueError: time without an offset"):
         build(issue(updated="2026-03-02T09:00:00.000"))
+
+
+def test_only_an_internal_comment_of_deskplans_own_account_with_the_marker_is_deskplans():
+    """Anyone can type `[deskplan:...]`: the customer's complaint stays theirs, the agent's public
+    reply that quotes a note is a reply, deskplan's own public comment (were it ever made) too."""
+    marker = "[deskplan:0123456789abcdef]"
+    ticket = build(issue(comments=[
+        comment("601", "2026-03-02T09:10:00.000+0800", f"This is unacceptable {marker}", author=CUSTOMER),
+        comment("602", "2026-03-02T09:20:00.000+0800", f"An agent's note {marker}", public=False),
+        comment("603", "2026-03-02T09:30:00.000+0800", f"deskplan status\n{marker}", author=BOT, public=False),
+        comment("604", "2026-03-02T09:40:00.000+0800", f"On it (our note said {marker})"),
+        comment("605", "2026-03-02T09:50:00.000+0800", f"deskplan, in public {marker}", author=BOT),
+    ]))
+    assert [(e.id, e.kind, e.by_deskplan) for e in ticket.timeline if e.id and e.id.startswith("60")] == [
+        ("601", EventKind.REQUESTER_COMMENT, False),
+        ("602", EventKind.INTERNAL_NOTE, False),
+        ("603", EventKind.INTERNAL_NOTE, True),
+        ("604", EventKind.PUBLIC_REPLY, False),
+        ("605", EventKind.PUBLIC_REPLY, False),
+    ]
+    assert "unacceptable" in ticket.text and "deskplan status" not in ticket.text

@@ -13,7 +13,7 @@ from deskplan.model import EventKind, Priority, Satisfaction, Score, Status, Tim
 
 from .builders import SITE, changed, comment, created, rating, ticket, ticket_event, user
 
-CONTEXT = Context(source="zd", site=SITE, status_map={})
+CONTEXT = Context(source="zd", site=SITE, status_map={}, own_user="201")      # deskplan writes as the admin 201
 USERS = {"100": user(100, "end-user"), "200": user(200, "agent"), "201": user(201, "admin"),
          "300": user(300, "end-user")}
 
@@ -237,10 +237,15 @@ def test_relevant_event_keeps_only_comments_and_status_changes():
     assert relevant_event(ticket_event(2, 7, "2026-03-02T09:00:00Z", tags, notify)) is None
 
 
-def test_is_deskplan_comment():
-    assert is_deskplan_comment("SLA at risk\n[deskplan:sla:abc]")
-    assert not is_deskplan_comment("deskplan is great")
-    assert not is_deskplan_comment(None)
+def test_is_deskplan_comment_only_for_an_internal_note_by_deskplans_own_user_with_its_marker():
+    own = {"author": "201", "public": False, "own_user": "201"}
+    assert is_deskplan_comment("SLA at risk\n[deskplan:sla:abc]", **own)
+    assert not is_deskplan_comment("deskplan is great", **own)
+    assert not is_deskplan_comment(None, **own)
+    # Anyone can type the marker: a customer's or an agent's comment, public or not, is theirs.
+    assert not is_deskplan_comment("[deskplan:sla:abc]", **{**own, "public": True})
+    assert not is_deskplan_comment("[deskplan:sla:abc]", **{**own, "author": "200"})
+    assert not is_deskplan_comment("[deskplan:sla:abc]", **{**own, "author": None, "own_user": None})
 
 
 # --- recorded payloads -------------------------------------------------------------------
@@ -297,3 +302,28 @@ def test_recorded_ticket_deleted_and_restored_keeps_its_workflow_statuses_only(c
         say("2024-02-07T00:11:18", EventKind.INTERNAL_NOTE, str(note["id"]), "6130907993114", note["body"]),
     )
     assert (built.status, built.deleted, built.description) == (Status.OPEN, False, opening["body"])
+
+
+def test_only_an_internal_note_of_deskplans_own_user_with_the_marker_is_deskplans():
+    """Anyone can type `[deskplan:...]`: the customer's complaint stays theirs (and in the text
+    rules read), the agent's public reply that quotes a note is the first reply."""
+    marker = "[deskplan:0123456789abcdef]"
+    events = [
+        ticket_event(1, 7, "2026-03-02T09:00:00Z", comment(11, 100, "The printer is broken"), created(12, "new")),
+        ticket_event(2, 7, "2026-03-02T09:10:00Z", comment(21, 100, f"This is unacceptable {marker}")),
+        ticket_event(3, 7, "2026-03-02T09:20:00Z", comment(31, 200, f"An agent's note {marker}", public=False)),
+        ticket_event(4, 7, "2026-03-02T09:30:00Z", comment(41, 201, f"deskplan status\n{marker}", public=False)),
+        ticket_event(5, 7, "2026-03-02T09:40:00Z", comment(51, 200, f"On it (our note said {marker})")),
+    ]
+    built = build_ticket(ticket(7), events, [], lookup, CONTEXT)
+    assert [(e.id, e.kind, e.by_deskplan) for e in built.timeline if e.kind is not EventKind.STATUS] == [
+        ("11", EventKind.REQUESTER_COMMENT, False),
+        ("21", EventKind.REQUESTER_COMMENT, False),
+        ("31", EventKind.INTERNAL_NOTE, False),
+        ("41", EventKind.INTERNAL_NOTE, True),
+        ("51", EventKind.PUBLIC_REPLY, False),
+    ]
+    assert "unacceptable" in built.text and "deskplan status" not in built.text
+    # Not knowing deskplan's own user (never checked), no comment is deskplan's.
+    unknown = build_ticket(ticket(7), events, [], lookup, Context(source="zd", site=SITE, status_map={}))
+    assert not any(e.by_deskplan for e in unknown.timeline)

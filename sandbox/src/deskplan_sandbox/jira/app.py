@@ -77,6 +77,9 @@ class JiraSimulator(SimulatorApp):
         self.myself = user_json(account_id("atlassian", email), _display_name(email), email,
                                 store.zone.key, "atlassian")
         store.add_user(self.myself)
+        # The credentials the site accepts, and the user each acts as: the API user's, and those
+        # `add_account` gives other users (another agent, a portal customer).
+        self.accounts: dict[tuple[str, str], dict[str, Any]] = {(email, token): self.myself}
         # The routes reach back only through `site.Site`, which this class is: they import nothing above them.
         PlatformRoutes(self).register()
         ServiceDeskRoutes(self).register()
@@ -89,6 +92,16 @@ class JiraSimulator(SimulatorApp):
 
     def jql_context(self) -> Context:
         return Context(self.store, self.store.zone, self.now(), self.myself["accountId"])
+
+    def add_account(self, email: str, token: str, *, customer: bool = False) -> dict[str, Any]:
+        """Another user with an API token of their own (an agent; a portal customer with
+        `customer`): as in Jira, a request made with it acts as that user, who is then the
+        author, creator and `/myself` of what it does."""
+        kind = "customer" if customer else "atlassian"
+        user = user_json(account_id(kind, email), _display_name(email), email, self.store.zone.key, kind)
+        self.store.add_user(user)
+        self.accounts[(email, token)] = user
+        return user
 
     def route(self, method: str, pattern: str, handler: Callable[[Request], Response], *, write: bool = False) -> None:
         if not write:
@@ -106,7 +119,7 @@ class JiraSimulator(SimulatorApp):
     def authenticate(self, request: Request) -> Response | None:
         if request.path.endswith("/serverInfo"):
             return None          # Jira answers serverInfo to anonymous callers too
-        if request.basic_auth() != (self.email, self.token):
+        if request.basic_auth() not in self.accounts:
             return unauthorized()
         return None
 
@@ -121,9 +134,15 @@ class JiraSimulator(SimulatorApp):
         if wait:
             return self._rate_limited(wait, "jira-burst-based")
         with self.store.lock:        # answers are serialised under the lock: they share the stored JSON
-            response = super().dispatch(request)
-            if response.status != 401 and request.basic_auth() == (self.email, self.token):
-                response.headers.setdefault("X-AAccountId", self.myself["accountId"])
+            # `myself` is the user the request acts as (the routes make them author and creator).
+            api_user, caller = self.myself, self.accounts.get(request.basic_auth() or ("", ""))
+            self.myself = caller or api_user
+            try:
+                response = super().dispatch(request)
+            finally:
+                self.myself = api_user
+            if response.status != 401 and caller is not None:
+                response.headers.setdefault("X-AAccountId", caller["accountId"])
             return _with_base_url(response, f"http://{request.headers.get('host', '127.0.0.1')}")
 
     def fault_response(self, kind: str) -> Response:
@@ -179,13 +198,16 @@ def _json_bytes(body: Any) -> bytes:
 def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets: int = 0, seed: int = 0,
                faults: float = 0.0, rate_limit: int = 0, rate_window: float = 60.0,
                now: Callable[[], datetime] | None = None, log: TextIO | None = None,
-               scenario: Scenario | None = None, time_zone: str = DEFAULT_TIME_ZONE) -> JiraSimulator:
+               scenario: Scenario | None = None, time_zone: str = DEFAULT_TIME_ZONE,
+               clock_offset: float = 0.0) -> JiraSimulator:
     """A JSM site seeded from `fixtures`, from `scenario`, or from `tickets` generated with `seed`.
 
     `time_zone` is the API user's profile zone: JQL dates are read in it, and REST datetimes
-    are written in it (`/myself` reports it). `rate_limit` 0 means unlimited.
+    are written in it (`/myself` reports it). `rate_limit` 0 means unlimited. The site's clock
+    runs `clock_offset` seconds ahead of `now` (default: DESKPLAN_NOW or the real time;
+    negative: behind), as a helpdesk's clock may.
     """
-    clock_now = now or clock.now
+    clock_now = clock.shifted(now or clock.now, clock_offset)
     field_catalog, fixture_issues = read_fixtures(fixtures) if fixtures else (None, [])
     field_list = field_catalog if field_catalog is not None else default_fields()
     store = IssueStore(zone=ZoneInfo(time_zone), field_ids=FieldIds.discover(field_list))

@@ -2,7 +2,7 @@
 
 Supported: `AND`, `OR`, `NOT`, parentheses; `=`, `!=`, `>`, `>=`, `<`, `<=`, `~`, `IN`, `NOT IN`,
 `IS [NOT] EMPTY`; fields project, key/issuekey/id, updated, created, resolved, labels, status,
-statusCategory, priority, issuetype, resolution, assignee, reporter, summary, text;
+statusCategory, priority, issuetype, resolution, assignee, reporter, creator, summary, text;
 `ORDER BY` on updated, created, resolved, key, id, priority, status, project (≤ 7 fields).
 
 Date literals follow Jira: quoted `yyyy/MM/dd HH:mm`, `yyyy-MM-dd HH:mm`, `yyyy/MM/dd`,
@@ -31,7 +31,8 @@ DATE_HELP = ("Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yy
 DATE_FIELDS = {"updated": "updated", "updateddate": "updated", "created": "created", "createddate": "created",
                "resolved": "resolutiondate", "resolutiondate": "resolutiondate"}
 FIELDS = set(DATE_FIELDS) | {"project", "key", "issuekey", "id", "labels", "status", "statuscategory", "priority",
-                             "issuetype", "type", "resolution", "assignee", "reporter", "summary", "text"}
+                             "issuetype", "type", "resolution", "assignee", "reporter", "creator", "summary",
+                             "text"}
 SORTABLE = {"updated", "updateddate", "created", "createddate", "resolved", "resolutiondate", "key", "issuekey",
             "id", "priority", "status", "project"}
 MAX_ORDER_FIELDS = 7
@@ -454,12 +455,14 @@ _VALUE_MATCHERS: dict[str, Callable[[Clause, Context], Predicate]] = {
     "resolution": _resolution,
     "assignee": _user("assignee"),
     "reporter": _user("reporter"),
+    "creator": _user("creator"),
 }
 
 _EMPTY_GETTERS: dict[str, Callable[[IssueRecord], bool]] = {
     "labels": lambda r: not r.fields.get("labels"),
     "assignee": lambda r: not r.fields.get("assignee"),
     "reporter": lambda r: not r.fields.get("reporter"),
+    "creator": lambda r: not r.fields.get("creator"),
     "resolution": lambda r: not r.fields.get("resolution"),
     "priority": lambda r: not r.fields.get("priority"),
     "summary": lambda r: not r.fields.get("summary"),

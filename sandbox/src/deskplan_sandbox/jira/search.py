@@ -32,7 +32,8 @@ from deskplan_sandbox.jira.render import FieldSelection, Renderer
 from deskplan_sandbox.jira.store import IssueRecord, IssueStore
 
 SortKey = tuple[Any, ...]                       # as jql.sort_key builds it
-CacheKey = tuple[str, int, int | None]          # (jql, store version, now in ms when the query depends on it)
+# (searching user, jql, store version, now in ms when the query depends on it): currentUser() is theirs
+CacheKey = tuple[str, str, int, int | None]
 Matches = tuple[list[SortKey], list[str]]       # (sort keys, issue ids), in the query's order
 
 DEFAULT_PAGE = 50
@@ -61,7 +62,7 @@ class SearchRequest:
 
 
 class SearchCache:
-    """Sorted matches per (jql, data version[, now for relative dates]); a few recent queries suffice."""
+    """Sorted matches per (user, jql, data version[, now for relative dates]); a few recent queries suffice."""
 
     def __init__(self, size: int = 16):
         self._entries: OrderedDict[CacheKey, Matches] = OrderedDict()
@@ -120,7 +121,7 @@ def matches(store: IssueStore, jql: str, context: Context, cache: SearchCache) -
     query = parse(jql)
     if query.where is None:
         raise JqlError(UNBOUNDED)
-    cache_key: CacheKey = (jql, store.version, to_ms(context.now) if depends_on_now(query) else None)
+    cache_key: CacheKey = (context.myself, jql, store.version, to_ms(context.now) if depends_on_now(query) else None)
     cached = cache.get(cache_key)
     if cached is not None:
         return cached

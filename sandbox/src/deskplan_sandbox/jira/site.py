@@ -20,7 +20,7 @@ from deskplan_sandbox.server import Handler
 
 class Site(Protocol):
     store: IssueStore
-    myself: dict[str, Any]                 # the API user, as /myself shows it
+    myself: dict[str, Any]                 # the user the request acts as, as /myself shows it
     fields: list[dict[str, Any]]                     # the field catalog
     create_screen_links: bool              # whether create accepts `update.issuelinks`
     search_cache: SearchCache

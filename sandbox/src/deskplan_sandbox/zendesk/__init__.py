@@ -30,12 +30,16 @@ def running_clock() -> Callable[[], datetime]:
 
 def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets: int = 0, seed: int = 0,
                faults: float = 0.0, rate_limit: int = 10, rate_window: float = 60.0,
-               now: Callable[[], datetime] | None = None, log: TextIO | None = None) -> ZendeskSimulator:
+               now: Callable[[], datetime] | None = None, log: TextIO | None = None,
+               clock_offset: float = 0.0) -> ZendeskSimulator:
     """A Zendesk simulator serving `fixtures`, or else `tickets` generated tickets (seeded by `seed`).
 
-    `now` is the simulator's clock (exports hold back its last minute; rate windows run on it).
+    `now` is the host's clock (default: DESKPLAN_NOW or the real time, running on); the
+    simulator's own clock runs `clock_offset` seconds ahead of it (negative: behind), as a
+    helpdesk's clock may. Exports hold back the last minute of the simulator's clock, refuse a
+    `start_time` inside it, and rate windows run on it.
     """
-    clock = now or running_clock()
+    clock = clocks.shifted(now or running_clock(), clock_offset)
     store = ZendeskStore(clock)
     if fixtures is not None:
         store.load_fixtures(**read_fixtures(fixtures))

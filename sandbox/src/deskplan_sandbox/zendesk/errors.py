@@ -35,6 +35,13 @@ def invalid_value(description: str) -> Response:
     return Response(422, {"error": "InvalidValue", "description": description})
 
 
+def too_recent_start_time() -> Response:
+    # Not among the recordings: the body as Zendesk's API clients quote it (e.g. treasure-data's
+    # embulk-input-zendesk, which reads it as "no records yet"). The wording predates the
+    # one-minute hold-back; the simulator refuses a start_time inside that minute.
+    return invalid_value("Too recent start_time. Use a start_time older than 5 minutes")
+
+
 def invalid_pagination(description: str) -> Response:
     return Response(400, {"error": "InvalidPaginationParameter", "description": description})
 

@@ -1,6 +1,7 @@
 """Incremental exports: tickets (cursor and time-based), ticket events, users (cursor).
 
-They filter on generated_timestamp (users: updated_at), hold back the most recent minute,
+They filter on generated_timestamp (users: updated_at), hold back the most recent minute of
+the simulator's clock and answer a `start_time` inside it with 422 "Too recent start_time",
 and share the incremental-export rate limit (Zendesk's Incremental Exports reference). The
 ticket exports side-load, on `include=groups,organizations`, the groups and organizations
 their page's tickets refer to.
@@ -13,7 +14,7 @@ from typing import Any
 
 from deskplan_sandbox.server import Request, Response
 from deskplan_sandbox.zendesk import derive
-from deskplan_sandbox.zendesk.errors import ApiError, invalid_value
+from deskplan_sandbox.zendesk.errors import ApiError, invalid_value, too_recent_start_time
 from deskplan_sandbox.zendesk.paging import (
     decode_export_cursor,
     encode_export_cursor,
@@ -42,7 +43,7 @@ def _includes(request: Request) -> set[str]:
     return {part.strip() for value in request.query.get("include", []) for part in value.split(",")}
 
 
-def _start(request: Request) -> tuple[int, int]:
+def _start(sim: Site, request: Request) -> tuple[int, int]:
     """Where a cursor export resumes: after the cursor's key, or at `start_time`."""
     cursor = request.arg("cursor")
     if cursor:
@@ -50,7 +51,22 @@ def _start(request: Request) -> tuple[int, int]:
     start = int_param(request, "start_time")
     if start is None:
         raise ApiError(invalid_value("start_time or cursor is required"))
-    return start, 0          # keys sort as (timestamp, id) and ids start at 1: everything from start_time on
+    return _not_too_recent(sim, start), 0   # keys sort as (timestamp, id) and ids start at 1: everything from it on
+
+
+def _start_time(sim: Site, request: Request) -> int:
+    """The `start_time` of a time-based export (required)."""
+    start = int_param(request, "start_time")
+    if start is None:
+        raise ApiError(invalid_value("start_time is required"))
+    return _not_too_recent(sim, start)
+
+
+def _not_too_recent(sim: Site, start: int) -> int:
+    """A start_time inside the held-back minute (or later) is refused, by the simulator's own clock."""
+    if start > epoch(sim.clock()) - HOLD_BACK:
+        raise ApiError(too_recent_start_time())
+    return start
 
 
 def _cursor_body(name: str, items: list[Any], last_key: tuple[int, int], more: bool, sim: Site,
@@ -69,7 +85,7 @@ def _cursor_body(name: str, items: list[Any], last_key: tuple[int, int], more: b
 
 def tickets_cursor(sim: Site, request: Request) -> Response:
     size = export_page_size(request)
-    after = _start(request)
+    after = _start(sim, request)
     until = epoch(sim.clock()) - HOLD_BACK
     page, more = sim.store.exported(after, size, until, exclude_deleted=request.arg("exclude_deleted") == "true")
     tickets = _with_metric_sets(sim, [doc for _, doc in page], "metric_sets" in _includes(request))
@@ -86,9 +102,7 @@ def _with_metric_sets(sim: Site, tickets: list[dict[str, Any]], wanted: bool) ->
 
 def tickets_by_time(sim: Site, request: Request) -> Response:
     size = export_page_size(request)
-    start = int_param(request, "start_time")
-    if start is None:
-        raise ApiError(invalid_value("start_time is required"))
+    start = _start_time(sim, request)
     until = epoch(sim.clock()) - HOLD_BACK
     page, more = sim.store.exported((start - 1, 1 << 62), size, until, whole_seconds=True,
                                     exclude_deleted=request.arg("exclude_deleted") == "true")
@@ -111,9 +125,7 @@ def _end_time(times: list[int], start: int, more: bool) -> int:
 
 def ticket_events(sim: Site, request: Request) -> Response:
     size = export_page_size(request)
-    start = int_param(request, "start_time")
-    if start is None:
-        raise ApiError(invalid_value("start_time is required"))
+    start = _start_time(sim, request)
     until = epoch(sim.clock()) - HOLD_BACK
     audits, more = sim.store.ticket_events(start, size, until)
     include_comments = "comment_events" in _includes(request)
@@ -129,7 +141,7 @@ def ticket_events(sim: Site, request: Request) -> Response:
 
 def users_cursor(sim: Site, request: Request) -> Response:
     size = export_page_size(request)
-    after = _start(request)
+    after = _start(sim, request)
     until = epoch(sim.clock()) - HOLD_BACK
     page, more = sim.store.users_exported(after, size, until)
     last_key = page[-1][0] if page else after

@@ -73,21 +73,25 @@ class JiraAdapter:
         self.overlap_ms = overlap_ms
         self.rating_comments = rating_comments
         self.feedback_requests = 0
+        self.own_user: str | None = None        # deskplan's accountId, from `/myself` (check)
         self._profile: dict[str, Any] | None = None
         self._fields: JsmFields | None = None
 
     def writer(self) -> JiraWriter:
         """The write side, on this adapter's HTTP client (one client, one retry budget per source)."""
         return JiraWriter(self.client.http, tasks_project=self.tasks_project,
-                          tasks_issue_type=self.tasks_issue_type, projects=self.projects)
+                          tasks_issue_type=self.tasks_issue_type, projects=self.projects, own_user=self.own_user)
 
     @property
     def requests(self) -> int:
         return self.client.requests
 
     def check(self) -> None:
-        """`GET /myself`: AuthError on 401/403, Unreachable when the site does not answer."""
-        self._myself()
+        """`GET /myself`: AuthError on 401/403, Unreachable when the site does not answer.
+        The answer's accountId is deskplan's own account."""
+        account = self._myself().get("accountId")
+        if account:
+            self.own_user = str(account)
 
     def pull(self, stream: str, cursor: dict[str, Any] | None) -> Iterator[Page]:
         if stream != STREAM:
@@ -115,7 +119,8 @@ class JiraAdapter:
     def build(self, ticket: Record, related: Related) -> Ticket:
         if ticket.kind != "ticket":
             raise BadPayload(f"not a ticket record ({ticket.kind})", source=self.source, ref=ticket.id)
-        return build_ticket(ticket.data, source=self.source, site=self.site, status_map=self.status_map)
+        return build_ticket(ticket.data, source=self.source, site=self.site, status_map=self.status_map,
+                            own_user=self.own_user)
 
     # --- per sync, cached ----------------------------------------------------------------
 

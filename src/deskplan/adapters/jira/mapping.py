@@ -29,7 +29,9 @@ Mappings (the canonical side is the same for Zendesk; see model.py):
   STATUS event per status change in the changelog (changes that stay in the same
   canonical status are left out), one event per comment (internal note when
   `jsdPublic` is false, requester comment when written by a customer account or by the
-  reporter, otherwise public reply), RATING events from the feedback.
+  reporter, otherwise public reply), RATING events from the feedback. A comment is deskplan's
+  own (`by_deskplan`) only when deskplan's own account (`own_user`) wrote it internally with
+  deskplan's marker.
 - satisfaction: CSAT 1-5, good at 4 and above, one RATING event with the latest score (from
   the Satisfaction field, else the `/feedback` answer) and its comment when known (the
   field does not carry it; a `/feedback` answer does, see adapter.py);
@@ -48,7 +50,7 @@ from pydantic import ValidationError
 
 from deskplan.adapters.jira.adf import adf_to_text
 from deskplan.adapters.jira.fields import JsmFields
-from deskplan.adapters.jira.marker import is_deskplan_comment
+from deskplan.adapters.jira.marker import is_deskplan_comment, is_internal
 from deskplan.adapters.jira.stored import is_status_change, stored_issue
 from deskplan.errors import BadPayload
 from deskplan.model import EventKind, Priority, Score, Status, Ticket
@@ -93,13 +95,15 @@ def issue_record(issue: dict[str, Any], *, feedback: dict[str, Any] | None, fiel
 
 
 def build_ticket(
-    data: Mapping[str, Any], *, source: str, site: str, status_map: Mapping[str, Status]
+    data: Mapping[str, Any], *, source: str, site: str, status_map: Mapping[str, Status],
+    own_user: str | None = None,
 ) -> Ticket:
-    """The canonical ticket of a stored issue record; BadPayload when it cannot be read."""
+    """The canonical ticket of a stored issue record; BadPayload when it cannot be read.
+    `own_user`: deskplan's own accountId (its internal comments with a marker are deskplan's)."""
     issue = data.get("issue") or {}
     ref = str(issue.get("key") or issue.get("id") or "?")
     try:
-        return _build(issue, data, source=source, site=site, status_map=status_map)
+        return _build(issue, data, source=source, site=site, status_map=status_map, own_user=own_user)
     except (KeyError, TypeError, ValueError, AttributeError, ValidationError) as exc:
         raise BadPayload(_reason(exc), source=source, ref=ref) from None
 
@@ -113,7 +117,7 @@ def _reason(exc: Exception) -> str:
 
 
 def _build(issue: dict[str, Any], data: Mapping[str, Any], *, source: str, site: str,
-           status_map: Mapping[str, Status]) -> Ticket:
+           status_map: Mapping[str, Status], own_user: str | None) -> Ticket:
     f = issue["fields"]
     jsm = JsmFields.from_json(data.get("jsm_fields"))
     status = f["status"]
@@ -122,7 +126,7 @@ def _build(issue: dict[str, Any], data: Mapping[str, Any], *, source: str, site:
     created = _utc(f["created"])
     description = adf_to_text(f.get("description"))
     timeline = build_timeline(issue, created=created, description=description, status_of=status_of,
-                              reporter=reporter, jsm=jsm, feedback=data.get("feedback"))
+                              reporter=reporter, jsm=jsm, feedback=data.get("feedback"), own_user=own_user)
     current = status_of(status["name"])
     request_type = _request_type_name(f.get(jsm.request_type) if jsm.request_type else None)
     rating = _latest_rating(timeline)
@@ -229,6 +233,7 @@ def build_timeline(
     reporter: str | None,
     jsm: JsmFields,
     feedback: dict[str, Any] | None,
+    own_user: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every event of the issue, oldest first (creation status, then by time), each as the
     fields of a TimelineEvent (validated with the ticket)."""
@@ -240,15 +245,18 @@ def build_timeline(
     opening = comment_kind({"author": creator, "jsdPublic": True}, reporter)
     # The description is the request itself, as Zendesk's opening comment is: the
     # requester's first message. An agent who raised it on a customer's behalf has not
-    # replied to anyone yet, so that description is no reply.
+    # replied to anyone yet, so that description is no reply. (A request's description is
+    # never deskplan's: deskplan writes internal comments only.)
     if description and opening is EventKind.REQUESTER_COMMENT:
         events.append({"at": created, "kind": opening, "id": "description", "author": _account(creator),
-                       "body": description, "by_deskplan": is_deskplan_comment(description)})
+                       "body": description})
     for comment in _comments(issue):
         body = adf_to_text(comment.get("body"))
+        author = _account(comment.get("author"))
         events.append({"at": _utc(comment["created"]), "kind": comment_kind(comment, reporter),
-                       "id": str(comment["id"]), "author": _account(comment.get("author")),
-                       "body": body, "by_deskplan": is_deskplan_comment(body)})
+                       "id": str(comment["id"]), "author": author, "body": body,
+                       "by_deskplan": is_deskplan_comment(body, author=author, internal=is_internal(comment),
+                                                          own_user=own_user)})
     events.extend(_rating_events(f, histories, jsm, feedback))
     # Stable sort: at equal times the creation status and the description stay first.
     return sorted(events, key=_AT)

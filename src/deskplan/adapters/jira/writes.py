@@ -4,16 +4,21 @@
   `POST /rest/api/3/issue/{id}/comment` with the `sd.public.comment` property set to
   `{"internal": true}` (a role `visibility` would not hide it from the customer: JSM still
   marks it `jsdPublic`), later states `PUT …/comment/{commentId}` (an edit is idempotent, so it may be
-  retried; the property stays with the comment). A comment someone deleted is written anew.
+  retried; the property stays with the comment). The comment is read first: only an internal
+  comment by deskplan's own account is ever edited (an edit of anyone else's would put the
+  status text in their name, and in a public one before the customer). A comment someone
+  deleted, or one that is not deskplan's own internal comment, is written anew.
 - An improvement task is `POST /rest/api/3/issue` in `tasks_project` (default: the ticket's
   project) of type `tasks_issue_type`, with an ADF description, `duedate`, the labels
   `deskplan_task` and `deskplan-<key prefix>`, the full key as the issue property `deskplan`,
   and its links to the source tickets in the same request (`update.issuelinks`): the task
   never exists without them. On a site whose create screen lacks "Linked Issues" (Jira answers
   400 naming `issuelinks`) the task is created bare and linked with `POST /rest/api/3/issueLink`.
-- `find_effect` asks Jira: the marker among the ticket's comments; for a task, the issues
-  linked to its source ticket (`GET` of that issue: current at once), confirmed by the
-  `deskplan` property, then its label through JQL. Issue search is eventually consistent
+- `find_effect` asks Jira: the marker among the internal comments of deskplan's own account
+  on the ticket; for a task, the issues linked to its source ticket (`GET` of that issue:
+  current at once), confirmed by the `deskplan` property, then its label through JQL, and in
+  either case created by deskplan's own account (anyone can type a marker, set a property or
+  a label). Issue search is eventually consistent
   (seconds, at times minutes): only a task created with its link to a source ticket is looked up at once
   after a lost answer; goal and plan tasks, linked to no one ticket, are looked up next run.
 """
@@ -26,8 +31,9 @@ from datetime import timezone
 from typing import Any
 
 from deskplan.adapters.jira.adf import adf_to_text
+from deskplan.adapters.jira.marker import is_internal
 from deskplan.effects import MARKER_KEY_CHARS, TASK_TAG, PlannedWrite, WriteKind
-from deskplan.errors import RequestRejected
+from deskplan.errors import AuthError, RequestRejected
 from deskplan.transport.http import HttpClient, Rejected
 
 log = logging.getLogger(__name__)
@@ -60,12 +66,13 @@ class JiraWriter:
     ticket_update_limit = None     # Jira's per-issue write limit answers 429 + Retry-After, which the client honours
 
     def __init__(self, http: HttpClient, *, tasks_project: str | None = None, tasks_issue_type: str = "Task",
-                 projects: tuple[str, ...] = ()):
+                 projects: tuple[str, ...] = (), own_user: str | None = None):
         self.http = http
         self.source = http.source
         self.tasks_project = tasks_project
         self.tasks_issue_type = tasks_issue_type
         self.projects = projects
+        self.own_user = own_user          # deskplan's accountId; asked of Jira (`/myself`) when first needed
         self._link_type: str | None = None
         self._links_in_create = True      # until the site refuses `update.issuelinks` on create
 
@@ -103,7 +110,7 @@ class JiraWriter:
 
     def _write_comment(self, write: PlannedWrite, previous: str | None) -> str:
         issue = _issue(write)
-        if previous:
+        if previous and self._is_own_comment(issue, previous):
             try:
                 self.http.send("PUT", f"/rest/api/3/issue/{issue}/comment/{previous}",
                                json={"body": text_to_adf(write.body)}, retry="safe")
@@ -112,6 +119,9 @@ class JiraWriter:
                 if exc.status != 404:
                     raise
                 # Someone deleted deskplan's comment: write a new one.
+        elif previous:
+            log.warning("%s: comment %s on %s is not an internal comment of deskplan's own account (or it is "
+                        "gone): the status goes into a new internal comment", self.source, previous, issue)
         result = self.http.send(
             "POST", f"/rest/api/3/issue/{issue}/comment",
             json={"body": text_to_adf(write.body), "properties": [INTERNAL_PROPERTY]}, retry="connect_only",
@@ -124,9 +134,34 @@ class JiraWriter:
 
     def _find_comment(self, write: PlannedWrite) -> str | None:
         for comment in self._comments(_issue(write)):
-            if write.marker in adf_to_text(comment.get("body")):
+            if self._by_me(comment) and write.marker in adf_to_text(comment.get("body")):
                 return str(comment["id"])
         return None
+
+    def _is_own_comment(self, issue: str, comment_id: str) -> bool:
+        """Whether comment `comment_id` on `issue` is an internal comment of deskplan's own account
+        (False when it is gone)."""
+        try:
+            comment = self.http.get_json(f"/rest/api/3/issue/{issue}/comment/{comment_id}")
+        except Rejected as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return self._by_me(comment)
+
+    def _by_me(self, comment: dict[str, Any]) -> bool:
+        """An internal comment written by deskplan's own account."""
+        return _account(comment.get("author")) == self._me() and is_internal(comment)
+
+    def _me(self) -> str:
+        """deskplan's own accountId: the account the credentials belong to."""
+        if self.own_user is None:
+            account = _account(self.http.get_json("/rest/api/3/myself"))
+            if account is None:
+                raise AuthError("Jira named no account for the credentials", source=self.source,
+                                where="GET /rest/api/3/myself")
+            self.own_user = account
+        return self.own_user
 
     def _comments(self, issue: str) -> Iterator[dict[str, Any]]:
         start = 0
@@ -223,25 +258,34 @@ class JiraWriter:
                     summary = (other.get("fields") or {}).get("summary")
                     linked[str(other["key"])] = summary == write.title[:255]
         for key in sorted(linked, key=lambda k: not linked[k]):
-            if self._carries_key(key, write.key):
+            if self._is_own_task(key, write.key):
                 return key
         return None
 
-    def _carries_key(self, issue: str, key: str) -> bool:
+    def _is_own_task(self, issue: str, key: str) -> bool:
+        """Whether `issue` carries `key` in its `deskplan` property and deskplan's own account
+        created it (one read of the issue: its creator and that property)."""
         try:
-            prop = self.http.get_json(f"/rest/api/3/issue/{issue}/properties/{KEY_PROPERTY}")
+            found = self.http.get_json(f"/rest/api/3/issue/{issue}",
+                                       {"fields": "creator", "properties": KEY_PROPERTY})
         except Rejected as exc:
             if exc.status == 404:
-                return False        # no such property (not ours), or the issue is gone
+                return False        # the issue is gone
             raise
-        return isinstance(prop.get("value"), dict) and prop["value"].get("key") == key
+        value = (found.get("properties") or {}).get(KEY_PROPERTY)
+        if not isinstance(value, dict) or value.get("key") != key:
+            return False            # no such property: not ours
+        return _account((found.get("fields") or {}).get("creator")) == self._me()
 
     def _find_task(self, write: PlannedWrite) -> str | None:
         page = self.http.get_json("/rest/api/3/search/jql", {
-            "jql": f'labels = "{task_label(write.key)}"', "fields": "labels", "maxResults": 10,
+            # Only deskplan's own: more issues than a page, labelled by someone else, hide nothing.
+            "jql": f'labels = "{task_label(write.key)}" AND creator = currentUser()', "fields": "labels,creator",
+            "maxResults": 10,
         })
         for issue in page.get("issues") or []:
-            if task_label(write.key) in ((issue.get("fields") or {}).get("labels") or []):
+            fields = issue.get("fields") or {}
+            if task_label(write.key) in (fields.get("labels") or []) and _account(fields.get("creator")) == self._me():
                 return str(issue["key"])
         return None
 
@@ -284,6 +328,11 @@ def _source_ticket(write: PlannedWrite) -> str | None:
     if write.ticket_id and write.ticket_key and write.ticket_key in write.links:
         return write.ticket_key
     return None
+
+
+def _account(user: Any) -> str | None:
+    account = user.get("accountId") if isinstance(user, dict) else None
+    return str(account) if account else None
 
 
 def _issue(write: PlannedWrite) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -42,9 +43,18 @@ class ZendeskAdapter:
         self.tasks_group = tasks_group
         self._context = Context(source=source, site=site, status_map=dict(status_map))
 
+    @property
+    def own_user(self) -> str | None:
+        """deskplan's own user id (the credentials' user), once `check()` has asked or it is set."""
+        return self._context.own_user
+
+    @own_user.setter
+    def own_user(self, user_id: str | None) -> None:
+        self._context = replace(self._context, own_user=user_id)
+
     def writer(self) -> ZendeskWriter:
         """The write side, on this adapter's HTTP client (one client, one retry budget per source)."""
-        return ZendeskWriter(self.client.http, tasks_group=self.tasks_group)
+        return ZendeskWriter(self.client.http, tasks_group=self.tasks_group, own_user=self.own_user)
 
     @property
     def requests(self) -> int:
@@ -56,6 +66,7 @@ class ZendeskAdapter:
         if user.get("id") is None:
             raise AuthError("the credentials were not accepted (Zendesk answered as an anonymous user)",
                             source=self.source, where="GET /api/v2/users/me.json")
+        self.own_user = str(user["id"])
 
     def pull(self, stream: str, cursor: dict[str, Any] | None) -> Iterator[Page]:
         pages: Iterator[ExportPage]

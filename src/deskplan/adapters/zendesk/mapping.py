@@ -4,7 +4,8 @@ Inputs are the raw objects as Zendesk sends them: the ticket from the incrementa
 its ticket events (already filtered to comments and status changes by `relevant_event`),
 its satisfaction ratings, and a user lookup (for roles: an agent's public comment is a
 reply, an end-user's is a requester comment). The canonical model is validated once, at
-the end of `build_ticket`.
+the end of `build_ticket`. A comment is deskplan's own (`by_deskplan`) only when deskplan's own
+user (`Context.own_user`) wrote it as an internal note carrying deskplan's marker.
 
 `group` and `organization` are names, as in Jira and in the rules process owners write
 (`group: {in: [Billing, 华东客服]}`): the names of the group and organization objects the
@@ -59,9 +60,11 @@ UserLookup = Callable[[str], Mapping[str, Any] | None]
 RecordLookup = Callable[[str, str], Mapping[str, Any] | None]      # (kind, id) -> stored record data
 
 
-def is_deskplan_comment(body: str | None) -> bool:
-    """True for a comment deskplan wrote itself (it carries deskplan's marker)."""
-    return DESKPLAN_MARKER in body if body else False
+def is_deskplan_comment(body: str | None, *, author: str | None, public: bool, own_user: str | None) -> bool:
+    """True for a comment deskplan wrote itself: an internal note by deskplan's own user that
+    carries its marker. Anyone can type the marker (a customer, an agent quoting a note);
+    only deskplan's user writes as deskplan, and it writes internal notes only."""
+    return own_user is not None and author == own_user and not public and body is not None and DESKPLAN_MARKER in body
 
 
 def relevant_event(event: Mapping[str, Any]) -> dict[str, Any] | None:
@@ -114,6 +117,7 @@ class Context:
     source: str
     site: str                                 # https://acme.zendesk.com (for the agent URL)
     status_map: Mapping[str, Status]          # overrides, from the source's config
+    own_user: str | None = None               # deskplan's own user id: its internal notes are deskplan's
 
     @cached_property
     def statuses(self) -> Mapping[str, Status]:
@@ -138,7 +142,8 @@ def build_ticket(
         fields = _fields(ticket, events, ratings, user, context, record)
         return Ticket.model_validate(fields)
     except ValidationError as exc:
-        where = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or "ticket" for e in exc.errors()}))
+        # (A check of the whole ticket has no field of its own: its message names the field.)
+        where = ", ".join(sorted({".".join(str(p) for p in e["loc"]) or e["msg"] for e in exc.errors()}))
         raise BadPayload(f"unreadable field(s): {where}", source=context.source, ref=ref) from None
     except _Unreadable as exc:
         raise BadPayload(str(exc), source=context.source, ref=ref) from None
@@ -157,7 +162,7 @@ def _fields(ticket: Mapping[str, Any], events: Iterable[Mapping[str, Any]], rati
     deleted = raw_status == DELETED
     requester = _id(ticket.get("requester_id"))
     assignee = _id(ticket.get("assignee_id"))
-    opening, placed, changes, created = _timeline_parts(events, requester, user, statuses)
+    opening, placed, changes, created = _timeline_parts(events, requester, user, statuses, context.own_user)
     created_at = ticket["created_at"]
 
     latest_ratings = _latest_ratings(ratings)
@@ -213,7 +218,8 @@ Placed = tuple[datetime, int, int, int, int, dict[str, Any]]
 
 
 def _timeline_parts(events: Iterable[Mapping[str, Any]], requester: str | None, user: UserLookup,
-                    statuses: Mapping[str, Status]) -> tuple[str | None, list[Placed], list[dict[str, Any]], bool]:
+                    statuses: Mapping[str, Status],
+                    own_user: str | None) -> tuple[str | None, list[Placed], list[dict[str, Any]], bool]:
     """The opening comment's text, the placed comments and status changes, the status
     changes alone (in order), and whether a creation with its status was exported."""
     opening: str | None = None
@@ -229,7 +235,7 @@ def _timeline_parts(events: Iterable[Mapping[str, Any]], requester: str | None, 
             own = child.get("created_at")
             child_at = own if own and own != same_time else at
             if kind in COMMENT_TYPES:
-                comment = _comment(child, child_at, requester, user)
+                comment = _comment(child, child_at, requester, user, own_user)
                 if opening is None and _is_creation(children):
                     opening = comment["body"]
                     # The opening comment is the request itself: an agent who opens a
@@ -262,12 +268,14 @@ def _is_creation(children: Iterable[Mapping[str, Any]]) -> bool:
     return False
 
 
-def _comment(child: Mapping[str, Any], at: datetime | str, requester: str | None, user: UserLookup) -> dict[str, Any]:
+def _comment(child: Mapping[str, Any], at: datetime | str, requester: str | None, user: UserLookup,
+             own_user: str | None) -> dict[str, Any]:
     author = child.get("author_id")
     if author is not None:
         author = str(author)
     body = child.get("body") or child.get("plain_body") or ""
-    if not child.get("public", True):
+    public = bool(child.get("public", True))
+    if not public:
         kind = EventKind.INTERNAL_NOTE
     elif author is not None and author == requester:
         kind = EventKind.REQUESTER_COMMENT
@@ -277,7 +285,7 @@ def _comment(child: Mapping[str, Any], at: datetime | str, requester: str | None
         kind = EventKind.REQUESTER_COMMENT if (profile or {}).get("role") == END_USER else EventKind.PUBLIC_REPLY
     ident = child.get("id")
     return {"at": at, "kind": kind, "id": None if ident is None else str(ident), "author": author, "body": body,
-            "by_deskplan": is_deskplan_comment(body)}
+            "by_deskplan": is_deskplan_comment(body, author=author, public=public, own_user=own_user)}
 
 
 def _status_change(child: Mapping[str, Any], kind: str, at: datetime | str, status: str, statuses: Mapping[str, Status],

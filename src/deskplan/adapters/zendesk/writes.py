@@ -7,8 +7,10 @@
   idempotency key as `external_id`, an `Idempotency-Key` header (Zendesk replays the first
   answer for the same key and body for two hours, so this request may be retried),
   the `tasks_group`, and tags naming the source tickets (Zendesk has no generic ticket link).
-- `find_effect` asks Zendesk itself: the marker among the ticket's comments, or
-  `GET /api/v2/tickets?external_id=<key>`.
+- `find_effect` asks Zendesk itself: the marker among the ticket's internal notes by
+  deskplan's own user, or `GET /api/v2/tickets?external_id=<key>` among the tickets that user
+  submitted. A marker or an `external_id` anyone else wrote is not deskplan's write: taking it
+  for one would record a note or task as written that never was.
 """
 
 from __future__ import annotations
@@ -17,8 +19,8 @@ from collections.abc import Iterator
 from datetime import timezone
 from typing import Any
 
-from deskplan.effects import TASK_TAG, PlannedWrite, WriteKind, idempotency_key
-from deskplan.errors import RequestRejected
+from deskplan.effects import TASK_TAG, PlannedWrite, WriteKind, digest
+from deskplan.errors import AuthError, RequestRejected
 from deskplan.transport.http import HttpClient, Rejected
 
 TASK_TAGS = ("deskplan", TASK_TAG)
@@ -37,10 +39,11 @@ class ZendeskWriter:
 
     ticket_update_limit = PER_TICKET_UPDATES
 
-    def __init__(self, http: HttpClient, *, tasks_group: str | None = None):
+    def __init__(self, http: HttpClient, *, tasks_group: str | None = None, own_user: str | None = None):
         self.http = http
         self.source = http.source
         self.tasks_group = tasks_group
+        self.own_user = own_user          # deskplan's user id; asked of Zendesk when first needed
 
     @property
     def requests(self) -> int:
@@ -76,8 +79,22 @@ class ZendeskWriter:
         raise RequestRejected("Zendesk answered the note without a comment event", source=self.source,
                               where=f"PUT /api/v2/tickets/{_ticket_id(write)}.json", status=result.status)
 
+    def _me(self) -> str:
+        """deskplan's own user id: the user the credentials belong to."""
+        if self.own_user is None:
+            where = "GET /api/v2/users/me.json"
+            user = self.http.get_json("/api/v2/users/me.json").get("user") or {}
+            if user.get("id") is None:
+                raise AuthError("the credentials were not accepted (Zendesk answered as an anonymous user)",
+                                source=self.source, where=where)
+            self.own_user = str(user["id"])
+        return self.own_user
+
     def _find_note(self, write: PlannedWrite) -> str | None:
+        me = self._me()
         for comment in self._comments(_ticket_id(write)):
+            if str(comment.get("author_id")) != me or comment.get("public") is not False:
+                continue        # not an internal note by deskplan's user, whatever it quotes
             text = " ".join(str(comment.get(k) or "") for k in ("body", "plain_body", "html_body"))
             if write.marker in text:
                 return str(comment["id"])
@@ -119,7 +136,7 @@ class ZendeskWriter:
         # Zendesk refuses a known Idempotency-Key with another body, and a re-planned task's
         # text can differ (a due time, a renamed measure): the header covers this request's
         # retries; `external_id` is what later runs look the task up by.
-        request_key = idempotency_key(write.key, ticket)
+        request_key = digest(write.key, ticket)
         result = self.http.send("POST", "/api/v2/tickets.json", json={"ticket": ticket},
                                 headers={"Idempotency-Key": request_key}, retry="safe")
         created = (result.json or {}).get("ticket") or {}
@@ -131,9 +148,18 @@ class ZendeskWriter:
     def _find_task(self, write: PlannedWrite) -> str | None:
         body = self.http.get_json("/api/v2/tickets.json", {"external_id": write.key})
         for ticket in body.get("tickets") or []:
-            if ticket.get("external_id") == write.key:
+            if ticket.get("external_id") == write.key and _submitter(ticket) == self._me():
                 return str(ticket["id"])
         return None
+
+
+def _submitter(ticket: dict[str, Any]) -> str | None:
+    """Who created the ticket: its submitter (the requester where no submitter is given). Whoever
+    creates a ticket may name anyone its requester; the submitter is the creator."""
+    who = ticket.get("submitter_id")
+    if who is None:
+        who = ticket.get("requester_id")
+    return None if who is None else str(who)
 
 
 def _ticket_id(write: PlannedWrite) -> str:

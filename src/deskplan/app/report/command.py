@@ -11,8 +11,8 @@ from deskplan.app.report.render_json import render_json
 from deskplan.app.report.render_text import render_text
 from deskplan.config import CONFIG_NAME, load_config
 from deskplan.errors import ConfigError
-from deskplan.kpi.report import build_report
-from deskplan.kpi.results import Report
+from deskplan.kpi.report import build_report, stored_tickets
+from deskplan.kpi.results import LeftOut, Report
 from deskplan.rules.load import load_workspace
 from deskplan.state.store import Store
 
@@ -28,7 +28,8 @@ def report_from_workspace(workspace_dir: Path, now: datetime) -> Report:
         raise ConfigError(f"{config.state_path}: no state yet; run `deskplan sync` first")
     store = Store.open(config.state_path)
     try:
-        return build_report(workspace, store.tickets(), now)
+        left_out: list[LeftOut] = []
+        return build_report(workspace, stored_tickets(store, left_out), now, left_out=left_out)
     finally:
         store.close()
 

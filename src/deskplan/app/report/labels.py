@@ -5,6 +5,7 @@ from __future__ import annotations
 import unicodedata
 from datetime import timedelta
 
+from deskplan.app.terminal import printable
 from deskplan.kpi.metrics import hours
 from deskplan.kpi.results import GoalResult
 
@@ -49,7 +50,9 @@ def width(text: str) -> int:
 
 
 def fit(text: str, columns: int) -> str:
-    """`text` cut (with an ellipsis) and padded to exactly `columns` terminal columns."""
+    """`text` cut (with an ellipsis) and padded to exactly `columns` terminal columns; a control
+    character (from ticket data: a group's name) shown as its escape, never sent to the terminal."""
+    text = printable(text)
     if width(text) > columns:
         out, used = [], 0
         for char in text:

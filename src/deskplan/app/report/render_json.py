@@ -22,7 +22,8 @@ Shape (schema `deskplan.report/1`; keys are only ever added, never renamed):
       "categories": {"window", "windows": [{"label", "start", "end", "closed", "tickets", "counts"}],
                      "trends": [{"category", "total", "latest", "trend"}]},
       "measures": [{"id", "title", "owner", "tickets", "sla_met", "sla_breached", "sla_open",
-                    "sla_attainment"}]
+                    "sla_attainment"}],
+      "left_out": [{"ref", "reason"}]    (tickets no figure counts: their data broke a computation)
     }
 
 Shares (`target`, `baseline`, `value`, `expected`, `planned_from`, `change`) are fractions
@@ -94,6 +95,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "measures": [{"id": m.id, "title": m.title, "owner": m.owner, "tickets": m.tickets,
                       "sla_met": m.sla_met, "sla_breached": m.sla_breached, "sla_open": m.sla_open,
                       "sla_attainment": m.sla_attainment} for m in report.measures],
+        "left_out": [{"ref": t.ref, "reason": t.reason} for t in report.left_out],
     }
 
 

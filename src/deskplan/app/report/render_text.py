@@ -13,6 +13,7 @@ from deskplan.kpi.results import Report
 WIDTH = 100
 SPARK = "▁▂▃▄▅▆▇█"
 RECENT = 6          # windows shown in the feedback table
+LEFT_OUT_SHOWN = 10  # tickets named in the left-out list
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -27,6 +28,7 @@ def render_text(report: Report) -> str:
     lines += _groups(report)
     lines += _categories(report)
     lines += _measures(report)
+    lines += _left_out(report)
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
@@ -35,7 +37,8 @@ def _header(report: Report) -> list[str]:
     return [
         fit(f"{report.plan_title} ({report.plan_id})", WIDTH),
         fit(f"plan {report.plan_start} to {report.plan_end}, {report.timezone}; "
-            f"as of {now:%Y-%m-%d %H:%M %Z}; {report.tickets} tickets", WIDTH),
+            f"as of {now:%Y-%m-%d %H:%M %Z}; {report.tickets} tickets"
+            + (f", {len(report.left_out)} left out" if report.left_out else ""), WIDTH),
         "",
     ]
 
@@ -88,6 +91,18 @@ def _categories(report: Report) -> list[str]:
     lines.append(fit("all tickets", 14) + "".join(fit_right(str(w.tickets), 9) for w in windows))
     if any(not w.closed for w in windows):
         lines.append("* still open")
+    return lines + [""]
+
+
+def _left_out(report: Report) -> list[str]:
+    """Tickets no figure counts (their data broke a computation): at most LEFT_OUT_SHOWN named."""
+    if not report.left_out:
+        return []
+    count = len(report.left_out)
+    lines = [fit(f"LEFT OUT: {count} ticket{'' if count == 1 else 's'} whose data could not be counted", WIDTH)]
+    lines += [fit(f"  {t.ref}  {t.reason}", WIDTH) for t in report.left_out[:LEFT_OUT_SHOWN]]
+    if count > LEFT_OUT_SHOWN:
+        lines.append(f"  and {count - LEFT_OUT_SHOWN} more")
     return lines + [""]
 
 
