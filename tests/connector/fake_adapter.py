@@ -64,5 +64,5 @@ class FakeAdapter:
         events = [TimelineEvent(at=t0, kind=EventKind.STATUS, status=Status.NEW)]
         events += [TimelineEvent(at=t0, kind=EventKind.INTERNAL_NOTE, id=e.id, body=e.data["body"])
                    for e in sorted(related.events, key=lambda e: e.id)]
-        return Ticket(source=self.source, id=ticket.id, key=ticket.id, subject=data["subject"],
+        return Ticket(source=self.source, id=ticket.id, key=str(data.get("key", ticket.id)), subject=data["subject"],
                       status=Status(data["status"]), created_at=t0, updated_at=t0, timeline=tuple(events))

@@ -216,3 +216,14 @@ def test_tickets_are_built_knowing_deskplans_own_user_rebuilt_when_it_changes_an
     assert {t.subject for t in store.tickets()} == {f"ticket {i} (own user u2)" for i in range(1, 4)}
     assert list(store.touched("fake")) == []
 
+
+
+def test_a_ticket_claiming_another_tickets_key_is_quarantined_and_the_sync_goes_on(tmp_path):
+    config = make_config(tmp_path)
+    tickets = [raw_ticket(1, 1), raw_ticket(2, 2, key="1"), raw_ticket(3, 3)]
+    first = sync_with(config, FakeAdapter("fake", tickets)).summaries[0]
+    assert stored_keys(config) == ["1", "3"]
+    assert first.exit_code == 1 and first.quarantined == 1
+    assert any("key 1 belongs to ticket 1 already" in error for error in first.errors)
+    again = sync_with(config, FakeAdapter("fake", tickets)).summaries[0]
+    assert (again.exit_code, again.quarantined_known) == (0, 1)

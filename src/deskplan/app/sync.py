@@ -42,7 +42,7 @@ from deskplan.rules.load import Workspace
 from deskplan.state.identity import Identity, key_file
 from deskplan.state.lock import sync_lock
 from deskplan.state.records import Quarantined, Record, Related
-from deskplan.state.store import BUILD, Store, payload_text
+from deskplan.state.store import BUILD, QUARANTINE_PAYLOAD_LIMIT, Store, payload_text
 from deskplan.writes.apply import Applier
 from deskplan.writes.plan import WritebackPlanner
 
@@ -257,9 +257,29 @@ def _build(
                 ticket = _build_one(store, config, adapter, summary, ticket_id, record, related, run_id)
                 if ticket is not None:
                     built.append(ticket)
+            built = _unique_keys(store, config, summary, built, run_id)
             # Quarantined by id, or by key where the adapter named the ticket so (a Jira key).
             store.release_quarantined(config.name, [ref for ticket, _ in built for ref in {ticket.id, ticket.key}])
             summary.tickets_changed += store.save_tickets(built)
+
+
+def _unique_keys(store: Store, config: SourceConfig, summary: SourceSummary, built: list[tuple[Ticket, str]],
+                 run_id: int | None) -> list[tuple[Ticket, str]]:
+    """The built tickets whose key no other ticket holds; the others are quarantined (stage
+    `build`). A helpdesk never gives two tickets one key, but an answer can claim it: the
+    ticket that holds the key first keeps it."""
+    holders = store.key_holders(config.name, (ticket.key for ticket, _ in built))
+    kept = []
+    for ticket, data in built:
+        holder = holders.setdefault(ticket.key, ticket.id)
+        if holder == ticket.id:
+            kept.append((ticket, data))
+            continue
+        reason = f"key {ticket.key} belongs to ticket {holder} already"
+        bad = Quarantined(ticket.id, reason, data[:QUARANTINE_PAYLOAD_LIMIT])
+        quarantine(store, config.name, summary, BUILD, bad, run_id)
+        store.untouch(config.name, ticket.id)     # rebuilt when its records change again
+    return kept
 
 
 def _build_one(

@@ -359,6 +359,16 @@ class Store:
                          [(ticket.source, ticket.id) for ticket, _ in built])
         return changed
 
+    def key_holders(self, source: str, keys: Iterable[str]) -> dict[str, str]:
+        """The id of the stored ticket that holds each of `keys` (keys held by none are left out)."""
+        wanted = list(dict.fromkeys(keys))
+        holders: dict[str, str] = {}
+        for chunk in _chunks(wanted):
+            rows = self.db.execute(
+                f"SELECT key, id FROM tickets WHERE source = ? AND key IN ({_marks(chunk)})", [source, *chunk])
+            holders.update((key, ticket_id) for key, ticket_id in rows)
+        return holders
+
     # --- reading canonical tickets ------------------------------------------------------------
 
     def get_ticket(self, source: str, key: str) -> Ticket | None:

@@ -279,3 +279,15 @@ def test_only_an_internal_comment_of_deskplans_own_account_with_the_marker_is_de
         ("605", EventKind.PUBLIC_REPLY, False),
     ]
     assert "unacceptable" in ticket.text and "deskplan status" not in ticket.text
+
+
+def test_an_unreadable_issue_nested_past_the_recursion_limit_is_quarantined_not_raised():
+    from deskplan.adapters.jira.adapter import _quarantine
+
+    deep: list = []
+    inner = deep
+    for _ in range(5000):              # as transport/deepjson.py reads a 5,000-level body
+        inner.append([])
+        inner = inner[0]
+    bad = _quarantine({"key": None, "fields": {"description": deep}}, "no key")
+    assert bad.ref == "?" and bad.payload.startswith("(not shown")

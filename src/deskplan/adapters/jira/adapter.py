@@ -21,7 +21,6 @@ issues with more than the search returns inline, and `/feedback` calls (counted 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Literal
 
@@ -40,6 +39,7 @@ from deskplan.adapters.jira.writes import JiraWriter
 from deskplan.errors import BadPayload
 from deskplan.model import Score, Status, Ticket
 from deskplan.state.records import Page, Quarantined, Record, Related
+from deskplan.state.store import payload_text
 
 RatingComments = Literal["none", "bad", "all"]
 
@@ -209,4 +209,4 @@ def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _quarantine(issue: Any, error: str) -> Quarantined:
     ref = str(issue.get("key") or issue.get("id") or "?") if isinstance(issue, dict) else "?"
-    return Quarantined(ref=ref, error=error, payload=json.dumps(issue, ensure_ascii=False)[:_PAYLOAD_LIMIT])
+    return Quarantined(ref=ref, error=error, payload=payload_text(issue)[:_PAYLOAD_LIMIT])

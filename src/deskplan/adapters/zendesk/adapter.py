@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from functools import partial
@@ -14,6 +13,7 @@ from deskplan.adapters.zendesk.writes import ZendeskWriter
 from deskplan.errors import AuthError
 from deskplan.model import Status, Ticket
 from deskplan.state.records import Page, Quarantined, Record, Related
+from deskplan.state.store import payload_text
 
 USERS = "users"
 TICKETS = "tickets"
@@ -104,7 +104,7 @@ def _page(stream: str, page: ExportPage, to_record: ToRecord) -> Page:
         for item in items:
             if not isinstance(item, dict) or item.get("id") is None:
                 quarantined.append(Quarantined(ref=f"{what} item without an id", error="no id",
-                                               payload=json.dumps(item, ensure_ascii=False)))
+                                               payload=payload_text(item)))
                 continue
             record = make(item)
             if record is not None:
