@@ -102,11 +102,8 @@ HISTORY = st.fixed_dictionaries(
 ODD_IDS = [b"-5", b'"abc"', b"0", b"123456789012345678901234567890", b"1.5", b"null", b'"\\ud800"', b"true", b"{}"]
 # Keys the issue's answers carry instead of its own ({n}: its number).
 ODD_KEYS = [b"null", b"7", b"[]", b"{}", b'"sup-{n}"', b'"SUP-{n}\\u0000"', b'"SUP-{n}\\u001b[2J"', b'"SUP {n}"',
-            b'"SUP-2"']          # the key of a good issue, on another id: quarantined, never stored
-# known: a key Jira cannot resolve ("SUP-", "SUP-1e9", "../../etc", "\u202eSUP-9") is accepted,
-# then linked from a goal task, whose create the site refuses (400, invalid fields: issuelinks) on
-# every run, so no run exits 0 again. Left out of ODD_KEYS until deskplan refuses such keys.
-
+            b'"SUP-2"',          # the key of a good issue, on another id: quarantined, never stored
+            b'"SUP-"', b'"SUP-1e9"', b'"../../etc"', b'"\\u202eSUP-9"']    # keys Jira cannot resolve
 CHANGE = st.one_of(
     st.tuples(st.just("set"), st.sampled_from(FIELDS), ANY),
     st.tuples(st.just("set"), st.sampled_from(DATES), HOSTILE_DATE),

@@ -291,3 +291,12 @@ def test_an_unreadable_issue_nested_past_the_recursion_limit_is_quarantined_not_
         inner = inner[0]
     bad = _quarantine({"key": None, "fields": {"description": deep}}, "no key")
     assert bad.ref == "?" and bad.payload.startswith("(not shown")
+
+
+@pytest.mark.parametrize("key", [None, 7, "SUP-", "SUP-1e9", "sup-7", "../../etc", "\u202eSUP-9", "SUP-0"])
+def test_an_issue_whose_key_jira_could_not_resolve_is_a_bad_payload(key):
+    hostile = issue()
+    hostile["key"] = key
+    with pytest.raises(BadPayload, match="not a Jira issue key"):
+        build(hostile)
+    assert build(issue()).key == "SD-7"

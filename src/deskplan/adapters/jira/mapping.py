@@ -41,6 +41,7 @@ Mappings (the canonical side is the same for Zendesk; see model.py):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timezone
 from operator import itemgetter
@@ -89,6 +90,9 @@ _EMAIL_REQUEST_TYPES = frozenset({"emailed request", "email request"})
 GOOD_FROM = 4       # CSAT 1-5: 4 and 5 are good, 1 to 3 bad
 
 
+# Jira's issue keys: the project key (a capital letter, then capitals, digits or _) and a number.
+ISSUE_KEY = re.compile(r"[A-Z][A-Z0-9_]*-[1-9][0-9]{0,17}")
+
 def issue_record(issue: dict[str, Any], *, feedback: dict[str, Any] | None, fields: JsmFields) -> dict[str, Any]:
     """What the store keeps for one issue: everything `build_ticket` reads."""
     return {"issue": stored_issue(issue, fields), "feedback": feedback, "jsm_fields": fields.to_json()}
@@ -118,6 +122,10 @@ def _reason(exc: Exception) -> str:
 
 def _build(issue: dict[str, Any], data: Mapping[str, Any], *, source: str, site: str,
            status_map: Mapping[str, Status], own_user: str | None) -> Ticket:
+    if not isinstance(issue["key"], str) or not ISSUE_KEY.fullmatch(issue["key"]):
+        # A key deskplan stored would be linked from tasks and named in comments: one Jira cannot
+        # resolve would have those writes refused on every run.
+        raise ValueError("the key is not a Jira issue key (PROJECT-NUMBER)")
     f = issue["fields"]
     jsm = JsmFields.from_json(data.get("jsm_fields"))
     status = f["status"]
