@@ -22,6 +22,7 @@ from deskplan.app.demo import run_demo
 from deskplan.app.sandbox import MISSING
 from deskplan.cli import cli
 from deskplan.errors import ConfigError
+from tests.test_layers import import_cycles
 
 PACKAGE = Path(deskplan_sandbox.__file__).resolve().parent
 TOP = "deskplan_sandbox"
@@ -70,25 +71,7 @@ def test_imports_nothing_from_deskplan(name: str) -> None:
 
 
 def test_no_import_cycles() -> None:
-    # Depth-first search over our own modules; a module met again while on the stack closes a cycle.
-    cycles: list[list[str]] = []
-    state: dict[str, int] = {}
-    stack: list[str] = []
-
-    def visit(node: str) -> None:
-        state[node] = 1
-        stack.append(node)
-        for nxt in sorted(t for t in GRAPH[node] if t in MODULES):
-            if state.get(nxt) == 1:
-                cycles.append(stack[stack.index(nxt):] + [nxt])
-            elif nxt not in state:
-                visit(nxt)
-        stack.pop()
-        state[node] = 2
-
-    for node in sorted(GRAPH):
-        if node not in state:
-            visit(node)
+    cycles = import_cycles({name: {t for t in GRAPH[name] if t in MODULES} for name in MODULES})
     assert not cycles, "import cycles:\n" + "\n".join(" -> ".join(c) for c in cycles)
 
 
