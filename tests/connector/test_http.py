@@ -33,17 +33,6 @@ class FakeTime:
         return self.now
 
 
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def client(fake_time: FakeTime) -> HttpClient:
-    return HttpClient(BASE, auth=("agent@acme.test/token", TOKEN), source="zd",
-                      sleep=fake_time.sleep, clock=fake_time.clock, rng=random.Random(7))
-
-
 def refused() -> requests.exceptions.ConnectionError:
     cause = urllib3.exceptions.NewConnectionError(None, "Connection refused")
     return requests.exceptions.ConnectionError(urllib3.exceptions.MaxRetryError(None, "/", cause))

@@ -4,7 +4,6 @@ from "connection dropped after sending"."""
 
 from __future__ import annotations
 
-import random
 import socket
 
 import pytest
@@ -15,18 +14,7 @@ import urllib3.exceptions
 from deskplan.errors import NotConnected, ServerError, Unreachable
 from deskplan.transport.http import HttpClient, site_of
 
-from .test_http import BASE, TOKEN, FakeTime, dropped, refused
-
-
-@pytest.fixture
-def fake_time() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
-def client(fake_time: FakeTime) -> HttpClient:
-    return HttpClient(BASE, auth=("agent@acme.test/token", TOKEN), source="zd",
-                      sleep=fake_time.sleep, clock=fake_time.clock, rng=random.Random(7))
+from .test_http import BASE, TOKEN, dropped, refused
 
 
 def unresolved() -> requests.exceptions.ConnectionError:

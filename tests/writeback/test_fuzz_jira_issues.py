@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import functools
 import json
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -26,22 +25,16 @@ from typing import Any
 import orjson
 from hypothesis import HealthCheck, Phase, given, settings, strategies as st
 
-from deskplan.app.report.render_html import render_html
-from deskplan.app.report.render_json import render_json
-from deskplan.app.report.render_text import render_text
 from deskplan.cli import _print_write
-from deskplan.kpi.report import build_report, stored_tickets
-from deskplan.rules.load import load_workspace
-from deskplan.state.store import Store
 from deskplan_sandbox.jira.shapes import SITE
 from deskplan_sandbox.jira.store import IssueRecord
 from deskplan_sandbox.server import Response
 
-from .harness import NOW, Effects, Site, make_workspace, scenario, sync
+from .harness import Effects, Site, make_workspace, scenario, sync
 from .test_bad_tickets import RAW, nested
+from .test_fuzz_tickets import TERMINAL_CONTROLS, assert_report_renders
 
 # What must never reach a terminal (a tab may, in a comment's body).
-TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 BASE = "SUP-2"
 FIRST = 1000                  # hostile issues are SUP-1000, SUP-1001, … (ids 21000, 21001, …)
 GOOD_KEYS = frozenset(f"SUP-{n}" for n in range(1, 25))
@@ -274,16 +267,6 @@ def test_hostile_jira_issues_among_good_ones_never_stop_a_sync(changes, capsys):
             # Two hostile issues may claim the same bad key: they are one quarantined ticket then.
             assert (second.quarantined_known > 0) == (first.quarantined > 0), second
             assert second.quarantined_known <= first.quarantined, second
-            store = Store.open(workspace / "state.db")
-            try:
-                left_out: list = []
-                report = build_report(load_workspace(workspace), stored_tickets(store, left_out), NOW,
-                                      left_out=left_out)
-            finally:
-                store.close()
-            assert report.tickets >= len(GOOD_KEYS)
-            for render in (render_html, render_json, render_text):
-                assert render(report)
-            assert not TERMINAL_CONTROLS.search(render_text(report).replace("\n", ""))
+            assert_report_renders(workspace, at_least=len(GOOD_KEYS))
     finally:
         site.stop()

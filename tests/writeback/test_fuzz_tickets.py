@@ -153,16 +153,21 @@ def test_hostile_tickets_among_good_ones_never_stop_a_sync(changes, clean_effect
             (second,) = sync(workspace).summaries
             assert second.exit_code == 0, second.errors
             assert second.quarantined == 0 and second.quarantined_known == first.quarantined
-            store = Store.open(workspace / "state.db")
-            try:
-                left_out: list = []
-                report = build_report(load_workspace(workspace), stored_tickets(store, left_out), NOW,
-                                      left_out=left_out)
-            finally:
-                store.close()
-            assert report.tickets >= len(GOOD_IDS)
-            for render in (render_text, render_json, render_html):
-                assert render(report)
-            assert not TERMINAL_CONTROLS.search(render_text(report).replace("\n", ""))
+            assert_report_renders(workspace, at_least=len(GOOD_IDS))
     finally:
         site.stop()
+
+
+def assert_report_renders(workspace: Path, *, at_least: int) -> None:
+    """The report over what the runs stored renders in every format, with no control character
+    reaching a terminal, and counts at least the good tickets."""
+    store = Store.open(workspace / "state.db")
+    try:
+        left_out: list = []
+        report = build_report(load_workspace(workspace), stored_tickets(store, left_out), NOW, left_out=left_out)
+    finally:
+        store.close()
+    assert report.tickets >= at_least
+    for render in (render_text, render_json, render_html):
+        assert render(report)
+    assert not TERMINAL_CONTROLS.search(render_text(report).replace("\n", ""))
