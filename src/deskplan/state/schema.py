@@ -11,6 +11,7 @@ Which module reads and writes which tables:
   ledger.py       writes, status_comments
   evaluations.py  evaluated, goal_checks, writeback_since
   identity.py     installation, own_users
+  tasks.py        task_states
 """
 
 from __future__ import annotations
@@ -111,6 +112,17 @@ def m007_quarantine_by_stage(db: sqlite_utils.Database) -> None:
     met again is known, not new. Entries from before have no digest: met again, they count as new once."""
     db.table("quarantine").add_column("digest", str)
     db.table("quarantine").transform(pk=("source", "stream", "ref"))
+
+
+@MIGRATIONS()
+def m008_task_states(db: sqlite_utils.Database) -> None:
+    """The state of each of deskplan's own tasks as last read back from its helpdesk (the
+    closed loop): open or done, its due time there, deleted; one row per source and remote id."""
+    db.table("task_states").create(
+        {"source": str, "remote_id": str, "key": str, "ref": str, "title": str, "owner": str, "origin": str,
+         "due": str, "done": int, "gone": int, "status": str, "url": str, "read_at": str},
+        pk=("source", "remote_id"),
+    )
 
 
 # Counted by PRAGMA user_version before sqlite-utils' Migrations kept the record: never change.
