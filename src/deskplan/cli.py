@@ -62,27 +62,36 @@ workspace_option = click.option(
 @click.option("--dry-run", "-n", is_flag=True, help="Print every planned write; change nothing anywhere.")
 @click.option("--source", help="Only this source (its name in deskplan.toml).")
 @click.option("--full", is_flag=True, help="Ignore stored cursors and pull everything again.")
+@click.option("--pull-only", is_flag=True,
+              help="Pull and store, evaluate and write nothing: a later --dry-run pulls only what changed.")
 @click.option("--json", "as_json", is_flag=True,
               help="JSON lines on stdout: each planned write (with --dry-run), then one summary per source.")
 @click.pass_context
-def sync(ctx: click.Context, workspace: Path, dry_run: bool, source: str | None, full: bool, as_json: bool) -> None:
+def sync(ctx: click.Context, workspace: Path, dry_run: bool, source: str | None, full: bool, pull_only: bool,
+         as_json: bool) -> None:
     """Pull tickets incrementally, evaluate them against the plan and write back.
 
     Writes are internal status comments and improvement tasks, each applied exactly once.
     With --dry-run every planned write is printed and nothing changes, neither in the
-    helpdesk nor in the state file. Meant for cron; a second sync while one runs exits 3
-    at once; writes that failed are listed and the exit code is 1.
+    helpdesk nor in the state file. With --pull-only tickets are pulled and stored and
+    nothing is evaluated or written: try a plan on months of history with one full pull,
+    then --dry-run (which pulls only what changed since), then sync. Meant for cron; a
+    second sync while one runs exits 3 at once; writes that failed are listed and the exit
+    code is 1; with several sources, 4 only when none could be reached.
 
     Example: deskplan sync --dry-run --json
     """
     from deskplan.app.sync import run_sync, summary_dicts, summary_lines
     from deskplan.config import CONFIG_NAME, load_config
 
+    if pull_only and dry_run:
+        raise click.UsageError("--pull-only and --dry-run exclude each other: pull first, then dry-run")
     config = load_config(workspace / CONFIG_NAME)
     progress = _Progress.on_terminal(quiet=as_json)
     on_write = (_print_write_json if as_json else _print_write) if dry_run else None
     try:
-        result = run_sync(config, source=source, full=full, dry_run=dry_run, progress=progress, on_write=on_write)
+        result = run_sync(config, source=source, full=full, dry_run=dry_run, progress=progress, on_write=on_write,
+                          pull_only=pull_only)
     finally:
         if progress:
             progress.close()
@@ -356,6 +365,7 @@ def plan_push(ctx: click.Context, workspace: Path, source: str | None, dry_run: 
     Example: deskplan plan push --dry-run --source jsm
     """
     from deskplan.app.planpush import push_line, push_plan
+    from deskplan.app.summary import run_exit_code
     from deskplan.config import CONFIG_NAME, load_config
 
     on_write = (_print_write_json if as_json else _print_write) if dry_run else None
@@ -367,7 +377,7 @@ def plan_push(ctx: click.Context, workspace: Path, source: str | None, dry_run: 
         click.echo(push_line(summary, dry_run=dry_run))
         for error in summary.errors:
             click.echo(printable(f"  error: {error}"), err=True)
-    ctx.exit(max((s.exit_code for s in summaries), default=ExitStatus.OK))
+    ctx.exit(run_exit_code(summaries))
 
 
 def main() -> None:

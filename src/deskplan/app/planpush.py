@@ -23,7 +23,7 @@ from deskplan import clock
 from deskplan.adapters import open_adapter
 from deskplan.adapters.base import Adapter
 from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, pct, points, target_text
-from deskplan.app.summary import SourceSummary, apply_write
+from deskplan.app.summary import SourceSummary, apply_write, run_exit_code
 from deskplan.app.sync import scratch_state
 from deskplan.config import Config, SourceConfig
 from deskplan.effects import PlannedWrite, WriteKind, Writer, idempotency_key, marker
@@ -148,7 +148,7 @@ def push_plan(config: Config, *, source: str | None = None, dry_run: bool = Fals
                              workspace, report, ledger, now, on_write, secret=secret)
                 for s, writer in ((s, writers[s.name]) for s in sources)
             ]
-            store.finish_run(run_id, max((s.exit_code for s in summaries), default=0),
+            store.finish_run(run_id, run_exit_code(summaries),
                              [s.as_dict() for s in summaries])
         finally:
             store.close()
@@ -176,6 +176,7 @@ def _unchecked(source: str, error: HelpdeskError) -> SourceSummary:
 def _push_source(source: str, applier: Applier, workspace: Workspace, report: Report, ledger: Ledger,
                  now: datetime, on_write: OnWrite | None, *, secret: str) -> SourceSummary:
     summary = SourceSummary(source)
+    summary.mark_reached()          # its credentials were accepted (`_checked_writer`)
     plan = workspace.plan
     try:
         for message in applier.reconcile(source).errors:

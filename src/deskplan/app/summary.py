@@ -6,6 +6,9 @@ code, which is the worst exit status of what went wrong (an exception brings its
 A ticket quarantined for the first time (or again with new data) is listed and makes the run
 exit 1; one held in quarantine since an earlier run, unchanged, is only counted
 (`quarantined_known`), so that cron stays green once someone has seen it (README, "Bad tickets").
+
+A run over several sources exits 4 only when none of them could be reached (`run_exit_code`):
+one helpdesk down does not hide what the others wrote.
 """
 
 from __future__ import annotations
@@ -49,6 +52,15 @@ class SourceSummary:
     quarantined_known: int = 0              # held in quarantine since an earlier run, unchanged (not an error)
     # (stage, ref) of what this run quarantined: the rest of the source's entries are known
     _quarantined_now: set[tuple[str, str]] = field(default_factory=set, repr=False)
+    # the helpdesk answered this run and accepted the credentials (see `run_exit_code`)
+    _reached: bool = field(default=False, repr=False)
+
+    def mark_reached(self) -> None:
+        self._reached = True
+
+    @property
+    def reached(self) -> bool:
+        return self._reached
 
     def fail(self, cause: DeskplanError | ExitStatus, message: str) -> None:
         """List `message`; the exit code becomes at least the cause's own exit status."""
@@ -77,6 +89,16 @@ class SourceSummary:
 
     def as_json(self) -> str:
         return json.dumps(self.as_dict(), ensure_ascii=False, sort_keys=True)
+
+
+def run_exit_code(summaries: list[SourceSummary]) -> int:
+    """The exit code of a run over its sources: 4 only when no source could be reached (or every
+    one refused the credentials); otherwise the worst outcome of the sources reached, so that a
+    run that wrote to one helpdesk while another was down does not say "nothing was written".
+    The source that was not reached keeps its own 4 in its summary (`--json`, metrics)."""
+    if not any(s.reached for s in summaries):
+        return max((s.exit_code for s in summaries), default=ExitStatus.OK)
+    return max(s.exit_code for s in summaries if s.reached or s.exit_code < ExitStatus.UNREACHABLE)
 
 
 def apply_write(applier: Applier, write: PlannedWrite, summary: SourceSummary) -> bool:

@@ -5,7 +5,8 @@ The flow is one-way: adapter pages -> state (records + cursor, one transaction p
 -> canonical tickets -> rules and SLA clocks -> planned writes -> apply (writeback.py).
 A dry-run pulls and builds inside one transaction on the state file that is rolled back at
 the end, prints the write-back's plans instead of applying them, and so changes neither
-the helpdesk nor the state.
+the helpdesk nor the state. A pull-only run stores what it pulls (cursors included) and plans
+nothing: a dry-run after it pulls only what changed since.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 
 from deskplan import clock
 from deskplan.adapters.base import Adapter
-from deskplan.app.summary import SourceSummary, quarantine
+from deskplan.app.summary import SourceSummary, quarantine, run_exit_code
 from deskplan.app.writeback import (
     OnWrite,
     Progress,
@@ -58,10 +59,11 @@ BUILD_BATCH = 500
 class SyncResult:
     summaries: list[SourceSummary]
     dry_run: bool
+    pull_only: bool = False
 
     @property
     def exit_code(self) -> int:
-        return max((s.exit_code for s in self.summaries), default=ExitStatus.OK)
+        return run_exit_code(self.summaries)
 
 
 def _default_factory(config: SourceConfig, token: str) -> Adapter:
@@ -81,8 +83,12 @@ def run_sync(
     writer_factory: WriterFactory | None = None,
     progress: Progress | None = None,
     on_write: OnWrite | None = None,
+    pull_only: bool = False,
 ) -> SyncResult:
     """Sync the configured sources (or one). Raises LockHeld when another sync runs.
+
+    `pull_only`: pull, store and build, and stop there: no evaluation, no write-back, no goal
+    check, and no go-live cut-off taken (the first sync that writes back sets that).
 
     `on_write` sees every planned write (the dry-run prints them); `progress` sees counts.
     Without a plan.yaml beside deskplan.toml the sync only pulls (nothing to evaluate).
@@ -93,7 +99,7 @@ def run_sync(
     # Read every token, the workspace and the clock before touching anything: a problem
     # with any of them is exit 2 with nothing written.
     tokens = {s.name: s.token(environ) for s in sources}
-    workspace = _load_workspace(config)
+    workspace = None if pull_only else _load_workspace(config)
     now = clock.now(environ)
 
     def sync_all(store: Store, run_id: int | None) -> list[SourceSummary]:
@@ -149,8 +155,8 @@ def run_sync(
     with sync_lock(config.state_path):
         store = Store.open(config.state_path)
         try:
-            run_id = store.start_run("sync")
-            result = SyncResult(sync_all(store, run_id), dry_run=False)
+            run_id = store.start_run("pull" if pull_only else "sync")
+            result = SyncResult(sync_all(store, run_id), dry_run=False, pull_only=pull_only)
             store.finish_run(run_id, result.exit_code, [s.as_dict() for s in result.summaries])
         finally:
             store.close()
@@ -195,6 +201,7 @@ def _pull_and_build(store: Store, config: SourceConfig, adapter: Adapter, summar
     identity = Identity(store)
     try:
         adapter.check()
+        summary.mark_reached()
         # Tickets built knowing another own user (or none) say wrongly which comments are deskplan's.
         changed = adapter.own_user is not None and identity.record_own_user(config.name, adapter.own_user)
         if full or changed:
@@ -310,7 +317,7 @@ def summary_lines(result: SyncResult) -> list[str]:
     """The human-readable run summary."""
     lines = []
     for s in result.summaries:
-        head = "dry-run " if result.dry_run else ""
+        head = "dry-run " if result.dry_run else "pull-only " if result.pull_only else ""
         lines.append(
             f"{head}{s.source}: {s.tickets_seen} tickets seen, {s.tickets_changed} changed, "
             f"{s.tickets_evaluated} evaluated, {s.requests} requests, "
