@@ -8,7 +8,7 @@ is half-loaded: either the whole workspace is valid, or the caller gets every pr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -95,6 +95,7 @@ def load_workspace(root: Path) -> Workspace:
     rule_sets = [validate(RuleFile, doc, problems) for doc in rule_docs]
     names = _Names.collect(plan_doc, rule_docs, problems)
     _check_references(plan_doc, rule_docs, names, problems)
+    _check_owners(plan_doc, rule_docs, problems)
 
     compiler = ConditionCompiler(problems)
     env = make_environment()
@@ -256,6 +257,64 @@ def _check_references(plan_doc: YamlDoc | None, rule_docs: list[YamlDoc], names:
 
 def _listed(value: Any) -> Iterable[tuple[int, Any]]:
     return enumerate(value) if isinstance(value, list) else ()
+
+
+def owner_uses(plan_doc: YamlDoc | None, rule_docs: Iterable[YamlDoc]) -> Iterator[tuple[YamlDoc, Path_, str]]:
+    """(file, path, owner) of every owner the plan and the rules name: measures, milestones,
+    cadence entries, and rule tasks (a rule task without one gets its measure's owner)."""
+    if plan_doc is not None:
+        for list_name in ("measures", "milestones", "cadence"):
+            for index, item in _entries(plan_doc, list_name):
+                owner = item.get("owner")
+                if isinstance(owner, str):
+                    yield plan_doc, (list_name, index, "owner"), owner
+    for doc in rule_docs:
+        for index, rule in _entries(doc, "rules"):
+            then = rule.get("then")
+            task = then.get("task") if isinstance(then, dict) else None
+            if isinstance(task, dict) and isinstance(task.get("owner"), str):
+                yield doc, ("rules", index, "then", "task", "owner"), task["owner"]
+
+
+def _check_owners(plan_doc: YamlDoc | None, rule_docs: list[YamlDoc], problems: list[Problem]) -> None:
+    """With `owners` in plan.yaml, every owner named anywhere must be listed there, so that a
+    typo (`marketting`) never routes a task nowhere. Without `owners`, owners are free text."""
+    owners = plan_doc.get(("owners",)) if plan_doc is not None else None
+    if not isinstance(owners, dict):
+        return
+    known = sorted(str(name) for name in owners)
+    for doc, path, owner in owner_uses(plan_doc, rule_docs):
+        if owner not in owners:
+            listed = f"; `owners` lists: {', '.join(known)}" if known else "; `owners` lists nobody"
+            problems.append(doc.problem(path, message(
+                doc, path, f"owner {owner!r} is not listed in `owners`{suggest(owner, known)}{listed}")))
+
+
+def _check_expected(plan_doc: YamlDoc, index: int, measure: dict[str, Any], problems: list[Problem]) -> None:
+    """Each `expected` entry names a goal the measure serves, and its change points the way
+    the goal must move (negative for a goal that must fall)."""
+    served = [str(g) for _, g in _listed(measure.get("goals"))]
+    directions = {str(g.get("id")): g.get("direction", "at_least") for _, g in _entries(plan_doc, "goals")}
+    for j, entry in _listed(measure.get("expected")):
+        if not isinstance(entry, dict):
+            continue
+        goal_id = entry.get("goal")
+        if isinstance(goal_id, (str, int, float)) and not isinstance(goal_id, bool) and str(goal_id) not in served:
+            path: Path_ = ("measures", index, "expected", j, "goal")
+            listed = f"; it serves: {', '.join(served)}" if served else "; it serves no goal (add it to `goals`)"
+            problems.append(plan_doc.problem(path, message(
+                plan_doc, path, f"goal {goal_id!r} is not one this measure serves{suggest(str(goal_id), served)}"
+                                f"{listed}")))
+            continue
+        try:
+            change = parse_points(entry.get("change"))
+        except ValueError:
+            continue        # validation reports it
+        falls = directions.get(str(goal_id)) == "at_most"
+        if (change > 0) == falls:
+            path = ("measures", index, "expected", j, "change")
+            want = "negative (the goal must fall: direction at_most)" if falls else "positive (the goal must rise)"
+            problems.append(plan_doc.problem(path, message(plan_doc, path, f"the change should be {want}")))
 
 
 # --- compiling -----------------------------------------------------------------------------

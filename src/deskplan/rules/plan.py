@@ -11,7 +11,9 @@ measures:
 milestones:
   - {id: P1, title: Upgrade and training, start: 2026-01-05, end: 2026-02-28, measures: [M1]}
 cadence:
-  - {id: weekly-check, title: Weekly KPI check, every: week, owner: customer service}
+  - {id: weekly-check, title: Weekly KPI check, every: week, owner: customer service, in: zendesk}
+owners:
+  customer service: {zendesk: {group: Support}, jira: {assignee: cs-lead@example.com, component: Support}}
 ```
 
 Shares (`target`, `baseline`) are written `90%` or `0.9` and held as fractions (0.9).
@@ -164,14 +166,58 @@ class Milestone(_Model):
 
 class Cadence(_Model):
     """A recurring review: weekly checks, monthly reviews, quarterly feedback analysis
-    (`deskplan review` renders one period's digest)."""
+    (`deskplan review` renders one period's digest; `sync` writes it as a review task into
+    the source `in` names when a period closes)."""
 
     id: Id
     title: str
     every: Window = Field(description="how often: week (Monday first), month or quarter, in the plan's time zone")
     owner: str | None = None
     goals: tuple[str, ...] = Field((), description="ids of the goals it reviews (default: every goal)")
+    source: str | None = Field(None, alias="in", description="the source (its name in deskplan.toml) its review "
+                               "tasks go to (default: the first source)")
     description: str = ""
+
+
+class ZendeskRoute(_Model):
+    """Where an owner's tasks go in a Zendesk source: a group (by name) and/or an agent (by email)."""
+
+    group: str | None = Field(None, description="a group's name, e.g. Support")
+    assignee: str | None = Field(None, description="an agent's email address")
+
+    @model_validator(mode="after")
+    def _something(self) -> ZendeskRoute:
+        if self.group is None and self.assignee is None:
+            raise ValueError("give a `group` (name) and/or an `assignee` (email)")
+        return self
+
+
+class JiraRoute(_Model):
+    """Where an owner's tasks go in a Jira source: an assignee (email or accountId) and/or a component."""
+
+    assignee: str | None = Field(None, description="an email address or an accountId")
+    component: str | None = Field(None, description="a component's name in the tasks project")
+
+    @model_validator(mode="after")
+    def _something(self) -> JiraRoute:
+        if self.assignee is None and self.component is None:
+            raise ValueError("give an `assignee` (email or accountId) and/or a `component` (name)")
+        return self
+
+
+class OwnerRoutes(_Model):
+    """One owner's tasks, per source kind (README, "plan.yaml": `owners`)."""
+
+    zendesk: ZendeskRoute | None = None
+    jira: JiraRoute | None = None
+
+    def route(self, kind: str) -> tuple[tuple[str, str], ...]:
+        """(field, value) pairs for a source of `kind` (zendesk | jira): `group`, `assignee`,
+        `component`; empty when the owner has none there."""
+        found: BaseModel | None = self.zendesk if kind == "zendesk" else self.jira if kind == "jira" else None
+        if found is None:
+            return ()
+        return tuple((name, value) for name, value in found.model_dump().items() if value is not None)
 
 
 class Plan(_Model):
@@ -183,6 +229,9 @@ class Plan(_Model):
     measures: tuple[Measure, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     cadence: tuple[Cadence, ...] = ()
+    owners: dict[str, OwnerRoutes] | None = Field(
+        None, description="owner name -> where that owner's tasks go, per source kind; when given, every owner "
+        "the plan and the rules name must be listed")
 
     def goal(self, goal_id: str) -> Goal:
         return next(g for g in self.goals if g.id == goal_id)

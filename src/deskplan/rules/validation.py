@@ -153,7 +153,7 @@ def _fields_at(model: type[BaseModel], path: Path_) -> list[str] | None:
             return None
     tp = _unwrap(tp)
     if isinstance(tp, type) and issubclass(tp, BaseModel):
-        return list(tp.model_fields)
+        return [info.alias or name for name, info in tp.model_fields.items()]     # as written: `in`, not `source`
     return None
 
 
