@@ -1,8 +1,8 @@
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from deskplan.state.tasks import TaskRecord, TaskStates
 from deskplan.state.store import Store
+from deskplan.state.tasks import TaskRecord, TaskStates
 
 AT = datetime(2026, 10, 5, 9, tzinfo=timezone.utc)
 

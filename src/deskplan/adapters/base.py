@@ -12,12 +12,16 @@ The records, pages and related records themselves are what the store keeps
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from deskplan.effects import Writer
 from deskplan.model import Ticket
 from deskplan.state.records import Page, Record, Related
+from deskplan.state.tasks import TaskReading
+
+# The raw ticket the store holds under an id (None: none stored), for readers that need no request
+StoredTicket = Callable[[str], dict[str, Any] | None]
 
 
 class Adapter(Protocol):
@@ -43,3 +47,12 @@ class Adapter(Protocol):
 
     def build(self, ticket: Record, related: Related) -> Ticket:
         """The canonical ticket; raise BadPayload when the payload cannot be read."""
+
+
+@runtime_checkable
+class TaskReader(Protocol):
+    """An adapter that reads the state of deskplan's own tasks back (app/tasks.py)."""
+
+    def read_tasks(self, remote_ids: Sequence[str], stored: StoredTicket) -> Iterator[TaskReading]:
+        """A reading for each task found (or found gone), by the remote id the ledger holds;
+        a task it cannot tell about yet is left out. `stored` gives a stored raw ticket."""

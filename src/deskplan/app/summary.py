@@ -50,6 +50,7 @@ class SourceSummary:
     errors: list[str] = field(default_factory=list)
     exit_code: int = ExitStatus.OK
     quarantined_known: int = 0              # held in quarantine since an earlier run, unchanged (not an error)
+    tasks_read: int = 0                     # deskplan's own tasks whose state the helpdesk told this run (app/tasks.py)
     # (stage, ref) of what this run quarantined: the rest of the source's entries are known
     _quarantined_now: set[tuple[str, str]] = field(default_factory=set, repr=False)
     # the helpdesk answered this run and accepted the credentials (see `run_exit_code`)

@@ -26,6 +26,7 @@ from typing import Any
 from deskplan import clock
 from deskplan.adapters.base import Adapter
 from deskplan.app.summary import SourceSummary, quarantine, run_exit_code
+from deskplan.app.tasks import read_back
 from deskplan.app.writeback import (
     OnWrite,
     Progress,
@@ -131,6 +132,9 @@ def run_sync(
                     appliers[s.name] = Applier(planner.ledger, writer, run_id=run_id)
                     WritebackApplier(planner, run_id=run_id, progress=progress, on_write=on_write).source(
                         s.name, appliers[s.name], summary)
+                if summary.exit_code < ExitStatus.UNREACHABLE:
+                    # The closed loop, before the goals and reviews that report on these tasks.
+                    read_back(store, adapter, s.name, now, summary)
         # Goals span every source: their missed windows are planned once, after all pulls, into
         # the sources that were pulled and still take writes.
         reached = {name: summaries[name] for name in written if summaries[name].exit_code < ExitStatus.UNREACHABLE}
@@ -326,6 +330,7 @@ def summary_lines(result: SyncResult) -> list[str]:
             + (f", {s.writes_deferred} deferred" if s.writes_deferred else "")
             + (f", {s.quarantined} quarantined" if s.quarantined else "")
             + (f", {s.quarantined_known} still quarantined" if s.quarantined_known else "")
+            + (f", {s.tasks_read} tasks read back" if s.tasks_read else "")
         )
         if s.writeback_since is not None and (result.dry_run or s.writes_skipped_before_cutoff):
             lines.append(cutoff_line(s))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any
 
 from deskplan.state.store import Store
@@ -29,6 +29,7 @@ class TaskReading:
     done: bool = False          # Zendesk solved or closed; Jira status category done
     status: str = ""            # the helpdesk's own status name
     due: datetime | None = None  # the due time the helpdesk holds (someone may have moved it)
+    due_day: date | None = None  # where the helpdesk holds a day only (Jira's duedate): that day
     url: str | None = None      # where an agent opens it
 
 

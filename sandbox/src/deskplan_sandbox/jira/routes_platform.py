@@ -62,6 +62,9 @@ class PlatformRoutes:
         route("POST", f"{V}/issue", self.create_issue, write=True)
         route("POST", f"{V}/issue/bulk", self.create_issues, write=True)
         route("GET", f"{V}/issue/{KEY}", self.get_issue)
+        route("DELETE", f"{V}/issue/{KEY}", self.delete_issue, write=True)
+        route("GET", f"{V}/issue/{KEY}/transitions", self.transitions)
+        route("POST", f"{V}/issue/{KEY}/transitions", self.transition, write=True)
         route("GET", f"{V}/issue/{KEY}/changelog", self.changelog)
         route("GET", f"{V}/issue/{KEY}/comment", self.comments)
         route("POST", f"{V}/issue/{KEY}/comment", self.add_comment, write=True)
@@ -484,6 +487,42 @@ class PlatformRoutes:
             self.store.delete_property(record.key, request.params["prop"])
         except StoreError:
             return error_collection(404, [f"The property with key '{request.params['prop']}' does not exist."])
+        return Response(204)
+
+    # --- workflow and deletion ------------------------------------------------------------------
+    # The simulated workflow lets every issue move to any status (global transitions); a
+    # transition's id is its target status's id.
+
+    def transitions(self, request: Request) -> Response:
+        record = self.store.get(request.params["key"])
+        if record is None:
+            return issue_not_found()
+        current = record.status.get("id")
+        return Response(200, {"expand": "transitions", "transitions": [
+            {"id": s.id, "name": s.name, "to": status_json(s), "hasScreen": False, "isGlobal": True,
+             "isInitial": False, "isAvailable": True, "isConditional": False, "isLooped": False}
+            for s in STATUSES if s.id != current]})
+
+    def transition(self, request: Request) -> Response:
+        record = self.store.get(request.params["key"])
+        if record is None:
+            return issue_not_found()
+        try:
+            body = _json_body(request)
+        except BadRequest as exc:
+            return exc.response
+        wanted = (body.get("transition") or {}) if isinstance(body, dict) else {}
+        target = str(wanted.get("id", "")) if isinstance(wanted, dict) else ""
+        if not any(s.id == target for s in STATUSES) or target == record.status.get("id"):
+            return error_collection(400, [f"Transition id '{target}' is not valid for this issue."])
+        self.store.update_issue(record.key, self.app.now(), author=self.app.myself, status=target)
+        return Response(204)
+
+    def delete_issue(self, request: Request) -> Response:
+        record = self.store.get(request.params["key"])
+        if record is None:
+            return issue_not_found()
+        self.store.delete_issue(record.key)
         return Response(204)
 
     # --- links ------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ issues with more than the search returns inline, and `/feedback` calls (counted 
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from deskplan.adapters.jira.client import JiraClient
@@ -34,12 +34,14 @@ from deskplan.adapters.jira.mapping import (
     status_resolver,
     time_ms,
 )
+from deskplan.adapters.jira.tasks import read_tasks
 from deskplan.adapters.jira.watermark import DEFAULT_OVERLAP_MS, Watermark, jql_for
 from deskplan.adapters.jira.writes import JiraWriter
 from deskplan.errors import BadPayload
 from deskplan.model import Score, Status, Ticket
 from deskplan.state.records import Page, Quarantined, Record, Related
 from deskplan.state.store import payload_text
+from deskplan.state.tasks import TaskReading
 
 RatingComments = Literal["none", "bad", "all"]
 
@@ -115,6 +117,11 @@ class JiraAdapter:
                 processed.append((issue_id, updated))
             mark = mark.advance(processed, self.overlap_ms)
             yield Page(STREAM, records, mark.to_cursor(), done=page.last, quarantined=quarantined)
+
+    def read_tasks(self, remote_ids: Sequence[str], stored: Callable[[str], dict[str, Any] | None]
+                   ) -> Iterator[TaskReading]:
+        """By key, from Jira itself: tasks go to `tasks_project`, which the pull may not cover."""
+        return read_tasks(self.client, remote_ids, self.site)
 
     def build(self, ticket: Record, related: Related) -> Ticket:
         if ticket.kind != "ticket":

@@ -43,9 +43,11 @@ class JiraClient:
     def field_catalog(self) -> list[dict[str, Any]]:
         return self.http.get_json("/rest/api/3/field")
 
-    def search(self, jql: str, *, fields: list[str], expand: str) -> Iterator[SearchPage]:
+    def search(self, jql: str, *, fields: list[str], expand: str | None = None) -> Iterator[SearchPage]:
         """Enhanced JQL search, page by page. The token lives only as long as this loop."""
-        body: dict[str, Any] = {"jql": jql, "fields": fields, "expand": expand, "maxResults": self.search_page_size}
+        body: dict[str, Any] = {"jql": jql, "fields": fields, "maxResults": self.search_page_size}
+        if expand:
+            body["expand"] = expand
         token: str | None = None
         while True:
             request = {**body, "nextPageToken": token} if token else body

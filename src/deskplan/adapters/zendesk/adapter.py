@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from typing import Any
 
 from deskplan.adapters.zendesk.client import ExportPage, ZendeskClient
 from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
+from deskplan.adapters.zendesk.tasks import task_reading
 from deskplan.adapters.zendesk.writes import ZendeskWriter
 from deskplan.errors import AuthError
 from deskplan.model import Status, Ticket
 from deskplan.state.records import Page, Quarantined, Record, Related
 from deskplan.state.store import payload_text
+from deskplan.state.tasks import TaskReading
 
 USERS = "users"
 TICKETS = "tickets"
@@ -83,6 +85,14 @@ class ZendeskAdapter:
             raise ValueError(f"unknown Zendesk stream {stream!r} (streams: {', '.join(self.streams)})")
         for page in pages:
             yield _page(stream, page, to_record)
+
+    def read_tasks(self, remote_ids: Sequence[str], stored: Callable[[str], dict[str, Any] | None]
+                   ) -> Iterator[TaskReading]:
+        """From the stored task tickets, which the export pulled: no request."""
+        for remote_id in remote_ids:
+            reading = task_reading(remote_id, stored(remote_id), self._context.site)
+            if reading is not None:
+                yield reading
 
     def build(self, ticket: Record, related: Related) -> Ticket:
         return build_ticket(

@@ -1,0 +1,86 @@
+"""The closed loop: each sync reads back the state of deskplan's own tasks in the helpdesk
+(docs/design.md, "State"; README, "Tasks").
+
+Which tasks are deskplan's is the ledger's word alone: task writes `done` with the helpdesk's
+id, never a tag, label or marker text, which anyone can put on a ticket. The adapter reads
+them (Zendesk: the stored task tickets the pull brought; Jira: by key, in the tasks project),
+and `task_states` keeps, per task, what the ledger says was written (title, owner, origin)
+beside what the helpdesk says now (done, due, deleted). A task the helpdesk could not tell
+about this time (not pulled yet, not in the search index yet, a failed request) keeps what was
+read before, or shows as open, not read back yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta, timezone
+
+from deskplan.adapters.base import Adapter, TaskReader
+from deskplan.app.summary import SourceSummary
+from deskplan.errors import HelpdeskError
+from deskplan.state.ledger import Ledger, LedgerEntry, WriteStatus
+from deskplan.state.store import Store
+from deskplan.state.tasks import TaskReading, TaskRecord, TaskStates
+
+log = logging.getLogger(__name__)
+
+
+def written_tasks(store: Store, source: str | None = None) -> list[LedgerEntry]:
+    """The tasks deskplan created (of one source): ledger rows of kind task, done, with a remote id."""
+    return [entry for entry in Ledger(store).tasks()
+            if entry.status is WriteStatus.DONE and entry.remote_id
+            and (source is None or entry.write.source == source)]
+
+
+def read_back(store: Store, adapter: Adapter, source: str, now: datetime, summary: SourceSummary) -> None:
+    """Read the state of the source's tasks and record it; `summary.tasks_read` counts the tasks
+    the helpdesk told about (deleted ones included). A failed request is listed in the summary
+    and the tasks keep their last state."""
+    written = written_tasks(store, source)
+    if not written:
+        return
+    states = TaskStates(store)
+    before = {t.remote_id: t for t in states.all(source)}
+    readings: dict[str, TaskReading] = {}
+    if isinstance(adapter, TaskReader):
+        try:
+            for reading in adapter.read_tasks([e.remote_id for e in written if e.remote_id],
+                                              lambda remote_id: store.record(source, "ticket", remote_id)):
+                readings[reading.remote_id] = reading
+        except HelpdeskError as exc:
+            summary.fail(exc, f"task states not read back, the next run tries again: {exc}")
+    states.record(merged(entry, readings, before, now) for entry in written)
+    summary.tasks_read += len(readings)
+
+
+def merged(entry: LedgerEntry, readings: dict[str, TaskReading], before: dict[str, TaskRecord],
+           now: datetime) -> TaskRecord:
+    """The task's row: the ledger's write with the helpdesk's reading (or the last one)."""
+    write = entry.write
+    remote_id = entry.remote_id or ""
+    reading = readings.get(remote_id)
+    earlier = before.get(remote_id)
+    if reading is None:
+        if earlier is not None:
+            return replace(earlier, key=write.key, title=write.title, owner=write.owner, origin=write.origin)
+        return TaskRecord(source=write.source, remote_id=remote_id, key=write.key, ref=f"{write.source}:{remote_id}",
+                          title=write.title, owner=write.owner, origin=write.origin, due=write.due, done=False,
+                          gone=False, status="", url=None, read_at=None)
+    if reading.gone:
+        due = write.due
+    elif reading.due_day is not None:
+        due = day_due(reading.due_day, write.due)
+    else:
+        due = reading.due
+    return TaskRecord(source=write.source, remote_id=remote_id, key=write.key, ref=f"{write.source}:{remote_id}",
+                      title=write.title, owner=write.owner, origin=write.origin, due=due, done=reading.done,
+                      gone=reading.gone, status=reading.status, url=reading.url, read_at=now)
+
+
+def day_due(day: date, written: datetime | None) -> datetime:
+    """A due day (Jira's duedate) as an instant: the instant deskplan wrote when the day is still
+    the one it wrote (deskplan writes the UTC day of its due time), else the end of that day in UTC."""
+    if written is not None and written.astimezone(timezone.utc).date() == day:
+        return written
+    return datetime.combine(day + timedelta(days=1), time(), timezone.utc)
