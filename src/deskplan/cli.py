@@ -95,6 +95,8 @@ def sync(ctx: click.Context, workspace: Path, dry_run: bool, source: str | None,
     finally:
         if progress:
             progress.close()
+    if result.plan_note:
+        click.echo(printable(f"warning: {result.plan_note}"), err=True)
     if as_json:
         for summary in summary_dicts(result):
             click.echo(json_line(summary))
@@ -155,13 +157,16 @@ def check(workspace: Path) -> None:
     """Validate deskplan.toml, plan.yaml and rules/ (tests included).
 
     Prints every problem as FILE:LINE:COL: message on stderr and exits 2, or a summary
-    and exits 0. Nothing is written. Suits pre-commit hooks and CI.
+    and exits 0. Nothing is written. Suits pre-commit hooks and CI. Warnings (FILE:LINE:COL:
+    warning: ..., on stderr; exit 0): the plan has ended or not started (honours DESKPLAN_NOW),
+    a goal's deadline lies outside the plan.
 
     Example: deskplan check --workspace ./sip
     """
     from deskplan.app.check import check_workspace
+    from deskplan.app.plandates import warning_line
 
-    click.echo(check_workspace(workspace))
+    click.echo(check_workspace(workspace, warn=lambda p: click.echo(printable(warning_line(p)), err=True)))
 
 
 @cli.command()
@@ -185,11 +190,15 @@ def schema() -> None:
 def init(directory: Path) -> None:
     """Write a commented example workspace into DIRECTORY (never over existing files).
 
+    The example plan began on the first day of last month and runs six months (today
+    honours DESKPLAN_NOW).
+
     Example: deskplan init ./sip && deskplan check --workspace ./sip
     """
+    from deskplan.clock import now
     from deskplan.workspace.init import init_workspace
 
-    for path in init_workspace(directory):
+    for path in init_workspace(directory, now().date()):
         click.echo(f"wrote {path}")
 
 

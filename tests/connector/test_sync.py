@@ -227,3 +227,20 @@ def test_a_ticket_claiming_another_tickets_key_is_quarantined_and_the_sync_goes_
     assert any("key 1 belongs to ticket 1 already" in error for error in first.errors)
     again = sync_with(config, FakeAdapter("fake", tickets)).summaries[0]
     assert (again.exit_code, again.quarantined_known) == (0, 1)
+
+
+def test_sync_notes_once_that_the_plan_has_ended_or_not_started(tmp_path):
+    config = make_config(tmp_path)
+    init_workspace(tmp_path)            # the example plan as packaged: 2026-01-05 to 2026-06-30, Asia/Shanghai
+
+    def run(now: str):
+        return run_sync(config, environ={**ENV, "DESKPLAN_NOW": now}, dry_run=True,
+                        adapter_factory=lambda cfg, token: FakeAdapter("fake", [raw_ticket(1, 1)]))
+
+    assert run("2026-03-01T00:00:00Z").plan_note is None
+    assert run("2026-07-02T00:00:00Z").plan_note == (
+        "the plan sip-2026h1 ended on 2026-06-30 (2 days ago, today is 2026-07-02): its goals are measured and "
+        "written back against all the same; give plan.yaml a new `end`, or a new plan")
+    assert run("2025-12-31T16:00:00Z").plan_note == (
+        "the plan sip-2026h1 starts on 2026-01-05 (in 4 days, today is 2026-01-01): no window of it has closed, "
+        "so there is nothing to measure yet")

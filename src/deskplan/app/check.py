@@ -3,8 +3,12 @@ together, so that one run lists every problem of every file."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+from deskplan import clock
+from deskplan.app.plandates import date_findings
 from deskplan.config import CONFIG_NAME, load_config, setting_position
 from deskplan.errors import InvalidFiles, Problem
 from deskplan.rules.load import load_workspace, rule_files
@@ -12,8 +16,11 @@ from deskplan.rules.ruletests import load_cases
 from deskplan.state.database import SETTING, path_problem
 
 
-def check_workspace(root: Path) -> str:
-    """A one-line summary of a valid workspace; raises InvalidFiles with every problem."""
+def check_workspace(root: Path, *, now: datetime | None = None,
+                    warn: Callable[[Problem], None] | None = None) -> str:
+    """A one-line summary of a valid workspace; raises InvalidFiles with every problem.
+    Warnings (the plan has ended or not started by `now`, a goal's deadline outside the plan:
+    app/plandates.py) go to `warn` and change nothing else."""
     problems: list[Problem] = []
     config_path = root / CONFIG_NAME
     config = None
@@ -38,6 +45,12 @@ def check_workspace(root: Path) -> str:
         problems.extend(exc.problems)
         workspace = None
     cases = load_cases(root, problems)
+    if workspace is not None:
+        dates = date_findings(workspace, now or clock.now())
+        problems.extend(dates.errors)
+        if warn is not None:
+            for warning in dates.warnings:
+                warn(warning)
     if problems or workspace is None or config is None:
         raise InvalidFiles(problems)
     plan = workspace.plan

@@ -25,6 +25,7 @@ from typing import Any
 
 from deskplan import clock
 from deskplan.adapters.base import Adapter
+from deskplan.app.plandates import sync_note
 from deskplan.app.summary import SourceSummary, quarantine, run_exit_code
 from deskplan.app.tasks import read_back
 from deskplan.app.writeback import (
@@ -61,6 +62,7 @@ class SyncResult:
     summaries: list[SourceSummary]
     dry_run: bool
     pull_only: bool = False
+    plan_note: str | None = None    # the plan has ended or not started (app/plandates.py): said once per run
 
     @property
     def exit_code(self) -> int:
@@ -102,6 +104,7 @@ def run_sync(
     tokens = {s.name: s.token(environ) for s in sources}
     workspace = None if pull_only else _load_workspace(config)
     now = clock.now(environ)
+    note = sync_note(workspace, now) if workspace is not None else None
 
     def sync_all(store: Store, run_id: int | None) -> list[SourceSummary]:
         planner = None
@@ -154,13 +157,13 @@ def run_sync(
 
     if dry_run:
         with scratch_state(config.state_path) as store:
-            return SyncResult(sync_all(store, None), dry_run=True)
+            return SyncResult(sync_all(store, None), dry_run=True, plan_note=note)
 
     with sync_lock(config.state_path):
         store = Store.open(config.state_path)
         try:
             run_id = store.start_run("pull" if pull_only else "sync")
-            result = SyncResult(sync_all(store, run_id), dry_run=False, pull_only=pull_only)
+            result = SyncResult(sync_all(store, run_id), dry_run=False, pull_only=pull_only, plan_note=note)
             store.finish_run(run_id, result.exit_code, [s.as_dict() for s in result.summaries])
         finally:
             store.close()
