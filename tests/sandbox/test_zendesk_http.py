@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+import pytest
 import requests
 
 from deskplan_sandbox.generate import generate_scenario
@@ -163,10 +164,14 @@ def test_ticket_events_carry_comments_only_with_comment_events():
         assert any(c["comment_public"] is False for c in bare_comments)
 
 
-def test_ratings_page_by_cursor_and_filter_by_time_and_score():
+@pytest.mark.parametrize("reading", ["created", "updated"])
+def test_ratings_page_by_cursor_and_filter_by_time_and_score(reading):
+    """start_time filters on the rating's creation or on its last change, as the simulator is told
+    (https://developer.zendesk.com/api-reference/ticketing/ticket-management/satisfaction_ratings/
+    says only "time of the oldest satisfaction rating")."""
     scenario = generate_scenario(400, 8, NOW)
     rated = {t.number: t.ratings for t in scenario.tickets if t.ratings}
-    with running(tickets=400, seed=8) as box:
+    with running(tickets=400, seed=8, ratings_start_time=reading) as box:
         ratings, page = [], box.get("/api/v2/satisfaction_ratings.json", **{"page[size]": 25}).json()
         ratings += page["satisfaction_ratings"]
         while page["meta"]["has_more"]:
@@ -179,7 +184,8 @@ def test_ratings_page_by_cursor_and_filter_by_time_and_score():
         assert one["updated_at"] > one["created_at"]
         since = int(rated[changed[0]][-1].at.timestamp())
         recent = box.get("/api/v2/satisfaction_ratings.json", start_time=since).json()
-        assert recent["count"] == sum(1 for rs in rated.values() if rs[-1].at.timestamp() >= since)
+        which = 0 if reading == "created" else -1
+        assert recent["count"] == sum(1 for rs in rated.values() if rs[which].at.timestamp() >= since)
         bad = box.get("/api/v2/satisfaction_ratings.json", score="bad").json()["satisfaction_ratings"]
         assert bad and all(r["score"] == "bad" for r in bad)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from deskplan_sandbox.errors import ConfigError
 from deskplan_sandbox.serve import (
@@ -18,6 +19,7 @@ from deskplan_sandbox.serve import (
     KINDS,
     run,
 )
+from deskplan_sandbox.zendesk.app import DEFAULT_RATINGS_START_TIME, RATINGS_START_TIMES
 
 
 def parser() -> argparse.ArgumentParser:
@@ -43,7 +45,21 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--clock-offset", type=float, default=DEFAULT_CLOCK_OFFSET, metavar="SECONDS",
                    help="the simulator's clock runs this many seconds ahead of DESKPLAN_NOW or the host's clock; "
                         "negative: behind (default: %(default)s)")
+    p.add_argument("--ratings-start-time", choices=RATINGS_START_TIMES, default=None,
+                   help="Zendesk: the time the satisfaction-ratings list's start_time filters on, the rating's "
+                        "creation (the survey's offer) or its last change; Zendesk documents only \"time of the "
+                        f"oldest satisfaction rating\". Default: {DEFAULT_RATINGS_START_TIME}, the reading under "
+                        "which a client resuming from the newest answer it saw loses surveys answered late")
     return p
+
+
+def kind_options(kind: str, args: argparse.Namespace) -> dict[str, Any]:
+    """The options only one kind of simulator has, checked against `kind`."""
+    zendesk = {"ratings_start_time": args.ratings_start_time}
+    chosen = {name: value for name, value in zendesk.items() if value is not None}
+    if kind != "zendesk" and chosen:
+        raise ConfigError(f"--{next(iter(chosen)).replace('_', '-')} is an option of the Zendesk simulator")
+    return chosen
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         run(args.kind, port=args.port, email=args.email, token=args.token, fixtures=args.fixtures,
             tickets=args.tickets, seed=args.seed, faults=args.faults, rate_limit=args.rate_limit,
-            rate_window=args.rate_window, clock_offset=args.clock_offset)
+            rate_window=args.rate_window, clock_offset=args.clock_offset, **kind_options(args.kind, args))
     except ConfigError as exc:
         print(f"deskplan_sandbox: {exc}", file=sys.stderr)
         return 2

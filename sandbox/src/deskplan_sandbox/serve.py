@@ -40,14 +40,15 @@ def create_app(kind: str, **options: Any) -> SimulatorApp:
 def run(kind: str, *, port: int = 0, email: str = DEFAULT_EMAIL, token: str = DEFAULT_TOKEN,
         fixtures: Path | None = None, tickets: int = DEFAULT_TICKETS, seed: int = 0, faults: float = 0.0,
         rate_limit: int = DEFAULT_RATE_LIMIT, rate_window: float = DEFAULT_RATE_WINDOW,
-        clock_offset: float = DEFAULT_CLOCK_OFFSET, out: TextIO | None = None) -> None:
+        clock_offset: float = DEFAULT_CLOCK_OFFSET, out: TextIO | None = None, **kind_options: Any) -> None:
     """Serves until interrupted; the first line of output names the URL and the credentials.
 
     `clock_offset`: seconds the simulator's clock runs ahead of DESKPLAN_NOW or the host's
-    clock (negative: behind)."""
+    clock (negative: behind). `kind_options` go to that kind's `create_app` only (Zendesk:
+    `ratings_start_time`, ...)."""
     app = create_app(kind, email=email, token=token, fixtures=fixtures, tickets=0 if fixtures else tickets,
                      seed=seed, faults=faults, rate_limit=rate_limit, rate_window=rate_window,
-                     clock_offset=clock_offset)
+                     clock_offset=clock_offset, **kind_options)
     server = SandboxServer(app, port=port)
     out = out or sys.stdout
     print(f"deskplan sandbox ({kind}) serving at {server.url}  email={email}  token={token}", file=out, flush=True)

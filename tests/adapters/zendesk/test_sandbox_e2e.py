@@ -63,7 +63,7 @@ class Delivered:
             return
         for stream, marker in (("users", "/incremental/users/"), ("tickets", "/incremental/tickets/"),
                                ("ticket_events", "/incremental/ticket_events"),
-                               ("satisfaction_ratings", "/satisfaction_ratings")):
+                               ("satisfaction_ratings", "/satisfaction_ratings.json")):
             if marker in response.url:
                 self.items[stream] += len(json.loads(response.content)[LIST_KEY[stream]])
 

@@ -15,7 +15,7 @@ from typing import TextIO
 from deskplan_sandbox import clock as clocks
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.server import FaultInjector
-from deskplan_sandbox.zendesk.app import WriteRecord, ZendeskSimulator
+from deskplan_sandbox.zendesk.app import DEFAULT_RATINGS_START_TIME, WriteRecord, ZendeskSimulator
 from deskplan_sandbox.zendesk.fixtures import read_fixtures
 from deskplan_sandbox.zendesk.store import ZendeskStore
 
@@ -31,13 +31,14 @@ def running_clock() -> Callable[[], datetime]:
 def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets: int = 0, seed: int = 0,
                faults: float = 0.0, rate_limit: int = 10, rate_window: float = 60.0,
                now: Callable[[], datetime] | None = None, log: TextIO | None = None,
-               clock_offset: float = 0.0) -> ZendeskSimulator:
+               clock_offset: float = 0.0, ratings_start_time: str = DEFAULT_RATINGS_START_TIME) -> ZendeskSimulator:
     """A Zendesk simulator serving `fixtures`, or else `tickets` generated tickets (seeded by `seed`).
 
     `now` is the host's clock (default: DESKPLAN_NOW or the real time, running on); the
     simulator's own clock runs `clock_offset` seconds ahead of it (negative: behind), as a
     helpdesk's clock may. Exports hold back the last minute of the simulator's clock, refuse a
-    `start_time` inside it, and rate windows run on it.
+    `start_time` inside it, and rate windows run on it. `ratings_start_time` ("created", the
+    default, or "updated") is the time the satisfaction-ratings list's `start_time` filters on.
     """
     clock = clocks.shifted(now or running_clock(), clock_offset)
     store = ZendeskStore(clock)
@@ -47,4 +48,4 @@ def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets:
         store.load_scenario(generate_scenario(tickets, seed, clock()))
     return ZendeskSimulator(store=store, email=email, token=token, clock=clock,
                             faults=FaultInjector(faults, seed), rate_limit=rate_limit,
-                            rate_window=rate_window, log=log)
+                            rate_window=rate_window, log=log, ratings_start_time=ratings_start_time)

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import hmac
 import math
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TextIO
 
+from deskplan_sandbox.errors import ConfigError
 from deskplan_sandbox.server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter
 from deskplan_sandbox.zendesk import errors, routes_export, routes_groups, routes_people, routes_tickets
 from deskplan_sandbox.zendesk.idempotency import IdempotencyCache
@@ -21,6 +23,11 @@ ACCOUNT_LIMIT = 700              # per window; reported in headers like a real E
 TICKET_UPDATES_PER_WINDOW = 30   # per ticket and user, over ten rate windows (10 minutes by default)
 TICKET_UPDATE_WINDOWS = 10
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+RATINGS_START_TIMES = ("created", "updated")
+DEFAULT_RATINGS_START_TIME = "created"
+# What another user of the account may do with the account's API token: the requester's own answer to a
+# satisfaction survey (an admin's or agent's token use reaches the rest).
+END_USER_ROUTES = (re.compile(r"^/api/v2/tickets/\d+/satisfaction_rating(?:\.json)?$"),)
 
 
 @dataclass(frozen=True)
@@ -39,8 +46,12 @@ class ZendeskSimulator(SimulatorApp):
 
     def __init__(self, *, store: ZendeskStore, email: str, token: str, clock: Callable[[], datetime],
                  faults: FaultInjector | None = None, rate_limit: int = 10, rate_window: float = 60.0,
-                 log: TextIO | None = None):
+                 log: TextIO | None = None, ratings_start_time: str = DEFAULT_RATINGS_START_TIME):
         super().__init__(faults=faults, log=log)
+        if ratings_start_time not in RATINGS_START_TIMES:
+            raise ConfigError(f"ratings_start_time must be one of {', '.join(RATINGS_START_TIMES)}, "
+                              f"not {ratings_start_time!r}")
+        self.ratings_start_time = ratings_start_time
         self.store = store
         self.email = email
         self._token = token
@@ -73,9 +84,24 @@ class ZendeskSimulator(SimulatorApp):
         return (hmac.compare_digest(user.lower(), f"{self.email}/token".lower())
                 and hmac.compare_digest(password, self._token))
 
+    def acting_user(self, request: Request) -> int | None:
+        """Whom the request acts as: the API user for its own credentials; another user of the
+        account for `{their email}/token` with the account's API token ("you can use the token
+        with the email address of any admin, agent, or other valid user", Zendesk's
+        authentication guide); None for credentials Zendesk would refuse."""
+        if self.credentials_ok(request):
+            return self.api_user_id
+        pair = request.basic_auth()
+        if pair is None or not hmac.compare_digest(pair[1], self._token):
+            return None
+        email, _, kind = pair[0].rpartition("/")
+        return self.store.user_id_by_email(email) if kind == "token" else None
+
     def authenticate(self, request: Request) -> Response | None:
         # /users/me answers bad credentials with 200 and the anonymous user (recorded), so it checks itself.
         if self.credentials_ok(request) or request.path.removesuffix(".json") == "/api/v2/users/me":
+            return None
+        if self.acting_user(request) is not None and any(r.match(request.path) for r in END_USER_ROUTES):
             return None
         return errors.unauthorized()
 

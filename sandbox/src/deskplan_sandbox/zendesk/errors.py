@@ -27,6 +27,13 @@ def unauthorized() -> Response:
     return Response(401, {"error": "Couldn't authenticate you"})
 
 
+def forbidden() -> Response:
+    # The nested body Zendesk answers a user who may not do this with (reported in zenpy issue 336).
+    return Response(403, {"error": {"title": "Forbidden",
+                                    "message": "You do not have access to this page. Please contact the account "
+                                               "owner of this help desk for further help."}})
+
+
 def record_invalid(details: dict[str, list[dict[str, Any]]]) -> Response:
     return Response(422, {"error": "RecordInvalid", "description": "Record validation errors", "details": details})
 

@@ -8,12 +8,12 @@ from functools import partial
 from typing import Any
 
 from deskplan_sandbox.server import Request, Response
-from deskplan_sandbox.zendesk.errors import ApiError, record_not_found, too_many_values
+from deskplan_sandbox.zendesk.errors import ApiError, forbidden, record_invalid, record_not_found, too_many_values
 from deskplan_sandbox.zendesk.paging import cursor_body, int_param, offset_body, page_request
 from deskplan_sandbox.zendesk.site import Site, api
 
 MAX_IDS = 100
-RATINGS_ORDER = "updated_at,id"
+RATINGS_ORDER = {"updated": "updated_at,id", "created": "created_at,id"}
 
 
 def register(sim: Site) -> None:
@@ -22,6 +22,7 @@ def register(sim: Site) -> None:
     sim.router.add("GET", api(r"users/(?P<id>\d+)"), partial(show_user, sim))
     sim.router.add("GET", api("satisfaction_ratings"), partial(list_ratings, sim))
     sim.router.add("GET", api(r"satisfaction_ratings/(?P<id>\d+)"), partial(show_rating, sim))
+    sim.router.add("POST", api(r"tickets/(?P<id>\d+)/satisfaction_rating"), partial(create_rating, sim))
 
 
 def anonymous_user(request: Request) -> dict[str, Any]:
@@ -86,10 +87,43 @@ def score_filter(score: str | None) -> Callable[[dict[str, Any]], bool]:
     return accept
 
 
+def create_rating(sim: Site, request: Request) -> Response:
+    """`POST /tickets/{id}/satisfaction_rating`: the requester's answer to the survey, creating the
+    ticket's rating or updating it (an offered one keeps its creation time). Only the ticket's
+    requester, only "good" or "bad" (else 422), only on a ticket solved now or before (Zendesk's
+    Satisfaction Ratings reference, "Create a Satisfaction Rating"); answers 200 and the rating."""
+    ticket_id = int(request.params["id"])
+    ticket = sim.store.ticket(ticket_id)
+    if ticket is None:
+        return record_not_found()
+    if sim.acting_user(request) != ticket.get("requester_id"):
+        return forbidden()
+    try:
+        body = request.json()
+    except ValueError:
+        body = None
+    wanted = body.get("satisfaction_rating") if isinstance(body, dict) else None
+    if not isinstance(wanted, dict):
+        raise ApiError(Response(400, {"error": "ParameterMissing",
+                                      "description": "param is missing or the value is empty: satisfaction_rating"}))
+    score, comment = wanted.get("score"), wanted.get("comment")
+    if score not in ("good", "bad"):
+        return record_invalid({"score": [{"description": "Score: is not valid", "error": "InvalidValue"}]})
+    if ticket.get("status") == "closed":
+        return record_invalid({"status": [{"description": "Status: closed prevents ticket update"}]})
+    if not sim.store.was_solved(ticket_id):
+        # (the reference says where a rating may be given; the refusal's wording is not recorded)
+        return record_invalid({"base": [{"description": "Ticket: has not been solved", "error": "InvalidValue"}]})
+    rating = sim.store.rate(ticket_id, score, comment if isinstance(comment, str) and comment else None)
+    return Response(200, {"satisfaction_rating": rating})
+
+
 def list_ratings(sim: Site, request: Request) -> Response:
-    """Ratings by last change; `start_time`/`end_time` filter on that change (a bad rating
-    changed to good shows up again), `score` on its current value."""
-    page = page_request(request, RATINGS_ORDER, width=2)
+    """Ratings in the order of the time `start_time`/`end_time` filter on: the creation (the survey's
+    offer) or the last change, as `sim.ratings_start_time` reads the reference's "time of the oldest
+    satisfaction rating"; `score` filters on the current value."""
+    by = sim.ratings_start_time
+    page = page_request(request, RATINGS_ORDER[by], width=2)
     start = int_param(request, "start_time")
     end = int_param(request, "end_time")
     accept = score_filter(request.arg("score"))
@@ -98,12 +132,12 @@ def list_ratings(sim: Site, request: Request) -> Response:
     params = [(k, request.arg(k)) for k in ("score", "start_time", "end_time") if request.arg(k) is not None]
     if page.cursor:
         after = page.after if page.after is not None and page.after > floor else floor
-        chosen, more = sim.store.ratings_after(after, page.size, until, accept)
+        chosen, more = sim.store.ratings_after(after, page.size, until, accept, by=by)
         body = cursor_body("satisfaction_ratings", [doc for _, doc in chosen], [key for key, _ in chosen], more,
-                           order=RATINGS_ORDER, base_url=sim.base_url(), path=request.path, params=params,
+                           order=RATINGS_ORDER[by], base_url=sim.base_url(), path=request.path, params=params,
                            size=page.size)
         return Response(200, body)
-    everything, _ = sim.store.ratings_after(floor, 1 << 62, until, accept)
+    everything, _ = sim.store.ratings_after(floor, 1 << 62, until, accept, by=by)
     first = (page.page - 1) * page.size
     items = [doc for _, doc in everything[first:first + page.size]]
     return Response(200, offset_body("satisfaction_ratings", items, len(everything), page,

@@ -26,10 +26,13 @@ class Site(Protocol):
     api_user_id: int
     idempotency: IdempotencyCache
     clock: Callable[[], datetime]
+    ratings_start_time: str          # "created" or "updated": what the ratings list's start_time filters on
 
     def base_url(self) -> str: ...
 
     def credentials_ok(self, request: Request) -> bool: ...
+
+    def acting_user(self, request: Request) -> int | None: ...
 
     def incremental(self, handler: Handler) -> Handler: ...
 

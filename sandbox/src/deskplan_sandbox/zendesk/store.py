@@ -80,13 +80,16 @@ class TicketEntry:
 
 
 class LazyEntry:
-    """A user or a rating: a stored dict, or a scenario object rendered on demand."""
+    """A user or a rating: a stored dict, or a scenario object rendered on demand. `created`
+    (epoch) is kept for ratings, whose list filters on it under one reading of `start_time`."""
 
-    __slots__ = ("id", "updated", "source", "doc")
+    __slots__ = ("id", "updated", "created", "source", "doc")
 
-    def __init__(self, entry_id: int, updated: int, source: Any = None, doc: dict[str, Any] | None = None):
+    def __init__(self, entry_id: int, updated: int, source: Any = None, doc: dict[str, Any] | None = None,
+                 created: int = 0):
         self.id = entry_id
         self.updated = updated
+        self.created = created
         self.source = source
         self.doc = doc
 
@@ -127,6 +130,7 @@ class ZendeskStore:
         self._users_by_updated: list[tuple[int, int]] = []
         self._ratings: dict[int, LazyEntry] = {}
         self._ratings_by_updated: list[tuple[int, int]] = []
+        self._ratings_by_created: list[tuple[int, int]] = []
         self._named: dict[str, dict[int, LazyEntry]] = {kind: {} for kind in NAMED_FIELDS}   # groups, organizations
         self._event_times: array[int] | None = None     # audit times, ascending, built on first use
         self._event_refs: array[int] | None = None      # packed (ticket id, audit index), same order
@@ -151,7 +155,8 @@ class ZendeskStore:
                 self._tickets[t.number] = TicketEntry(t.number, renderer.generated_timestamp(t), source=t)
                 if t.ratings:
                     rid = renderer.rating_id(t.number)
-                    self._ratings[rid] = LazyEntry(rid, epoch(t.ratings[-1].at), source=t)
+                    self._ratings[rid] = LazyEntry(rid, epoch(t.ratings[-1].at), source=t,
+                                                   created=epoch(t.ratings[0].at))
             self._reindex()
 
     def load_fixtures(self, *, users: Iterable[dict[str, Any]] = (), tickets: Iterable[dict[str, Any]] = (),
@@ -173,7 +178,8 @@ class ZendeskStore:
                 self._tickets[tid] = TicketEntry(tid, gts, doc=ticket, audits=ticket_audits)
             for rating in satisfaction_ratings:
                 rid = int(rating["id"])
-                self._ratings[rid] = LazyEntry(rid, _timestamp(rating, "updated_at", "created_at"), doc=rating)
+                self._ratings[rid] = LazyEntry(rid, _timestamp(rating, "updated_at", "created_at"), doc=rating,
+                                               created=_timestamp(rating, "created_at"))
             for kind, docs in (("groups", groups), ("organizations", organizations)):
                 for doc in docs:
                     self._named[kind][int(doc["id"])] = LazyEntry(int(doc["id"]), 0, doc=doc)
@@ -184,6 +190,7 @@ class ZendeskStore:
         self._by_generated = sorted((e.gts, e.id) for e in self._tickets.values())
         self._users_by_updated = sorted((e.updated, e.id) for e in self._users.values())
         self._ratings_by_updated = sorted((e.updated, e.id) for e in self._ratings.values())
+        self._ratings_by_created = sorted((e.created, e.id) for e in self._ratings.values())
         self._external = {}
         for entry in self._tickets.values():
             if entry.doc and entry.doc.get("external_id"):
@@ -276,6 +283,16 @@ class ZendeskStore:
     def comments(self, ticket_id: int) -> list[dict[str, Any]] | None:
         audits = self.audits(ticket_id)
         return None if audits is None else derive.comments(audits)
+
+    def was_solved(self, ticket_id: int) -> bool:
+        """Solved now, or solved once and reopened since (its audits say so)."""
+        ticket = self.ticket(ticket_id)
+        if ticket is None:
+            return False
+        if ticket.get("status") in ("solved", "closed"):
+            return True
+        return any(event.get("field_name") == "status" and event.get("value") in ("solved", "closed")
+                   for audit in self.audits(ticket_id) or () for event in audit.get("events", ()))
 
     def is_agent(self, user_id: int) -> bool:
         entry = self._users.get(user_id)
@@ -401,6 +418,10 @@ class ZendeskStore:
             return self._renderer.user(entry.source, self.base_url)
         return self._renderer.rating(entry.source, self.base_url)
 
+    def user_id_by_email(self, email: str) -> int | None:
+        with self._lock:
+            return self._emails.get(email.lower())
+
     def user(self, user_id: int) -> dict[str, Any] | None:
         with self._lock:
             entry = self._users.get(user_id)
@@ -411,9 +432,12 @@ class ZendeskStore:
             return self._page_by_updated(self._users_by_updated, self._users, after, limit, until)
 
     def ratings_after(self, after: tuple[int, ...], limit: int, until: int,
-                      accept: Callable[[dict[str, Any]], bool]) -> KeyedPage:
+                      accept: Callable[[dict[str, Any]], bool], *, by: str = "updated") -> KeyedPage:
+        """Ratings keyed (time, id) after `after`, the time being `by` "updated" (last change) or
+        "created" (when the survey was offered, or the first answer when none was offered)."""
         with self._lock:
-            return self._page_by_updated(self._ratings_by_updated, self._ratings, after, limit, until, accept)
+            keys = self._ratings_by_created if by == "created" else self._ratings_by_updated
+            return self._page_by_updated(keys, self._ratings, after, limit, until, accept)
 
     def _page_by_updated(self, keys: list[tuple[int, int]], entries: dict[int, LazyEntry], after: tuple[int, ...],
                          limit: int, until: int, accept: Callable[[dict[str, Any]], bool] | None = None,
@@ -578,24 +602,55 @@ class ZendeskStore:
                 self._materialize(entry)
                 self._store(entry, entry.doc or {}, max(epoch(at), entry.gts), None)
 
+    def _rating_id(self, ticket_id: int, doc: dict[str, Any]) -> int:
+        return int((doc.get("satisfaction_rating") or {}).get("id") or (
+            RATING_ID_BASE + WRITTEN_RATING_OFFSET + ticket_id))
+
+    def _keep_rating(self, rating_id: int, rating: dict[str, Any], updated: int, created: int) -> None:
+        old = self._ratings.get(rating_id)
+        if old is not None:
+            self._ratings_by_updated.remove((old.updated, rating_id))
+            self._ratings_by_created.remove((old.created, rating_id))
+        self._ratings[rating_id] = LazyEntry(rating_id, updated, doc=rating, created=created)
+        bisect.insort(self._ratings_by_updated, (updated, rating_id))
+        bisect.insort(self._ratings_by_created, (created, rating_id))
+
+    def offer_survey(self, ticket_id: int, at: datetime | None = None) -> dict[str, Any]:
+        """The satisfaction survey goes out (Zendesk's "Request customer satisfaction rating"
+        automation): a rating with score "offered" is created now, and the requester's answer
+        later updates it (`rate`), keeping this creation time."""
+        at = (at or self.clock()).replace(microsecond=0)
+        with self._lock:
+            entry = self._writable(ticket_id)
+            doc = dict(entry.doc or {})
+            rating_id = self._rating_id(ticket_id, doc)
+            rating = writes.rating(rating_id, doc, "offered", None, created_at=iso(at), at=at,
+                                   base_url=self.base_url)
+            self._keep_rating(rating_id, rating, epoch(at), epoch(at))
+            previous = (doc.get("satisfaction_rating") or {}).get("score", "unoffered")
+            doc["satisfaction_rating"] = {"score": "offered"}
+            doc["updated_at"] = iso(at)
+            audit, ids = self._new_audit(ticket_id, int(doc.get("assignee_id") or doc["requester_id"]), at, "rule",
+                                         None)
+            audit["events"].append({"id": next(ids), "type": "Change", "field_name": "satisfaction_score",
+                                    "value": "offered", "previous_value": previous})
+            self._store(entry, doc, max(epoch(at), entry.gts), audit)
+            return rating
+
     def rate(self, ticket_id: int, score: str, comment: str | None = None,
              at: datetime | None = None) -> dict[str, Any]:
-        """The requester rates the ticket (again): the rating changes, the ticket gets an audit."""
+        """The requester rates the ticket (again): the rating changes, keeping its creation time
+        (the survey's offer, or the first answer), and the ticket gets an audit."""
         if score not in ("good", "bad"):
             raise Invalid({"score": [{"description": "Score: is not valid", "error": "InvalidValue"}]})
         at = (at or self.clock()).replace(microsecond=0)
         with self._lock:
             entry = self._writable(ticket_id)
             doc = dict(entry.doc or {})
-            rating_id = (doc.get("satisfaction_rating") or {}).get("id") or (
-                RATING_ID_BASE + WRITTEN_RATING_OFFSET + ticket_id)
+            rating_id = self._rating_id(ticket_id, doc)
             created_at = (self.rating(rating_id) or {}).get("created_at", iso(at))
             rating = writes.rating(rating_id, doc, score, comment, created_at=created_at, at=at, base_url=self.base_url)
-            old = self._ratings.get(rating_id)
-            if old is not None:
-                self._ratings_by_updated.remove((old.updated, rating_id))
-            self._ratings[rating_id] = LazyEntry(rating_id, epoch(at), doc=rating)
-            bisect.insort(self._ratings_by_updated, (epoch(at), rating_id))
+            self._keep_rating(rating_id, rating, epoch(at), _timestamp(rating, "created_at"))
             doc["satisfaction_rating"] = {"id": rating_id, "score": score, "comment": comment}
             doc["updated_at"] = iso(at)
             audit, ids = self._new_audit(ticket_id, int(doc["requester_id"]), at, "web", None)

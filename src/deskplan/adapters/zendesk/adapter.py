@@ -24,6 +24,7 @@ SATISFACTION_RATINGS = "satisfaction_ratings"
 # What the ticket export side-loads, and the kind of record each becomes: the names of a
 # ticket's group and organization come with the ticket, at no extra request.
 SIDELOADS = {"groups": "group", "organizations": "organization"}
+ANSWERED = ("good", "bad")          # a rating's scores once the requester answered
 # A stream's item as the record the store keeps, or None for an item the store does not keep
 ToRecord = Callable[[dict[str, Any]], Record | None]
 
@@ -34,6 +35,17 @@ class ZendeskAdapter:
 
     Users come first so that the roles of comment authors are stored before any ticket
     is built; every stream resumes from the cursor stored with its last page.
+
+    Ratings answered late: Zendesk creates a rating when the survey is offered and updates it
+    when the requester answers, and its reference does not say whether the list's
+    `start_time` filters on the creation or on the last change. Read as the creation, the list
+    resumed from the newest answer seen never returns a survey offered before that and answered
+    after. The answer also changes the ticket (its `satisfaction_rating` carries the rating's
+    id and score), which the ticket export, pulled first, brings in the same run: every rating
+    that a ticket of this run names as answered and the list did not return is fetched by id at
+    the end of the ratings stream. The cost is bounded by one request per exported ticket
+    carrying an answer the list left out (none when the list filters on the last change and
+    nothing else changed the ticket since).
     """
 
     streams = (USERS, TICKETS, TICKET_EVENTS, SATISFACTION_RATINGS)
@@ -44,6 +56,8 @@ class ZendeskAdapter:
         self.source = source
         self.tasks_group = tasks_group
         self._context = Context(source=source, site=site, status_map=dict(status_map))
+        # rating id -> ticket id: the answered ratings the tickets exported in this run name
+        self._answered: dict[str, str] = {}
 
     @property
     def own_user(self) -> str | None:
@@ -76,15 +90,35 @@ class ZendeskAdapter:
         if stream == USERS:
             pages, to_record = self.client.cursor_export("users", cursor), _user
         elif stream == TICKETS:
-            pages, to_record = self.client.cursor_export("tickets", cursor, include=tuple(SIDELOADS)), _ticket
+            pages, to_record = self.client.cursor_export("tickets", cursor, include=tuple(SIDELOADS)), self._ticket
         elif stream == TICKET_EVENTS:
             pages, to_record = self.client.ticket_events(cursor), _event
         elif stream == SATISFACTION_RATINGS:
-            pages, to_record = self.client.satisfaction_ratings(cursor), _rating
+            yield from self._ratings(cursor)
+            return
         else:
             raise ValueError(f"unknown Zendesk stream {stream!r} (streams: {', '.join(self.streams)})")
         for page in pages:
             yield _page(stream, page, to_record)
+
+    def _ticket(self, item: dict[str, Any]) -> Record:
+        embedded = item.get("satisfaction_rating")
+        if isinstance(embedded, dict) and embedded.get("score") in ANSWERED and embedded.get("id") is not None:
+            self._answered[str(embedded["id"])] = str(item["id"])
+        return _ticket(item)
+
+    def _ratings(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
+        """The ratings list from the cursor on; its last page also carries, fetched one by one,
+        the answered ratings this run's tickets name and the list did not return."""
+        listed: set[str] = set()
+        for page in self.client.satisfaction_ratings(cursor):
+            listed.update(str(item.get("id")) for item in page.items if isinstance(item, dict))
+            if page.done:
+                missing = [rid for rid in self._answered if rid not in listed]
+                fetched = [r for r in map(self.client.satisfaction_rating, missing) if r is not None]
+                page = replace(page, items=[*page.items, *fetched])
+                self._answered.clear()
+            yield _page(SATISFACTION_RATINGS, page, _rating)
 
     def read_tasks(self, remote_ids: Sequence[str], stored: Callable[[str], dict[str, Any] | None]
                    ) -> Iterator[TaskReading]:

@@ -135,6 +135,18 @@ class ZendeskClient:
                 yield ExportPage(page.items, {"start_time": start, "page_after": page.cursor["page_after"],
                                               "newest": newest}, False)
 
+    def satisfaction_rating(self, rating_id: str) -> dict[str, Any] | None:
+        """`GET /api/v2/satisfaction_ratings/{id}`; None when Zendesk no longer has it (404)."""
+        path = f"/api/v2/satisfaction_ratings/{rating_id}.json"
+        try:
+            body = self._object(path, {})
+        except Rejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        rating = body.get("satisfaction_rating")
+        return rating if isinstance(rating, dict) else None
+
     def list_pages(self, path: str, key: str, params: dict[str, Any], *, after: str | None = None
                    ) -> Iterator[ExportPage]:
         """Cursor pagination (`page[size]`, `page[after]`) of the list under `key`.

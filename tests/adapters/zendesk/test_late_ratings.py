@@ -1,0 +1,115 @@
+"""The Zendesk adapter gets every satisfaction rating, answered late or not, whichever time the
+ratings list's `start_time` filters on (the simulator's `ratings_start_time`), over real HTTP."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from deskplan.adapters.zendesk import create_adapter
+from deskplan.config import SourceConfig
+from deskplan_sandbox.server import SandboxServer
+from deskplan_sandbox.zendesk import create_app
+
+T0 = datetime(2026, 11, 20, 9, 0, 0, tzinfo=timezone.utc)
+EMAIL, TOKEN = "bot@acme.test", "sandbox-token"
+
+
+class Clock:
+    def __init__(self, at: datetime):
+        self.at = at
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, minutes: float) -> None:
+        self.at += timedelta(minutes=minutes)
+
+
+class Site:
+    def __init__(self, reading: str):
+        self.clock = Clock(T0)
+        self.log = io.StringIO()
+        self.app = create_app(email=EMAIL, token=TOKEN, tickets=150, seed=5, now=self.clock, rate_limit=0,
+                              log=self.log, ratings_start_time=reading)
+        self.server = SandboxServer(self.app).start()
+        config = SourceConfig(name="zd", kind="zendesk", url=self.server.url, email=EMAIL, token_env="ZD")
+        self.adapter = create_adapter(config, TOKEN, sleep=lambda s: None)
+        self.ratings: dict[str, tuple[str, str | None]] = {}      # rating id -> (score, comment) pulled
+        self.cursors: dict[str, dict | None] = defaultdict(lambda: None)
+
+    def sync(self) -> list[str]:
+        """Every stream from its cursor, as the connector runs them; the request lines it made."""
+        before = len(self.log.getvalue().splitlines())
+        for stream in self.adapter.streams:
+            for page in self.adapter.pull(stream, self.cursors[stream]):
+                self.ratings.update({r.id: (r.data["score"], r.data["comment"])
+                                     for r in page.records if r.kind == "rating"})
+                self.cursors[stream] = page.cursor
+        return self.log.getvalue().splitlines()[before:]
+
+    def answer(self, ticket: dict, score: str, comment: str | None = None) -> None:
+        email = self.app.store.user(ticket["requester_id"])["email"]
+        requests.post(f"{self.server.url}/api/v2/tickets/{ticket['id']}/satisfaction_rating.json",
+                      json={"satisfaction_rating": {"score": score, "comment": comment}},
+                      auth=(f"{email}/token", TOKEN)).raise_for_status()
+
+    def truth(self) -> dict[str, tuple[str, str | None]]:
+        """Every answered rating the helpdesk holds now."""
+        listed, _ = self.app.store.ratings_after((0, 0), 1 << 30, 1 << 62, lambda doc: doc["score"] in ("good", "bad"))
+        return {str(doc["id"]): (doc["score"], doc["comment"]) for _, doc in listed}
+
+
+@pytest.fixture
+def site():
+    sites: list[Site] = []
+
+    def make(reading: str) -> Site:
+        sites.append(Site(reading))
+        return sites[-1]
+
+    yield make
+    for s in sites:
+        s.server.stop()
+
+
+@pytest.mark.parametrize(("reading", "fetched_one_by_one"), [("created", 2), ("updated", 0)])
+def test_surveys_offered_before_the_resume_point_and_answered_after_are_all_pulled(site, reading,
+                                                                                   fetched_one_by_one):
+    s = site(reading)
+    first, second = [t for _, t in s.app.store.exported((0, 0), 10_000, 1 << 40)[0]
+                     if t["status"] in ("new", "open", "pending")][:2]
+    for ticket in (first, second):
+        s.app.store.update_ticket(ticket["id"], status="solved")
+        s.app.store.offer_survey(ticket["id"])
+    s.clock.advance(10)
+    s.answer(first, "good")
+    s.clock.advance(10)
+    s.sync()                                    # resumes from here: after both offers, after the first answer
+    assert s.ratings == s.truth()
+    s.clock.advance(10)
+    s.answer(second, "bad", "Nobody called back")
+    s.clock.advance(5)
+    s.answer(first, "bad", "Changed my mind")
+    s.clock.advance(5)
+
+    requests_made = s.sync()
+
+    assert s.ratings == s.truth()
+    late = {str(s.app.store.ticket(t["id"])["satisfaction_rating"]["id"]) for t in (first, second)}
+    assert {rid: s.ratings[rid] for rid in late} == {
+        str(s.app.store.ticket(first["id"])["satisfaction_rating"]["id"]): ("bad", "Changed my mind"),
+        str(s.app.store.ticket(second["id"])["satisfaction_rating"]["id"]): ("bad", "Nobody called back")}
+    by_id = [line for line in requests_made if line.startswith("GET /api/v2/satisfaction_ratings/")]
+    assert len(by_id) == fetched_one_by_one
+
+
+def test_a_sync_with_no_late_answer_fetches_no_rating_by_id(site):
+    s = site("created")
+    s.sync()
+    s.clock.advance(30)
+    assert [line for line in s.sync() if "/satisfaction_ratings/" in line] == []
