@@ -66,9 +66,12 @@ workspace_option = click.option(
               help="Pull and store, evaluate and write nothing: a later --dry-run pulls only what changed.")
 @click.option("--json", "as_json", is_flag=True,
               help="JSON lines on stdout: each planned write (with --dry-run), then one summary per source.")
+@click.option("--metrics-file", type=click.Path(dir_okay=False, path_type=Path), metavar="PATH",
+              help="After the run (a failed one too), write its figures per source to PATH in the Prometheus "
+                   "text format, atomically (node_exporter's textfile collector reads *.prom). Not with --dry-run.")
 @click.pass_context
 def sync(ctx: click.Context, workspace: Path, dry_run: bool, source: str | None, full: bool, pull_only: bool,
-         as_json: bool) -> None:
+         as_json: bool, metrics_file: Path | None) -> None:
     """Pull tickets incrementally, evaluate them against the plan and write back.
 
     Writes are internal status comments and improvement tasks, each applied exactly once.
@@ -81,17 +84,31 @@ def sync(ctx: click.Context, workspace: Path, dry_run: bool, source: str | None,
 
     Example: deskplan sync --dry-run --json
     """
-    from deskplan.app.sync import run_sync, summary_dicts, summary_lines
+    from deskplan.app.sync import SyncResult, run_sync, summary_dicts, summary_lines
     from deskplan.config import CONFIG_NAME, load_config
 
     if pull_only and dry_run:
         raise click.UsageError("--pull-only and --dry-run exclude each other: pull first, then dry-run")
+    if metrics_file is not None and dry_run:
+        raise click.UsageError("--metrics-file is not written by a dry-run, which changes nothing")
+    if metrics_file is not None and not metrics_file.parent.is_dir():
+        raise click.UsageError(f"--metrics-file {metrics_file}: the folder {metrics_file.parent} does not exist")
     config = load_config(workspace / CONFIG_NAME)
     progress = _Progress.on_terminal(quiet=as_json)
     on_write = (_print_write_json if as_json else _print_write) if dry_run else None
+
+    def run() -> SyncResult:
+        return run_sync(config, source=source, full=full, dry_run=dry_run, progress=progress, on_write=on_write,
+                        pull_only=pull_only)
+
     try:
-        result = run_sync(config, source=source, full=full, dry_run=dry_run, progress=progress, on_write=on_write,
-                          pull_only=pull_only)
+        if metrics_file is None:
+            result = run()
+        else:
+            from deskplan.app.metrics import run_with_metrics
+
+            names = [s.name for s in config.sources if source in (None, s.name)]
+            result = run_with_metrics(metrics_file, names, run)
     finally:
         if progress:
             progress.close()

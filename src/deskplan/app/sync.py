@@ -15,9 +15,10 @@ import itertools
 import logging
 import os
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
@@ -62,6 +63,7 @@ class SyncResult:
     summaries: list[SourceSummary]
     dry_run: bool
     pull_only: bool = False
+    seconds: dict[str, float] = field(default_factory=dict)   # per source: its pull, build and write-back
     plan_note: str | None = None    # the plan has ended or not started (app/plandates.py): said once per run
 
     @property
@@ -105,6 +107,7 @@ def run_sync(
     workspace = None if pull_only else _load_workspace(config)
     now = clock.now(environ)
     note = sync_note(workspace, now) if workspace is not None else None
+    seconds: dict[str, float] = {}
 
     def sync_all(store: Store, run_id: int | None) -> list[SourceSummary]:
         planner = None
@@ -118,6 +121,7 @@ def run_sync(
         own_clients: dict[str, Writer] = {}    # writers from `writer_factory`: their requests count apart
         written: list[str] = []                # sources pulled whole and written back (or shown)
         for s in sources:
+            seconds[s.name] = time.monotonic()         # when the source began: its seconds once the loop is done
             adapter = adapters[s.name] = adapter_factory(s, tokens[s.name])
             summary = summaries[s.name] = SourceSummary(source=s.name)
             pulled = _pull_and_build(store, s, adapter, summary, full=full, run_id=run_id, progress=progress)
@@ -138,15 +142,19 @@ def run_sync(
                 if summary.exit_code < ExitStatus.UNREACHABLE:
                     # The closed loop, before the goals and reviews that report on these tasks.
                     read_back(store, adapter, s.name, now, summary)
+        _durations(seconds, time.monotonic())
         # Goals span every source: their missed windows are planned once, after all pulls, into
         # the sources that were pulled and still take writes.
         reached = {name: summaries[name] for name in written if summaries[name].exit_code < ExitStatus.UNREACHABLE}
+        started = time.monotonic()
         if planner is not None and reached:
             if dry_run:
                 show_goals(planner, reached, on_write)
             else:
                 WritebackApplier(planner, run_id=run_id, progress=progress, on_write=on_write).goals(
                     {name: appliers[name] for name in reached}, reached)
+        for name in reached:        # the goal check's time, spent on the sources it wrote to
+            seconds[name] += time.monotonic() - started
         # Counted last: the goal tasks go through the same HTTP clients as the pull.
         for name, adapter in adapters.items():
             own = own_clients.get(name)
@@ -157,17 +165,26 @@ def run_sync(
 
     if dry_run:
         with scratch_state(config.state_path) as store:
-            return SyncResult(sync_all(store, None), dry_run=True, plan_note=note)
+            return SyncResult(sync_all(store, None), dry_run=True, plan_note=note, seconds=seconds)
 
     with sync_lock(config.state_path):
         store = Store.open(config.state_path)
         try:
             run_id = store.start_run("pull" if pull_only else "sync")
-            result = SyncResult(sync_all(store, run_id), dry_run=False, pull_only=pull_only, plan_note=note)
+            result = SyncResult(sync_all(store, run_id), dry_run=False, pull_only=pull_only, plan_note=note,
+                                seconds=seconds)
             store.finish_run(run_id, result.exit_code, [s.as_dict() for s in result.summaries])
         finally:
             store.close()
     return result
+
+
+def _durations(starts: dict[str, float], end: float) -> None:
+    """Each source's start (monotonic seconds, in the order the sources ran) turned into its
+    duration: until the next source began, the last one until `end`."""
+    names = list(starts)
+    for name, following in zip(names, names[1:] + [None], strict=True):
+        starts[name] = (starts[following] if following is not None else end) - starts[name]
 
 
 def _requests(summary: SourceSummary, writer: Writer | None) -> int:
