@@ -13,12 +13,15 @@ read before, or shows as open, not read back yet.
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 
 from deskplan.adapters.base import Adapter, TaskReader
 from deskplan.app.summary import SourceSummary
 from deskplan.errors import HelpdeskError
+from deskplan.kpi.review import TaskState
+from deskplan.kpi.tasks import milestones_done, review_states
+from deskplan.rules.load import Workspace
 from deskplan.state.ledger import Ledger, LedgerEntry, WriteStatus
 from deskplan.state.store import Store
 from deskplan.state.tasks import TaskReading, TaskRecord, TaskStates
@@ -84,3 +87,21 @@ def day_due(day: date, written: datetime | None) -> datetime:
     if written is not None and written.astimezone(timezone.utc).date() == day:
         return written
     return datetime.combine(day + timedelta(days=1), time(), timezone.utc)
+
+
+@dataclass(frozen=True)
+class LoopInputs:
+    """What a report or review digest takes from the closed loop; None where nothing is known
+    (tasks were written but no sync has read any back yet)."""
+
+    records: list[TaskRecord] | None
+    tasks: list[TaskState] | None                 # as the review digest takes them
+    milestones_done: dict[str, bool] | None
+
+
+def loop_inputs(store: Store, workspace: Workspace) -> LoopInputs:
+    """The task states recorded by the last syncs, for `deskplan report` and `deskplan review`."""
+    records = TaskStates(store).all()
+    if not records and written_tasks(store):
+        return LoopInputs(None, None, None)
+    return LoopInputs(records, review_states(records), milestones_done(records, workspace))

@@ -151,7 +151,51 @@ class Report:
     category_trends: tuple[CategoryTrend, ...]
     measures: tuple[MeasureResult, ...]
     left_out: tuple[LeftOut, ...] = ()  # tickets not counted in any figure, each with the reason
+    tasks: TaskReport | None = None         # deskplan's own tasks as read back (kpi/tasks.py); None: not asked
+
+
+@dataclass(frozen=True)
+class TaskItem:
+    """One of deskplan's own tasks as last read back from its helpdesk (kpi/tasks.py)."""
+
+    ref: str                    # SOURCE:KEY
+    source: str
+    title: str
+    owner: str                  # as the plan names it; kpi/review.py's NO_OWNER when the task has none
+    origin: str                 # what asked for it: rule:<id>, goal:<id>:<window>, plan:<plan>:<kind>:<id>, ...
+    measures: tuple[str, ...]   # the plan's measures it serves (from its origin); empty: none
+    due: datetime | None
+    done: bool                  # solved or closed (Zendesk), status category done (Jira)
+    overdue: bool               # open and due at or before the report's `now`
+    status: str                 # the helpdesk's own status name ("" when not read back yet)
+    url: str | None             # where an agent opens it
+    read_at: datetime | None    # when its state was last read back; None: written, not read back yet
+
+
+@dataclass(frozen=True)
+class TaskCount:
+    """Tasks of one owner or one measure: open (overdue among them) and done."""
+
+    name: str                   # the owner, or the measure's id (NO_MEASURE: tasks serving none)
+    title: str                  # the measure's title; "" for an owner
+    open: int
+    overdue: int                # open and past due (counted in `open` too)
+    done: int
+
+
+@dataclass(frozen=True)
+class TaskReport:
+    """The closed loop: deskplan's tasks per owner and per measure, overdue first."""
+
+    known: bool                 # some task was read back from its helpdesk (else the counts show the ledger only)
+    read_at: datetime | None    # the latest read-back
+    by_owner: tuple[TaskCount, ...]     # most overdue first, then most open
+    by_measure: tuple[TaskCount, ...]   # in plan order, NO_MEASURE last
+    overdue: tuple[TaskItem, ...]       # longest overdue first
+    items: tuple[TaskItem, ...]         # overdue first, then open by due time, then done
+    gone: int = 0               # tasks deleted in their helpdesk: in no count
 
 
 NO_GROUP = "(no group)"
+NO_MEASURE = "(no measure)"
 EVIDENCE_LIMIT = 5

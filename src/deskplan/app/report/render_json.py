@@ -23,7 +23,16 @@ Shape (schema `deskplan.report/1`; keys are only ever added, never renamed):
                      "trends": [{"category", "total", "latest", "trend"}]},
       "measures": [{"id", "title", "owner", "tickets", "sla_met", "sla_breached", "sla_open",
                     "sla_attainment"}],
-      "left_out": [{"ref", "reason"}]    (tickets no figure counts: their data broke a computation)
+      "left_out": [{"ref", "reason"}],   (tickets no figure counts: their data broke a computation)
+      "tasks": null (tasks were written and none read back yet) | {
+        "known" (some task was read back from its helpdesk), "read_at": instant | null,
+        "by_owner": [{"owner", "open", "overdue", "done"}],   (most overdue first; overdue is counted in open)
+        "by_measure": [{"measure", "title", "open", "overdue", "done"}],   (plan order; "(no measure)" last)
+        "overdue": [{"ref", "title", "owner", "due", "url"}],   (longest overdue first)
+        "items": [{"ref", "source", "title", "owner", "origin", "measures", "due", "done", "overdue",
+                   "status", "url", "read_at"}],   (overdue first, then open by due, then done)
+        "gone": int   (tasks deleted in their helpdesk: in no count)
+      }
     }
 
 Shares (`target`, `baseline`, `value`, `expected`, `planned_from`, `change`) are fractions
@@ -34,12 +43,13 @@ Instants are ISO-8601; window bounds carry the plan's UTC offset at that instant
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from deskplan.kpi.metrics import hours
-from deskplan.kpi.results import GoalResult, GroupResult, Report, WindowResult
+from deskplan.kpi.results import GoalResult, GroupResult, Report, TaskItem, TaskReport, WindowResult
 
 SCHEMA = "deskplan.report/1"
 
@@ -96,6 +106,32 @@ def report_dict(report: Report) -> dict[str, Any]:
                       "sla_met": m.sla_met, "sla_breached": m.sla_breached, "sla_open": m.sla_open,
                       "sla_attainment": m.sla_attainment} for m in report.measures],
         "left_out": [{"ref": t.ref, "reason": t.reason} for t in report.left_out],
+        "tasks": tasks_dict(report.tasks, local),
+    }
+
+
+def tasks_dict(tasks: TaskReport | None, local: Callable[[datetime], str]) -> dict[str, Any] | None:
+    """The closed loop's section (README, "Tasks"); None when no task was read back yet."""
+    if tasks is None:
+        return None
+
+    def when(instant: datetime | None) -> str | None:
+        return None if instant is None else local(instant)
+
+    def item(t: TaskItem) -> dict[str, Any]:
+        return {"ref": t.ref, "source": t.source, "title": t.title, "owner": t.owner, "origin": t.origin,
+                "measures": list(t.measures), "due": when(t.due), "done": t.done, "overdue": t.overdue,
+                "status": t.status, "url": t.url, "read_at": when(t.read_at)}
+
+    return {
+        "known": tasks.known, "read_at": when(tasks.read_at),
+        "by_owner": [{"owner": c.name, "open": c.open, "overdue": c.overdue, "done": c.done} for c in tasks.by_owner],
+        "by_measure": [{"measure": c.name, "title": c.title, "open": c.open, "overdue": c.overdue, "done": c.done}
+                       for c in tasks.by_measure],
+        "overdue": [{"ref": t.ref, "title": t.title, "owner": t.owner, "due": when(t.due), "url": t.url}
+                    for t in tasks.overdue],
+        "items": [item(t) for t in tasks.items],
+        "gone": tasks.gone,
     }
 
 

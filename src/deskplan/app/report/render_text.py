@@ -14,6 +14,7 @@ WIDTH = 100
 SPARK = "▁▂▃▄▅▆▇█"
 RECENT = 6          # windows shown in the feedback table
 LEFT_OUT_SHOWN = 10  # tickets named in the left-out list
+OVERDUE_SHOWN = 20  # overdue tasks listed (the JSON lists every one)
 
 
 def sparkline(values: list[float | None]) -> str:
@@ -28,6 +29,7 @@ def render_text(report: Report) -> str:
     lines += _groups(report)
     lines += _categories(report)
     lines += _measures(report)
+    lines += _tasks(report)
     lines += _left_out(report)
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
@@ -116,4 +118,36 @@ def _measures(report: Report) -> list[str]:
             fit(f"{m.id} {m.title}", 45) + " " + fit(m.owner, 20) + fit_right(str(m.tickets), 9)
             + fit_right(pct(m.sla_attainment), 10) + fit_right(str(m.sla_breached), 10)
         )
+    return lines + [""]
+
+
+def _tasks(report: Report) -> list[str]:
+    """deskplan's own tasks as the syncs read them back: per owner, per measure, the overdue ones."""
+    tasks = report.tasks
+    if tasks is None:
+        return [fit("TASKS: deskplan's tasks were written but not read back yet; the next sync reads them", WIDTH), ""]
+    if not tasks.items and not tasks.gone:
+        return []
+    zone = ZoneInfo(report.timezone)
+    opened = sum(c.open for c in tasks.by_owner)
+    overdue = sum(c.overdue for c in tasks.by_owner)
+    done = sum(c.done for c in tasks.by_owner)
+    read = f"read back {tasks.read_at.astimezone(zone):%Y-%m-%d %H:%M}" if tasks.read_at else "not read back yet"
+    gone = f", {tasks.gone} deleted in the helpdesk" if tasks.gone else ""
+    lines = [fit(f"TASKS ({read}): {opened} open, {overdue} of them overdue, {done} done{gone}", WIDTH),
+             fit("OWNER", 46) + fit_right("OPEN", 9) + fit_right("OVERDUE", 10) + fit_right("DONE", 9)]
+    lines += [fit(c.name, 46) + fit_right(str(c.open), 9) + fit_right(str(c.overdue), 10) + fit_right(str(c.done), 9)
+              for c in tasks.by_owner]
+    lines.append(fit("MEASURE", 46) + fit_right("OPEN", 9) + fit_right("OVERDUE", 10) + fit_right("DONE", 9))
+    lines += [fit(f"{c.name} {c.title}".rstrip(), 46) + fit_right(str(c.open), 9) + fit_right(str(c.overdue), 10)
+              + fit_right(str(c.done), 9) for c in tasks.by_measure]
+    if tasks.overdue:
+        lines.append("OVERDUE")
+        for t in tasks.overdue[:OVERDUE_SHOWN]:
+            due = f"{t.due.astimezone(zone):%Y-%m-%d}" if t.due else "–"
+            lines.append(fit(f"  {t.ref}", 16) + fit(f"due {due}", 15) + fit(t.owner, 20) + fit(t.title, 49))
+            if t.url:
+                lines.append(fit(f"    {t.url}", WIDTH))
+        if len(tasks.overdue) > OVERDUE_SHOWN:
+            lines.append(f"  and {len(tasks.overdue) - OVERDUE_SHOWN} more")
     return lines + [""]
