@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from deskplan.effects import TASK_TAG
 from deskplan.errors import unexpected
 from deskplan.kpi.breakdowns import SLA_BREACHED, SLA_MET, SLA_RUNNING, CategoryTally, MeasureTally
+from deskplan.kpi.effect import EffectTally
 from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation
 from deskplan.kpi.results import LeftOut, Report
@@ -83,6 +84,7 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
     category_kind = category_window or DEFAULT_CATEGORY_WINDOW
     categories = CategoryTally(list(windows_between(start, stop, category_kind, zone)))
     measures = MeasureTally(plan)
+    effects = EffectTally(workspace, now)
     calendars = workspace.calendars
 
     count = 0
@@ -99,6 +101,7 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
                 observation = run.metric(ticket, run.context, found)
                 if observation is not None:
                     observed.append((run, observation))
+            effect = effects.observe(ticket, found)
             buckets: tuple[str, ...] = ()
             if evaluation.measures:
                 clocks = compute_clocks(ticket, evaluation.sla.values(), calendars, now)
@@ -113,6 +116,7 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
         categories.add(ticket.created_at, evaluation.categories)
         if evaluation.measures:
             measures.add(evaluation.measures, buckets)
+        effects.count(effect)
         if progress:
             progress(count)
 
@@ -124,5 +128,5 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
             run.tally.result(now, start, local_midnight(run.goal.by + timedelta(days=1), zone)) for run in runs
         ),
         category_window=category_kind, categories=category_windows, category_trends=category_trends,
-        measures=measures.result(), left_out=tuple(left_out),
+        measures=measures.result(), left_out=tuple(left_out), effects=effects.result(),
     )

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from deskplan.kpi.effect import MeasureEffect
+
 # Overall goal status (see status.py for the exact definitions).
 MET, ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA = "met", "on_track", "at_risk", "off_track", "no_data"
 STATUSES = (MET, ON_TRACK, AT_RISK, OFF_TRACK, NO_DATA)
@@ -151,6 +153,7 @@ class Report:
     category_trends: tuple[CategoryTrend, ...]
     measures: tuple[MeasureResult, ...]
     left_out: tuple[LeftOut, ...] = ()  # tickets not counted in any figure, each with the reason
+    effects: tuple[MeasureEffect, ...] = ()     # per measure of the plan: pilot effect or before/after
     tasks: TaskReport | None = None         # deskplan's own tasks as read back (kpi/tasks.py); None: not asked
 
 

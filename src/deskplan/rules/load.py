@@ -9,7 +9,7 @@ is half-loaded: either the whole workspace is valid, or the caller gets every pr
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType
@@ -21,7 +21,7 @@ from deskplan.rules.calendar import CALENDAR_24X7, Calendar, build_calendar
 from deskplan.rules.conditions import ConditionCompiler
 from deskplan.rules.engine import CompiledRule, CompiledTask, Engine, Evaluation
 from deskplan.rules.nodes import Condition
-from deskplan.rules.plan import BUILTIN_CALENDAR, Goal, Plan
+from deskplan.rules.plan import BUILTIN_CALENDAR, Goal, Plan, parse_points
 from deskplan.rules.ruleset import SLA_KINDS, Rule, RuleFile
 from deskplan.rules.suggest import suggest
 from deskplan.rules.template_limits import BoundedEnvironment
@@ -41,10 +41,21 @@ PLAN_FILE = "plan.yaml"
 RULES_DIR = "rules"
 SATISFACTION_FIELDS = frozenset({"satisfaction", "satisfaction_comment", "rated_at"})
 
+PILOT, CONTROL = "pilot", "control"
+
 MAX_RULES = 2_000
 """Rules in one workspace, every file counted. Ten times the 200 the rule benchmark measures
 (bench/bench_rules.py): loading, checking and evaluating grow with the count, and a workspace
 past this is generated, not written, and more likely a mistake."""
+
+
+@dataclass(frozen=True)
+class PilotGroups:
+    """A piloted measure's groups, compiled: the pilot's scope, and the control condition
+    (None: every ticket outside the scope)."""
+
+    scope: Condition
+    control: Condition | None
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,7 @@ class Workspace:
     rules: tuple[Rule, ...]                   # in evaluation order (priority, then file order)
     engine: Engine
     scopes: Mapping[str, Condition]           # goal id -> compiled scope (goals with one)
+    pilots: Mapping[str, PilotGroups] = field(default_factory=lambda: MappingProxyType({}))  # measure id -> groups
 
     @property
     def calendars(self) -> Mapping[str, Calendar]:
@@ -80,6 +92,17 @@ class Workspace:
         scope = self.scopes.get(goal.id)
         return scope is None or bool(scope.test(self.engine.values(ticket, now)))
 
+    def pilot_group(self, measure_id: str, ticket: Ticket, now: datetime) -> str | None:
+        """`pilot`, `control` or None (neither) for a piloted measure; a ticket its pilot's
+        scope matches is in the pilot group even when the control condition matches it too."""
+        groups = self.pilots[measure_id]
+        values = self.engine.values(ticket, now)
+        if bool(groups.scope.test(values)):
+            return PILOT
+        if groups.control is None or bool(groups.control.test(values)):
+            return CONTROL
+        return None
+
 
 def load_workspace(root: Path) -> Workspace:
     """Load and check plan.yaml and rules/*.yaml under `root`. Raises InvalidFiles with
@@ -100,6 +123,7 @@ def load_workspace(root: Path) -> Workspace:
     compiler = ConditionCompiler(problems)
     env = make_environment()
     scopes = _compile_scopes(plan_doc, compiler) if plan_doc is not None else {}
+    pilots = _compile_pilots(plan_doc, compiler) if plan_doc is not None else {}
     compiled = [
         _compile_rule(doc, index, item, compiler, env, plan, problems)
         for doc in rule_docs for index, item in _entries(doc, "rules")
@@ -119,7 +143,8 @@ def load_workspace(root: Path) -> Workspace:
         calendars=MappingProxyType(calendars),
         plan_context=MappingProxyType({"id": plan.plan.id, "title": plan.plan.title}),
     )
-    return Workspace(root, plan, tuple(models[i] for i in order), engine, MappingProxyType(scopes))
+    return Workspace(root, plan, tuple(models[i] for i in order), engine, MappingProxyType(scopes),
+                     MappingProxyType(pilots))
 
 
 def rule_files(root: Path) -> list[Path]:
@@ -232,6 +257,7 @@ def _check_references(plan_doc: YamlDoc | None, rule_docs: list[YamlDoc], names:
         for index, measure in _entries(plan_doc, "measures"):
             for j, goal_id in _listed(measure.get("goals")):
                 expect(plan_doc, ("measures", index, "goals", j), goal_id, names.goals, "goal")
+            _check_expected(plan_doc, index, measure, problems)
         for index, milestone in _entries(plan_doc, "milestones"):
             for j, measure_id in _listed(milestone.get("measures")):
                 expect(plan_doc, ("milestones", index, "measures", j), measure_id, names.measures, "measure")
@@ -327,6 +353,21 @@ def _compile_scopes(plan_doc: YamlDoc, compiler: ConditionCompiler) -> dict[str,
             if compiled is not None:
                 scopes[str(goal.get("id"))] = compiled
     return scopes
+
+
+def _compile_pilots(plan_doc: YamlDoc, compiler: ConditionCompiler) -> dict[str, PilotGroups]:
+    pilots = {}
+    for index, measure in _entries(plan_doc, "measures"):
+        pilot = measure.get("pilot")
+        if not isinstance(pilot, dict) or pilot.get("scope") is None:
+            continue        # validation reports a missing scope
+        label = f"measure {measure.get('id')}"
+        scope = compiler.compile(plan_doc, ("measures", index, "pilot", "scope"), label)
+        control = (compiler.compile(plan_doc, ("measures", index, "pilot", "control"), label)
+                   if pilot.get("control") is not None else None)
+        if scope is not None and (control is not None or pilot.get("control") is None):
+            pilots[str(measure.get("id"))] = PilotGroups(scope, control)
+    return pilots
 
 
 def _compile_rule(doc: YamlDoc, index: int, raw: dict[str, Any], compiler: ConditionCompiler, env: BoundedEnvironment,

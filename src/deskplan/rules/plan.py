@@ -27,7 +27,16 @@ import re
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+    model_validator,
+)
 
 from deskplan.rules.calendar_spec import CalendarSpec
 from deskplan.rules.durations import Duration
@@ -136,6 +145,68 @@ class Goal(_Model):
         return value >= self.target if self.direction == "at_least" else value <= self.target
 
 
+_POINTS = re.compile(r"^\s*([+-]?\d+(?:\.\d+)?)\s*pp\s*$")
+
+
+def parse_points(value: Any) -> float:
+    """`"5pp"`, `"-2.5pp"` -> 5.0, -2.5 (percentage points). A bare number is refused: is 5
+    five points or five hundred (0.05 written as a share)?"""
+    match = _POINTS.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise ValueError(f"expected a change in percentage points such as 5pp or -3pp, got {value!r}")
+    points = float(match.group(1))
+    if points == 0 or abs(points) > 100:
+        raise ValueError(f"a change lies between -100pp and 100pp and is not 0, got {value!r}")
+    return points
+
+
+Points = Annotated[
+    float,
+    BeforeValidator(parse_points),
+    PlainSerializer(lambda v: f"{v:+g}pp", return_type=str),
+    WithJsonSchema({
+        "type": "string", "pattern": r"^\s*[+-]?\d+(\.\d+)?\s*pp\s*$",
+        "description": "percentage points: 5pp, or -3pp for a rate that must fall",
+    }),
+]
+
+
+class Pilot(_Model):
+    """The measure tried on part of the tickets first (the pilot group), the rest compared
+    beside it (the control group): kpi/effect.py."""
+
+    scope: ConditionData = Field(description="the tickets of the pilot group, a condition as in rules")
+    start: date = Field(description="the first day of the pilot")
+    end: date | None = Field(None, description="its last day (default: still running)")
+    control: ConditionData | None = Field(
+        None, description="the tickets compared with it (default: every ticket outside `scope`)")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Pilot:
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"the pilot ends ({self.end}) before it starts ({self.start})")
+        return self
+
+
+class Budget(_Model):
+    amount: float = Field(ge=0, description="what the measure costs, e.g. 120000")
+    currency: str = Field(pattern=r"^[A-Z]{3}$", description="an ISO 4217 code, e.g. CNY, EUR")
+
+    @field_validator("currency", mode="before")
+    @classmethod
+    def _code(cls, value: Any) -> Any:
+        if not (isinstance(value, str) and re.fullmatch(r"[A-Z]{3}", value)):
+            raise ValueError(f"a currency is a three-letter ISO 4217 code such as CNY or EUR, got {value!r}")
+        return value
+
+
+class Expected(_Model):
+    """The change a measure should bring to one of its goals."""
+
+    goal: str = Field(description="a goal the measure serves")
+    change: Points
+
+
 class Measure(_Model):
     """A concrete improvement, owned by a department, serving goals."""
 
@@ -144,6 +215,14 @@ class Measure(_Model):
     owner: str = Field(description="the department or person responsible, e.g. technology")
     goals: tuple[str, ...] = Field((), description="ids of the goals it serves")
     description: str = ""
+    start: date | None = Field(None, description="the day it took effect (default: the start of its first milestone)")
+    pilot: Pilot | None = Field(None, description="tried on a pilot group first, compared with a control group")
+    budget: Budget | None = None
+    expected: tuple[Expected, ...] = Field((), description="the change it should bring to each goal, in points")
+
+    def expected_change(self, goal_id: str) -> float | None:
+        """The change in percentage points plan.yaml expects on a goal, if it says."""
+        return next((e.change for e in self.expected if e.goal == goal_id), None)
 
 
 class Milestone(_Model):
@@ -220,6 +299,10 @@ class OwnerRoutes(_Model):
         return tuple((name, value) for name, value in found.model_dump().items() if value is not None)
 
 
+class ReportOptions(_Model):
+    agents: bool = Field(False, description="break goals down per agent (assignee) too; off by default")
+
+
 class Plan(_Model):
     """The whole of plan.yaml."""
 
@@ -229,6 +312,7 @@ class Plan(_Model):
     measures: tuple[Measure, ...] = ()
     milestones: tuple[Milestone, ...] = ()
     cadence: tuple[Cadence, ...] = ()
+    report: ReportOptions = ReportOptions()
     owners: dict[str, OwnerRoutes] | None = Field(
         None, description="owner name -> where that owner's tasks go, per source kind; when given, every owner "
         "the plan and the rules name must be listed")
@@ -249,3 +333,9 @@ class Plan(_Model):
 
     def goal_calendar(self, goal: Goal) -> str:
         return goal.calendar or self.plan.calendar
+
+    def measure_start(self, measure: Measure) -> date | None:
+        """When a measure took effect: its `start`, else the start of its first milestone."""
+        if measure.start is not None:
+            return measure.start
+        return min((m.start for m in self.milestones if measure.id in m.measures), default=None)
