@@ -9,7 +9,8 @@ from deskplan.state.records import Page, Record
 from deskplan.state.store import Store
 
 ALL = ["m001_records_tickets_runs", "m002_ledger", "m003_goal_checks", "m004_writeback_since",
-       "m005_drop_records_hash", "m006_identity", "m007_quarantine_by_stage", "m008_task_states"]
+       "m005_drop_records_hash", "m006_identity", "m007_quarantine_by_stage", "m008_task_states",
+       "m009_kpi_facts"]
 LEGACY_V4 = Path(__file__).with_name("legacy_v4.sql")      # made by deskplan's store before sqlite-utils' Migrations
 
 

@@ -11,6 +11,7 @@ Which module reads and writes which tables:
   ledger.py       writes, status_comments
   evaluations.py  evaluated, goal_checks, writeback_since
   identity.py     installation, own_users
+  facts.py        kpi_meta, kpi_names, kpi_tickets, kpi_facts, kpi_stale
   tasks.py        task_states
 """
 
@@ -123,6 +124,37 @@ def m008_task_states(db: sqlite_utils.Database) -> None:
          "due": str, "done": int, "gone": int, "status": str, "url": str, "read_at": str},
         pk=("source", "remote_id"),
     )
+
+
+@MIGRATIONS()
+def m009_kpi_facts(db: sqlite_utils.Database) -> None:
+    """KPI facts per ticket (state/facts.py): what each ticket contributes to each goal, kept as
+    tickets change, so that reports add numbers up in SQL instead of re-reading every timeline.
+    A trigger marks every ticket written as stale; tickets stored before are all stale."""
+    db.execute("CREATE TABLE kpi_meta (id INTEGER PRIMARY KEY, basis TEXT NOT NULL)")
+    db.execute("CREATE TABLE kpi_names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)")
+    db.execute("CREATE TABLE kpi_stale (source TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (source, id)) "
+               "WITHOUT ROWID")
+    db.execute(
+        "CREATE TABLE kpi_tickets (n INTEGER PRIMARY KEY, source TEXT NOT NULL, id TEXT NOT NULL, "
+        "horizon INTEGER NOT NULL, created INTEGER, grp INTEGER, org INTEGER, channel INTEGER, assignee INTEGER, "
+        "cats INTEGER NOT NULL DEFAULT 0, measures INTEGER NOT NULL DEFAULT 0, sla_met INTEGER NOT NULL DEFAULT 0, "
+        "sla_breached INTEGER NOT NULL DEFAULT 0, sla_running INTEGER NOT NULL DEFAULT 0, sla_turn1 INTEGER, "
+        "sla_turn2 INTEGER, error TEXT, UNIQUE (source, id))")
+    db.execute("CREATE INDEX kpi_tickets_created ON kpi_tickets (created, cats)")
+    db.execute("CREATE INDEX kpi_tickets_horizon ON kpi_tickets (horizon)")
+    db.execute(
+        "CREATE TABLE kpi_facts (n INTEGER NOT NULL, goal INTEGER NOT NULL, win INTEGER NOT NULL, "
+        "hit INTEGER NOT NULL, grp INTEGER, at INTEGER NOT NULL, turn INTEGER, running INTEGER NOT NULL, "
+        "weight INTEGER NOT NULL, against INTEGER NOT NULL, detail TEXT, PRIMARY KEY (n, goal)) WITHOUT ROWID")
+    db.execute("CREATE INDEX kpi_facts_worst ON kpi_facts (goal, win, weight, at) WHERE against = 1 AND running = 0")
+    db.execute("CREATE INDEX kpi_facts_running ON kpi_facts (running) WHERE running = 1")
+    # Not INSERT OR IGNORE: inside a trigger the outer statement's conflict policy (an upsert's) wins.
+    for event in ("INSERT", "UPDATE"):
+        db.execute(f"CREATE TRIGGER kpi_stale_{event.lower()} AFTER {event} ON tickets BEGIN "
+                   "INSERT INTO kpi_stale (source, id) SELECT new.source, new.id WHERE NOT EXISTS "
+                   "(SELECT 1 FROM kpi_stale WHERE source = new.source AND id = new.id); END")
+    db.execute("INSERT INTO kpi_stale (source, id) SELECT source, id FROM tickets")
 
 
 # Counted by PRAGMA user_version before sqlite-utils' Migrations kept the record: never change.

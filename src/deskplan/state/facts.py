@@ -1,0 +1,266 @@
+"""KPI facts: what each stored ticket contributes to the plan's goals, kept as tickets change, so
+that a report, a goal check or a review adds numbers up in SQL instead of re-reading every
+ticket's timeline. Owns the tables `kpi_meta`, `kpi_names`, `kpi_tickets`, `kpi_facts` and
+`kpi_stale` (docs/design.md, "State"); kpi/facts.py computes what goes in.
+
+- `kpi_meta`: one row, the basis (a digest of plan, rules and the facts' own version) every
+  stored fact was computed on. Facts on another basis are not read at all.
+- `kpi_stale`: tickets whose stored form changed since their facts were computed. A trigger on
+  `tickets` adds every ticket written, so no writer can forget it; computing a ticket's facts
+  takes it out. A report counts the stale ones from their timelines.
+- `kpi_tickets`: per ticket, the dimensions reports group by (names by id from `kpi_names`),
+  its categories and measures (bit sets over the plan's lists), its SLA clocks (how many met,
+  breached, running, and the instant each running one turns breached), `horizon` (the latest
+  instant in its data: the facts hold for a report at any `now` from it on) or `error` (why it
+  cannot be counted: it is left out of the report).
+- `kpi_facts`: per ticket and goal, its observation: the goal's window it counts in, whether it
+  counts in the numerator, the instant it was observed, how far it is from the threshold
+  (`weight`, microseconds) and, for tickets that pull against the target, the evidence line.
+  `turn` is set where the observation appears only once `now` passes an instant (no reply yet,
+  the threshold not yet passed); `running` where the weight grows with business time from the
+  ticket's horizon (no reply yet, the clock running).
+
+Instants are microseconds since 1970 (UTC), like the calendars' own arithmetic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import orjson
+
+from deskplan.state.store import Store
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+NEVER = 2**62        # a horizon no `now` reaches: the ticket is always counted from its timeline
+
+
+def micros(instant: datetime) -> int:
+    return (instant - EPOCH) // timedelta(microseconds=1)
+
+
+def instant(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
+
+
+@dataclass(frozen=True)
+class GoalFact:
+    goal: int               # the goal's place in the plan
+    win: int                # the window's place among the goal's windows over the whole plan (-1: none)
+    hit: bool
+    at: int
+    weight: int             # microseconds (0 for untimed metrics); for `running`: at the ticket's horizon
+    against: bool           # pulls away from the target: evidence for a missed window
+    turn: int | None = None
+    running: bool = False
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    source: str
+    id: str
+    horizon: int = NEVER
+    created: int | None = None
+    group: str | None = None
+    organization: str | None = None
+    channel: str | None = None
+    assignee: str | None = None
+    categories: int = 0
+    measures: int = 0
+    sla_met: int = 0
+    sla_breached: int = 0
+    sla_running: int = 0
+    sla_turns: tuple[int | None, ...] = ()      # the instant each running clock turns breached (None: never)
+    goals: tuple[GoalFact, ...] = ()
+    error: tuple[str, str] | None = None       # (ref, reason): left out of every figure
+    counted: bool = True                       # False for what is not a request (deskplan's own tasks)
+
+
+@dataclass(frozen=True)
+class Worst:
+    """A stored observation that pulls against its goal's target, for the evidence."""
+
+    n: int
+    source: str
+    ticket_id: str
+    at: int
+    weight: int
+    detail: str | None
+    horizon: int
+
+
+class Facts:
+    def __init__(self, store: Store):
+        self.store = store
+        self.conn = store.db.conn
+        self._names: dict[str, int] | None = None
+
+    # --- the basis and the stale tickets -----------------------------------------------------
+
+    def basis(self) -> str | None:
+        row = self.conn.execute("SELECT basis FROM kpi_meta WHERE id = 1").fetchone()
+        return row[0] if row else None
+
+    def rebase(self, basis: str) -> None:
+        """Facts are to be computed on `basis` from now on: every stored one is dropped, every
+        ticket is stale."""
+        self.conn.execute("DELETE FROM kpi_facts")
+        self.conn.execute("DELETE FROM kpi_tickets")
+        self.conn.execute("INSERT OR IGNORE INTO kpi_stale (source, id) SELECT source, id FROM tickets")
+        self.conn.execute("INSERT INTO kpi_meta (id, basis) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET "
+                          "basis = excluded.basis", [basis])
+
+    def stale_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM kpi_stale").fetchone()[0]
+
+    def stale(self, batch: int = 500) -> Iterator[list[tuple[str, str, str | None, int]]]:
+        """Batches of stale tickets: (source, id, stored JSON or None, deleted)."""
+        last = ("", "")
+        while True:
+            rows = self.conn.execute(
+                "SELECT s.source, s.id, t.data, coalesce(t.deleted, 1) FROM kpi_stale s "
+                "LEFT JOIN tickets t ON t.source = s.source AND t.id = s.id "
+                "WHERE (s.source, s.id) > (?, ?) ORDER BY s.source, s.id LIMIT ?", [*last, batch]).fetchall()
+            if not rows:
+                return
+            yield rows
+            last = (rows[-1][0], rows[-1][1])
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def _name(self, value: str | None) -> int | None:
+        if value is None:
+            return None
+        if self._names is None:
+            self._names = {name: nid for nid, name in self.conn.execute("SELECT id, name FROM kpi_names")}
+        found = self._names.get(value)
+        if found is None:
+            cursor = self.conn.execute("INSERT INTO kpi_names (name) VALUES (?)", [value])
+            found = self._names[value] = int(cursor.lastrowid or 0)
+        return found
+
+    def forget(self, tickets: Iterable[tuple[str, str]]) -> None:
+        """Drop the facts of these tickets and their stale marks (a deleted ticket counts nowhere)."""
+        keys = list(tickets)
+        self.conn.executemany("DELETE FROM kpi_facts WHERE n = (SELECT n FROM kpi_tickets WHERE source = ? AND id = ?)",
+                              keys)
+        self.conn.executemany("DELETE FROM kpi_tickets WHERE source = ? AND id = ?", keys)
+        self.conn.executemany("DELETE FROM kpi_stale WHERE source = ? AND id = ?", keys)
+
+    def save(self, facts: Sequence[TicketFacts]) -> None:
+        """Store the facts of these tickets in place of what was stored, and clear their stale marks."""
+        self.forget((f.source, f.id) for f in facts)
+        conn = self.conn
+        for f in facts:
+            if not f.counted:
+                continue
+            turns = list(f.sla_turns) + [None, None]
+            cursor = conn.execute(
+                "INSERT INTO kpi_tickets (source, id, horizon, created, grp, org, channel, assignee, cats, measures, "
+                "sla_met, sla_breached, sla_running, sla_turn1, sla_turn2, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [f.source, f.id, f.horizon, f.created, self._name(f.group), self._name(f.organization),
+                 self._name(f.channel), self._name(f.assignee), f.categories, f.measures, f.sla_met, f.sla_breached,
+                 f.sla_running, turns[0], turns[1], orjson.dumps(f.error).decode() if f.error else None])
+            n = cursor.lastrowid
+            grp = self._name(f.group)
+            conn.executemany(
+                "INSERT INTO kpi_facts (n, goal, win, hit, grp, at, turn, running, weight, against, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(n, g.goal, g.win, int(g.hit), grp, g.at, g.turn, int(g.running), g.weight, int(g.against),
+                  g.detail) for g in f.goals])
+
+    # --- reading ------------------------------------------------------------------------------
+
+    def ticket_count(self) -> int:
+        return self.conn.execute("SELECT count(*) FROM kpi_tickets WHERE error IS NULL").fetchone()[0]
+
+    def beyond(self, now: int) -> list[tuple[str, str]]:
+        """Tickets whose facts do not hold at `now` (data later than `now`, or facts that are
+        never exact): counted from their timelines."""
+        return self.conn.execute("SELECT source, id FROM kpi_tickets WHERE horizon > ?", [now]).fetchall()
+
+    def stale_keys(self) -> list[tuple[str, str]]:
+        return self.conn.execute("SELECT source, id FROM kpi_stale").fetchall()
+
+    def numbers(self, keys: Iterable[tuple[str, str]]) -> list[int]:
+        return [row[0] for key in keys
+                for row in self.conn.execute("SELECT n FROM kpi_tickets WHERE source = ? AND id = ?", key)]
+
+    def errors(self) -> list[tuple[str, str, str, str]]:
+        """(source, id, ref, reason) of every ticket that cannot be counted."""
+        out = []
+        for source, ticket_id, error in self.conn.execute(
+                "SELECT source, id, error FROM kpi_tickets WHERE error IS NOT NULL ORDER BY source, id"):
+            ref, reason = orjson.loads(error)
+            out.append((source, ticket_id, ref, reason))
+        return out
+
+    def names(self) -> dict[int, str]:
+        return {nid: name for nid, name in self.conn.execute("SELECT id, name FROM kpi_names")}
+
+    def _excluding(self, excluded: Sequence[int], column: str = "n") -> tuple[str, list[Any]]:
+        if not excluded:
+            return "", []
+        return f" AND {column} NOT IN (SELECT value FROM json_each(?))", [orjson.dumps(list(excluded)).decode()]
+
+    def goal_counts(self, now: int, excluded: Sequence[int] = ()) -> Iterator[tuple[int, int, int | None, int, int]]:
+        """(goal, window, group name id, numerator, denominator) of the observations that exist at `now`."""
+        where, params = self._excluding(excluded)
+        yield from self.conn.execute(
+            "SELECT goal, win, grp, sum(hit), count(*) FROM kpi_facts WHERE win >= 0 "
+            f"AND (turn IS NULL OR turn < ?){where} GROUP BY goal, win, grp", [now, *params])
+
+    def worst(self, goal: int, win: int, limit: int, excluded: Sequence[int] = ()) -> list[Worst]:
+        """The observations against the target in one window whose weight does not grow with time,
+        worst first (largest weight, then latest), with every one tied with the last."""
+        where, params = self._excluding(excluded, "f.n")
+        select = ("SELECT f.n, k.source, k.id, f.at, f.weight, f.detail, k.horizon FROM kpi_facts f "
+                  "JOIN kpi_tickets k ON k.n = f.n WHERE f.goal = ? AND f.win = ? AND f.against = 1 "
+                  f"AND f.running = 0{where}")
+        rows = self.conn.execute(select + " ORDER BY f.weight DESC, f.at DESC LIMIT ?",
+                                 [goal, win, *params, limit]).fetchall()
+        if len(rows) == limit:
+            last = rows[-1]
+            seen = {row[0] for row in rows}
+            rows += [row for row in self.conn.execute(select + " AND f.weight = ? AND f.at = ?",
+                                                      [goal, win, *params, last[4], last[3]]) if row[0] not in seen]
+        return [Worst(*row) for row in rows]
+
+    def running_against(self, now: int, excluded: Sequence[int] = ()) -> list[tuple[int, int, Worst]]:
+        """(goal, window, observation) of the observations against the target whose weight grows
+        with time and that exist at `now` (the tickets still waiting for a reply: few)."""
+        where, params = self._excluding(excluded, "f.n")
+        return [(goal, win, Worst(*rest)) for goal, win, *rest in self.conn.execute(
+            "SELECT f.goal, f.win, f.n, k.source, k.id, f.at, f.weight, f.detail, k.horizon FROM kpi_facts f "
+            "JOIN kpi_tickets k ON k.n = f.n WHERE f.running = 1 AND f.against = 1 AND f.win >= 0 "
+            f"AND (f.turn IS NULL OR f.turn < ?){where}", [now, *params])]
+
+    def category_counts(self, start: int, end: int, excluded: Sequence[int] = ()) -> tuple[int, dict[int, int]]:
+        """(tickets created in [start, end), tickets per category bit)."""
+        where, params = self._excluding(excluded)
+        counts: dict[int, int] = {}
+        total = 0
+        for cats, count in self.conn.execute(
+                f"SELECT cats, count(*) FROM kpi_tickets WHERE created >= ? AND created < ?{where} GROUP BY cats",
+                [start, end, *params]):
+            total += count
+            bit = 0
+            while cats >> bit:
+                if cats >> bit & 1:
+                    counts[bit] = counts.get(bit, 0) + count
+                bit += 1
+        return total, counts
+
+    def measure_counts(self, now: int, excluded: Sequence[int] = ()) -> Iterator[tuple[int, int, int, int, int]]:
+        """(measure bit set, tickets, SLA targets met, breached, running) at `now`."""
+        where, params = self._excluding(excluded)
+        turned = "(coalesce(sla_turn1 < ?, 0) + coalesce(sla_turn2 < ?, 0))"
+        yield from self.conn.execute(
+            f"SELECT measures, count(*), sum(sla_met), sum(sla_breached + {turned}), sum(sla_running - {turned}) "
+            f"FROM kpi_tickets WHERE measures != 0 AND error IS NULL{where} GROUP BY measures",
+            [now, now, now, now, *params])
