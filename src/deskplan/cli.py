@@ -349,6 +349,35 @@ def review(workspace: Path, cadence_id: str | None, period_label: str | None, fm
 
 
 @cli.command()
+@workspace_option
+@click.option("--months", type=click.IntRange(min=1, max=120), default=3, show_default=True,
+              help="Measure over this many months before the plan's start (or --before).")
+@click.option("--before", type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="Measure over the months before this day instead of the plan's start.")
+@click.option("--write", is_flag=True, help="Set each measured baseline in plan.yaml (comments and layout kept).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout instead of text.")
+@click.pass_context
+def baseline(ctx: click.Context, workspace: Path, months: int, before: Any, write: bool, as_json: bool) -> None:
+    """Measure each goal's KPI over the months before the plan, from the tickets `deskplan sync`
+    stored, with the goal's own definition, beside the plan's `baseline`.
+
+    With --write the measured values become the goals' baselines in plan.yaml; every other
+    byte of the file stays. A goal with no tickets in the span is not written, nor one whose
+    value already meets its target (exit 1, listed). Honours DESKPLAN_NOW.
+
+    Example: deskplan baseline --months 3 --write
+    """
+    from deskplan.app.baseline import baselines_from_workspace, exit_status, render_text, to_dict
+    from deskplan.clock import now
+
+    measured = baselines_from_workspace(workspace, now(), before=before.date() if before else None, months=months,
+                                        write=write)
+    click.echo(json_line(to_dict(measured, write=write)) if as_json else render_text(measured, write=write),
+               nl=as_json)
+    ctx.exit(exit_status(measured, write=write))
+
+
+@cli.command()
 @click.option("--workspace", "-w", type=click.Path(file_okay=False, path_type=Path),
               help="Write the demo workspace into this (new or empty) folder instead of a temporary one.")
 @click.option("--tickets", type=click.IntRange(min=10), default=3000, show_default=True,

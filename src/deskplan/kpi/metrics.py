@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from deskplan.model import EventKind, Score, Ticket, TimelineEvent
-from deskplan.rules.sla import first_reply_at, first_solved_at, status_changes
+from deskplan.rules.calendar import Calendar
+from deskplan.rules.sla import active_elapsed, first_reply_at, first_solved_at, status_changes
 
 COMPLAINT = "complaint"
 Categories = frozenset[str]
@@ -179,3 +180,11 @@ METRICS: dict[str, Metric] = {
     "feedback_response_within": feedback_response_within,
 }
 """Metric name (plan.yaml `metric`) -> the function that observes one ticket."""
+
+
+def goal_context(calendar: Calendar, threshold: timedelta | None, now: datetime) -> MetricContext:
+    """The context a goal's metric runs in: its threshold, and durations on its calendar."""
+    def active(ticket: Ticket, start: datetime, end: datetime) -> timedelta:
+        return active_elapsed(ticket, calendar, start, end)
+
+    return MetricContext(now=now, threshold=threshold, elapsed=calendar.elapsed, active_elapsed=active)
