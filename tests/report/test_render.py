@@ -47,7 +47,8 @@ def test_json_shape_and_values(workspace):
     assert [c["counts"]["complaint"] for c in data["categories"]["windows"]] == [1, 1]
     assert data["measures"][0] == {"id": "M1", "title": "Complaint handling", "owner": "customer service",
                                    "tickets": 2, "sla_met": 2, "sla_breached": 0, "sla_open": 0,
-                                   "sla_attainment": 1.0}
+                                   "sla_attainment": 1.0, "start": None, "budget": None, "pilot": None,
+                                   "uncontrolled": None, "cost_per_pp": None}
 
 
 def test_json_is_stable(workspace):

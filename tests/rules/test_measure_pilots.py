@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, timezone
 
+import jsonschema
+import pytest
+
 from deskplan.model import Ticket
 from deskplan.rules import load_workspace
+from deskplan.rules.schema import build_schema
 from tests.rules.test_load_problems import problems
 
 PLAN = """\
@@ -103,3 +107,22 @@ def test_pilot_budget_and_expected_problems_at_their_positions(tmp_path):
         "plan.yaml:18:28: measure M1: expected[5].change: a change lies between -100pp and 100pp and is not 0, "
         "got '0pp'",
     ]
+
+
+@pytest.mark.parametrize("measure, error", [
+    ({"pilot": {"scope": {"group": "Billing"}, "start": "2026-02-02"}, "expected": [{"goal": "G1", "change": "5pp"}],
+      "budget": {"amount": 100, "currency": "CNY"}}, None),
+    ({"expected": [{"goal": "G1", "change": "5"}]},
+     "'5' does not match '^\\\\s*[+-]?\\\\d+(\\\\.\\\\d+)?\\\\s*pp\\\\s*$'"),
+    ({"pilot": {"scope": {"groop": "Billing"}, "start": "2026-02-02"}},
+     "{'scope': {'groop': 'Billing'}, 'start': '2026-02-02'} is not valid under any of the given schemas"),
+    ({"pilot": {"start": "2026-02-02"}}, "{'start': '2026-02-02'} is not valid under any of the given schemas"),
+    ({"budget": {"amount": 100}}, "{'amount': 100} is not valid under any of the given schemas"),
+])
+def test_the_schema_knows_pilots_budgets_and_expected_changes(measure, error):
+    document = {"plan": {"id": "p", "title": "t", "start": "2026-01-01", "end": "2026-06-30"},
+                "goals": [{"id": "G1", "metric": "csat", "target": "90%", "by": "2026-03-01"}],
+                "measures": [{"id": "M1", "title": "t", "owner": "o", "goals": ["G1"], **measure}],
+                "report": {"agents": True}}
+    validator = jsonschema.Draft202012Validator(build_schema())
+    assert [e.message for e in validator.iter_errors(document)] == ([error] if error else [])

@@ -245,6 +245,7 @@ class MeasureEffect:
     id: str
     title: str
     owner: str
+    start: date | None                  # the day it took effect: its `start`, else its first milestone's
     budget: Budget | None
     pilot: PilotResult | None
     uncontrolled: BeforeAfter | None    # a measure without a pilot that has a start
@@ -361,7 +362,8 @@ class EffectTally:
                 uncontrolled = BeforeAfter(start=start, before=before, after=during,
                                            goals=tuple(_goal_change(c) for c in counters))
             results.append(MeasureEffect(
-                id=measure.id, title=measure.title, owner=measure.owner, budget=measure.budget, pilot=pilot,
+                id=measure.id, title=measure.title, owner=measure.owner,
+                start=self.workspace.plan.measure_start(measure), budget=measure.budget, pilot=pilot,
                 uncontrolled=uncontrolled, cost_per_pp=_measure_cost(measure, pilot)))
         return tuple(results)
 

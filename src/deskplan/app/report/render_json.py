@@ -22,7 +22,8 @@ Shape (schema `deskplan.report/1`; keys are only ever added, never renamed):
       "categories": {"window", "windows": [{"label", "start", "end", "closed", "tickets", "counts"}],
                      "trends": [{"category", "total", "latest", "trend"}]},
       "measures": [{"id", "title", "owner", "tickets", "sla_met", "sla_breached", "sla_open",
-                    "sla_attainment"}],
+                    "sla_attainment", "start", "budget", "pilot", "uncontrolled", "cost_per_pp"
+                    (app/report/effects.py)}],
       "left_out": [{"ref", "reason"}],   (tickets no figure counts: their data broke a computation)
       "tasks": null (tasks were written and none read back yet) | {
         "known" (some task was read back from its helpdesk), "read_at": instant | null,
@@ -48,6 +49,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from deskplan.app.report.effects import effect_fields
 from deskplan.kpi.metrics import hours
 from deskplan.kpi.results import GoalResult, GroupResult, Report, TaskItem, TaskReport, WindowResult
 
@@ -56,6 +58,7 @@ SCHEMA = "deskplan.report/1"
 
 def report_dict(report: Report) -> dict[str, Any]:
     zone = ZoneInfo(report.timezone)
+    effects = {e.id: e for e in report.effects}
 
     def local(instant: datetime) -> str:
         return instant.astimezone(zone).isoformat()
@@ -104,7 +107,8 @@ def report_dict(report: Report) -> dict[str, Any]:
         },
         "measures": [{"id": m.id, "title": m.title, "owner": m.owner, "tickets": m.tickets,
                       "sla_met": m.sla_met, "sla_breached": m.sla_breached, "sla_open": m.sla_open,
-                      "sla_attainment": m.sla_attainment} for m in report.measures],
+                      "sla_attainment": m.sla_attainment, **effect_fields(effects.get(m.id), local)}
+                     for m in report.measures],
         "left_out": [{"ref": t.ref, "reason": t.reason} for t in report.left_out],
         "tasks": tasks_dict(report.tasks, local),
     }
