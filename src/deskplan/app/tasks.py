@@ -48,8 +48,11 @@ def read_back(store: Store, adapter: Adapter, source: str, now: datetime, summar
     readings: dict[str, TaskReading] = {}
     if isinstance(adapter, TaskReader):
         try:
-            for reading in adapter.read_tasks([e.remote_id for e in written if e.remote_id],
-                                              lambda remote_id: store.record(source, "ticket", remote_id)):
+            # A task once found deleted is not asked for again (a Jira key that no longer exists
+            # costs a request and a retry of its batch every run).
+            asked = [e.remote_id for e in written if e.remote_id and not (e.remote_id in before
+                                                                           and before[e.remote_id].gone)]
+            for reading in adapter.read_tasks(asked, lambda remote_id: store.record(source, "ticket", remote_id)):
                 readings[reading.remote_id] = reading
         except HelpdeskError as exc:
             summary.fail(exc, f"task states not read back, the next run tries again: {exc}")
