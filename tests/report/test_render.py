@@ -76,7 +76,8 @@ def test_html_is_one_self_contained_file(workspace):
     hrefs = [attrs["href"] for tag, attrs in parser.tags if tag == "a"]
     assert len(re.findall(r"https?://", page)) == sum(1 for h in hrefs if h.startswith(("http://", "https://")))
     svgs = [attrs for tag, attrs in parser.tags if tag == "svg"]
-    assert len(svgs) == 3 + 3          # a chart per goal, categories, tickets per measure, SLA per measure
+    # a chart per goal, categories, tickets per measure, SLA per measure; each drawn for a wide screen and a phone
+    assert [a["viewbox"].split()[2] for a in svgs] == ["720", "400"] * (3 + 3)
     assert all(a.get("role") == "img" and a.get("aria-label") for a in svgs)
     assert "reply-4h" in page and "off track" in page and "at risk" in page
 

@@ -31,12 +31,11 @@ from ruamel.yaml import YAML
 
 from deskplan import clock
 from deskplan.app import sandbox
-from deskplan.app.report.command import write_output
+from deskplan.app.report.command import report_from_store, write_output
 from deskplan.app.report.render_html import render_html
 from deskplan.app.report.render_text import render_text
 from deskplan.app.sync import SyncResult, run_sync
 from deskplan.config import CONFIG_NAME, load_config
-from deskplan.kpi.report import build_report
 from deskplan.rules.load import load_workspace
 from deskplan.state.store import Store
 from deskplan.workspace.init import init_workspace
@@ -255,7 +254,7 @@ def run_demo(
     say("building the report …")
     store = Store.open(config.state_path)
     try:
-        report = build_report(load_workspace(root), store.tickets(), now)
+        report = report_from_store(load_workspace(root), store, now, [s.name for s in config.sources])
         stored = store.count_tickets()
     finally:
         store.close()

@@ -12,7 +12,7 @@ ticket's contributions are computed before any is counted, so it is never counte
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,7 +22,8 @@ from deskplan.kpi.breakdowns import SLA_BREACHED, SLA_MET, SLA_RUNNING, Category
 from deskplan.kpi.effect import EffectTally
 from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation
-from deskplan.kpi.results import LeftOut, Report
+from deskplan.kpi.results import LeftOut, MilestoneResult, Report, SourceSync
+from deskplan.kpi.review import milestone_state
 from deskplan.kpi.windows import WindowKind, local_midnight, windows_between
 from deskplan.model import Ticket
 from deskplan.rules.calendar import Calendar
@@ -68,9 +69,14 @@ def stored_tickets(store: Store, left_out: list[LeftOut]) -> Iterator[Ticket]:
 def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
                  *, category_window: WindowKind | None = None,
                  progress: Callable[[int], None] | None = None,
-                 left_out: list[LeftOut] | None = None) -> Report:
+                 left_out: list[LeftOut] | None = None,
+                 milestones_done: Mapping[str, bool] | None = None,
+                 synced: tuple[SourceSync, ...] = ()) -> Report:
     """The report over `tickets`. `left_out` may already hold tickets the caller could not read
-    (it may go on adding to it while `tickets` is read); those this build cannot count join them."""
+    (it may go on adding to it while `tickets` is read); those this build cannot count join them.
+    `milestones_done` (milestone id -> its `plan push` task is done, as read back from the
+    helpdesk) and `synced` (kpi/freshness.py) come from the state; without them no milestone is
+    known done and the report does not say when the data was synced."""
     left_out = [] if left_out is None else left_out
     plan = workspace.plan
     zone = workspace.calendar().zone
@@ -129,4 +135,10 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
         ),
         category_window=category_kind, categories=category_windows, category_trends=category_trends,
         measures=measures.result(), left_out=tuple(left_out), effects=effects.result(),
+        milestones=tuple(
+            MilestoneResult(id=m.id, title=m.title, start=m.start, end=m.end, owner=m.owner, measures=m.measures,
+                            state=milestone_state(m, now, zone, milestones_done))
+            for m in plan.milestones
+        ),
+        milestones_done_known=milestones_done is not None, synced=synced,
     )

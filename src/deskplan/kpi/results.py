@@ -139,6 +139,30 @@ class LeftOut:
 
 
 @dataclass(frozen=True)
+class MilestoneResult:
+    """A milestone of plan.yaml and its state at the report's `now` (kpi/review.py, milestone_state)."""
+
+    id: str
+    title: str
+    start: date
+    end: date
+    owner: str | None
+    measures: tuple[str, ...]
+    state: str                  # planned | active | overdue | done
+
+
+@dataclass(frozen=True)
+class SourceSync:
+    """How fresh a source's stored tickets are: from the runs `deskplan sync` recorded."""
+
+    source: str
+    synced_at: datetime | None  # the end of the last sync run the source finished without error (exit 0)
+    last_run_at: datetime | None    # the end of the last sync run that included the source
+    last_exit: int | None       # the source's exit code in that run
+    stale: bool                 # never synced without error, or not for longer than kpi/freshness.py's STALE_AFTER
+
+
+@dataclass(frozen=True)
 class Report:
     plan_id: str
     plan_title: str
@@ -154,6 +178,9 @@ class Report:
     measures: tuple[MeasureResult, ...]
     left_out: tuple[LeftOut, ...] = ()  # tickets not counted in any figure, each with the reason
     effects: tuple[MeasureEffect, ...] = ()     # per measure of the plan: pilot effect or before/after
+    milestones: tuple[MilestoneResult, ...] = ()
+    milestones_done_known: bool = False     # False: no milestone is known done (none was read back)
+    synced: tuple[SourceSync, ...] = ()     # per source, in the config's order (empty: not known)
     tasks: TaskReport | None = None         # deskplan's own tasks as read back (kpi/tasks.py); None: not asked
 
 

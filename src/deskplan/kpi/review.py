@@ -498,18 +498,24 @@ def _teams(goal: Goal, result: GoalResult) -> tuple[TeamResult, ...]:
     return tuple(sorted(teams, key=lambda t: (t.met is not False, sign * (t.value or 0.0), t.group)))
 
 
+def milestone_state(milestone: Milestone, at: datetime, zone: ZoneInfo, done: Mapping[str, bool] | None) -> str:
+    """A milestone's state at the instant `at` (a review: its period's end; the report: its
+    `now`): done once its `plan push` task is known done, else planned before its first day,
+    overdue after its last day, active in between (days in `zone`, the plan calendar's)."""
+    if done is not None and done.get(milestone.id):
+        return DONE
+    if local_midnight(milestone.start, zone) >= at:
+        return PLANNED
+    if local_midnight(milestone.end + timedelta(days=1), zone) <= at:
+        return OVERDUE
+    return ACTIVE
+
+
 def _milestone(milestone: Milestone, period: Period, zone: ZoneInfo,
                done: Mapping[str, bool] | None) -> MilestoneReview:
-    if done is not None and done.get(milestone.id):
-        state = DONE
-    elif local_midnight(milestone.start, zone) >= period.end:
-        state = PLANNED
-    elif local_midnight(milestone.end + timedelta(days=1), zone) <= period.end:
-        state = OVERDUE
-    else:
-        state = ACTIVE
     return MilestoneReview(id=milestone.id, title=milestone.title, start=milestone.start, end=milestone.end,
-                           owner=milestone.owner, measures=milestone.measures, state=state)
+                           owner=milestone.owner, measures=milestone.measures,
+                           state=milestone_state(milestone, period.end, zone, done))
 
 
 def _tasks(tasks: Iterable[TaskState] | None, now: datetime) -> TaskSummary:

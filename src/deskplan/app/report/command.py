@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 
 from deskplan.app.report.render_html import render_html
 from deskplan.app.report.render_json import render_json
 from deskplan.app.report.render_text import render_text
+from deskplan.app.tasks import loop_inputs
 from deskplan.config import CONFIG_NAME, load_config
 from deskplan.errors import ConfigError
+from deskplan.kpi.freshness import SYNC_MODE, source_syncs
 from deskplan.kpi.report import build_report, stored_tickets
 from deskplan.kpi.results import LeftOut, Report
-from deskplan.rules.load import load_workspace
+from deskplan.kpi.tasks import build_tasks
+from deskplan.rules.load import Workspace, load_workspace
 from deskplan.state.store import Store
 
 RENDERERS: dict[str, Callable[[Report], str]] = {"text": render_text, "json": render_json, "html": render_html}
@@ -28,10 +32,20 @@ def report_from_workspace(workspace_dir: Path, now: datetime) -> Report:
         raise ConfigError(f"{config.state_path}: no state yet; run `deskplan sync` first")
     store = Store.open(config.state_path)
     try:
-        left_out: list[LeftOut] = []
-        return build_report(workspace, stored_tickets(store, left_out), now, left_out=left_out)
+        return report_from_store(workspace, store, now, [s.name for s in config.sources])
     finally:
         store.close()
+
+
+def report_from_store(workspace: Workspace, store: Store, now: datetime, sources: Sequence[str]) -> Report:
+    """The report over every stored ticket, with when each of `sources` was last synced and
+    deskplan's own tasks as the syncs read them back (app/tasks.py)."""
+    left_out: list[LeftOut] = []
+    synced = source_syncs(store.finished_runs(SYNC_MODE), sources, now)
+    loop = loop_inputs(store, workspace)
+    report = build_report(workspace, stored_tickets(store, left_out), now, left_out=left_out, synced=synced,
+                          milestones_done=loop.milestones_done)
+    return replace(report, tasks=None if loop.records is None else build_tasks(loop.records, workspace, now))
 
 
 def render(report: Report, fmt: str) -> str:

@@ -6,7 +6,8 @@ the file opens offline, can be mailed as an attachment, and shows the same every
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,10 @@ from markupsafe import Markup
 
 from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, goal_label, metric_label, pct, points, target_text
 from deskplan.app.report.svg import GREEN, PlanLine, SeriesPoint, goal_chart, hbars, stacked_bars
-from deskplan.kpi.results import GoalResult, Report
+from deskplan.app.report.timeline import timeline
+from deskplan.kpi.freshness import STALE_AFTER
+from deskplan.kpi.results import GoalResult, Report, SourceSync, TaskItem, TaskReport
+from deskplan.kpi.review import ACTIVE, DONE, OVERDUE, PLANNED
 from deskplan.kpi.windows import local_midnight
 
 
@@ -28,6 +32,16 @@ def _environment() -> Environment:
     env.filters["pct"] = pct
     env.filters["points"] = points
     return env
+
+
+# (width, height) of a chart's two drawings: a wide screen's, and a phone's, whose text stays
+# readable when the drawing is scaled to the card (about 380 px on a 420 px screen).
+WIDE, PHONE = (720, 240), (400, 260)
+
+
+def both_widths(draw: Callable[[int, int], str]) -> Markup:
+    """A chart drawn for a wide screen and for a phone; the CSS shows one by the screen's width."""
+    return Markup(f'<div class="chart-wide">{draw(*WIDE)}</div><div class="chart-phone">{draw(*PHONE)}</div>')
 
 
 def _goal_view(goal: GoalResult, report: Report, zone: ZoneInfo) -> dict[str, Any]:
@@ -44,13 +58,65 @@ def _goal_view(goal: GoalResult, report: Report, zone: ZoneInfo) -> dict[str, An
         + (f"Latest {goal.latest.label}: {pct(goal.latest.value)}. " if goal.latest else "No data yet. ")
         + f"{len(measured)} {goal.window}s measured, {len(goal.missed_windows())} closed ones missed the target."
     )
-    chart = goal_chart(series, target=goal.target, line=line, until=until, description=description) \
-        if goal.windows else ""
+    chart = both_widths(lambda width, height: goal_chart(
+        series, target=goal.target, line=line, until=until, description=description, width=width, height=height,
+    )) if goal.windows else ""
     return {
         "goal": goal, "label": label, "metric": metric_label(goal.metric, goal.threshold),
         "target": target_text(goal), "status": STATUS_LABELS[goal.status], "arrow": TREND_ARROWS[goal.trend],
-        "chart": Markup(chart), "missed": goal.missed_windows(),
+        "chart": chart, "missed": goal.missed_windows(),
         "windows": [{"w": w, "start": w.start.astimezone(zone), "end": w.end.astimezone(zone)} for w in goal.windows],
+    }
+
+
+OVERDUE_SHOWN = 10      # overdue tasks listed by themselves (every task is in the list below them)
+
+# a milestone's state -> the badge style of the goals' statuses, and its words
+MILESTONE_STYLES = {DONE: "met", ACTIVE: "on_track", PLANNED: "no_data", OVERDUE: "off_track"}
+MILESTONE_LABELS = {DONE: "done", ACTIVE: "under way", PLANNED: "planned", OVERDUE: "overdue"}
+
+
+def ago(then: datetime, now: datetime) -> str:
+    """How long before `now`: `just now`, `40 minutes ago`, `5 hours ago`, `3 days ago`."""
+    seconds = (now - then).total_seconds()
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
+
+
+def _synced_view(synced: SourceSync, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+    def local(instant: datetime) -> str:
+        return f"{instant.astimezone(zone):%Y-%m-%d %H:%M}"
+
+    failed = synced.last_run_at is not None and synced.last_exit not in (0, None) and (
+        synced.synced_at is None or synced.last_run_at > synced.synced_at)
+    return {
+        "s": synced, "when": local(synced.synced_at) if synced.synced_at else None,
+        "ago": ago(synced.synced_at, now) if synced.synced_at else None,
+        "failed": f"the last sync, {local(synced.last_run_at)}, ended with exit {synced.last_exit}"
+        if failed and synced.last_run_at else None,
+    }
+
+
+def tasks_view(tasks: TaskReport | None, zone: ZoneInfo, now: datetime) -> dict[str, Any] | None:
+    """The tasks section: the overdue ones (longest overdue first), counts per owner and per
+    measure (most overdue first), then every task; None when they were not read back yet."""
+    if tasks is None:
+        return None
+
+    def item(t: TaskItem) -> dict[str, Any]:
+        return {"t": t, "due": f"{t.due.astimezone(zone):%Y-%m-%d}" if t.due else "–",
+                "late": ago(t.due, now).removesuffix(" ago") if t.overdue and t.due else "",
+                "state": "overdue" if t.overdue else "done" if t.done else "open"}
+
+    opened = sum(c.open for c in tasks.by_owner)
+    return {
+        "r": tasks, "overdue": [item(t) for t in tasks.overdue], "every": [item(t) for t in tasks.items],
+        "open": opened, "late": sum(c.overdue for c in tasks.by_owner), "done": sum(c.done for c in tasks.by_owner),
+        "read": f"{tasks.read_at.astimezone(zone):%Y-%m-%d %H:%M}" if tasks.read_at else None,
+        "read_ago": ago(tasks.read_at, now) if tasks.read_at else None,
     }
 
 
@@ -59,30 +125,37 @@ def render_html(report: Report) -> str:
     goals = [_goal_view(g, report, zone) for g in report.goals]
     labels = [c.label + ("" if c.closed else " (so far)") for c in report.categories]
     categories = [t.category for t in report.category_trends]
-    category_chart = stacked_bars(
+    category_chart = both_widths(lambda width, height: stacked_bars(
         labels, [(c, [w.counts[c] for w in report.categories]) for c in categories],
         description="Tickets per feedback category and " + report.category_window + ": "
         + "; ".join(f"{t.category} {t.total} in all, {t.trend}" for t in report.category_trends),
-    ) if report.categories else ""
+        width=width, height=height,
+    )) if report.categories else ""
     measures = sorted(report.measures, key=lambda m: -m.tickets)
-    volume_chart = hbars(
+    volume_chart = both_widths(lambda width, _: hbars(
         [(f"{m.id} {m.title}", m.tickets, str(m.tickets)) for m in measures],
         maximum=max([m.tickets for m in measures] + [1]),
-        description="Tickets per measure: " + "; ".join(f"{m.id} {m.tickets}" for m in measures),
-    ) if measures else ""
+        description="Tickets per measure: " + "; ".join(f"{m.id} {m.tickets}" for m in measures), width=width,
+    )) if measures else ""
     sla_rows = [(m, m.sla_attainment) for m in report.measures if m.sla_attainment is not None]
-    sla_chart = hbars(
+    sla_chart = both_widths(lambda width, _: hbars(
         [(f"{m.id} {m.title}", share, f"{pct(share)}") for m, share in sla_rows],
         maximum=1.0, colour=GREEN,
         description="SLA targets met per measure: "
-        + "; ".join(f"{m.id} {pct(share)}" for m, share in sla_rows),
-    ) if sla_rows else ""
+        + "; ".join(f"{m.id} {pct(share)}" for m, share in sla_rows), width=width,
+    )) if sla_rows else ""
     groups = sorted({x.group for g in report.goals for x in g.groups})
     group_cells = {
         (g.id, x.group): x for g in report.goals for x in g.groups
     }
     return _environment().get_template("report.html.j2").render(
         report=report, now=report.now.astimezone(zone), goals=goals,
-        category_chart=Markup(category_chart), volume_chart=Markup(volume_chart), sla_chart=Markup(sla_chart),
+        category_chart=category_chart, volume_chart=volume_chart, sla_chart=sla_chart,
         measures=report.measures, groups=groups, group_cells=group_cells, statuses=STATUS_LABELS,
+        synced=[_synced_view(s, report.now, zone) for s in report.synced],
+        stale=[s.source for s in report.synced if s.stale], stale_after=STALE_AFTER.days,
+        timeline=timeline(report.plan_start, report.plan_end, report.now.astimezone(zone), report.milestones),
+        milestone_styles=MILESTONE_STYLES, milestone_labels=MILESTONE_LABELS,
+        tasks=tasks_view(report.tasks, zone, report.now),
+        overdue_shown=OVERDUE_SHOWN,
     )

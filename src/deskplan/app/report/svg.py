@@ -25,6 +25,9 @@ PURPLE = "#CC79A7"
 YELLOW = "#F0E442"
 PALETTE = (BLUE, ORANGE, GREEN, PURPLE, VERMILLION, SKY, YELLOW)
 FONT = "font-family=\"inherit\" font-size=\"12\""
+# A chart drawn this wide or narrower is meant for a phone (the HTML report draws each chart
+# twice, wide and narrow, and shows one by the screen's width): fewer labels, bars under their names.
+NARROW = 480
 
 
 def _a(text: str) -> str:
@@ -105,7 +108,7 @@ def goal_chart(points: list[SeriesPoint], *, target: float, line: PlanLine | Non
                      f'stroke="{GRID}" stroke-width="1"/>')
         parts.append(f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" fill="{MUTED}" {FONT}>'
                      f'{_pct(tick)}</text>')
-    every = max(1, -(-len(points) // 8))
+    every = max(1, -(-len(points) // max(2, width // 90)))     # a label every 90 units at most
     for index, p in enumerate(points):
         if index % every == 0:
             mid = p.start + (p.end - p.start) / 2
@@ -153,8 +156,19 @@ def goal_chart(points: list[SeriesPoint], *, target: float, line: PlanLine | Non
 
 def stacked_bars(labels: list[str], series: list[tuple[str, list[int]]], *, description: str,
                  width: int = 720, height: int = 240) -> str:
-    """One bar per window, stacked by series (feedback categories), with a legend above."""
-    left, right, top, bottom = 40, 16, 36, 40
+    """One bar per window, stacked by series (feedback categories), with a legend above that
+    wraps onto as many rows as the width needs."""
+    left, right, bottom = 40, 16, 40
+    legend: list[tuple[float, float]] = []       # (x, y) of each series' key
+    legend_x, legend_y = float(left), 8.0
+    for name, _ in series:
+        need = 28 + 7 * len(name)
+        if legend_x > left and legend_x + need - 12 > width - right:
+            legend_x, legend_y = float(left), legend_y + 20
+        legend.append((legend_x, legend_y))
+        legend_x += need
+    top = int(legend_y) + 28
+    height += top - 36
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _, values in series) for i in range(len(labels))]
     peak = max(totals + [1])
@@ -166,15 +180,13 @@ def stacked_bars(labels: list[str], series: list[tuple[str, list[int]]], *, desc
         ty = top + plot_h * (1 - tick / high)
         parts.append(f'<line x1="{left}" x2="{width - right}" y1="{ty:.1f}" y2="{ty:.1f}" stroke="{GRID}"/>')
         parts.append(f'<text x="{left - 6}" y="{ty + 4:.1f}" text-anchor="end" fill="{MUTED}" {FONT}>{tick}</text>')
-    legend_x = left
-    for index, (name, _) in enumerate(series):
+    for index, ((name, _), (kx, ky)) in enumerate(zip(series, legend, strict=True)):
         colour = PALETTE[index % len(PALETTE)]
-        parts.append(f'<rect x="{legend_x}" y="8" width="12" height="12" fill="{colour}" rx="2"/>'
-                     f'<text x="{legend_x + 17}" y="18" fill="{INK}" {FONT}>{_a(name)}</text>')
-        legend_x += 28 + 7 * len(name)
+        parts.append(f'<rect x="{kx:.0f}" y="{ky:.0f}" width="12" height="12" fill="{colour}" rx="2"/>'
+                     f'<text x="{kx + 17:.0f}" y="{ky + 10:.0f}" fill="{INK}" {FONT}>{_a(name)}</text>')
     slot = plot_w / max(len(labels), 1)
     bar = min(slot * 0.6, 48)
-    every = max(1, -(-len(labels) // 10))
+    every = max(1, -(-len(labels) // max(2, width // 72)))     # a label every 72 units at most
     for i, label in enumerate(labels):
         bx = left + slot * i + (slot - bar) / 2
         base: float = top + plot_h
@@ -187,16 +199,23 @@ def stacked_bars(labels: list[str], series: list[tuple[str, list[int]]], *, desc
                          f'fill="{PALETTE[index % len(PALETTE)]}"><title>{_a(label)}: {values[i]} {_a(name)}'
                          '</title></rect>')
         if i % every == 0:
+            # "2026-12 (so far)": the remark on a line of its own, so neighbours' labels never overlap
+            name, _, remark = label.partition(" (")
+            more = f'<tspan x="{bx + bar / 2:.1f}" dy="14">({_a(remark)}</tspan>' if remark else ""
             parts.append(f'<text x="{bx + bar / 2:.1f}" y="{height - bottom + 18}" text-anchor="middle" '
-                         f'fill="{MUTED}" {FONT}>{_a(label)}</text>')
+                         f'fill="{MUTED}" {FONT}>{_a(name)}{more}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
 
 def hbars(rows: list[tuple[str, float, str]], *, maximum: float, description: str, colour: str = BLUE,
           width: int = 720) -> str:
-    """Horizontal bars: (label, value, value text) per row, scaled to `maximum`."""
-    label_w, right, row_h = 260, 70, 26
+    """Horizontal bars: (label, value, value text) per row, scaled to `maximum`. Wide: the
+    label left of its bar; NARROW or less: the label above its bar, which takes the full width."""
+    narrow = width <= NARROW
+    label_w, right, row_h = (0, 56, 40) if narrow else (260, 70, 26)
+    bar_y, text_y = (20, 33) if narrow else (3, 16)     # within a row: the bar's top, the value's baseline
+    room = (width - 8) // 7 if narrow else 38           # characters of a label (7 units each)
     height = row_h * max(len(rows), 1) + 8
     plot_w = width - label_w - right
     parts = [f'<svg viewBox="0 0 {width} {height}" width="100%" '
@@ -204,12 +223,14 @@ def hbars(rows: list[tuple[str, float, str]], *, maximum: float, description: st
     for i, (label, value, text) in enumerate(rows):
         ty = 4 + i * row_h
         w = plot_w * (value / maximum if maximum else 0)
-        short = label if len(label) <= 38 else label[:37] + "…"
-        parts.append(f'<text x="{label_w - 10}" y="{ty + 16}" text-anchor="end" fill="{INK}" {FONT}>'
-                     f'<title>{_a(label)}</title>{_a(short)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{ty + 3}" width="{plot_w}" height="{row_h - 8}" fill="#eef1f4" rx="3"/>')
-        parts.append(f'<rect x="{label_w}" y="{ty + 3}" width="{w:.1f}" height="{row_h - 8}" fill="{colour}" '
-                     'rx="3"/>')
-        parts.append(f'<text x="{label_w + plot_w + 8}" y="{ty + 16}" fill="{INK}" {FONT}>{_a(text)}</text>')
+        short = label if len(label) <= room else label[:room - 1] + "…"
+        if narrow:
+            parts.append(f'<text x="0" y="{ty + 13}" fill="{INK}" {FONT}><title>{_a(label)}</title>{_a(short)}</text>')
+        else:
+            parts.append(f'<text x="{label_w - 10}" y="{ty + 16}" text-anchor="end" fill="{INK}" {FONT}>'
+                         f'<title>{_a(label)}</title>{_a(short)}</text>')
+        parts.append(f'<rect x="{label_w}" y="{ty + bar_y}" width="{plot_w}" height="18" fill="#eef1f4" rx="3"/>')
+        parts.append(f'<rect x="{label_w}" y="{ty + bar_y}" width="{w:.1f}" height="18" fill="{colour}" rx="3"/>')
+        parts.append(f'<text x="{label_w + plot_w + 8}" y="{ty + text_y}" fill="{INK}" {FONT}>{_a(text)}</text>')
     parts.append("</svg>")
     return "".join(parts)
