@@ -417,19 +417,34 @@ def plan_push(ctx: click.Context, workspace: Path, source: str | None, dry_run: 
     new (a new status comment once a week). With --dry-run every task and comment it would
     write is printed and nothing changes (no credentials needed). Honours DESKPLAN_NOW.
 
+    A measure or milestone that ended before the source's go-live cut-off ([writeback] since,
+    else the first sync that wrote back) is not pushed as open work; each is listed, with why.
+
     Example: deskplan plan push --dry-run --source jsm
     """
-    from deskplan.app.planpush import push_line, push_plan
+    from deskplan.app.planpush import Skipped, push_line, push_plan
     from deskplan.app.summary import run_exit_code
     from deskplan.config import CONFIG_NAME, load_config
 
     on_write = (_print_write_json if as_json else _print_write) if dry_run else None
-    summaries = push_plan(load_config(workspace / CONFIG_NAME), source=source, dry_run=dry_run, on_write=on_write)
+    skipped: list[Skipped] = []
+
+    def on_skip(item: Skipped) -> None:
+        if as_json:
+            click.echo(json_line(item.as_dict()))
+        else:
+            skipped.append(item)
+
+    summaries = push_plan(load_config(workspace / CONFIG_NAME), source=source, dry_run=dry_run, on_write=on_write,
+                          on_skip=on_skip)
     for summary in summaries:
         if as_json:
             click.echo(json_line(summary.as_dict()))
             continue
         click.echo(push_line(summary, dry_run=dry_run))
+        for item in skipped:
+            if item.source == summary.source:
+                click.echo(f"  {item.text()}")
         for error in summary.errors:
             click.echo(printable(f"  error: {error}"), err=True)
     ctx.exit(run_exit_code(summaries))

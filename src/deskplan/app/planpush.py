@@ -7,6 +7,13 @@ plan's time zone): the goals the measure serves, with their latest value, target
 status from the report. Pushed again within the same week, nothing is written; in a new
 week, a new comment.
 
+Work that ended before the source's go-live cut-off (`[writeback] since`, else the first sync
+that wrote back to it, else now; writes/plan.py `cutoff`) is not pushed as open work: a
+milestone whose last day was over by then, and a measure whose deadline (the latest of its
+goals', else the plan's end) was. A first push against a plan under way for months would
+otherwise open tasks, due in the past, for phases long finished. Each one left out is said,
+with why (`Skipped`); one pushed before stays as it is.
+
 Writes go through the same ledger and Applier as `deskplan sync`: exactly once in effect.
 Each source's credentials are checked first (the adapter's `check()`): a helpdesk that refuses
 them or cannot be reached gets nothing planned (exit 4).
@@ -16,7 +23,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from deskplan import clock
@@ -30,19 +38,43 @@ from deskplan.effects import PlannedWrite, WriteKind, Writer, idempotency_key, m
 from deskplan.errors import ExitStatus, HelpdeskError
 from deskplan.kpi.report import build_report
 from deskplan.kpi.results import GoalResult, Report
-from deskplan.kpi.windows import window_of
-from deskplan.rules.load import Workspace, load_workspace
+from deskplan.kpi.windows import local_midnight, window_of
+from deskplan.rules.load import load_workspace
 from deskplan.rules.plan import Plan
 from deskplan.state.identity import Identity, key_file
 from deskplan.state.ledger import Ledger, WriteStatus
 from deskplan.state.lock import sync_lock
 from deskplan.state.store import Store
 from deskplan.writes.apply import Applier
+from deskplan.writes.plan import WritebackPlanner
 from deskplan.writes.planner import PlanItem, plan_push_tasks
 
 AdapterFactory = Callable[[SourceConfig, str], Adapter]
 WriterFactory = Callable[[SourceConfig, str], Writer]
 OnWrite = Callable[[PlannedWrite], None]
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A measure or milestone not pushed: it ended before the source's go-live cut-off."""
+
+    source: str
+    kind: str                   # measure | milestone
+    id: str
+    ended: date                 # its last day (a measure: its deadline)
+    cutoff: datetime
+    origin: str                 # what set the cut-off
+
+    def text(self) -> str:
+        return (f"{self.kind} {self.id} not pushed: it ended on {self.ended}, before the go-live cut-off "
+                f"{self.cutoff.isoformat(timespec='minutes')} ({self.origin})")
+
+    def as_dict(self) -> dict[str, str]:
+        return {"source": self.source, "skipped": self.kind, "id": self.id, "ended": self.ended.isoformat(),
+                "cutoff": self.cutoff.isoformat(), "cutoff_origin": self.origin}
+
+
+OnSkip = Callable[[Skipped], None]
 
 
 def push_line(summary: SourceSummary, *, dry_run: bool = False) -> str:
@@ -69,6 +101,40 @@ def plan_items(plan: Plan) -> list[PlanItem]:
                               owner=milestone.owner, due=milestone.end, description=milestone.description,
                               measures=milestone.measures))
     return items
+
+
+def pushable(items: list[PlanItem], source: str, planner: WritebackPlanner, summary: SourceSummary,
+             on_skip: OnSkip | None) -> list[PlanItem]:
+    """The items to be pushed as open work to `source`: those that had not ended by its go-live
+    cut-off (the day after their due day, in the plan's zone, begins after it), and those
+    already pushed (the planner leaves them out). The others are counted in the summary and
+    handed to `on_skip`."""
+    zone = planner.workspace.calendar().zone
+    ledger = planner.ledger
+    cutoff = planner.cutoff(source)
+    if planner.since is not None:
+        origin = "[writeback] since"
+    elif planner.evaluations.first_writeback(source) is not None:
+        origin = "first write-back sync"
+    else:
+        origin = "now: no sync has written back yet"
+    summary.writeback_since = cutoff.isoformat()
+    summary.writeback_since_configured = planner.since is not None
+    kept = []
+    for item in items:
+        ended = item.due is not None and local_midnight(item.due + timedelta(days=1), zone) <= cutoff
+        if ended and item.due is not None and ledger.status(_task_key(item, source, planner.secret)) is None:
+            summary.writes_skipped_before_cutoff += 1
+            if on_skip:
+                on_skip(Skipped(source, item.kind, item.id, item.due, cutoff, origin))
+            continue
+        kept.append(item)
+    return kept
+
+
+def _task_key(item: PlanItem, source: str, secret: str) -> str:
+    """The key the planner gives the item's task (see planner.plan_push_tasks)."""
+    return idempotency_key("task", "plan", item.plan_id, item.kind, item.id, source, secret=secret)
 
 
 def measure_task_key(plan_id: str, measure_id: str, source: str, *, secret: str) -> str:
@@ -114,7 +180,8 @@ def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now
 
 def push_plan(config: Config, *, source: str | None = None, dry_run: bool = False,
               environ: Mapping[str, str] = os.environ, writer_factory: WriterFactory | None = None,
-              adapter_factory: AdapterFactory = open_adapter, on_write: OnWrite | None = None) -> list[SourceSummary]:
+              adapter_factory: AdapterFactory = open_adapter, on_write: OnWrite | None = None,
+              on_skip: OnSkip | None = None) -> list[SourceSummary]:
     """Push the plan's measures and milestones, then this week's status comments, to each
     configured source (or one). Raises LockHeld when a sync runs.
 
@@ -122,7 +189,8 @@ def push_plan(config: Config, *, source: str | None = None, dry_run: bool = Fals
     planned; writes go through that adapter's writer, or one from `writer_factory`.
 
     With `dry_run` the writes are planned and passed to `on_write`, and nothing is written:
-    neither the helpdesk (no credentials are needed) nor the state.
+    neither the helpdesk (no credentials are needed) nor the state. Measures and milestones
+    that ended before a source's go-live cut-off are not pushed there: each goes to `on_skip`.
     """
     sources = [config.source(source)] if source else list(config.sources)
     tokens = {} if dry_run else {s.name: s.token(environ) for s in sources}
@@ -132,7 +200,8 @@ def push_plan(config: Config, *, source: str | None = None, dry_run: bool = Fals
         with scratch_state(config.state_path) as store:
             secret = Identity(store).secret(key_file(config.state_path))
             report = build_report(workspace, store.tickets(), now)
-            return [_show_source(s.name, workspace, report, Ledger(store), now, on_write, secret=secret)
+            planner = WritebackPlanner(store, workspace, now, config.writeback, secret=secret)
+            return [_show_source(s.name, planner, report, Ledger(store), now, on_write, on_skip, secret=secret)
                     for s in sources]
     with sync_lock(config.state_path):
         store = Store.open(config.state_path)
@@ -142,10 +211,11 @@ def push_plan(config: Config, *, source: str | None = None, dry_run: bool = Fals
             writers = {s.name: _checked_writer(s, tokens[s.name], adapter_factory, writer_factory) for s in sources}
             report = build_report(workspace, store.tickets(), now)
             ledger = Ledger(store)
+            planner = WritebackPlanner(store, workspace, now, config.writeback, secret=secret)
             summaries = [
                 _unchecked(s.name, writer) if isinstance(writer, HelpdeskError) else
                 _push_source(s.name, Applier(ledger, writer, run_id=run_id),
-                             workspace, report, ledger, now, on_write, secret=secret)
+                             planner, report, ledger, now, on_write, on_skip, secret=secret)
                 for s, writer in ((s, writers[s.name]) for s in sources)
             ]
             store.finish_run(run_id, run_exit_code(summaries),
@@ -173,16 +243,18 @@ def _unchecked(source: str, error: HelpdeskError) -> SourceSummary:
     return summary
 
 
-def _push_source(source: str, applier: Applier, workspace: Workspace, report: Report, ledger: Ledger,
-                 now: datetime, on_write: OnWrite | None, *, secret: str) -> SourceSummary:
+def _push_source(source: str, applier: Applier, planner: WritebackPlanner, report: Report, ledger: Ledger,
+                 now: datetime, on_write: OnWrite | None, on_skip: OnSkip | None, *, secret: str) -> SourceSummary:
     summary = SourceSummary(source)
+    workspace = planner.workspace
     summary.mark_reached()          # its credentials were accepted (`_checked_writer`)
     plan = workspace.plan
     try:
         for message in applier.reconcile(source).errors:
             summary.fail(ExitStatus.PARTIAL, message)
         # Tasks first: the status comments go on the measures' tasks.
-        for write in plan_push_tasks(plan_items(plan), source, ledger, secret=secret):
+        items = pushable(plan_items(plan), source, planner, summary, on_skip)
+        for write in plan_push_tasks(items, source, ledger, secret=secret):
             _apply(applier, write, summary, on_write)
         for write in status_comments(report, plan, source, ledger, now, workspace.calendar().zone, secret=secret):
             _apply(applier, write, summary, on_write)
@@ -198,11 +270,13 @@ def _apply(applier: Applier, write: PlannedWrite, summary: SourceSummary, on_wri
     apply_write(applier, write, summary)
 
 
-def _show_source(source: str, workspace: Workspace, report: Report, ledger: Ledger, now: datetime,
-                 on_write: OnWrite | None, *, secret: str) -> SourceSummary:
+def _show_source(source: str, planner: WritebackPlanner, report: Report, ledger: Ledger, now: datetime,
+                 on_write: OnWrite | None, on_skip: OnSkip | None, *, secret: str) -> SourceSummary:
     summary = SourceSummary(source)
+    workspace = planner.workspace
     summary.writes_unsettled = ledger.count(source, WriteStatus.PENDING)
-    tasks = list(plan_push_tasks(plan_items(workspace.plan), source, ledger, secret=secret))
+    items = pushable(plan_items(workspace.plan), source, planner, summary, on_skip)
+    tasks = list(plan_push_tasks(items, source, ledger, secret=secret))
     comments = status_comments(report, workspace.plan, source, ledger, now, workspace.calendar().zone,
                                secret=secret, planned=frozenset(w.key for w in tasks))
     for write in [*tasks, *comments]:
