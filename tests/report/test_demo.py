@@ -32,6 +32,9 @@ def test_demo_runs_the_whole_loop(tmp_path):
     plan = YAML().load((root / "plan.yaml").read_text(encoding="utf-8"))
     assert plan["plan"]["start"] == date(2026, 1, 19)
     assert plan["plan"]["end"] - plan["plan"]["start"] == date(2026, 6, 30) - date(2026, 1, 5)
+    # The piloted measure moved with it (the example pilots M2 from its tenth week).
+    m2 = next(m for m in plan["measures"] if m["id"] == "M2")
+    assert m2["pilot"]["start"] == date(2026, 1, 19) + (date(2026, 3, 9) - date(2026, 1, 5))
     # Write-back went live when the plan began, so the story's history gets its tasks.
     assert config["writeback"] == {"since": date(2026, 1, 19)}
 
@@ -51,6 +54,7 @@ def test_demo_runs_the_whole_loop(tmp_path):
     assert result.report_text.startswith("Customer service improvement plan (demo on generated tickets)")
     for goal in ("csat", "first-reply-12h", "resolution-24h", "complaint-rate"):
         assert f"\n{goal} " in result.report_text
+    assert "\nMEASURE EFFECTS" in result.report_text and "\nM2 24-hour support rota" in result.report_text
     page = result.html.read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and "<script" not in page
     assert str(root) in result.summary() and "improvement tasks" in result.summary()

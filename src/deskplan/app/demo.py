@@ -168,7 +168,8 @@ def count_writes(records: list[Any], kind: str) -> WriteCount:
 
 
 def shift_plan_dates(plan_file: Path, start: date, title: str | None = None) -> None:
-    """Move the plan, its goals' deadlines and its milestones so the plan starts on `start`
+    """Move the plan, its goals' deadlines, its milestones and its measures' start and pilot dates
+    so the plan starts on `start`
     (and retitle it: the example's title names its half-year), keeping every comment."""
     yaml = YAML()
     yaml.preserve_quotes = True
@@ -183,6 +184,11 @@ def shift_plan_dates(plan_file: Path, start: date, title: str | None = None) -> 
     for milestone in data.get("milestones") or []:
         milestone["start"] = milestone["start"] + delta
         milestone["end"] = milestone["end"] + delta
+    for measure in data.get("measures") or []:
+        for dated in (measure, measure.get("pilot") or {}):
+            for key in ("start", "end"):
+                if isinstance(dated.get(key), date):
+                    dated[key] = dated[key] + delta
     with plan_file.open("w", encoding="utf-8") as out:
         yaml.dump(data, out)
 

@@ -128,10 +128,9 @@ def effect_lines(effects: tuple[MeasureEffect, ...]) -> list[str]:
             end = f" to {effect.pilot.end}" if effect.pilot.end else ", running"
             lines.append(fit(f"  pilot from {effect.pilot.start}{end}", WIDTH))
             for g in effect.pilot.goals:
-                lines.append(
-                    "  " + fit(g.goal, 22) + fit(f"pilot {rate_text(g.pilot_before)} → {rate_text(g.pilot_during)}",
-                                                  36)
-                    + fit(f"control {rate_text(g.control_before)} → {rate_text(g.control_during)}", 38))
+                lines.append(fit(f"  {g.goal}", WIDTH))
+                lines.append(fit(f"    pilot {rate_text(g.pilot_before)} → {rate_text(g.pilot_during)} · control "
+                                 f"{rate_text(g.control_before)} → {rate_text(g.control_during)}", WIDTH))
                 lines.append(fit(f"    effect {pp(g.effect_pp)} {interval_text(g.ci_low_pp, g.ci_high_pp)}"
                                  f" · expected {pp(g.expected_pp)} · {VERDICT_LABELS[g.verdict]}", WIDTH))
                 if g.needed is not None:
@@ -141,7 +140,7 @@ def effect_lines(effects: tuple[MeasureEffect, ...]) -> list[str]:
             lines.append(fit(f"  no pilot: before and after {effect.uncontrolled.start} (uncontrolled: "
                              "not proof, a quiet month looks the same)", WIDTH))
             for c in effect.uncontrolled.goals:
-                lines.append("  " + fit(c.goal, 22) + fit(f"{rate_text(c.before)} → {rate_text(c.after)}", 36)
-                             + fit_right(f"{pp(c.change_pp)} {interval_text(c.ci_low_pp, c.ci_high_pp)}", 26)
+                lines.append("  " + fit(c.goal, 26) + fit(f"{rate_text(c.before)} → {rate_text(c.after)}", 34)
+                             + fit_right(f"{pp(c.change_pp)} {interval_text(c.ci_low_pp, c.ci_high_pp)}", 24)
                              + "  uncontrolled")
     return lines + [""]
