@@ -23,6 +23,7 @@ LEGACY_SECRET = ""                    # the secret of installations from before 
 MARKER_KEY_CHARS = 16                 # 64 bits of the key: unique enough per helpdesk, short to read
 PREVIEW_CHARS = 160
 TASK_TAG = "deskplan_task"            # Zendesk tag / Jira label on every task deskplan creates
+REVIEW_ORIGIN = "review:"             # origin prefix of review tasks (writes/reviews.py)
 
 
 class WriteKind(StrEnum):
@@ -61,7 +62,8 @@ class PlannedWrite:
     key: str                          # idempotency key (sha256 hex)
     kind: WriteKind
     source: str                       # the source's name in deskplan.toml
-    origin: str                       # what asked for it: "status", "rule:<id>", "goal:<id>:<window>", "plan:<id>"
+    origin: str                       # what asked for it: "status", "rule:<id>", "goal:<id>:<window>", "plan:<id>",
+    #                                   "review:<cadence id>:<period label>"
     title: str                        # a task's summary; a comment's headline (for previews)
     body: str                         # the full text, ending with the marker line
     ticket_id: str | None = None      # COMMENT: the ticket written on; TASK: the ticket it follows up, if any
@@ -74,6 +76,10 @@ class PlannedWrite:
     # TASK: when what it is about happened (a rule task's trigger, a goal window's close); a
     # task whose trigger lies before the go-live cut-off is never written (writeback.py)
     trigger: datetime | None = None
+    # TASK: where its owner's tasks go in this helpdesk (plan.yaml `owners`): (field, value)
+    # pairs such as ("group", "Support"), ("assignee", "a@example.com"), ("component", "Billing"),
+    # which the writer resolves; empty: the source's defaults. Not part of the key.
+    route: tuple[tuple[str, str], ...] = ()
 
     @property
     def marker(self) -> str:
@@ -89,6 +95,7 @@ class PlannedWrite:
         data["due"] = self.due.isoformat() if self.due else None
         data["trigger"] = self.trigger.isoformat() if self.trigger else None
         data["links"] = list(self.links)
+        data["route"] = [list(pair) for pair in self.route]
         return data
 
     @classmethod
@@ -98,6 +105,7 @@ class PlannedWrite:
         values["due"] = datetime.fromisoformat(values["due"]) if values.get("due") else None
         values["trigger"] = datetime.fromisoformat(values["trigger"]) if values.get("trigger") else None
         values["links"] = tuple(values.get("links") or ())
+        values["route"] = tuple((str(name), str(value)) for name, value in values.get("route") or ())
         return cls(**values)
 
     def preview(self) -> dict[str, Any]:
@@ -114,6 +122,7 @@ class PlannedWrite:
             "due": self.due.isoformat() if self.due else None,
             "owner": self.owner,
             "links": list(self.links),
+            "route": dict(self.route),
         }
 
 

@@ -21,8 +21,10 @@ from .harness import EMAIL, NOW, TOKEN, Site, assert_all_internal, environment, 
 
 # The harness scenario (24 tickets, seed 5) at NOW under the example workspace: 12 unsolved
 # tickets get a status comment; 1 bad rating gets a follow-up task; 7 goal windows missed
-# their target (6 under the compact workspace's two goals).
-COMMENTS, RULE_TASKS, GOAL_TASKS = 12, 1, 7
+# their target (6 under the compact workspace's two goals); two cadence entries of the example
+# plan have a closed period (week 2026-W10, month 2026-02), each the entry's first: one review
+# task each (the quarterly one has no quarter of the plan closed yet).
+COMMENTS, RULE_TASKS, GOAL_TASKS, REVIEW_TASKS = 12, 1, 7, 2
 
 
 @pytest.fixture
@@ -39,9 +41,9 @@ def compact(tmp_path, site):
 
 def test_first_sync_writes_each_comment_and_task_once_and_a_rerun_nothing(site, workspace):
     (summary,) = sync(workspace).summaries
-    assert (summary.exit_code, summary.writes_planned, summary.writes_applied) == (0, 20, 20)
+    assert (summary.exit_code, summary.writes_planned, summary.writes_applied) == (0, 22, 22)
     effects = site.effects()
-    assert len(effects.comments) == COMMENTS and len(effects.tasks) == RULE_TASKS + GOAL_TASKS
+    assert len(effects.comments) == COMMENTS and len(effects.tasks) == RULE_TASKS + GOAL_TASKS + REVIEW_TASKS
     assert effects.duplicates() == []
     received = len(site.app.writes)
     (again,) = sync(workspace).summaries
@@ -53,7 +55,8 @@ def test_the_summary_counts_every_request_the_sync_made_goal_tasks_included(site
     result = CliRunner().invoke(cli, ["sync", "-w", str(workspace), "--json"], env=environment())
     assert result.exit_code == 0, result.output
     (summary,) = [json.loads(line) for line in result.output.splitlines()]
-    assert (summary["comments_written"], summary["tasks_created"]) == (COMMENTS, RULE_TASKS + GOAL_TASKS)
+    assert (summary["comments_written"], summary["tasks_created"], summary["review_tasks_created"]) == (
+        COMMENTS, RULE_TASKS + GOAL_TASKS + REVIEW_TASKS, REVIEW_TASKS)
     # One HTTP client per source for the pull and the writes: every request it made is counted.
     assert summary["requests"] == len(site.log.getvalue().splitlines())
 

@@ -18,7 +18,7 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from deskplan.effects import PlannedWrite, WriteKind
+from deskplan.effects import REVIEW_ORIGIN, PlannedWrite, WriteKind
 from deskplan.errors import DeskplanError, ExitStatus
 from deskplan.state.records import Quarantined
 from deskplan.state.store import Store, storable_text
@@ -38,6 +38,7 @@ class SourceSummary:
     writes_planned: int = 0
     writes_applied: int = 0
     tasks_created: int = 0                  # of writes_applied
+    review_tasks_created: int = 0           # of tasks_created: reviews on the plan's cadence
     comments_written: int = 0               # of writes_applied
     writes_failed: int = 0                  # refused, or sent with the answer lost (listed in `errors`)
     writes_deferred: int = 0                # held back by the helpdesk's per-ticket update limit
@@ -48,6 +49,9 @@ class SourceSummary:
     tickets_evaluated: int = 0
     quarantined: int = 0                    # newly quarantined by this run (listed in `errors`; exit 1)
     errors: list[str] = field(default_factory=list)
+    # Not failures (the exit code stays): tasks written without their owner's route (plan.yaml
+    # `owners`: a group, agent or component the helpdesk does not know), each once, and why.
+    warnings: list[str] = field(default_factory=list)
     exit_code: int = ExitStatus.OK
     quarantined_known: int = 0              # held in quarantine since an earlier run, unchanged (not an error)
     tasks_read: int = 0                     # deskplan's own tasks whose state the helpdesk told this run (app/tasks.py)
@@ -107,10 +111,17 @@ def apply_write(applier: Applier, write: PlannedWrite, summary: SourceSummary) -
     already). AuthError and RateLimited propagate: the caller stops writing to the source."""
     summary.writes_planned += 1
     result = applier.apply(write)
+    unrouted: list[str] = getattr(applier.writer, "unrouted", [])    # the helpdesks' writers keep them
+    while unrouted:
+        note = unrouted.pop(0)
+        log.warning("%s: %s", summary.source, note)
+        summary.warnings.append(note.encode("utf-8", "backslashreplace").decode("utf-8"))
     if result.outcome is Outcome.APPLIED:
         summary.writes_applied += 1
         if write.kind is WriteKind.TASK:
             summary.tasks_created += 1
+            if write.origin.startswith(REVIEW_ORIGIN):
+                summary.review_tasks_created += 1
         else:
             summary.comments_written += 1
         return True

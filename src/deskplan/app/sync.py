@@ -27,6 +27,7 @@ from typing import Any
 from deskplan import clock
 from deskplan.adapters.base import Adapter
 from deskplan.app.plandates import sync_note
+from deskplan.app.review.task import review_renderer
 from deskplan.app.summary import SourceSummary, quarantine, run_exit_code
 from deskplan.app.tasks import read_back
 from deskplan.app.writeback import (
@@ -34,6 +35,7 @@ from deskplan.app.writeback import (
     Progress,
     WritebackApplier,
     show_goals,
+    show_reviews,
     show_source,
     workspace_present,
 )
@@ -43,6 +45,7 @@ from deskplan.errors import BadPayload, ExitStatus, HelpdeskError, unexpected
 from deskplan.gcpause import collector_paused
 from deskplan.model import Ticket, ticket_json
 from deskplan.rules.load import Workspace
+from deskplan.rules.owners import cadence_sources
 from deskplan.state.identity import Identity, key_file
 from deskplan.state.lock import sync_lock
 from deskplan.state.records import Quarantined, Record, Related
@@ -105,6 +108,9 @@ def run_sync(
     # with any of them is exit 2 with nothing written.
     tokens = {s.name: s.token(environ) for s in sources}
     workspace = None if pull_only else _load_workspace(config)
+    # Each cadence entry's source (`in`, else the first): an unknown one is exit 2 before anything.
+    review_sources = (cadence_sources(workspace.plan, workspace.root, [s.name for s in config.sources])
+                      if workspace is not None else {})
     now = clock.now(environ)
     note = sync_note(workspace, now) if workspace is not None else None
     seconds: dict[str, float] = {}
@@ -114,7 +120,8 @@ def run_sync(
         if workspace is not None:
             # The key file beside the state: a dry-run on a throw-away state plans the keys the real run will.
             secret = Identity(store).secret(key_file(config.state_path))
-            planner = WritebackPlanner(store, workspace, now, config.writeback, secret=secret)
+            planner = WritebackPlanner(store, workspace, now, config.writeback, secret=secret,
+                                       kinds={s.name: s.kind for s in config.sources})
         summaries: dict[str, SourceSummary] = {}
         appliers: dict[str, Applier] = {}
         adapters: dict[str, Adapter] = {}
@@ -148,11 +155,16 @@ def run_sync(
         reached = {name: summaries[name] for name in written if summaries[name].exit_code < ExitStatus.UNREACHABLE}
         started = time.monotonic()
         if planner is not None and reached:
+            # Then the reviews of cadence periods that closed, into each entry's source if it was reached.
+            reviewed = {cadence: name for cadence, name in review_sources.items() if name in reached}
+            render = review_renderer(planner.workspace, store, now)
             if dry_run:
                 show_goals(planner, reached, on_write)
+                show_reviews(planner, reviewed, render, reached, on_write)
             else:
-                WritebackApplier(planner, run_id=run_id, progress=progress, on_write=on_write).goals(
-                    {name: appliers[name] for name in reached}, reached)
+                applying = WritebackApplier(planner, run_id=run_id, progress=progress, on_write=on_write)
+                applying.goals({name: appliers[name] for name in reached}, reached)
+                applying.reviews(reviewed, render, {name: appliers[name] for name in reached}, reached)
         for name in reached:        # the goal check's time, spent on the sources it wrote to
             seconds[name] += time.monotonic() - started
         # Counted last: the goal tasks go through the same HTTP clients as the pull.
@@ -346,6 +358,8 @@ def summary_lines(result: SyncResult) -> list[str]:
             f"{head}{s.source}: {s.tickets_seen} tickets seen, {s.tickets_changed} changed, "
             f"{s.tickets_evaluated} evaluated, {s.requests} requests, "
             f"{s.writes_planned} writes planned, {s.writes_applied} applied"
+            + (f" ({s.review_tasks_created} review task{'' if s.review_tasks_created == 1 else 's'})"
+               if s.review_tasks_created else "")
             + (f", {s.writes_failed} failed" if s.writes_failed else "")
             + (f", {s.writes_deferred} deferred" if s.writes_deferred else "")
             + (f", {s.quarantined} quarantined" if s.quarantined else "")
@@ -358,6 +372,7 @@ def summary_lines(result: SyncResult) -> list[str]:
             lines.append(f"  {s.writes_unsettled} writes of an interrupted run are unsettled: the next sync checks "
                          "them with the helpdesk first, and writes those it lacks")
         lines.extend(f"  error: {e}" for e in s.errors)
+        lines.extend(f"  warning: {w}" for w in s.warnings)
     return lines
 
 

@@ -30,6 +30,7 @@ from deskplan.state.records import Quarantined
 from deskplan.state.store import EVALUATE, REPORT, WRITE
 from deskplan.writes.apply import Applier, describe
 from deskplan.writes.plan import GoalPlan, TicketPlan, WritebackPlanner
+from deskplan.writes.reviews import Render
 
 log = logging.getLogger(__name__)
 
@@ -95,6 +96,28 @@ class WritebackApplier:
                 settled = False
         if settled:
             self.planner.evaluations.record_goal_check(plan.sources_key, plan.basis, self.planner.now)
+
+    def reviews(self, sources: Mapping[str, str], render: Render, appliers: Mapping[str, Applier],
+                summaries: Mapping[str, SourceSummary]) -> None:
+        """Write the review tasks due now (each cadence id -> its source, among those that take
+        writes this run). A write that does not settle stays in the ledger as it is (pending or
+        failed): the next run looks it up or plans it again, and plans no period twice."""
+        plan = self.planner.reviews(sources, render)
+        for write in plan.held_back:
+            summaries[write.source].writes_skipped_before_cutoff += 1
+        stopped: set[str] = set()
+        for write in plan.writes:
+            summary = summaries[write.source]
+            if write.source in stopped:
+                continue
+            try:
+                self._write(write, appliers[write.source], summary, "review tasks created")
+            except HelpdeskError as exc:
+                summary.writes_stopped(exc)
+                stopped.add(write.source)
+            except Exception as exc:
+                log.debug("%s failed", describe(write), exc_info=True)
+                summary.fail(ExitStatus.PARTIAL, f"{describe(write)}: {unexpected(exc)}")
 
     def _reconcile(self, source: str, applier: Applier, summary: SourceSummary) -> None:
         report = applier.reconcile(source)
@@ -171,6 +194,18 @@ def show_goals(planner: WritebackPlanner, summaries: Mapping[str, SourceSummary]
     if plan is None:
         return
     hold_left_out(planner, plan, summaries, None)
+    for write in plan.held_back:
+        summaries[write.source].writes_skipped_before_cutoff += 1
+    for write in plan.writes:
+        summaries[write.source].writes_planned += 1
+        if on_write:
+            on_write(write)
+
+
+def show_reviews(planner: WritebackPlanner, sources: Mapping[str, str], render: Render,
+                 summaries: Mapping[str, SourceSummary], on_write: OnWrite | None) -> None:
+    """The review tasks a sync would write now, counted and passed to `on_write`."""
+    plan = planner.reviews(sources, render)
     for write in plan.held_back:
         summaries[write.source].writes_skipped_before_cutoff += 1
     for write in plan.writes:

@@ -24,23 +24,25 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from deskplan.config import WritebackConfig
-from deskplan.effects import TASK_TAG, PlannedWrite
+from deskplan.effects import REVIEW_ORIGIN, TASK_TAG, PlannedWrite, WriteKind
 from deskplan.errors import unexpected
 from deskplan.kpi.report import build_report, stored_tickets
 from deskplan.kpi.results import LeftOut
 from deskplan.model import Ticket, ticket_json
 from deskplan.rules.load import Workspace
+from deskplan.rules.owners import owner_route
 from deskplan.rules.templates import TemplateRenderError
 from deskplan.state.evaluations import Evaluations
 from deskplan.state.ledger import Ledger
 from deskplan.state.store import EVALUATE, WRITE, Store
 from deskplan.writes.assess import Assessor, clocks_final, workspace_basis
 from deskplan.writes.planner import goal_misses, goal_tasks, plan_ticket
+from deskplan.writes.reviews import Render, due_reviews, held_back_task, review_task
 
 log = logging.getLogger(__name__)
 
@@ -74,11 +76,19 @@ class GoalPlan:
     left_out: tuple[LeftOut, ...] = ()  # tickets the report could not count: to be quarantined (stage report)
 
 
+@dataclass(frozen=True)
+class ReviewPlan:
+    """The review tasks due now on the plan's cadence (writes/reviews.py)."""
+
+    writes: tuple[PlannedWrite, ...]
+    held_back: tuple[PlannedWrite, ...]     # periods that closed before their source's cut-off: never written
+
+
 class WritebackPlanner:
     """Plans from the state at `now`. Reads the store and the ledger; writes nothing."""
 
     def __init__(self, store: Store, workspace: Workspace, now: datetime,
-                 settings: WritebackConfig | None = None, *, secret: str):
+                 settings: WritebackConfig | None = None, *, secret: str, kinds: Mapping[str, str] | None = None):
         self.store = store
         self.workspace = workspace
         self.now = now
@@ -88,6 +98,7 @@ class WritebackPlanner:
         self.assessor = Assessor(workspace, now)
         self.basis = workspace_basis(workspace)
         self.since = (settings or WritebackConfig()).since_at(self.assessor.zone)
+        self.kinds = dict(kinds or {})      # source name -> kind (zendesk | jira): where `owners` routes tasks
 
     def cutoff(self, source: str) -> datetime:
         """The source's go-live cut-off: `[writeback] since`, else the moment of the first sync
@@ -126,6 +137,7 @@ class WritebackPlanner:
         try:
             assessment = self.assessor.assess(ticket)
             writes, held_back = _split(plan_ticket(assessment, self.ledger, secret=self.secret), cutoff)
+            writes = tuple(self.routed(write) for write in writes)
             final = clocks_final(assessment)
         except Exception as exc:
             if isinstance(exc, TemplateRenderError):
@@ -159,8 +171,38 @@ class WritebackPlanner:
         held_back: list[PlannedWrite] = []
         misses = goal_misses(report.goals, report.plan_id)
         for write in goal_tasks(misses, list(sources), self.ledger, secret=self.secret):
-            (held_back if before_cutoff(write, cutoffs[write.source]) else writes).append(write)
+            if before_cutoff(write, cutoffs[write.source]):
+                held_back.append(write)
+            else:
+                writes.append(self.routed(write))
         return GoalPlan(sources_key, basis, tuple(writes), tuple(held_back), report.left_out)
+
+    def reviews(self, sources: Mapping[str, str], render: Render) -> ReviewPlan:
+        """The review tasks due now: `sources` maps cadence ids to the source each writes into
+        (those that take writes this run), `render` gives a review's title and body. Only the
+        reviews to be written are rendered: one held back is counted, its digest not built."""
+        if not self.workspace.plan.cadence or not sources:
+            return ReviewPlan((), ())
+        writes: list[PlannedWrite] = []
+        held_back: list[PlannedWrite] = []
+        written = self.ledger.tasks(REVIEW_ORIGIN)
+        for due in due_reviews(self.workspace.plan, self.now, sources, written, self.ledger.status,
+                               secret=self.secret):
+            held = held_back_task(due)
+            if before_cutoff(held, self.cutoff(due.source)):
+                held_back.append(held)
+                continue
+            title, body = render(due.cadence, due.period)
+            writes.append(self.routed(review_task(due, title, body)))
+        return ReviewPlan(tuple(writes), tuple(held_back))
+
+    def routed(self, write: PlannedWrite) -> PlannedWrite:
+        """A task with its owner's route for its source's kind (plan.yaml `owners`), if any."""
+        kind = self.kinds.get(write.source)
+        if write.kind is not WriteKind.TASK or kind is None:
+            return write
+        route = owner_route(self.workspace.plan, write.owner, kind)
+        return replace(write, route=route) if route else write
 
 
 Writes = tuple[PlannedWrite, ...]

@@ -27,6 +27,7 @@ from deskplan_sandbox.jira.jql import Context
 from deskplan_sandbox.jira.render import Renderer
 from deskplan_sandbox.jira.routes_jsm import ServiceDeskRoutes
 from deskplan_sandbox.jira.routes_platform import PlatformRoutes
+from deskplan_sandbox.jira.routes_users import UserRoutes
 from deskplan_sandbox.jira.search import SearchCache, Tokens
 from deskplan_sandbox.jira.shapes import SITE, account_id, user_json
 from deskplan_sandbox.jira.store import IssueStore
@@ -83,6 +84,7 @@ class JiraSimulator(SimulatorApp):
         # The routes reach back only through `site.Site`, which this class is: they import nothing above them.
         PlatformRoutes(self).register()
         ServiceDeskRoutes(self).register()
+        UserRoutes(self).register()
 
     # --- helpers the routes share --------------------------------------------------------------
 

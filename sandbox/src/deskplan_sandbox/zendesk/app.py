@@ -15,7 +15,14 @@ from typing import Any, TextIO
 
 from deskplan_sandbox.errors import ConfigError
 from deskplan_sandbox.server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter
-from deskplan_sandbox.zendesk import errors, routes_export, routes_groups, routes_people, routes_tickets
+from deskplan_sandbox.zendesk import (
+    errors,
+    routes_export,
+    routes_groups,
+    routes_people,
+    routes_tickets,
+    routes_user_search,
+)
 from deskplan_sandbox.zendesk.idempotency import IdempotencyCache
 from deskplan_sandbox.zendesk.store import Conflict, Invalid, NotFound, ZendeskStore
 
@@ -69,7 +76,7 @@ class ZendeskSimulator(SimulatorApp):
         self._writes_lock = threading.Lock()
         self._request_ids = 0
         # The routes reach back only through `site.Site`, which this class is: they import nothing above them.
-        for module in (routes_export, routes_people, routes_tickets, routes_groups):
+        for module in (routes_export, routes_people, routes_tickets, routes_groups, routes_user_search):
             module.register(self)
 
     # --- the SimulatorApp hooks ---------------------------------------------------------

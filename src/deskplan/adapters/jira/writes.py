@@ -14,6 +14,11 @@
   and its links to the source tickets in the same request (`update.issuelinks`): the task
   never exists without them. On a site whose create screen lacks "Linked Issues" (Jira answers
   400 naming `issuelinks`) the task is created bare and linked with `POST /rest/api/3/issueLink`.
+  A review task's description keeps the digest's headings and lists (`outline_to_adf`).
+- A task whose owner plan.yaml routes (`owners`) gets its `assignee` (an accountId as it is; an
+  email looked up with `GET /rest/api/3/user/search?query=<email>`, once a run) and/or its
+  `components` by name. One that cannot be routed (no such user; Jira refuses the assignee or
+  the component) is still created without it, and the problem kept in `unrouted`.
 - `find_effect` asks Jira: the marker among the internal comments of deskplan's own account
   on the ticket; for a task, the issues linked to its source ticket (`GET` of that issue:
   current at once), confirmed by the `deskplan` property, then its label through JQL, and in
@@ -32,7 +37,7 @@ from typing import Any
 
 from deskplan.adapters.jira.adf import adf_to_text
 from deskplan.adapters.jira.marker import is_internal
-from deskplan.effects import MARKER_KEY_CHARS, TASK_TAG, PlannedWrite, WriteKind
+from deskplan.effects import MARKER_KEY_CHARS, REVIEW_ORIGIN, TASK_TAG, PlannedWrite, WriteKind
 from deskplan.errors import AuthError, RequestRejected
 from deskplan.transport.http import HttpClient, Rejected
 
@@ -60,6 +65,45 @@ def text_to_adf(text: str) -> dict[str, Any]:
     return {"type": "doc", "version": 1, "content": paragraphs}
 
 
+def outline_to_adf(text: str) -> dict[str, Any]:
+    """A review digest (app/review/render_text.py, `render_note`) as a readable ADF document:
+    the line after a blank line is a heading, `- ` lines a bullet list, `  - ` lines a list
+    nested in the item above, every other line a paragraph."""
+    content: list[dict[str, Any]] = []
+    items: list[dict[str, Any]] | None = None         # the bullet list being filled
+    after_blank = False
+    for line in text.splitlines():
+        if not line.strip():
+            items, after_blank = None, True
+            continue
+        if line.startswith("  - ") and items:
+            inner = items[-1]["content"]
+            if inner[-1]["type"] != "bulletList":
+                inner.append({"type": "bulletList", "content": []})
+            inner[-1]["content"].append(_item(line[4:]))
+        elif line.startswith("- "):
+            if items is None:
+                content.append({"type": "bulletList", "content": []})
+                items = content[-1]["content"]
+            items.append(_item(line[2:]))
+        else:
+            items = None
+            node = _paragraph(line)
+            if after_blank:
+                node = {"type": "heading", "attrs": {"level": 3}, "content": node["content"]}
+            content.append(node)
+        after_blank = False
+    return {"type": "doc", "version": 1, "content": content}
+
+
+def _paragraph(text: str) -> dict[str, Any]:
+    return {"type": "paragraph", "content": [{"type": "text", "text": text}]}
+
+
+def _item(text: str) -> dict[str, Any]:
+    return {"type": "listItem", "content": [_paragraph(text)]}
+
+
 class JiraWriter:
     """Writes for one Jira source, through the shared HttpClient."""
 
@@ -74,6 +118,8 @@ class JiraWriter:
         self.projects = projects
         self.own_user = own_user          # deskplan's accountId; asked of Jira (`/myself`) when first needed
         self._link_type: str | None = None
+        self.unrouted: list[str] = []     # tasks written without their owner's route, and why (the run lists them)
+        self._accounts: dict[str, str | None] = {}      # email (case-folded) -> accountId, or None: nobody
         self._links_in_create = True      # until the site refuses `update.issuelinks` on create
 
     @property
@@ -186,11 +232,25 @@ class JiraWriter:
             "project": {"key": self._project(write)},
             "issuetype": {"name": self.tasks_issue_type},
             "summary": write.title[:255],
-            "description": text_to_adf(write.body),
+            "description": outline_to_adf(write.body) if write.origin.startswith(REVIEW_ORIGIN)
+            else text_to_adf(write.body),
             "labels": [TASK_TAG, task_label(write.key)],
         }
         if write.due is not None:
             fields["duedate"] = write.due.astimezone(timezone.utc).date().isoformat()
+        routed = self._route(write)
+        try:
+            return self._create_routed(write, {**fields, **routed})
+        except Rejected as exc:
+            refused = sorted(name for name in routed if exc.status == 400 and name in str(exc))
+            if not refused:
+                raise
+            # The assignee cannot be assigned in the project, or the component does not exist
+            # there: the task is written without them rather than lost.
+            self._note(write, f"Jira refused {' and '.join(refused)}: {exc}")
+            return self._create_routed(write, fields)
+
+    def _create_routed(self, write: PlannedWrite, fields: dict[str, Any]) -> str:
         body: dict[str, Any] = {
             "fields": fields,
             "properties": [{"key": KEY_PROPERTY, "value": {"key": write.key, "origin": write.origin}}],
@@ -216,6 +276,41 @@ class JiraWriter:
         if not linked_in_create:
             self._link(str(key), write.links, existing=())
         return str(key)
+
+    # --- routing -----------------------------------------------------------------------------
+
+    def _route(self, write: PlannedWrite) -> dict[str, Any]:
+        """`assignee` and `components` for the write's route, as far as they resolve."""
+        fields: dict[str, Any] = {}
+        for name, value in write.route:
+            if name == "assignee":
+                account = self._account(value)
+                if account is None:
+                    self._note(write, f"no Jira user has the email {value!r}")
+                else:
+                    fields["assignee"] = {"accountId": account}
+            elif name == "component":
+                fields["components"] = [{"name": value}]
+        return fields
+
+    def _account(self, who: str) -> str | None:
+        """An accountId as it is; the accountId of the user whose email `who` is."""
+        if "@" not in who:
+            return who
+        wanted = who.casefold()
+        if wanted not in self._accounts:
+            users = self.http.get_json("/rest/api/3/user/search", {"query": who, "maxResults": 10})
+            users = [u for u in users if isinstance(u, dict) and u.get("accountId")] if isinstance(users, list) else []
+            exact = [u for u in users if str(u.get("emailAddress") or "").casefold() == wanted]
+            # A user who hides their email still matches the query: the one such match is them.
+            hidden = [u for u in users if not u.get("emailAddress")]
+            found = exact or (hidden if len(hidden) == 1 and len(users) == 1 else [])
+            self._accounts[wanted] = str(found[0]["accountId"]) if found else None
+        return self._accounts[wanted]
+
+    def _note(self, write: PlannedWrite, problem: str) -> None:
+        owner = f" of {write.owner}" if write.owner else ""
+        self.unrouted.append(f"task {write.origin}{owner} written unassigned: {problem}")
 
     def _links_refused(self, exc: Rejected, links: tuple[str, ...]) -> bool:
         """Whether a 400 on a create with links means the site takes no links on create: it names

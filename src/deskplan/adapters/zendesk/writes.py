@@ -7,6 +7,10 @@
   idempotency key as `external_id`, an `Idempotency-Key` header (Zendesk replays the first
   answer for the same key and body for two hours, so this request may be retried),
   the `tasks_group`, and tags naming the source tickets (Zendesk has no generic ticket link).
+  A task whose owner plan.yaml routes (`owners`) goes to that group (its name looked up in
+  `GET /api/v2/groups`, once a run) and/or agent (`GET /api/v2/users/search?query=<email>`);
+  one that cannot be routed (no such group or agent, or Zendesk refuses the assignment) is
+  still created, unassigned as far as the route goes, and the problem kept in `unrouted`.
 - `find_effect` asks Zendesk itself: the marker among the ticket's internal notes by
   deskplan's own user, or `GET /api/v2/tickets?external_id=<key>` among the tickets that user
   submitted. A marker or an `external_id` anyone else wrote is not deskplan's write: taking it
@@ -19,6 +23,7 @@ from collections.abc import Iterator
 from datetime import timezone
 from typing import Any
 
+from deskplan.adapters.zendesk.client import ZendeskClient
 from deskplan.effects import TASK_TAG, PlannedWrite, WriteKind, digest
 from deskplan.errors import AuthError, RequestRejected
 from deskplan.transport.http import HttpClient, Rejected
@@ -44,6 +49,9 @@ class ZendeskWriter:
         self.source = http.source
         self.tasks_group = tasks_group
         self.own_user = own_user          # deskplan's user id; asked of Zendesk when first needed
+        self.unrouted: list[str] = []     # tasks written without their owner's route, and why (the run lists them)
+        self._groups: dict[str, int] | None = None      # group name (case-folded) -> id, read once per run
+        self._agents: dict[str, int | None] = {}        # email (case-folded) -> user id, or None: no such agent
 
     @property
     def requests(self) -> int:
@@ -133,6 +141,18 @@ class ZendeskWriter:
             ticket["due_at"] = write.due.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         if self.tasks_group:
             ticket["group_id"] = int(self.tasks_group) if self.tasks_group.isdigit() else self.tasks_group
+        routed = self._route(write)
+        try:
+            return self._post_task(write, {**ticket, **routed})
+        except Rejected as exc:
+            if not routed or exc.status not in (400, 422):
+                raise
+            # Zendesk refused the assignment (an agent not in the group, a suspended user): the
+            # task is written without it rather than lost.
+            self._note(write, f"Zendesk refused the assignment ({', '.join(sorted(routed))}): {exc}")
+            return self._post_task(write, ticket)
+
+    def _post_task(self, write: PlannedWrite, ticket: dict[str, Any]) -> str:
         # Zendesk refuses a known Idempotency-Key with another body, and a re-planned task's
         # text can differ (a due time, a renamed measure): the header covers this request's
         # retries; `external_id` is what later runs look the task up by.
@@ -144,6 +164,50 @@ class ZendeskWriter:
             raise RequestRejected("Zendesk answered the task without a ticket id", source=self.source,
                                   where="POST /api/v2/tickets.json", status=result.status)
         return str(created["id"])
+
+    # --- routing ---------------------------------------------------------------------------
+
+    def _route(self, write: PlannedWrite) -> dict[str, Any]:
+        """`group_id` and `assignee_id` for the write's route, as far as they resolve."""
+        fields: dict[str, Any] = {}
+        for name, value in write.route:
+            if name == "group":
+                group = self._group_id(value)
+                if group is None:
+                    self._note(write, f"no Zendesk group is named {value!r}")
+                else:
+                    fields["group_id"] = group
+            elif name == "assignee":
+                agent = self._agent_id(value)
+                if agent is None:
+                    self._note(write, f"no Zendesk agent has the email {value!r}")
+                else:
+                    fields["assignee_id"] = agent
+        return fields
+
+    def _group_id(self, name: str) -> int | None:
+        if self._groups is None:
+            self._groups = {}
+            for page in ZendeskClient(self.http).list_pages("/api/v2/groups.json", "groups", {}):
+                for group in page.items:
+                    named = isinstance(group.get("name"), str) and isinstance(group.get("id"), int)
+                    if named and not group.get("deleted"):
+                        self._groups.setdefault(group["name"].casefold(), group["id"])
+        return self._groups.get(name.casefold())
+
+    def _agent_id(self, email: str) -> int | None:
+        wanted = email.casefold()
+        if wanted not in self._agents:
+            body = self.http.get_json("/api/v2/users/search.json", {"query": email})
+            found = [u for u in (body.get("users") or []) if isinstance(u, dict)
+                     and str(u.get("email") or "").casefold() == wanted and isinstance(u.get("id"), int)
+                     and u.get("role") in ("agent", "admin") and u.get("active", True)]
+            self._agents[wanted] = found[0]["id"] if found else None
+        return self._agents[wanted]
+
+    def _note(self, write: PlannedWrite, problem: str) -> None:
+        owner = f" of {write.owner}" if write.owner else ""
+        self.unrouted.append(f"task {write.origin}{owner} written unassigned: {problem}")
 
     def _find_task(self, write: PlannedWrite) -> str | None:
         body = self.http.get_json("/api/v2/tickets.json", {"external_id": write.key})

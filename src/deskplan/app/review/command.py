@@ -11,10 +11,11 @@ from deskplan.app.review.render_html import render_html
 from deskplan.app.review.render_json import render_json
 from deskplan.app.review.render_md import render_md
 from deskplan.app.review.render_text import render_text
+from deskplan.app.tasks import loop_inputs
 from deskplan.config import CONFIG_NAME, load_config
 from deskplan.errors import ConfigError
-from deskplan.kpi.review import GOAL_ORIGIN, Review, WrittenTask, build_review, period_for
-from deskplan.rules.load import load_workspace
+from deskplan.kpi.review import GOAL_ORIGIN, Period, Review, WrittenTask, build_review, period_for
+from deskplan.rules.load import Workspace, load_workspace
 from deskplan.rules.plan import Cadence, Plan
 from deskplan.state.ledger import Ledger, LedgerEntry
 from deskplan.state.store import Store
@@ -59,12 +60,21 @@ def review_from_workspace(workspace_dir: Path, now: datetime, *, cadence_id: str
         raise ConfigError(f"{config.state_path}: no state yet; run `deskplan sync` first")
     store = Store.open(config.state_path)
     try:
-        actions = [written_task(entry) for entry in Ledger(store).tasks(GOAL_ORIGIN)]
-        # Task states and milestones done are not read back from the helpdesk yet: the digest
-        # says so rather than showing zeros.
-        return build_review(workspace, store.tickets(), now, cadence, period, actions=actions)
+        return review_of(workspace, store, now, cadence, period)
     finally:
         store.close()
+
+
+def review_of(workspace: Workspace, store: Store, now: datetime, cadence: Cadence, period: Period) -> Review:
+    """One period's review from the state: every stored ticket, the ledger's missed-goal tasks,
+    and the states of deskplan's tasks as the last sync read them back. `deskplan review` and
+    the review task `sync` writes (app/review/task.py) both build it here, so they agree."""
+    actions = [written_task(entry) for entry in Ledger(store).tasks(GOAL_ORIGIN)]
+    # The task states and milestones done as the syncs read them back (app/tasks.py); before any
+    # was read, the digest says it does not know rather than showing zeros.
+    loop = loop_inputs(store, workspace)
+    return build_review(workspace, store.tickets(), now, cadence, period, actions=actions, tasks=loop.tasks,
+                        milestones_done=loop.milestones_done)
 
 
 def render(review: Review, fmt: str) -> str:
