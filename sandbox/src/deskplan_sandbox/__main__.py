@@ -50,23 +50,29 @@ def parser() -> argparse.ArgumentParser:
                         "creation (the survey's offer) or its last change; Zendesk documents only \"time of the "
                         f"oldest satisfaction rating\". Default: {DEFAULT_RATINGS_START_TIME}, the reading under "
                         "which a client resuming from the newest answer it saw loses surveys answered late")
+    p.add_argument("--search-lag", type=float, default=None, metavar="SECONDS",
+                   help="Jira: an issue changed less than SECONDS ago may be missing from search results, each "
+                        "change surfacing after a delay of its own up to SECONDS, so out of order (Atlassian "
+                        "documents search as eventually consistent). Default: 0, no lag")
     return p
 
 
 def kind_options(kind: str, args: argparse.Namespace) -> dict[str, Any]:
     """The options only one kind of simulator has, checked against `kind`."""
-    zendesk = {"ratings_start_time": args.ratings_start_time}
-    chosen = {name: value for name, value in zendesk.items() if value is not None}
-    if kind != "zendesk" and chosen:
-        raise ConfigError(f"--{next(iter(chosen)).replace('_', '-')} is an option of the Zendesk simulator")
-    return chosen
+    own = {"zendesk": {"ratings_start_time": args.ratings_start_time}, "jira": {"search_lag": args.search_lag}}
+    for other, options in own.items():
+        given = [name for name, value in options.items() if value is not None]
+        if other != kind and given:
+            raise ConfigError(f"--{given[0].replace('_', '-')} is an option of the {other.capitalize()} simulator")
+    return {name: value for name, value in own[kind].items() if value is not None}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if not 0 <= args.port <= 65535 or args.tickets < 0 or not 0 <= args.faults <= 1 or args.rate_limit < 0 \
-            or args.rate_window <= 0:
-        parser().error("--port 0..65535, --tickets >= 0, --faults 0..1, --rate-limit >= 0, --rate-window > 0")
+            or args.rate_window <= 0 or not 0 <= (args.search_lag or 0) <= 86400:
+        parser().error("--port 0..65535, --tickets >= 0, --faults 0..1, --rate-limit >= 0, --rate-window > 0, "
+                       "--search-lag 0..86400")
     try:
         run(args.kind, port=args.port, email=args.email, token=args.token, fixtures=args.fixtures,
             tickets=args.tickets, seed=args.seed, faults=args.faults, rate_limit=args.rate_limit,

@@ -193,7 +193,9 @@ def test_given_a_full_pull_then_jql_fields_pages_cursor_and_the_recorded_issue_b
 
     assert [(p.stream, [r.id for r in p.records], p.done) for p in pages] == [("issues", ["10627"], False),
                                                                               ("issues", [], True)]
-    assert pages[0].cursor == pages[1].cursor == {"updated_ms": 1670494938889, "seen": {"10627": 1670494938889}}
+    # A full pull is a reconciliation: it has read everything up to its watermark.
+    assert pages[0].cursor == pages[1].cursor == {"updated_ms": 1670494938889, "seen": {"10627": 1670494938889},
+                                                  "reconciled_ms": 1670494938889}
     first, second = search_bodies()
     assert first == {
         "jql": 'project in ("SD") ORDER BY updated ASC, key ASC',
@@ -229,8 +231,9 @@ def test_given_a_cursor_when_pulling_then_jql_starts_before_it_in_the_users_zone
     assert search_bodies()[0]["jql"] == ('project in ("SD") AND updated >= "2026/03/02 12:00" '
                                          'ORDER BY updated ASC, key ASC')
     assert [r.id for r in page.records] == ["2", "3"]
+    # (a cursor from before reconciliations counts as reconciled where it stands)
     assert page.cursor == {"updated_ms": 1772413559000, "seen": {"1": 1772413530123, "2": 1772413530123,
-                                                                 "3": 1772413559000}}
+                                                                 "3": 1772413559000}, "reconciled_ms": 1772413530123}
 
 
 @responses.activate

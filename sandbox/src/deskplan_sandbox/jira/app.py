@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import orjson
 
 from deskplan_sandbox import clock
+from deskplan_sandbox.errors import ConfigError
 from deskplan_sandbox.jira.catalog import FieldIds, default_fields
 from deskplan_sandbox.jira.errors import dead_link, error_collection, unauthorized
 from deskplan_sandbox.jira.from_fixtures import add_fixture_issue, read_fixtures
@@ -26,9 +27,10 @@ from deskplan_sandbox.jira.from_scenario import add_default_projects, load_scena
 from deskplan_sandbox.jira.jql import Context
 from deskplan_sandbox.jira.render import Renderer
 from deskplan_sandbox.jira.routes_jsm import ServiceDeskRoutes
+from deskplan_sandbox.jira.routes_meta import MetaRoutes
 from deskplan_sandbox.jira.routes_platform import PlatformRoutes
 from deskplan_sandbox.jira.routes_users import UserRoutes
-from deskplan_sandbox.jira.search import SearchCache, Tokens
+from deskplan_sandbox.jira.search import SearchCache, SearchLag, Tokens
 from deskplan_sandbox.jira.shapes import SITE, account_id, user_json
 from deskplan_sandbox.jira.store import IssueStore
 from deskplan_sandbox.scenario import Scenario
@@ -59,7 +61,7 @@ class JiraSimulator(SimulatorApp):
 
     def __init__(self, *, email: str, token: str, store: IssueStore, fields: list[dict[str, Any]],
                  now: Callable[[], datetime], faults: FaultInjector, limiter: SlidingWindowLimiter, log: TextIO | None,
-                 seed: int):
+                 seed: int, search_lag: float = 0.0):
         super().__init__(faults=faults, log=log)
         self.email = email
         self.token = token
@@ -71,6 +73,7 @@ class JiraSimulator(SimulatorApp):
         self.limiter = limiter
         self.writes: list[WriteRecord] = []
         self.search_cache = SearchCache()
+        self.search_lag = SearchLag(search_lag)
         # "Linked Issues" on the create screen: `update.issuelinks` on create is accepted. Tests
         # switch it off to play a site whose create screen lacks the field (Jira then answers 400).
         self.create_screen_links = True
@@ -85,6 +88,7 @@ class JiraSimulator(SimulatorApp):
         PlatformRoutes(self).register()
         ServiceDeskRoutes(self).register()
         UserRoutes(self).register()
+        MetaRoutes(self).register()
 
     # --- helpers the routes share --------------------------------------------------------------
 
@@ -201,14 +205,17 @@ def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets:
                faults: float = 0.0, rate_limit: int = 0, rate_window: float = 60.0,
                now: Callable[[], datetime] | None = None, log: TextIO | None = None,
                scenario: Scenario | None = None, time_zone: str = DEFAULT_TIME_ZONE,
-               clock_offset: float = 0.0) -> JiraSimulator:
+               clock_offset: float = 0.0, search_lag: float = 0.0) -> JiraSimulator:
     """A JSM site seeded from `fixtures`, from `scenario`, or from `tickets` generated with `seed`.
 
     `time_zone` is the API user's profile zone: JQL dates are read in it, and REST datetimes
     are written in it (`/myself` reports it). `rate_limit` 0 means unlimited. The site's clock
     runs `clock_offset` seconds ahead of `now` (default: DESKPLAN_NOW or the real time;
-    negative: behind), as a helpdesk's clock may.
+    negative: behind), as a helpdesk's clock may. `search_lag`: seconds a change may take to
+    reach the search results (each its own delay up to that; see `search.SearchLag`).
     """
+    if not 0 <= search_lag <= 86400:         # (NaN too)
+        raise ConfigError(f"a search lag of {search_lag} seconds is not within 0..86400")
     clock_now = clock.shifted(now or clock.now, clock_offset)
     field_catalog, fixture_issues = read_fixtures(fixtures) if fixtures else (None, [])
     field_list = field_catalog if field_catalog is not None else default_fields()
@@ -224,5 +231,5 @@ def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets:
     return JiraSimulator(
         email=email, token=token, store=store, fields=field_list, now=clock_now,
         faults=FaultInjector(faults, seed), limiter=SlidingWindowLimiter(rate_limit, rate_window),
-        log=log, seed=seed,
+        log=log, seed=seed, search_lag=search_lag,
     )

@@ -120,7 +120,8 @@ class PlatformRoutes:
         try:
             search = _search_request(request)
             page = run_search(search, self.store, self.app.renderer(request.params["v"]), self.app.jql_context(),
-                              self.app.search_cache, self.app.tokens, to_ms(self.app.now()))
+                              self.app.search_cache, self.app.tokens, to_ms(self.app.now()),
+                              self.app.search_lag)
         except SearchError as exc:
             return error_collection(400, [str(exc)])
         except BadRequest as exc:
@@ -134,7 +135,8 @@ class PlatformRoutes:
             if not jql:
                 raise SearchError("The JQL query is required.")
             return Response(200, {"count": approximate_count(self.store, jql, self.app.jql_context(),
-                                                             self.app.search_cache)})
+                                                             self.app.search_cache, self.app.search_lag,
+                                                             to_ms(self.app.now()))})
         except SearchError as exc:
             return error_collection(400, [str(exc)])
         except BadRequest as exc:

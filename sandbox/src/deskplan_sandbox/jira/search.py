@@ -46,6 +46,30 @@ UNBOUNDED = "Unbounded JQL queries are not allowed here. Please add a search res
 BAD_TOKEN = "The provided next page token is invalid or expired."
 
 
+@dataclass(frozen=True)
+class SearchLag:
+    """How long a change takes to reach the search index (`--search-lag`): each change after a
+    delay of its own between 0 and `seconds` (drawn from a digest of the issue id and its
+    `updated`, so a run can be replayed), so changes surface out of order, as an index catching
+    up does: an issue changed less than `seconds` ago may be missing from the results, one
+    changed longer ago never is. Atlassian documents search as eventually consistent with
+    writes; `reconcileIssues` asks for the named issues' latest versions, and gets them."""
+
+    seconds: float = 0.0
+
+    def delay_ms(self, issue_id: str, updated_ms: int) -> int:
+        if self.seconds <= 0:
+            return 0
+        digest = hashlib.sha256(f"{issue_id}:{updated_ms}".encode()).digest()
+        return int(self.seconds * 1000 * int.from_bytes(digest[:4], "big") / 2 ** 32)
+
+    def visible(self, record: IssueRecord, now_ms: int) -> bool:
+        return now_ms - record.updated_ms >= self.delay_ms(record.id, record.updated_ms)
+
+
+NO_LAG = SearchLag()
+
+
 class SearchError(ValueError):
     """A 400 with this message as Jira's errorMessages."""
 
@@ -141,8 +165,19 @@ def matches(store: IssueStore, jql: str, context: Context, cache: SearchCache) -
     return result
 
 
+def _indexed(store: IssueStore, found: Matches, lag: SearchLag, now_ms: int, reconcile: list[int]) -> Matches:
+    """The matches the index already shows: the lagging changes left out, but those of issues
+    the request asks to reconcile."""
+    if lag.seconds <= 0:
+        return found
+    wanted = {str(i) for i in reconcile}
+    kept = [(key, issue_id) for key, issue_id in zip(*found, strict=True)
+            if issue_id in wanted or ((record := store.get(issue_id)) is not None and lag.visible(record, now_ms))]
+    return [k for k, _ in kept], [i for _, i in kept]
+
+
 def run_search(request: SearchRequest, store: IssueStore, renderer: Renderer, context: Context,
-               cache: SearchCache, tokens: Tokens, now_ms: int) -> dict[str, Any]:
+               cache: SearchCache, tokens: Tokens, now_ms: int, lag: SearchLag = NO_LAG) -> dict[str, Any]:
     if not request.jql or not request.jql.strip():
         raise SearchError(UNBOUNDED)
     if len(request.reconcile) > MAX_RECONCILE:
@@ -151,7 +186,7 @@ def run_search(request: SearchRequest, store: IssueStore, renderer: Renderer, co
     if len(property_keys) > MAX_PROPERTIES:
         raise SearchError(f"The number of properties requested must not exceed {MAX_PROPERTIES}.")
     try:
-        keys, ids = matches(store, request.jql, context, cache)
+        keys, ids = _indexed(store, matches(store, request.jql, context, cache), lag, now_ms, request.reconcile)
     except JqlError as exc:
         raise SearchError(str(exc)) from None
     start = 0
@@ -172,8 +207,9 @@ def run_search(request: SearchRequest, store: IssueStore, renderer: Renderer, co
     return page
 
 
-def approximate_count(store: IssueStore, jql: str, context: Context, cache: SearchCache) -> int:
+def approximate_count(store: IssueStore, jql: str, context: Context, cache: SearchCache,
+                      lag: SearchLag = NO_LAG, now_ms: int = 0) -> int:
     try:
-        return len(matches(store, jql, context, cache)[1])
+        return len(_indexed(store, matches(store, jql, context, cache), lag, now_ms, [])[1])
     except JqlError as exc:
         raise SearchError(str(exc)) from None

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from deskplan_sandbox.jira.jql import Context
 from deskplan_sandbox.jira.render import Renderer
-from deskplan_sandbox.jira.search import SearchCache, Tokens
+from deskplan_sandbox.jira.search import SearchCache, SearchLag, Tokens
 from deskplan_sandbox.jira.store import IssueStore
 from deskplan_sandbox.server import Handler
 
@@ -24,6 +24,7 @@ class Site(Protocol):
     fields: list[dict[str, Any]]                     # the field catalog
     create_screen_links: bool              # whether create accepts `update.issuelinks`
     search_cache: SearchCache
+    search_lag: SearchLag                  # how long changes take to reach search results
     tokens: Tokens
     now: Callable[[], datetime]
 

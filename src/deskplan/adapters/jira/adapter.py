@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, Literal
 
+from deskplan.adapters.base import OwnerRoutes, Probe
 from deskplan.adapters.jira.client import JiraClient
 from deskplan.adapters.jira.fields import JsmFields, discover
 from deskplan.adapters.jira.mapping import (
@@ -34,9 +35,11 @@ from deskplan.adapters.jira.mapping import (
     status_resolver,
     time_ms,
 )
+from deskplan.adapters.jira.probe import probe_settings
 from deskplan.adapters.jira.tasks import read_tasks
 from deskplan.adapters.jira.watermark import DEFAULT_OVERLAP_MS, Watermark, jql_for
 from deskplan.adapters.jira.writes import JiraWriter
+from deskplan.config import SourceConfig
 from deskplan.errors import BadPayload
 from deskplan.model import Score, Status, Ticket
 from deskplan.state.records import Page, Quarantined, Record, Related
@@ -75,6 +78,8 @@ class JiraAdapter:
         self.overlap_ms = overlap_ms
         self.rating_comments = rating_comments
         self.feedback_requests = 0
+        # issues a reconciliation read again from before the overlap (its cost; see watermark.py)
+        self.reconciled_issues = 0
         self.own_user: str | None = None        # deskplan's accountId, from `/myself` (check)
         self._profile: dict[str, Any] | None = None
         self._fields: JsmFields | None = None
@@ -100,7 +105,10 @@ class JiraAdapter:
             raise ValueError(f"the Jira adapter has no stream {stream!r} (it has {STREAM!r})")
         mark = Watermark.from_cursor(cursor)
         fields = self._jsm_fields()
-        jql = jql_for(self.projects, mark.search_from_ms(self.overlap_ms), self._myself().get("timeZone"))
+        # the overlap, or the reconciliation's reach when one is due (see watermark.py)
+        reach = mark.reach_ms(self.overlap_ms)
+        reconciling = reach > self.overlap_ms or not mark.updated_ms
+        jql = jql_for(self.projects, mark.search_from_ms(reach), self._myself().get("timeZone"))
         for page in self.client.search(jql, fields=fields.requested(), expand="changelog"):
             records: list[Record] = []
             quarantined: list[Quarantined] = []
@@ -111,11 +119,15 @@ class JiraAdapter:
                 except (KeyError, TypeError, ValueError) as exc:
                     quarantined.append(_quarantine(issue, f"unreadable id, key or updated time ({type(exc).__name__})"))
                     continue
-                if not mark.admits(issue_id, updated, self.overlap_ms):
+                if not mark.admits(issue_id, updated, reach):
                     continue
+                if reach > self.overlap_ms and mark.updated_ms and updated < mark.updated_ms - self.overlap_ms:
+                    self.reconciled_issues += 1
                 records.append(self._record(issue, fields))
                 processed.append((issue_id, updated))
             mark = mark.advance(processed, self.overlap_ms)
+            if reconciling:      # read in `updated` order: everything up to the watermark is covered
+                mark = mark.reconciled()
             yield Page(STREAM, records, mark.to_cursor(), done=page.last, quarantined=quarantined)
 
     def read_tasks(self, remote_ids: Sequence[str], stored: Callable[[str], dict[str, Any] | None]
@@ -128,6 +140,11 @@ class JiraAdapter:
             raise BadPayload(f"not a ticket record ({ticket.kind})", source=self.source, ref=ticket.id)
         return build_ticket(ticket.data, source=self.source, site=self.site, status_map=self.status_map,
                             own_user=self.own_user)
+
+    def probe(self, config: SourceConfig, owners: OwnerRoutes) -> Probe:
+        """`check --online`: the settings against Jira, reading only (adapters/jira/probe.py)."""
+        self.check()
+        return probe_settings(self.client, self._myself(), config, owners)
 
     # --- per sync, cached ----------------------------------------------------------------
 

@@ -16,17 +16,27 @@ search returns is re-checked here on its millisecond `updated`:
 
 So an issue changed in the same minute, or the same millisecond, as the watermark is
 neither lost nor processed twice.
+
+The index does not catch up in order: a change can surface after later ones, and one that
+surfaces more than the overlap after the watermark passed it would be missed. So once the
+watermark has moved `RECONCILE_EVERY_MS` on since the last reconciliation (`reconciled_ms`),
+a pull reaches back to `RECONCILE_SPAN_MS` before that point and admits every version it has
+not processed: a change the index shows up to half an hour late is then pulled, at the cost of
+reading the issues changed in that span and the hour since again once an hour (the store
+rewrites none of those it already holds unchanged). A first, full pull is a reconciliation.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
 DEFAULT_OVERLAP_MS = 5 * 60 * 1000      # search index lag is "seconds to minutes" (Atlassian, "Search and reconcile")
+RECONCILE_EVERY_MS = 60 * 60 * 1000     # of watermark progress between two reconciliations
+RECONCILE_SPAN_MS = 30 * 60 * 1000      # how far before the last reconciliation the next one reaches
 JQL_TIME_FORMAT = "%Y/%m/%d %H:%M"
 # When /myself hides the time zone, render in the westernmost zone: a wall time read in
 # any other zone is then an earlier instant, so the bound can only include more.
@@ -37,15 +47,30 @@ WESTERNMOST = "Etc/GMT+12"
 class Watermark:
     updated_ms: int = 0
     seen: Mapping[str, int] = field(default_factory=dict)    # issue id -> updated_ms processed
+    reconciled_ms: int = 0          # how far the last reconciliation (or full pull) has read
 
     @classmethod
     def from_cursor(cls, cursor: Mapping[str, Any] | None) -> Watermark:
         if not cursor:
             return cls()
-        return cls(int(cursor["updated_ms"]), {str(k): int(v) for k, v in cursor.get("seen", {}).items()})
+        updated = int(cursor["updated_ms"])
+        return cls(updated, {str(k): int(v) for k, v in cursor.get("seen", {}).items()},
+                   int(cursor.get("reconciled_ms", updated)))
 
     def to_cursor(self) -> dict[str, Any]:
-        return {"updated_ms": self.updated_ms, "seen": dict(sorted(self.seen.items()))}
+        return {"updated_ms": self.updated_ms, "seen": dict(sorted(self.seen.items())),
+                "reconciled_ms": self.reconciled_ms}
+
+    def reach_ms(self, overlap_ms: int = DEFAULT_OVERLAP_MS) -> int:
+        """How far before the watermark this pull reaches: the overlap, or back to the
+        reconciliation span when one is due."""
+        if self.updated_ms and self.updated_ms - self.reconciled_ms >= RECONCILE_EVERY_MS:
+            return max(self.updated_ms - self.reconciled_ms + RECONCILE_SPAN_MS, overlap_ms)
+        return overlap_ms
+
+    def reconciled(self) -> Watermark:
+        """After a page of a reconciling pull, which has read everything from its reach to here."""
+        return replace(self, reconciled_ms=self.updated_ms)
 
     def admits(self, issue_id: str, updated_ms: int, overlap_ms: int = DEFAULT_OVERLAP_MS) -> bool:
         """Whether this version of the issue still has to be processed."""
@@ -61,7 +86,7 @@ class Watermark:
             seen[issue_id] = max(updated_ms, seen.get(issue_id, -1))
             top = max(top, updated_ms)
         floor = top - overlap_ms
-        return Watermark(top, {k: v for k, v in seen.items() if v >= floor})
+        return Watermark(top, {k: v for k, v in seen.items() if v >= floor}, self.reconciled_ms)
 
     def search_from_ms(self, overlap_ms: int = DEFAULT_OVERLAP_MS) -> int | None:
         """The earliest `updated` the search must cover (None: everything)."""
