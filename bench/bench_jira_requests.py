@@ -7,7 +7,11 @@ way `deskplan sync` does (pull every page, build every ticket):
 2. an incremental sync after `--changes` issues got a comment, one every 20 seconds from
    the watermark on, the first ones in its very millisecond and minute;
 3. an incremental sync with nothing changed;
-4. with `--rating-comments`, the full sync again with the adapter's `rating_comments="all"`
+4. a reconciling sync: after one more change an hour and a half past the watermark (pulled
+   by an incremental sync first), the sync that reads again every issue changed from half an
+   hour before the last reconciliation on, for changes the search index showed late
+   (`reconciled` counts the issues read again; see adapters/jira/watermark.py);
+5. with `--rating-comments`, the full sync again with the adapter's `rating_comments="all"`
    (one `/feedback` call per rated issue, for the rating's comment).
 
 For each it prints the requests made and the minimum a client needs: `/myself` and the
@@ -70,7 +74,7 @@ def run_sync(server_url: str, cursor: dict | None, *, rating_comments: str = "ba
     )
     return {
         "cursor": cursor, "issues": len(records), "built": built, "pages": pages, "detail": detail,
-        "requests": adapter.requests, "feedback": adapter.feedback_requests,
+        "requests": adapter.requests, "feedback": adapter.feedback_requests, "reconciled": adapter.reconciled_issues,
         "minimum": 2 + max(1, math.ceil(len(records) / SEARCH_PAGE_SIZE)) + detail + adapter.feedback_requests,
         "seconds": time.perf_counter() - started,
     }
@@ -86,7 +90,8 @@ def comment(server_url: str, clock: Clock, key: str, at: datetime) -> None:
 def show(name: str, figures: dict) -> None:
     print(f"{name:<26} issues {figures['issues']:>6}  built {figures['built']:>6}  search pages {figures['pages']:>4}  "
           f"detail pages {figures['detail']:>4}  feedback calls {figures['feedback']:>3}  "
-          f"requests {figures['requests']:>5}  minimum {figures['minimum']:>5}  ({figures['seconds']:.1f}s)")
+          f"requests {figures['requests']:>5}  minimum {figures['minimum']:>5}  "
+          f"read again {figures['reconciled']:>5}  ({figures['seconds']:.1f}s)")
 
 
 def main() -> None:
@@ -119,7 +124,18 @@ def main() -> None:
             changed += 1
         incremental = run_sync(server.url, full["cursor"])
         show(f"incremental ({changed} changed)", incremental)
-        show("incremental (none)", run_sync(server.url, incremental["cursor"]))
+        unchanged = run_sync(server.url, incremental["cursor"])
+        show("incremental (none)", unchanged)
+        later = datetime.fromtimestamp(unchanged["cursor"]["updated_ms"] / 1000, timezone.utc) + timedelta(minutes=90)
+        for key in keys:
+            try:
+                comment(server.url, clock, key, later)
+                break
+            except requests.HTTPError:
+                continue             # a deleted ticket of the scenario
+        moved = run_sync(server.url, unchanged["cursor"])
+        show("incremental (1 changed)", moved)
+        show("reconciling", run_sync(server.url, moved["cursor"]))
         if args.rating_comments:
             show("full, rating comments", run_sync(server.url, None, rating_comments="all"))
 
