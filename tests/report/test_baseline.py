@@ -62,6 +62,7 @@ goals:
     target: 50%
     by: 2026-06-30
   - {id: vip-csat, metric: csat, target: 95%, by: 2026-06-30, scope: {group: VIP}}
+  - {id: reply-4bh, metric: first_reply_within, threshold: 4h, target: 95%, by: 2026-06-30}   # business hours
 """
 
 RULES = """\
@@ -136,6 +137,9 @@ def test_each_goal_over_the_span_with_its_own_definition(root):
         "csat": (1, 2, "50%", None),
         "reply-24h": (4, 5, "80%", "already meets the target"),
         "vip-csat": (0, 0, None, "no tickets in the span"),
+        # Business hours in Berlin: late-reply came on a Saturday and first-day and last-day before 09:00,
+        # all within 4h of business time; only never-answered is missed.
+        "reply-4bh": (4, 5, "80%", None),
     }
 
 
@@ -151,6 +155,7 @@ complaints  complaint_rate          25% (1 of 4)            -          at most 1
 csat        csat                    50% (1 of 2)            -          at least 90%
 reply-24h   first_reply_within 24h  80% (4 of 5)            -          at least 50%
 vip-csat    csat                    no tickets in the span  -          at least 95%
+reply-4bh   first_reply_within 4h   80% (4 of 5)            -          at least 95%
 """
     assert (root / "plan.yaml").read_text(encoding="utf-8") == PLAN
 
@@ -164,7 +169,7 @@ def test_before_and_months_move_the_span_and_json(root):
     # Only bad-rating (5 January) lies in the span.
     assert [(g["id"], g["numerator"], g["denominator"], g["text"]) for g in data["goals"]] == [
         ("reply-4h", 1, 1, "100%"), ("complaints", 0, 1, "0%"), ("csat", 0, 1, "0%"), ("reply-24h", 1, 1, "100%"),
-        ("vip-csat", 0, 0, None),
+        ("vip-csat", 0, 0, None), ("reply-4bh", 1, 1, "100%"),
     ]
     assert data["goals"][0]["baseline"] == 0.5 and "written" not in data["goals"][0]
 
@@ -175,7 +180,7 @@ def test_write_changes_only_the_baseline_values(root):
     assert result.exit_code == 1, result.output
     assert result.stdout.splitlines()[-4:] == [
         "",
-        "wrote plan.yaml: reply-4h 50% -> 60%, complaints (none) -> 25%, csat (none) -> 50%",
+        "wrote plan.yaml: reply-4h 50% -> 60%, complaints (none) -> 25%, csat (none) -> 50%, reply-4bh (none) -> 80%",
         "not written: reply-24h: 80% already meets the target (at least 50%): the goal would be met before the "
         "plan begins; set a target beyond it, then run again",
         "not written: vip-csat: no tickets in the span (its baseline stays as it is)",
@@ -184,13 +189,14 @@ def test_write_changes_only_the_baseline_values(root):
                 .replace("    baseline: 50%         # a guess", "    baseline: 60%         # a guess")
                 .replace("{id: complaints, metric: complaint_rate, target: 10%",
                          "{id: complaints, metric: complaint_rate, baseline: 25%, target: 10%")
-                .replace("    metric: csat\n    target: 90%", "    metric: csat\n    baseline: 50%\n    target: 90%"))
+                .replace("    metric: csat\n    target: 90%", "    metric: csat\n    baseline: 50%\n    target: 90%")
+                .replace("threshold: 4h, target: 95%", "threshold: 4h, baseline: 80%, target: 95%"))
     assert (root / "plan.yaml").read_text(encoding="utf-8") == expected
     # The plan still loads, with the new baselines.
     plan = load_workspace(root).plan
-    assert [g.baseline for g in plan.goals] == [0.6, 0.25, 0.5, None, None]
+    assert [g.baseline for g in plan.goals] == [0.6, 0.25, 0.5, None, None, 0.8]
     again = baseline(root, "--write", "--json")
-    assert [g["written"] for g in json.loads(again.stdout)["goals"]] == [True, True, True, False, False]
+    assert [g["written"] for g in json.loads(again.stdout)["goals"]] == [True, True, True, False, False, True]
     assert (root / "plan.yaml").read_text(encoding="utf-8") == expected
 
 
