@@ -136,7 +136,7 @@ def _print_write(write: PlannedWrite) -> None:
     where = write.ticket_ref if write.ticket_key else write.source
     extras = "".join(f"  {name} {value}" for name, value in (
         ("due", write.due and write.due.isoformat()), ("owner", write.owner),
-        ("links", ", ".join(write.links))) if value)
+        ("links", ", ".join(write.links)), ("route", ", ".join(f"{k} {v}" for k, v in write.route))) if value)
     click.echo(printable(f"{write.kind.value} {where}  key {write.key[:16]}  {write.origin}{extras}"))
     click.echo(f"  {printable(write.title)}")
     lines = write.body.replace("\r\n", "\n").split("\n")

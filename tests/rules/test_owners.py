@@ -115,3 +115,25 @@ def test_cadence_sources_default_to_the_first_and_an_unknown_one_is_an_error_at_
     assert [str(p).replace(f"{tmp_path}/", "") for p in caught.value.problems] == [
         "plan.yaml:11:84: cadence monthly: in: unknown source 'jsm'; deskplan.toml has: zendesk, jira",
     ]
+
+
+CONFIG = """
+[[sources]]
+name = "zendesk"
+kind = "zendesk"
+url = "https://example.zendesk.com"
+email = "deskplan@example.com"
+token_env = "ZENDESK_API_TOKEN"
+"""
+
+
+def test_check_reports_an_in_that_names_no_source(tmp_path):
+    from deskplan.app.check import check_workspace
+
+    write(tmp_path, fixed(PLAN))
+    (tmp_path / "deskplan.toml").write_text(CONFIG, encoding="utf-8")
+    with pytest.raises(InvalidFiles) as caught:
+        check_workspace(tmp_path)
+    assert [str(p).replace(f"{tmp_path}/", "") for p in caught.value.problems] == [
+        "plan.yaml:11:84: cadence monthly: in: unknown source 'jsm'; deskplan.toml has: zendesk",
+    ]

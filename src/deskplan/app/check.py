@@ -12,6 +12,7 @@ from deskplan.app.plandates import date_findings
 from deskplan.config import CONFIG_NAME, load_config, setting_position
 from deskplan.errors import InvalidFiles, Problem
 from deskplan.rules.load import load_workspace, rule_files
+from deskplan.rules.owners import cadence_sources
 from deskplan.rules.ruletests import load_cases
 from deskplan.state.database import SETTING, path_problem
 
@@ -45,6 +46,11 @@ def check_workspace(root: Path, *, now: datetime | None = None,
         problems.extend(exc.problems)
         workspace = None
     cases = load_cases(root, problems)
+    if workspace is not None and config is not None:
+        try:        # each cadence entry's `in` names a source of deskplan.toml
+            cadence_sources(workspace.plan, workspace.root, [s.name for s in config.sources])
+        except InvalidFiles as exc:
+            problems.extend(exc.problems)
     if workspace is not None:
         dates = date_findings(workspace, now or clock.now())
         problems.extend(dates.errors)

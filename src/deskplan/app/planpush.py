@@ -200,7 +200,8 @@ def push_plan(config: Config, *, source: str | None = None, dry_run: bool = Fals
         with scratch_state(config.state_path) as store:
             secret = Identity(store).secret(key_file(config.state_path))
             report = build_report(workspace, store.tickets(), now)
-            planner = WritebackPlanner(store, workspace, now, config.writeback, secret=secret)
+            planner = WritebackPlanner(store, workspace, now, config.writeback, secret=secret,
+                                       kinds={s.name: s.kind for s in config.sources})
             return [_show_source(s.name, planner, report, Ledger(store), now, on_write, on_skip, secret=secret)
                     for s in sources]
     with sync_lock(config.state_path):
@@ -211,7 +212,8 @@ def push_plan(config: Config, *, source: str | None = None, dry_run: bool = Fals
             writers = {s.name: _checked_writer(s, tokens[s.name], adapter_factory, writer_factory) for s in sources}
             report = build_report(workspace, store.tickets(), now)
             ledger = Ledger(store)
-            planner = WritebackPlanner(store, workspace, now, config.writeback, secret=secret)
+            planner = WritebackPlanner(store, workspace, now, config.writeback, secret=secret,
+                                       kinds={s.name: s.kind for s in config.sources})
             summaries = [
                 _unchecked(s.name, writer) if isinstance(writer, HelpdeskError) else
                 _push_source(s.name, Applier(ledger, writer, run_id=run_id),
@@ -255,7 +257,7 @@ def _push_source(source: str, applier: Applier, planner: WritebackPlanner, repor
         # Tasks first: the status comments go on the measures' tasks.
         items = pushable(plan_items(plan), source, planner, summary, on_skip)
         for write in plan_push_tasks(items, source, ledger, secret=secret):
-            _apply(applier, write, summary, on_write)
+            _apply(applier, planner.routed(write), summary, on_write)
         for write in status_comments(report, plan, source, ledger, now, workspace.calendar().zone, secret=secret):
             _apply(applier, write, summary, on_write)
     except HelpdeskError as exc:
@@ -276,7 +278,7 @@ def _show_source(source: str, planner: WritebackPlanner, report: Report, ledger:
     workspace = planner.workspace
     summary.writes_unsettled = ledger.count(source, WriteStatus.PENDING)
     items = pushable(plan_items(workspace.plan), source, planner, summary, on_skip)
-    tasks = list(plan_push_tasks(items, source, ledger, secret=secret))
+    tasks = [planner.routed(write) for write in plan_push_tasks(items, source, ledger, secret=secret)]
     comments = status_comments(report, workspace.plan, source, ledger, now, workspace.calendar().zone,
                                secret=secret, planned=frozenset(w.key for w in tasks))
     for write in [*tasks, *comments]:
