@@ -74,9 +74,10 @@ def date_findings(workspace: Workspace, now: datetime) -> DateFindings:
 
     plan = workspace.plan
     info = plan.plan
-    note = plan_state_note(plan, today_in_plan(workspace, now))
+    today = today_in_plan(workspace, now)
+    note = plan_state_note(plan, today)
     if note is not None:
-        findings.warnings.append(at(("plan", "end" if today_in_plan(workspace, now) > info.end else "start"), note))
+        findings.warnings.append(at(("plan", "end" if today > info.end else "start"), note))
     for index, goal in enumerate(plan.goals):
         if not info.start <= goal.by <= info.end:
             side = "before the plan starts" if goal.by < info.start else "after the plan ends"
