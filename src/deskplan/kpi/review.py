@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 from deskplan.effects import TASK_TAG
 from deskplan.errors import ConfigError
 from deskplan.kpi.breakdowns import CategoryTally
+from deskplan.kpi.effect import EffectTally, MeasureEffect
 from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext
 from deskplan.kpi.results import Evidence, GoalResult
@@ -374,6 +375,7 @@ class Review:
     feedback: tuple[FeedbackCount, ...]
     groups: tuple[GoalTeams, ...]
     actions: tuple[Action, ...]
+    effects: tuple[MeasureEffect, ...] = ()     # each measure's pilot effect or before/after, as of the period's end
 
 
 # --- building it --------------------------------------------------------------------------------
@@ -406,6 +408,7 @@ def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
                         list(windows_between(plan_start, min(period.end, plan_end), goal.window, zone)))
             for goal in goals]
     categories = CategoryTally([previous.window, period.window])
+    effects = EffectTally(workspace, min(now, period.end))
     for ticket in tickets:
         if TASK_TAG in ticket.tags:
             continue        # deskplan's own tasks come back with the pull; they are not requests
@@ -415,6 +418,7 @@ def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
             if workspace.in_scope(run.goal, ticket, now):
                 run.add(ticket, found)
         categories.add(ticket.created_at, evaluation.categories)
+        effects.count(effects.observe(ticket, found))
 
     category_windows, _ = categories.result(period.end)
     before, during = category_windows
@@ -432,6 +436,7 @@ def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
         ),
         groups=tuple(GoalTeams(run.goal.id, _teams(run.goal, run.result(period))) for run in runs),
         actions=_actions(actions, period, zone, tuple(g.id for g in goals)),
+        effects=effects.result(),
     )
 
 

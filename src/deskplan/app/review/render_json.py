@@ -24,7 +24,9 @@ Shape (schema `deskplan.review/1`; keys are only ever added, never renamed):
                 "overdue": [{"ref", "title", "owner", "due", "url"}]},
       "feedback": [{"category", "count", "previous", "change"}],
       "groups": [{"goal", "groups": [{"group", "value", "numerator", "denominator", "met"}]}],
-      "actions": [{"goal", "window", "title", "owner", "source", "ref", "status", "due"}]
+      "actions": [{"goal", "window", "title", "owner", "source", "ref", "status", "due"}],
+      "measures": [{"id", "title", "owner", "start", "budget", "pilot", "uncontrolled", "cost_per_pp"}]
+          (as of the period's end; the fields as in the report, app/report/effects.py)
     }
 
 Shares (`target`, `value`, `previous`, `change`, `expected`) are fractions from 0 to 1.
@@ -41,6 +43,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from deskplan.app.report.effects import effect_fields
 from deskplan.app.review.words import goal_labels, goal_sentence
 from deskplan.kpi.metrics import hours
 from deskplan.kpi.review import GoalReview, Period, Review
@@ -54,6 +57,9 @@ def review_dict(review: Review) -> dict[str, Any]:
 
     def local(instant: datetime | None) -> str | None:
         return instant.astimezone(zone).isoformat() if instant is not None else None
+
+    def instant(moment: datetime) -> str:
+        return moment.astimezone(zone).isoformat()
 
     def period(p: Period) -> dict[str, Any]:
         return {"label": p.label, "start": local(p.start), "end": local(p.end)}
@@ -100,6 +106,8 @@ def review_dict(review: Review) -> dict[str, Any]:
                    for g in review.groups],
         "actions": [{"goal": a.goal, "window": a.window, "title": a.title, "owner": a.owner, "source": a.source,
                      "ref": a.remote_id, "status": a.status, "due": local(a.due)} for a in review.actions],
+        "measures": [{"id": e.id, "title": e.title, "owner": e.owner, **effect_fields(e, instant)}
+                     for e in review.effects],
     }
 
 

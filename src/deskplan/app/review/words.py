@@ -14,7 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from deskplan.app.report.effects import VERDICT_LABELS, interval_text, money, pp, rate_text
 from deskplan.app.report.labels import metric_label, pct
+from deskplan.kpi.effect import MeasureEffect
 from deskplan.kpi.review import (
     ACTIVE,
     DONE,
@@ -301,6 +303,33 @@ def _actions(review: Review) -> Section:
     return Section("actions", f"Written for this {kind}", items, note)
 
 
+def effect_sentence(effect: MeasureEffect) -> Item | None:
+    """A measure's budget, and per goal its effect with the interval and the verdict."""
+    if not (effect.pilot or effect.uncontrolled or effect.budget):
+        return None
+    budget = f"budget {money(effect.budget.amount, effect.budget.currency)}" if effect.budget else "no budget"
+    if effect.budget and effect.cost_per_pp is not None:
+        budget += f", {money(effect.cost_per_pp, effect.budget.currency)} a point"
+    details: list[str] = []
+    for g in effect.pilot.goals if effect.pilot else ():
+        needed = (f"; about {g.needed.pilot} more pilot and {g.needed.control} more control tickets needed"
+                  if g.needed else "")
+        details.append(f"{g.goal}: pilot {rate_text(g.pilot_before)} → {rate_text(g.pilot_during)}, control "
+                       f"{rate_text(g.control_before)} → {rate_text(g.control_during)}; effect {pp(g.effect_pp)} "
+                       f"{interval_text(g.ci_low_pp, g.ci_high_pp)}, {VERDICT_LABELS[g.verdict]}{needed}.")
+    since = effect.uncontrolled.start if effect.uncontrolled else None
+    for c in effect.uncontrolled.goals if effect.uncontrolled else ():
+        details.append(f"{c.goal}: {rate_text(c.before)} → {rate_text(c.after)} since {since}, "
+                       f"{pp(c.change_pp)} {interval_text(c.ci_low_pp, c.ci_high_pp)}, uncontrolled (not proof).")
+    return Item(f"{effect.id} {effect.title} ({effect.owner}): {budget}.", tuple(details))
+
+
+def _measures(review: Review) -> tuple[Section, ...]:
+    """Shown when a measure has a pilot, a start or a budget."""
+    items = tuple(item for e in review.effects if (item := effect_sentence(e)) is not None)
+    return (Section("measures", "Measures: budget, effect, verdict", items),) if items else ()
+
+
 def digest(review: Review) -> Digest:
     zone = ZoneInfo(review.timezone)
     cadence, period = review.cadence, review.period
@@ -313,6 +342,6 @@ def digest(review: Review) -> Digest:
     )
     sections = (
         _goals(review, labels), _groups(review, labels), _feedback(review), _milestones(review),
-        *_tasks(review), _actions(review),
+        *_tasks(review), _actions(review), *_measures(review),
     )
     return Digest(title=f"{cadence.title}: {period_name(period)}", lines=lines, sections=sections)
