@@ -216,14 +216,24 @@ HISTORY_SINCE = "2025-01-01"
 SECRET = "5ec7e75ec7e75ec7e75ec7e75ec7e7ab"
 
 
+# Reviews on the compact plan's cadence: at NOW (Tuesday 10 March 2026, UTC) week 2026-W10 and
+# February have closed, so a sync writes two review tasks, after every other write.
+COMPACT_CADENCE = """
+cadence:
+  - {id: weekly-check, title: Weekly check, every: week, owner: customer service, goals: [first-reply-12h]}
+  - {id: monthly-review, title: Monthly review, every: month, owner: marketing}
+"""
+
+
 def make_workspace(root: Path, site: Site, *, state: str = "state.db", compact: bool = False,
-                   since: str | None = HISTORY_SINCE, secret: str | None = SECRET) -> Path:
+                   since: str | None = HISTORY_SINCE, secret: str | None = SECRET, cadence: bool = False) -> Path:
     """A workspace with one source, the site: the example plan and rules of `deskplan init`,
-    or (`compact`) a small plan on the 24x7 calendar, for runs repeated many times. With
-    `secret=None` the first run makes the installation's secret, as for a user."""
+    or (`compact`) a small plan on the 24x7 calendar, for runs repeated many times, with
+    (`cadence`) two review entries. With `secret=None` the first run makes the installation's
+    secret, as for a user."""
     if compact:
         (root / "rules").mkdir(parents=True)
-        (root / "plan.yaml").write_text(COMPACT_PLAN, encoding="utf-8")
+        (root / "plan.yaml").write_text(COMPACT_PLAN + (COMPACT_CADENCE if cadence else ""), encoding="utf-8")
         (root / "rules" / "rules.yaml").write_text(COMPACT_RULES, encoding="utf-8")
     else:
         init_workspace(root)

@@ -139,6 +139,63 @@ def test_faults_at_20_percent_end_in_the_same_helpdesk_state_as_a_fault_free_run
         site.stop()
 
 
+REVIEW_TRIALS = 4
+REVIEW_TITLES = ("Weekly check: week 10 of 2026 (2 to 8 Mar 2026)", "Monthly review: February 2026")
+
+
+@pytest.fixture(scope="module")
+def expected_reviews(story, tmp_path_factory):
+    """What an undisturbed sync of the compact workspace with its cadence leaves: the writes of
+    `expected`, then the two review tasks."""
+    found = {}
+    for kind in KINDS:
+        site = Site(kind, story)
+        try:
+            (summary,) = sync(make_workspace(tmp_path_factory.mktemp(f"reviews-{kind}"), site, compact=True,
+                                             cadence=True)).summaries
+            found[kind] = site.effects()
+        finally:
+            site.stop()
+        assert summary.review_tasks_created == 2 and found[kind].duplicates() == []
+        titles = sorted(d[0] for d in found[kind].task_details.values() if d[0].startswith(("Weekly", "Monthly")))
+        assert titles == sorted(REVIEW_TITLES)
+        assert len(found[kind].comments) == 12
+    return found
+
+
+@pytest.mark.parametrize("kind,trial", [(k, t) for k in KINDS for t in range(REVIEW_TRIALS)])
+def test_kill_9_while_review_tasks_are_written_then_a_rerun_writes_each_exactly_once(kind, trial, story,
+                                                                                      expected_reviews, tmp_path):
+    """The review tasks are a sync's last writes: kill it as one is answered (half the trials:
+    the task is in the helpdesk, the ledger says pending) or a hair after it landed."""
+    reference = expected_reviews[kind]
+    total = writes_in(reference)
+    nth = total - trial % 2                           # the last write, or the one before: each a review task
+    site = Site(kind, story)
+    try:
+        workspace = make_workspace(tmp_path / "ws", site, compact=True, cadence=True)
+        if trial < REVIEW_TRIALS // 2:
+            hold = HoldAnswer(site, nth)
+            child = start_child(workspace)
+            assert hold.applied.wait(60)
+            assert kill_after(child, delay=0.0)
+            hold.release.set()
+            (in_doubt,) = pending_writes(workspace)
+            assert site.effects().task_details[in_doubt][0] in REVIEW_TITLES    # written, not yet recorded
+        else:
+            child = start_child(workspace)
+            kill_after(child, writes_seen=lambda: len(site.app.writes), writes=nth, extra=0.001 * trial)
+        codes = sync_until_clean(workspace)
+        assert codes[-1] == 0, codes
+        assert site.effects() == reference
+        # The same period again: nothing new.
+        (again,) = sync(workspace).summaries
+        assert (again.writes_planned, again.review_tasks_created) == (0, 0)
+        assert site.effects() == reference
+    finally:
+        site.stop()
+
+
 WITNESS = "wItNeSs-6f1d0c2e-TOKEN"
 
 
