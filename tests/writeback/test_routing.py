@@ -1,0 +1,78 @@
+"""Tasks routed to their owners (plan.yaml `owners`) in both simulators: a Zendesk group by name
+and an agent by email, a Jira assignee by email and a component by name; an owner the helpdesk
+cannot place still gets the task, unassigned, and the run lists why (a warning, exit 0)."""
+
+from __future__ import annotations
+
+from .harness import Site, make_workspace, sync
+
+AGENT = "olivia.brown4@support.example.com"        # an agent of the harness story (user 4)
+
+OWNERS = f"""
+owners:
+  customer service:
+    zendesk: {{group: Billing, assignee: {AGENT}}}
+    jira: {{assignee: {AGENT.upper()}, component: Support}}
+  marketing:
+    zendesk: {{group: No Such Team}}
+    jira: {{assignee: 000000:no-such-account}}
+"""
+
+
+def routed_workspace(tmp_path, site: Site):
+    workspace = make_workspace(tmp_path / "ws", site, compact=True, cadence=True)
+    with (workspace / "plan.yaml").open("a", encoding="utf-8") as plan:
+        plan.write(OWNERS)
+    return workspace
+
+
+def test_zendesk_tasks_go_to_their_owner_s_group_and_agent(tmp_path, story):
+    site = Site("zendesk", story)
+    try:
+        (summary,) = sync(routed_workspace(tmp_path, site)).summaries
+        store = site.app.store
+        groups, _ = store.named_after("groups", 0, 100)
+        billing = next(g["id"] for g in groups if g["name"] == "Billing")
+        olivia = store.user_id_by_email(AGENT)
+        tickets, _ = store.tickets_after(0, 10**9)
+        tasks = {t["subject"]: (t["group_id"], t["assignee_id"]) for t in tickets if t["type"] == "task"}
+        assert tasks["Weekly check: week 10 of 2026 (2 to 8 Mar 2026)"] == (billing, olivia)     # customer service
+        assert tasks["Monthly review: February 2026"] == (None, None)                       # marketing: no such group
+        assert tasks["Follow up on the rating of 7"] == (None, None)
+        assert {route for subject, route in tasks.items() if subject.startswith("Goal first-reply-12h")} == {
+            (billing, olivia)}
+        assert summary.exit_code == 0 and summary.errors == []
+        assert summary.warnings and all(w.endswith("written unassigned: no Zendesk group is named 'No Such Team'")
+                                        for w in summary.warnings)
+        assert "task review:monthly-review:2026-02 of marketing written unassigned: no Zendesk group is named " \
+               "'No Such Team'" in summary.warnings
+        # The groups are read once a run, the agent looked up once.
+        requests = site.log.getvalue().splitlines()
+        assert sum("GET /api/v2/groups" in line for line in requests) == 1
+        assert sum("GET /api/v2/users/search" in line for line in requests) == 1
+    finally:
+        site.stop()
+
+
+def test_jira_tasks_get_their_owner_s_assignee_and_component(tmp_path, story):
+    site = Site("jira", story)
+    try:
+        (summary,) = sync(routed_workspace(tmp_path, site)).summaries
+        agent = next(u["accountId"] for u in site.app.store.users.values()
+                     if str(u.get("emailAddress")).lower() == AGENT)
+        tasks = {}
+        for record in site.app.store.records():
+            if "deskplan_task" in (record.fields.get("labels") or []):
+                assignee = (record.fields.get("assignee") or {}).get("accountId")
+                tasks[record.fields["summary"]] = (assignee, [c["name"] for c in record.fields.get("components") or []])
+        assert tasks["Weekly check: week 10 of 2026 (2 to 8 Mar 2026)"] == (agent, ["Support"])
+        # Jira refuses marketing's accountId: the task is written without it.
+        assert tasks["Monthly review: February 2026"] == (None, [])
+        assert tasks["Follow up on the rating of SUP-7"] == (None, [])
+        assert summary.exit_code == 0 and summary.errors == []
+        assert len(summary.warnings) == sum(1 for route in tasks.values() if route == (None, []))
+        assert all("written unassigned: Jira refused assignee" in w for w in summary.warnings)
+        requests = site.log.getvalue().splitlines()
+        assert sum("GET /rest/api/3/user/search" in line for line in requests) == 1
+    finally:
+        site.stop()
