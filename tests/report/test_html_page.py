@@ -4,6 +4,7 @@ from the page)."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -11,14 +12,19 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from deskplan.app.report.render_html import render_html
+from deskplan.app.report.render_json import render_json
+from deskplan.app.report.render_text import render_text
+from deskplan.app.review.render_html import render_html as render_review_html
 from deskplan.kpi.freshness import source_syncs
 from deskplan.kpi.report import build_report
 from deskplan.kpi.results import SourceSync
+from deskplan.kpi.review import TaskState, build_review, period_for
 from deskplan.kpi.tasks import build_tasks
 from deskplan.rules.load import Workspace, load_workspace
 from deskplan.state.store import Store
 from deskplan.state.tasks import TaskRecord
 
+from ..review import sample as review_sample
 from .sample import NOW, tickets, utc, write_workspace
 
 # The sample plan runs 2026-03-02 to 2026-06-30 (121 days) in Europe/Berlin; NOW is 15 April 14:00 there.
@@ -351,3 +357,45 @@ def test_status_first_and_charts_drawn_for_a_phone(workspace):
         assert svg["attrs"]["width"] == "100%" and svg["attrs"]["viewbox"].split()[2] in ("720", "400")
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in render_html(
         build_report(workspace, tickets(), NOW))
+
+
+# --- the same in JSON and text -------------------------------------------------------------------
+
+def test_json_and_text_carry_milestones_and_last_syncs(tmp_path):
+    synced = (SourceSync("zd", NOW - timedelta(hours=3), NOW - timedelta(hours=3), 0, stale=False),
+              SourceSync("jsm", None, NOW - timedelta(minutes=20), 4, stale=True))
+    report = build_report(milestone_workspace(tmp_path), tickets(), NOW, synced=synced,
+                          milestones_done={"pushed": True})
+    data = json.loads(render_json(report))
+    assert data["milestones"][0] == {"id": "rota", "title": "New rota", "start": "2026-03-02", "end": "2026-03-31",
+                                     "owner": "technology", "measures": ["M2"], "state": "overdue"}
+    assert [m["state"] for m in data["milestones"]] == ["overdue", "active", "planned", "done"]
+    assert data["synced"] == [
+        {"source": "zd", "synced_at": "2026-04-15T11:00:00+02:00", "last_run_at": "2026-04-15T11:00:00+02:00",
+         "last_exit": 0, "stale": False},
+        {"source": "jsm", "synced_at": None, "last_run_at": "2026-04-15T13:40:00+02:00", "last_exit": 4,
+         "stale": True},
+    ]
+    lines = render_text(report).splitlines()
+    assert lines[2:4] == ["zd: synced 2026-04-15 11:00",
+                          "jsm: never synced without error — STALE, the figures may lag the helpdesk"]
+
+
+# --- the review page, in the report's style ------------------------------------------------------
+
+def test_the_review_page_keeps_its_tables_in_their_cards_status_first(tmp_path):
+    workspace = review_sample.write_workspace(tmp_path)
+    now = review_sample.local(2026, 12, 1, 9)
+    monthly = workspace.plan.cadence[1]
+    tasks = [TaskState("zd:T1", "Check the routing", "marketing", done=False, due=review_sample.local(2026, 11, 20),
+                       url="https://help.example/T1"),
+             TaskState("zd:T2", "Train", "customer service", done=True)]
+    review = build_review(workspace, review_sample.november(), now, monthly, period_for(monthly, workspace.plan, now),
+                          tasks=tasks)
+    page = Page(render_review_html(review))
+    tables = page.find("table")
+    assert len(tables) >= 5
+    for table in tables:
+        assert table["parents"][-1] == ("div", {"scroll"})
+    assert [page.text(e) for e in page.find("th")][:2] == ["Status", "Goal"]
+    assert css_rules(page.style)[".scroll"]["overflow-x"] == "auto"

@@ -33,7 +33,12 @@ Shape (schema `deskplan.report/1`; keys are only ever added, never renamed):
         "items": [{"ref", "source", "title", "owner", "origin", "measures", "due", "done", "overdue",
                    "status", "url", "read_at"}],   (overdue first, then open by due, then done)
         "gone": int   (tasks deleted in their helpdesk: in no count)
-      }
+      },
+      "milestones": [{"id", "title", "start", "end", "owner", "measures",
+                      "state" ("planned" | "active" | "overdue" | "done", at `now`)}],
+      "synced": [{"source", "synced_at" (the end of the last sync the source finished with exit 0) | null,
+                  "last_run_at" | null, "last_exit" | null, "stale" (no such sync in the last 2 days)}]
+                  (empty when not known)
     }
 
 Shares (`target`, `baseline`, `value`, `expected`, `planned_from`, `change`) are fractions
@@ -111,6 +116,11 @@ def report_dict(report: Report) -> dict[str, Any]:
                      for m in report.measures],
         "left_out": [{"ref": t.ref, "reason": t.reason} for t in report.left_out],
         "tasks": tasks_dict(report.tasks, local),
+        "milestones": [{"id": m.id, "title": m.title, "start": m.start.isoformat(), "end": m.end.isoformat(),
+                        "owner": m.owner, "measures": list(m.measures), "state": m.state} for m in report.milestones],
+        "synced": [{"source": s.source, "synced_at": local(s.synced_at) if s.synced_at else None,
+                    "last_run_at": local(s.last_run_at) if s.last_run_at else None, "last_exit": s.last_exit,
+                    "stale": s.stale} for s in report.synced],
     }
 
 

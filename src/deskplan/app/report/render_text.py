@@ -43,6 +43,9 @@ def _header(report: Report) -> list[str]:
         fit(f"plan {report.plan_start} to {report.plan_end}, {report.timezone}; "
             f"as of {now:%Y-%m-%d %H:%M %Z}; {report.tickets} tickets"
             + (f", {len(report.left_out)} left out" if report.left_out else ""), WIDTH),
+        *(fit(f"{s.source}: " + (f"synced {s.synced_at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}" if s.synced_at
+                                 else "never synced without error")
+              + (" — STALE, the figures may lag the helpdesk" if s.stale else ""), WIDTH) for s in report.synced),
         "",
     ]
 
