@@ -170,7 +170,11 @@ class _Progress:
 
 @cli.command()
 @workspace_option
-def check(workspace: Path) -> None:
+@click.option("--online", is_flag=True,
+              help="Then ask each helpdesk, reading only: credentials, projects, service desk, task project and "
+                   "issue type, task group, statuses, owners (needs the tokens).")
+@click.pass_context
+def check(ctx: click.Context, workspace: Path, online: bool) -> None:
     """Validate deskplan.toml, plan.yaml and rules/ (tests included).
 
     Prints every problem as FILE:LINE:COL: message on stderr and exits 2, or a summary
@@ -178,12 +182,33 @@ def check(workspace: Path) -> None:
     warning: ..., on stderr; exit 0): the plan has ended or not started (honours DESKPLAN_NOW),
     a goal's deadline lies outside the plan.
 
-    Example: deskplan check --workspace ./sip
+    With --online each source's settings are then checked against its helpdesk with read
+    requests only: a setting the helpdesk does not match is exit 2 at its FILE:LINE:COL, a
+    helpdesk that cannot be reached or refuses the credentials exit 4.
+
+    Example: deskplan check --online --workspace ./sip
     """
     from deskplan.app.check import check_workspace
     from deskplan.app.plandates import warning_line
+    from deskplan.errors import Problem
 
-    click.echo(check_workspace(workspace, warn=lambda p: click.echo(printable(warning_line(p)), err=True)))
+    def warn(problem: Problem) -> None:
+        click.echo(printable(warning_line(problem)), err=True)
+
+    if not online:
+        click.echo(check_workspace(workspace, warn=warn))
+        return
+    from deskplan.app.online import check_online
+
+    result = check_online(workspace, warn=warn)
+    click.echo(result.summary)
+    for line in result.lines:
+        click.echo(printable(f"online: {line}"))
+    for problem in result.problems:
+        click.echo(printable(str(problem)), err=True)
+    for line in result.unreached:
+        click.echo(printable(f"deskplan: {line}"), err=True)
+    ctx.exit(result.exit_code)
 
 
 @cli.command()

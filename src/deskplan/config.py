@@ -216,8 +216,11 @@ def _toml_error_position(message: str) -> tuple[int, int]:
 class _TomlLocator:
     """Finds the line of a key in a simple TOML file, for error positions.
 
-    tomllib keeps no positions; deskplan.toml is flat ([[sources]] tables, [state], [writeback]),
-    so scanning table headers and `key =` lines is enough.
+    tomllib keeps no positions; deskplan.toml is flat ([[sources]] tables with their
+    [sources.status_map] sub-tables, [state], [writeback]), so scanning table headers and
+    `key =` lines is enough. An item of a setting (`("sources", 1, "projects", 0)`, a list's
+    first element; `("sources", 0, "status_map", "Pending")`, a key of a sub-table or of an
+    inline table) is found on its line, else the setting's position stands for it.
     """
 
     def __init__(self, text: str):
@@ -226,14 +229,18 @@ class _TomlLocator:
     def find(self, loc: tuple[int | str, ...]) -> tuple[int, int]:
         parts = list(loc)
         start, end = 0, len(self.lines)
+        table = ""
         if parts and parts[0] == "sources":
             index = parts[1] if len(parts) > 1 and isinstance(parts[1], int) else 0
             headers = [i for i, line in enumerate(self.lines) if line.strip().startswith("[[sources]]")]
             if index < len(headers):
                 start = headers[index]
-                later = [i for i, line in enumerate(self.lines) if i > start and line.strip().startswith("[")]
+                # The source's table runs to the next header that is not one of its sub-tables.
+                later = [i for i, line in enumerate(self.lines) if i > start and line.strip().startswith("[")
+                         and not line.strip().startswith("[sources.")]
                 end = later[0] if later else len(self.lines)
                 parts = parts[2:]
+                table = "sources"
             else:
                 parts = []
         elif parts and parts[0] in ("state", "writeback"):
@@ -243,8 +250,34 @@ class _TomlLocator:
                 parts = parts[1:]
         if parts:
             key = str(parts[0])
-            for i in range(start, end):
-                match = re.match(rf"\s*({re.escape(key)}|\"{re.escape(key)}\")\s*=", self.lines[i])
+            subs = [i for i in range(start + 1, end) if self.lines[i].strip().startswith("[")]
+            for i in range(start, subs[0] if subs else end):
+                match = self._key(i, key)
                 if match:
-                    return i + 1, match.start(1) + 1
+                    return self._item(i, match.end(), parts[1]) if len(parts) > 1 else (i + 1, match.start(1) + 1)
+            sub = next((i for i in subs if self.lines[i].strip() == f"[{table}.{key}]"), None) if table else None
+            if sub is not None:
+                following = [i for i in subs if i > sub]
+                for i in range(sub + 1, following[0] if following else end):
+                    match = self._key(i, str(parts[1])) if len(parts) > 1 else None
+                    if match:
+                        return i + 1, match.start(1) + 1
+                return sub + 1, 1
         return start + 1, 1
+
+    def _key(self, i: int, key: str) -> re.Match[str] | None:
+        return re.match(rf"\s*({re.escape(key)}|\"{re.escape(key)}\"|'{re.escape(key)}')\s*=", self.lines[i])
+
+    def _item(self, i: int, after: int, item: int | str) -> tuple[int, int]:
+        """(line, column) of a list's item-th string, or of an inline table's key, on line i."""
+        line = self.lines[i]
+        if isinstance(item, int):
+            strings = list(re.finditer(r'"(?:[^"\\]|\\.)*"|\'[^\']*\'', line[after:]))
+            if item < len(strings):
+                return i + 1, after + strings[item].start() + 1
+        else:
+            match = re.search(rf"[{{,]\s*({re.escape(item)}|\"{re.escape(item)}\"|'{re.escape(item)}')\s*=",
+                              line[after:])
+            if match:
+                return i + 1, after + match.start(1) + 1
+        return i + 1, after + 1

@@ -12,9 +12,11 @@ The records, pages and related records themselves are what the store keeps
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from deskplan.config import SourceConfig
 from deskplan.effects import Writer
 from deskplan.model import Ticket
 from deskplan.state.records import Page, Record, Related
@@ -56,3 +58,39 @@ class TaskReader(Protocol):
     def read_tasks(self, remote_ids: Sequence[str], stored: StoredTicket) -> Iterator[TaskReading]:
         """A reading for each task found (or found gone), by the remote id the ledger holds;
         a task it cannot tell about yet is left out. `stored` gives a stored raw ticket."""
+
+
+# owner -> the (field, value) pairs plan.yaml's `owners` gives the owner's tasks in this kind of source
+OwnerRoutes = Mapping[str, tuple[tuple[str, str], ...]]
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A setting the helpdesk does not agree with. `setting` is where it is written: a path in
+    the source's table of deskplan.toml (`("projects", 0)`, `("status_map", "Pending")`), or
+    `("owners", OWNER, FIELD)` for plan.yaml's owners."""
+
+    setting: tuple[str | int, ...]
+    message: str
+
+
+@dataclass
+class Probe:
+    """What `check --online` learnt of one source: what agrees (`checked`, for the summary) and
+    what does not."""
+
+    checked: list[str] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+    def mismatch(self, setting: tuple[str | int, ...], message: str) -> None:
+        self.mismatches.append(Mismatch(setting, message))
+
+
+@runtime_checkable
+class SettingsProber(Protocol):
+    """An adapter that checks a source's settings against the helpdesk, reading only."""
+
+    def probe(self, config: SourceConfig, owners: OwnerRoutes) -> Probe:
+        """Every setting of `config` that names something in the helpdesk, and every owner's
+        route, asked of the helpdesk with GET requests only. Raises AuthError or Unreachable
+        (through `check()`) when the helpdesk refuses the credentials or cannot be reached."""

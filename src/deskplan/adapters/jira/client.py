@@ -8,9 +8,9 @@ that comes back unchanged is an error rather than an endless loop.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import quote
 
 from deskplan.errors import RequestRejected, ServerError
@@ -42,6 +42,66 @@ class JiraClient:
 
     def field_catalog(self) -> list[dict[str, Any]]:
         return self.http.get_json("/rest/api/3/field")
+
+    # --- what `check --online` asks (GET only) -----------------------------------------------
+
+    def project(self, key: str) -> dict[str, Any] | None:
+        """The project, or None when Jira says there is none the account can see (404)."""
+        return _unless_missing(lambda: self.http.get_json(f"/rest/api/3/project/{quote(key)}"))
+
+    def project_keys(self) -> list[str]:
+        """The keys of every project the account can see."""
+        body = self.http.get_json("/rest/api/3/project")
+        return [str(p["key"]) for p in body if isinstance(p, dict) and p.get("key")] if isinstance(body, list) else []
+
+    def creatable_issue_types(self, project: str) -> list[dict[str, Any]] | None:
+        """The issue types the account can create in `project` (create metadata), or None when
+        Jira refuses to say (no such project, or no permission to create issues there)."""
+        path = f"/rest/api/3/issue/createmeta/{quote(project)}/issuetypes"
+
+        def pages() -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = []
+            while True:
+                page = self.http.get_json(path, params={"startAt": len(found), "maxResults": 50}) or {}
+                items = [t for t in page.get("issueTypes") or () if isinstance(t, dict)]
+                found += items
+                total = page.get("total")
+                if not items or not isinstance(total, int) or len(found) >= total:
+                    return found
+
+        return _unless_missing(pages, also=(400,))
+
+    def statuses(self) -> list[dict[str, Any]]:
+        """Every status of the site's workflows."""
+        body = self.http.get_json("/rest/api/3/status")
+        return [s for s in body if isinstance(s, dict)] if isinstance(body, list) else []
+
+    def service_desks(self) -> Iterator[dict[str, Any]]:
+        """The JSM service desks the account is an agent of."""
+        start = 0
+        while True:
+            page = self.http.get_json("/rest/servicedeskapi/servicedesk", params={"start": start, "limit": 50}) or {}
+            values = [d for d in page.get("values") or () if isinstance(d, dict)]
+            yield from values
+            start += len(values)
+            if not values or page.get("isLastPage", True):
+                return
+
+    def components(self, project: str) -> list[dict[str, Any]] | None:
+        """The project's components, or None when there is no such project the account can see."""
+        body = _unless_missing(lambda: self.http.get_json(f"/rest/api/3/project/{quote(project)}/components"))
+        if body is None:
+            return None
+        return [c for c in body if isinstance(c, dict)] if isinstance(body, list) else []
+
+    def users(self, *, query: str | None = None, account_id: str | None = None) -> list[dict[str, Any]]:
+        """Active users whose name or email starts with `query`, or the one with `account_id`."""
+        params: dict[str, Any] = {"maxResults": 10}
+        params.update({"query": query} if query is not None else {"accountId": account_id})
+        body = self.http.get_json("/rest/api/3/user/search", params=params)
+        return [u for u in body if isinstance(u, dict) and u.get("accountId")] if isinstance(body, list) else []
+
+    # --- the pull ----------------------------------------------------------------------------
 
     def search(self, jql: str, *, fields: list[str], expand: str | None = None) -> Iterator[SearchPage]:
         """Enhanced JQL search, page by page. The token lives only as long as this loop."""
@@ -97,3 +157,16 @@ class JiraClient:
             total = page.get("total")
             if not items or page.get("isLast") is True or (isinstance(total, int) and at >= total):
                 return
+
+
+T = TypeVar("T")
+
+
+def _unless_missing(ask: Callable[[], T], *, also: tuple[int, ...] = ()) -> T | None:
+    """`ask()`, or None when Jira answers 404 (or one of `also`): nothing of that name."""
+    try:
+        return ask()
+    except RequestRejected as exc:
+        if exc.status == 404 or exc.status in also:
+            return None
+        raise

@@ -7,10 +7,13 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
+from deskplan.adapters.base import OwnerRoutes, Probe
 from deskplan.adapters.zendesk.client import ExportPage, ZendeskClient
 from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
+from deskplan.adapters.zendesk.probe import probe_settings
 from deskplan.adapters.zendesk.tasks import task_reading
 from deskplan.adapters.zendesk.writes import ZendeskWriter
+from deskplan.config import SourceConfig
 from deskplan.errors import AuthError
 from deskplan.model import Status, Ticket
 from deskplan.state.records import Page, Quarantined, Record, Related
@@ -83,6 +86,11 @@ class ZendeskAdapter:
             raise AuthError("the credentials were not accepted (Zendesk answered as an anonymous user)",
                             source=self.source, where="GET /api/v2/users/me.json")
         self.own_user = str(user["id"])
+
+    def probe(self, config: SourceConfig, owners: OwnerRoutes) -> Probe:
+        """`check --online`: the settings against Zendesk, reading only (adapters/zendesk/probe.py)."""
+        self.check()
+        return probe_settings(self.client, config.email, config, owners)
 
     def pull(self, stream: str, cursor: dict[str, Any] | None) -> Iterator[Page]:
         pages: Iterator[ExportPage]

@@ -32,8 +32,9 @@ from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
-from deskplan.errors import ServerError
+from deskplan.errors import RequestRejected, ServerError
 from deskplan.transport.http import HttpClient, Rejected
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,28 @@ class ZendeskClient:
         if not isinstance(user, dict):
             raise ServerError("unexpected answer shape", source=self.http.source, where="GET /api/v2/users/me.json")
         return user
+
+    def group(self, group_id: str) -> dict[str, Any] | None:
+        """The group with that id, or None when Zendesk has none (404)."""
+        try:
+            body = self.http.get_json(f"/api/v2/groups/{quote(group_id)}.json")
+        except RequestRejected as exc:
+            if exc.status == 404:
+                return None
+            raise
+        group = body.get("group") if isinstance(body, dict) else None
+        return group if isinstance(group, dict) else None
+
+    def groups(self) -> Iterator[dict[str, Any]]:
+        """Every group of the account (deleted ones included, marked `deleted`)."""
+        for page in self.list_pages("/api/v2/groups.json", "groups", {}):
+            yield from (g for g in page.items if isinstance(g, dict))
+
+    def search_users(self, query: str) -> list[dict[str, Any]]:
+        """Users matching `query` (an email finds its user)."""
+        body = self.http.get_json("/api/v2/users/search.json", {"query": query})
+        users = body.get("users") if isinstance(body, dict) else None
+        return [u for u in users if isinstance(u, dict)] if isinstance(users, list) else []
 
     def cursor_export(self, resource: str, cursor: dict[str, Any] | None, *, include: tuple[str, ...] = ()
                       ) -> Iterator[ExportPage]:
