@@ -104,3 +104,32 @@ def test_metrics_file_in_a_missing_folder_or_with_a_dry_run_is_a_usage_error(tmp
     assert run.exit_code == 2
     assert "not written by a dry-run" in run.output
     assert not (tmp_path / "m.prom").exists()
+
+
+def test_a_file_that_is_not_metrics_is_replaced_and_the_last_success_starts_again(tmp_path):
+    from deskplan.app.metrics import write_sync_metrics
+    from deskplan.app.summary import SourceSummary
+
+    path = tmp_path / "deskplan.prom"
+    path.write_text("this is {not the text format\n", encoding="utf-8")
+    failed = SourceSummary("zendesk", exit_code=1, tickets_seen=7)
+
+    write_sync_metrics(path, [failed], seconds={"zendesk": 2.5}, finished_at=NOW)
+
+    found = read_metrics(path)
+    assert "deskplan_sync_last_success_timestamp_seconds" not in found
+    assert found["deskplan_sync_exit_code"] == {"zendesk": 1.0}
+    assert found["deskplan_sync_tickets_seen"] == {"zendesk": 7.0}
+    assert found["deskplan_sync_duration_seconds"] == {"zendesk": 2.5}
+
+
+def test_an_unknown_source_leaves_the_metrics_file_as_it_was(tmp_path):
+    init_workspace(tmp_path / "ws")
+    metrics = tmp_path / "deskplan.prom"
+    metrics.write_text("deskplan_sync_exit_code{source=\"zendesk\"} 0.0\n", encoding="utf-8")
+
+    run = invoke(tmp_path / "ws", {}, NOW, "sync", "--source", "nope", "--metrics-file", str(metrics))
+
+    assert run.exit_code == 2
+    assert "no source named 'nope'" in run.output
+    assert metrics.read_text(encoding="utf-8") == "deskplan_sync_exit_code{source=\"zendesk\"} 0.0\n"

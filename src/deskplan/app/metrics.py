@@ -53,6 +53,8 @@ def run_with_metrics(path: Path, sources: Sequence[str], run: Callable[[], SyncR
     try:
         result = run()
     except Exception as exc:
+        if not sources:         # a --source that names none: no figures to replace the last run's with
+            raise
         status = exc.exit_status if isinstance(exc, DeskplanError) else ExitStatus.PARTIAL
         summaries = failed_run(sources, status, str(exc) if isinstance(exc, DeskplanError) else type(exc).__name__)
         try:
