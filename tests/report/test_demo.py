@@ -59,6 +59,23 @@ def test_demo_runs_the_whole_loop(tmp_path):
     assert page.startswith("<!doctype html>") and "<script" not in page
     assert str(root) in result.summary() and "improvement tasks" in result.summary()
 
+    # A review task for the latest closed period of each cadence entry, in each simulator: the
+    # monthly review in JSM (`in: jsm`), the weekly and quarterly ones in Zendesk, the first source.
+    assert [(w.source, w.origin, w.owner) for w in result.reviews] == [
+        ("zendesk", "review:weekly-check:2026-W20", "customer service"),
+        ("jsm", "review:monthly-review:2026-04", "service manager"),
+        ("zendesk", "review:quarterly-feedback:2026-Q1", "marketing"),
+    ]
+    assert {s.source: s.review_tasks_created for s in result.sync.summaries} == {"zendesk": 2, "jsm": 1}
+    assert [line.strip() for line in result.summary().splitlines() if "review for" in line] == [
+        "review for customer service, due by the end of 2026-05-19: Weekly check of first-reply and resolution "
+        "times: week 20 of 2026 (11 to 17 May 2026)",
+        "review for marketing, due by the end of 2026-04-10: Quarterly analysis of feedback categories and their "
+        "trends: Q1 2026 (Jan to Mar)",
+        "review for service manager, due by the end of 2026-05-05: Monthly review of every goal with the measure "
+        "owners: April 2026",
+    ]
+
 
 def test_demo_command_prints_the_report_and_refuses_to_overwrite(tmp_path):
     root = tmp_path / "demo"

@@ -6,7 +6,9 @@
    the two simulators, and move the plan's dates so that the plan began about four months
    before `now` (the example's goals, measures and rules are kept as they are).
 3. Run `deskplan sync` (the library function): pull, evaluate, write back status comments
-   and improvement tasks into the simulators.
+   and improvement tasks into the simulators, and a review task for the latest closed period
+   of each cadence entry (write-back goes live at the plan's start, so every entry has one;
+   the monthly review goes to JSM, the others to Zendesk, the first source).
 4. Print the text report, write the HTML report, and say what was written where.
 
 Nothing leaves 127.0.0.1. The tokens are made up per run and passed in an environment
@@ -23,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -36,6 +38,7 @@ from deskplan.app.report.render_html import render_html
 from deskplan.app.report.render_text import render_text
 from deskplan.app.sync import SyncResult, run_sync
 from deskplan.config import CONFIG_NAME, load_config
+from deskplan.effects import REVIEW_ORIGIN, PlannedWrite
 from deskplan.rules.load import load_workspace
 from deskplan.state.store import Store
 from deskplan.workspace.init import init_workspace
@@ -45,6 +48,7 @@ DEFAULT_SEED = 2026
 PLAN_AGE = timedelta(weeks=17)          # the plan began this long before `now`
 EMAIL = "deskplan-demo@example.com"
 REPORT_FILE = "report.html"
+REVIEWS_IN = {"monthly-review": "jsm"}  # cadence entry -> source (`in`); the others go to the first source
 DEMO_TITLE = "Customer service improvement plan (demo on generated tickets)"
 TOKEN_ENV = {"zendesk": "DESKPLAN_DEMO_ZENDESK_TOKEN", "jsm": "DESKPLAN_DEMO_JSM_TOKEN"}
 
@@ -118,6 +122,8 @@ class DemoResult:
     urls: dict[str, str]
     writes: dict[str, WriteCount] = field(default_factory=dict)
     seconds: float = 0.0
+    reviews: list[PlannedWrite] = field(default_factory=list)    # the review tasks the sync wrote
+    zone: tzinfo = timezone.utc         # the plan calendar's: review tasks are due at a local midnight
 
     def summary(self) -> str:
         total = sum(self.tickets_generated.values())
@@ -130,8 +136,13 @@ class DemoResult:
             "Written to the simulators (stopped now):",
         ]
         for name, count in self.writes.items():
+            reviews = [w for w in self.reviews if w.source == name]
             lines.append(f"  {name:<12} {self.urls[name]}: {count.comments} internal status comments, "
-                         f"{count.tasks} improvement tasks")
+                         f"{count.tasks} improvement tasks, {len(reviews)} of them reviews on the plan's cadence")
+            # Due at a local midnight: by the end of the day before.
+            lines.extend(f"    review for {w.owner or 'no owner'}, due by the end of "
+                         f"{(w.due - timedelta(seconds=1)).astimezone(self.zone):%Y-%m-%d}: {w.title}"
+                         for w in reviews if w.due is not None)
         for summary in self.sync.summaries:
             lines.extend(f"  {summary.source}: error: {e}" for e in summary.errors)
         lines.append(f"Next: deskplan report --workspace {self.workspace} --format text")
@@ -167,10 +178,12 @@ def count_writes(records: list[Any], kind: str) -> WriteCount:
     return count
 
 
-def shift_plan_dates(plan_file: Path, start: date, title: str | None = None) -> None:
+def shift_plan_dates(plan_file: Path, start: date, title: str | None = None, *,
+                     reviews_in: Mapping[str, str] | None = None) -> None:
     """Move the plan, its goals' deadlines, its milestones and its measures' start and pilot dates
     so the plan starts on `start`
-    (and retitle it: the example's title names its half-year), keeping every comment."""
+    (and retitle it: the example's title names its half-year), keeping every comment; with
+    `reviews_in`, set those cadence entries' `in` (their review tasks' source)."""
     yaml = YAML()
     yaml.preserve_quotes = True
     data = yaml.load(plan_file.read_text(encoding="utf-8"))
@@ -189,6 +202,9 @@ def shift_plan_dates(plan_file: Path, start: date, title: str | None = None) -> 
             for key in ("start", "end"):
                 if isinstance(dated.get(key), date):
                     dated[key] = dated[key] + delta
+    for entry in data.get("cadence") or []:
+        if reviews_in and entry.get("id") in reviews_in:
+            entry["in"] = reviews_in[entry["id"]]
     with plan_file.open("w", encoding="utf-8") as out:
         yaml.dump(data, out)
 
@@ -236,7 +252,7 @@ def point_workspace(root: Path, urls: Mapping[str, str], now: datetime) -> Path:
     its plan to the story; write-back goes live at the plan's start. Returns the path of deskplan.toml."""
     zone = load_workspace(root).calendar().zone
     start = _monday((now - PLAN_AGE).astimezone(zone).date())
-    shift_plan_dates(root / "plan.yaml", start, DEMO_TITLE)
+    shift_plan_dates(root / "plan.yaml", start, DEMO_TITLE, reviews_in=REVIEWS_IN)
     _write_config(root, urls, since=start)
     return root / CONFIG_NAME
 
@@ -254,7 +270,14 @@ def run_demo(
     with helpdesks(tickets, seed, now, root / ".deskplan", say) as desks:
         config = load_config(point_workspace(root, desks.urls, now))
         say("syncing both helpdesks (pull, evaluate, write back) …")
-        sync = run_sync(config, environ=desks.environ({**environ, "DESKPLAN_NOW": now.isoformat()}))
+        reviews: list[PlannedWrite] = []
+
+        def written(write: PlannedWrite) -> None:
+            if write.origin.startswith(REVIEW_ORIGIN):
+                reviews.append(write)
+
+        sync = run_sync(config, environ=desks.environ({**environ, "DESKPLAN_NOW": now.isoformat()}),
+                        on_write=written)
         writes = desks.writes()
 
     say("building the report …")
@@ -269,7 +292,7 @@ def run_demo(
     return DemoResult(
         workspace=root, state=config.state_path, html=html, report_text=render_text(report), now=now,
         tickets_generated=dict(tickets), tickets_stored=stored, sync=sync, urls=desks.urls, writes=writes,
-        seconds=time.monotonic() - started,
+        seconds=time.monotonic() - started, reviews=reviews, zone=load_workspace(root).calendar().zone,
     )
 
 
