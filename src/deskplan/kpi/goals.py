@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import count
 
+from deskplan.kpi.dimensions import BreakdownTally, dimensions
 from deskplan.kpi.metrics import Observation
 from deskplan.kpi.results import EVIDENCE_LIMIT, NO_GROUP, Evidence, GoalResult, GroupResult, WindowResult
 from deskplan.kpi.status import Line, goal_status, latest_window, standin_baseline, trend
@@ -28,12 +29,14 @@ class GoalSpec:
     calendar: str               # the calendar its durations run on (the goal's, else the plan's)
     measures: tuple[str, ...]   # ids of the measures serving it
     owners: tuple[str, ...]     # their owners, each once
+    agents: bool = False        # broken down per agent too (plan.yaml report: {agents: true})
 
     @classmethod
     def of(cls, plan: Plan, goal: Goal) -> GoalSpec:
         return cls(
             goal=goal, calendar=plan.goal_calendar(goal),
             measures=tuple(m.id for m in plan.measures_for(goal.id)), owners=plan.owners_of(goal.id),
+            agents=plan.report.agents,
         )
 
     def against(self, observation: Observation) -> bool:
@@ -65,6 +68,7 @@ class GoalTally:
         # heaps of (weight, at, ref, arrival, evidence): see _keep_worst
         self._worst: list[list[tuple[float, datetime, str, int, Evidence]]] = [[] for _ in windows]
         self._order = count()      # a tie-breaker, so heap entries never compare Evidence
+        self.breakdown = BreakdownTally(windows, dimensions(spec.agents))
 
     def window_index(self, instant: datetime) -> int | None:
         index = bisect_right(self._starts, instant) - 1
@@ -81,6 +85,7 @@ class GoalTally:
         if group not in self._groups:
             self._groups[group] = [_Counts() for _ in self.windows]
         self._groups[group][index].add(observation.hit)
+        self.breakdown.add(index, ticket, observation.hit)
         if self.spec.against(observation):
             self._keep_worst(index, ticket, observation)
 
@@ -115,6 +120,7 @@ class GoalTally:
             planned_from=baseline, latest=latest, expected=expected, status=status, trend=direction_trend,
             change=change,
             groups=self._group_results(now),
+            breakdowns=self.breakdown.result(now, goal.direction, goal.is_met),
         )
 
     def _worst_of(self, index: int) -> tuple[Evidence, ...]:

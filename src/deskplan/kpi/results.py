@@ -61,6 +61,17 @@ class GroupResult:
     value: float | None         # over all windows of the report
     met: bool | None
     windows: tuple[WindowResult, ...]
+    trend: str = NO_TREND       # of its latest closed window with data against the one before (breakdowns)
+    change: float | None = None
+
+
+@dataclass(frozen=True)
+class Breakdown:
+    """A goal per value of one dimension (kpi/dimensions.py): `group` (team), `organization`,
+    `channel` or `agent`; each row's `group` holds the value."""
+
+    dimension: str
+    rows: tuple[GroupResult, ...]
 
 
 @dataclass(frozen=True)
@@ -85,6 +96,7 @@ class GoalResult:
     trend: str                  # IMPROVING | WORSENING | STEADY | NO_TREND
     change: float | None        # latest value minus the previous window's value
     groups: tuple[GroupResult, ...] = ()
+    breakdowns: tuple[Breakdown, ...] = ()  # by team, organization, channel (and agent), with trends
 
     def missed_windows(self) -> tuple[WindowResult, ...]:
         """Closed windows whose value missed the target: one improvement task each."""
