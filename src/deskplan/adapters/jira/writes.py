@@ -25,7 +25,7 @@
   either case created by deskplan's own account (anyone can type a marker, set a property or
   a label). Issue search is eventually consistent
   (seconds, at times minutes): only a task created with its link to a source ticket is looked up at once
-  after a lost answer; goal and plan tasks, linked to no one ticket, are looked up next run.
+  after a lost answer; goal, plan and review tasks, linked to no one ticket, are looked up next run.
 """
 
 from __future__ import annotations
