@@ -15,7 +15,7 @@ from deskplan.app.report.render_html import render_html
 from deskplan.app.report.render_json import render_json
 from deskplan.app.report.render_text import render_text
 from deskplan.app.review.render_html import render_html as render_review_html
-from deskplan.kpi.freshness import source_syncs
+from deskplan.kpi.freshness import SYNC_MODES, source_syncs
 from deskplan.kpi.report import build_report
 from deskplan.kpi.results import SourceSync
 from deskplan.kpi.review import TaskState, build_review, period_for
@@ -302,7 +302,7 @@ def test_source_syncs_stops_reading_once_every_source_has_a_success():
     assert read == [0]
 
 
-def test_store_lists_finished_sync_runs_newest_first(tmp_path):
+def test_store_lists_finished_sync_and_pull_runs_newest_first(tmp_path):
     store = Store.open(tmp_path / "state.db")
     try:
         first = store.start_run("sync")
@@ -311,11 +311,14 @@ def test_store_lists_finished_sync_runs_newest_first(tmp_path):
         store.finish_run(push, 0, [{"source": "zd", "exit_code": 0}])
         second = store.start_run("sync")
         store.finish_run(second, 4, [{"source": "zd", "exit_code": 4}])
+        pulled = store.start_run("pull")
+        store.finish_run(pulled, 0, [{"source": "jsm", "exit_code": 0}])
         store.start_run("sync")         # killed: never finished
-        rows = list(store.finished_runs("sync"))
+        rows = list(store.finished_runs(SYNC_MODES))
     finally:
         store.close()
-    assert [summary for _, summary in rows] == ['[{"exit_code": 4, "source": "zd"}]',
+    assert [summary for _, summary in rows] == ['[{"exit_code": 0, "source": "jsm"}]',
+                                                '[{"exit_code": 4, "source": "zd"}]',
                                                 '[{"exit_code": 0, "source": "zd"}]']
     assert all(datetime.fromisoformat(at).tzinfo is not None for at, _ in rows)
 

@@ -15,7 +15,9 @@ from datetime import datetime, timedelta, timezone
 from deskplan.kpi.results import SourceSync
 
 STALE_AFTER = timedelta(days=2)
-SYNC_MODE = "sync"          # the runs table's mode of `deskplan sync` (plan push records its own)
+# The runs table's modes of `deskplan sync` and `sync --pull-only`: both bring the tickets up to
+# date (plan push records a mode of its own).
+SYNC_MODES = ("sync", "pull")
 
 
 def source_syncs(runs: Iterable[tuple[str, str]], sources: Sequence[str], now: datetime) -> tuple[SourceSync, ...]:

@@ -508,12 +508,13 @@ class Store:
             [_now_iso(), exit_code, json.dumps(summary, sort_keys=True), run_id],
         )
 
-    def finished_runs(self, mode: str) -> Iterator[tuple[str, str]]:
-        """(finished_at, summary as JSON text) of every finished run of `mode`, newest first;
-        read lazily, so a caller that stops early reads no further."""
+    def finished_runs(self, modes: Sequence[str]) -> Iterator[tuple[str, str]]:
+        """(finished_at, summary as JSON text) of every finished run of these modes, newest
+        first; read lazily, so a caller that stops early reads no further."""
         cursor = self.db.conn.execute(
-            "SELECT finished_at, summary FROM runs WHERE mode = ? AND finished_at IS NOT NULL ORDER BY id DESC",
-            [mode],
+            f"SELECT finished_at, summary FROM runs WHERE mode IN ({_marks(modes)}) AND finished_at IS NOT NULL "
+            "ORDER BY id DESC",
+            list(modes),
         )
         for finished_at, summary in cursor:
             yield str(finished_at), str(summary or "[]")
