@@ -69,3 +69,29 @@ def test_values_past_the_limit_count_as_other(tmp_path, monkeypatch):
     monkeypatch.setattr(dimensions, "MAX_VALUES", 2)
     by = breakdowns(build_report(workspace(tmp_path), TICKETS, NOW))
     assert [(k, r.denominator) for k, r in by["channel"].items()] == [("email", 5), ("web", 1), ("(other)", 1)]
+
+
+def test_json_text_and_html_show_the_breakdowns(tmp_path):
+    from deskplan.app.report.render_html import render_html
+    from deskplan.app.report.render_json import report_dict
+    from deskplan.app.report.render_text import render_text
+
+    report = build_report(workspace(tmp_path), TICKETS, NOW)
+    goal = next(g for g in report_dict(report)["goals"] if g["id"] == "reply-1h")
+    organization = next(b for b in goal["breakdowns"] if b["dimension"] == "organization")
+    acme = organization["rows"][0]
+    assert {k: acme[k] for k in ("name", "value", "numerator", "denominator", "met", "trend", "change")} == {
+        "name": "Acme", "value": 0.75, "numerator": 3, "denominator": 4, "met": False, "trend": "worsening",
+        "change": -0.5}
+    assert [(w["label"], w["numerator"], w["denominator"]) for w in acme["windows"]][1:3] == [
+        ("2026-02", 2, 2), ("2026-03", 1, 2)]
+    assert [b["dimension"] for b in goal["breakdowns"]] == ["group", "organization", "channel"]
+
+    text = render_text(report)
+    section = text[text.index("BY CUSTOMER ORGANIZATION"):]
+    assert section.splitlines()[2].split() == ["Acme", "75.0%", "↓", "0.0%", "→"]   # complaints: none, steady
+    assert "BY CHANNEL" in text and "BY AGENT" not in text
+
+    page = render_html(report)
+    assert '<h2 id="by-organization">Goals by customer organization</h2>' in page
+    assert '<h2 id="by-channel">' in page and 'id="by-agent"' not in page

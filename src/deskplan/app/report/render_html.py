@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from deskplan.app.report.breakdowns import breakdown_views
 from deskplan.app.report.effects_html import effect_views
 from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, goal_label, metric_label, pct, points, target_text
 from deskplan.app.report.svg import GREEN, PlanLine, SeriesPoint, goal_chart, hbars, stacked_bars
@@ -32,6 +33,7 @@ def _environment() -> Environment:
     )
     env.filters["pct"] = pct
     env.globals["effect_views"] = effect_views
+    env.globals["breakdown_views"] = breakdown_views
     env.filters["points"] = points
     return env
 

@@ -17,7 +17,9 @@ Shape (schema `deskplan.report/1`; keys are only ever added, never renamed):
         "windows": [{"label", "start", "end", "closed", "value", "numerator", "denominator",
                      "met", "worst": [{"ref", "url", "at", "detail"}]}],
         "groups": [{"group", "value", "numerator", "denominator", "met",
-                    "windows": [{"label", "value", "numerator", "denominator"}]}]
+                    "windows": [{"label", "value", "numerator", "denominator"}]}],
+        "breakdowns": [{"dimension", "rows": [...]}]   (by team, organization, channel, agent:
+                    app/report/breakdowns.py)
       }],
       "categories": {"window", "windows": [{"label", "start", "end", "closed", "tickets", "counts"}],
                      "trends": [{"category", "total", "latest", "trend"}]},
@@ -54,6 +56,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from deskplan.app.report.breakdowns import breakdowns_list
 from deskplan.app.report.effects import effect_fields
 from deskplan.kpi.metrics import hours
 from deskplan.kpi.results import GoalResult, GroupResult, Report, TaskItem, TaskReport, WindowResult
@@ -94,6 +97,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "expected": g.expected, "planned_from": g.planned_from,
             "windows": [window(w) for w in g.windows],
             "groups": [group(x) for x in g.groups],
+            "breakdowns": breakdowns_list(g),
         }
 
     return {

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+from deskplan.app.report.breakdowns import breakdown_lines
 from deskplan.app.report.effects import effect_lines
 from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, fit, fit_right, goal_label, pct, points, target_text
 from deskplan.kpi.results import Report
@@ -28,6 +29,7 @@ def render_text(report: Report) -> str:
     lines += _header(report)
     lines += _goals(report)
     lines += _groups(report)
+    lines += breakdown_lines(report)
     lines += _categories(report)
     lines += _measures(report)
     lines += effect_lines(report.effects)
