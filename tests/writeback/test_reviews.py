@@ -202,3 +202,30 @@ def test_a_review_body_becomes_a_jira_description_with_headings_and_lists():
         {"type": "paragraph", "content": text("A note.")},
         {"type": "paragraph", "content": text("[deskplan:0123]")},
     ]}
+
+
+# --- against the simulators ----------------------------------------------------------------------
+
+def test_a_dry_run_shows_the_review_tasks_the_sync_then_writes(site, tmp_path):
+    from .harness import make_workspace, sync
+
+    workspace = make_workspace(tmp_path / "ws", site, compact=True, cadence=True)
+    shown = []
+    (dry,) = sync(workspace, dry_run=True, on_write=shown.append).summaries
+    reviews = [w for w in shown if w.origin.startswith("review:")]
+    assert [w.origin for w in reviews] == ["review:weekly-check:2026-W10", "review:monthly-review:2026-02"]
+    assert site.app.writes == [] and dry.review_tasks_created == 0
+    written = []
+    (real,) = sync(workspace, on_write=written.append).summaries
+    # The very writes shown (their bodies may differ in the tasks' section: the real run's review
+    # lists the tasks it wrote a moment before, which the dry-run only showed).
+    def shape(writes):
+        return [(w.key, w.title, w.owner, w.due) for w in writes if w.origin.startswith("review:")]
+
+    assert shape(written) == shape(reviews)
+    assert real.review_tasks_created == 2
+    if site.kind == "jira":
+        # The description keeps the digest's structure: headings and bullet lists.
+        issue = next(r for r in site.app.store.records() if r.fields["summary"] == reviews[0].title)
+        kinds = [node["type"] for node in issue.fields["description"]["content"]]
+        assert kinds[:4] == ["paragraph", "paragraph", "paragraph", "heading"] and "bulletList" in kinds
