@@ -45,6 +45,7 @@ from zoneinfo import ZoneInfo
 from deskplan.effects import TASK_TAG
 from deskplan.errors import ConfigError
 from deskplan.kpi.breakdowns import CategoryTally
+from deskplan.kpi.dimensions import NONE_LABELS, TEAM
 from deskplan.kpi.effect import EffectTally, MeasureEffect
 from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext
@@ -301,6 +302,30 @@ class GoalTeams:
 
 
 @dataclass(frozen=True)
+class BreakdownRow:
+    """One organization's, channel's or agent's share of a goal over the period and the one before."""
+
+    name: str
+    value: float | None
+    numerator: int
+    denominator: int
+    met: bool | None
+    previous: float | None
+    change: float | None
+    trend: str                  # improving | worsening | steady | n/a
+
+
+@dataclass(frozen=True)
+class GoalBreakdown:
+    """A goal per customer organization, channel or (report: {agents: true}) agent for the
+    period, the most tickets first; a dimension no ticket of the period has a value for is left out."""
+
+    goal: str
+    dimension: str              # organization | channel | agent
+    rows: tuple[BreakdownRow, ...]
+
+
+@dataclass(frozen=True)
 class MilestoneReview:
     id: str
     title: str
@@ -375,6 +400,7 @@ class Review:
     feedback: tuple[FeedbackCount, ...]
     groups: tuple[GoalTeams, ...]
     actions: tuple[Action, ...]
+    breakdowns: tuple[GoalBreakdown, ...] = ()
     effects: tuple[MeasureEffect, ...] = ()     # each measure's pilot effect or before/after, as of the period's end
 
 
@@ -435,6 +461,7 @@ def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
             for c in CATEGORIES
         ),
         groups=tuple(GoalTeams(run.goal.id, _teams(run.goal, run.result(period))) for run in runs),
+        breakdowns=tuple(b for run in runs for b in _breakdowns(run.goal, run.result(period))),
         actions=_actions(actions, period, zone, tuple(g.id for g in goals)),
         effects=effects.result(),
     )
@@ -514,6 +541,25 @@ def milestone_state(milestone: Milestone, at: datetime, zone: ZoneInfo, done: Ma
     if local_midnight(milestone.end + timedelta(days=1), zone) <= at:
         return OVERDUE
     return ACTIVE
+
+
+def _breakdowns(goal: Goal, result: GoalResult) -> tuple[GoalBreakdown, ...]:
+    found = []
+    for breakdown in result.breakdowns:
+        if breakdown.dimension == TEAM:
+            continue        # teams are the review's `groups`
+        rows = []
+        for row in breakdown.rows:
+            before, during = row.windows
+            if not during.denominator:
+                continue
+            rows.append(BreakdownRow(name=row.group, value=during.value, numerator=during.numerator,
+                                     denominator=during.denominator, met=during.met, previous=before.value,
+                                     change=row.change, trend=row.trend))
+        if any(r.name != NONE_LABELS[breakdown.dimension] for r in rows):
+            rows.sort(key=lambda r: (r.name.startswith("("), -r.denominator, r.name))
+            found.append(GoalBreakdown(goal.id, breakdown.dimension, tuple(rows)))
+    return tuple(found)
 
 
 def _milestone(milestone: Milestone, period: Period, zone: ZoneInfo,

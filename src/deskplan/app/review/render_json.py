@@ -25,6 +25,8 @@ Shape (schema `deskplan.review/1`; keys are only ever added, never renamed):
       "feedback": [{"category", "count", "previous", "change"}],
       "groups": [{"goal", "groups": [{"group", "value", "numerator", "denominator", "met"}]}],
       "actions": [{"goal", "window", "title", "owner", "source", "ref", "status", "due"}],
+      "breakdowns": [{"goal", "dimension" ("organization" | "channel" | "agent"), "rows": [{"name", "value",
+          "numerator", "denominator", "met", "previous", "change", "trend"}]}] (most tickets first),
       "measures": [{"id", "title", "owner", "start", "budget", "pilot", "uncontrolled", "cost_per_pp"}]
           (as of the period's end; the fields as in the report, app/report/effects.py)
     }
@@ -106,6 +108,10 @@ def review_dict(review: Review) -> dict[str, Any]:
                    for g in review.groups],
         "actions": [{"goal": a.goal, "window": a.window, "title": a.title, "owner": a.owner, "source": a.source,
                      "ref": a.remote_id, "status": a.status, "due": local(a.due)} for a in review.actions],
+        "breakdowns": [{"goal": b.goal, "dimension": b.dimension, "rows": [
+            {"name": r.name, "value": r.value, "numerator": r.numerator, "denominator": r.denominator, "met": r.met,
+             "previous": r.previous, "change": r.change, "trend": r.trend} for r in b.rows]}
+            for b in review.breakdowns],
         "measures": [{"id": e.id, "title": e.title, "owner": e.owner, **effect_fields(e, instant)}
                      for e in review.effects],
     }

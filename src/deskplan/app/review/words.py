@@ -15,7 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from deskplan.app.report.effects import VERDICT_LABELS, interval_text, money, pp, rate_text
-from deskplan.app.report.labels import metric_label, pct
+from deskplan.app.report.labels import metric_label, pct, points
 from deskplan.kpi.effect import MeasureEffect
 from deskplan.kpi.review import (
     ACTIVE,
@@ -26,6 +26,7 @@ from deskplan.kpi.review import (
     PENDING,
     PLANNED,
     Action,
+    BreakdownRow,
     GoalReview,
     MilestoneReview,
     Period,
@@ -324,6 +325,29 @@ def effect_sentence(effect: MeasureEffect) -> Item | None:
     return Item(f"{effect.id} {effect.title} ({effect.owner}): {budget}.", tuple(details))
 
 
+BREAKDOWN_ROWS = 5
+BREAKDOWN_NOUNS = {"organization": "customer organization", "channel": "channel", "agent": "agent"}
+
+
+def breakdown_row_words(row: BreakdownRow) -> str:
+    if row.change is None:
+        return f"{row.name} {pct(row.value)} ({row.numerator} of {row.denominator})"
+    return f"{row.name} {pct(row.value)} ({row.numerator} of {row.denominator}, {points(row.change)}, {row.trend})"
+
+
+def _breakdowns(review: Review, labels: dict[str, str]) -> tuple[Section, ...]:
+    """Each goal by customer organization, channel (and agent): the most tickets first."""
+    items = []
+    for b in review.breakdowns:
+        shown = "; ".join(breakdown_row_words(r) for r in b.rows[:BREAKDOWN_ROWS])
+        more = f"; and {len(b.rows) - BREAKDOWN_ROWS} more" if len(b.rows) > BREAKDOWN_ROWS else ""
+        items.append(Item(f"{labels[b.goal]} by {BREAKDOWN_NOUNS[b.dimension]}: {shown}{more}."))
+    if not items:
+        return ()
+    return (Section("breakdowns", "By customer organization and channel", tuple(items),
+                    f"Change and trend against {previous_name(review)}."),)
+
+
 def _measures(review: Review) -> tuple[Section, ...]:
     """Shown when a measure has a pilot, a start or a budget."""
     items = tuple(item for e in review.effects if (item := effect_sentence(e)) is not None)
@@ -342,6 +366,6 @@ def digest(review: Review) -> Digest:
     )
     sections = (
         _goals(review, labels), _groups(review, labels), _feedback(review), _milestones(review),
-        *_tasks(review), _actions(review), *_measures(review),
+        *_breakdowns(review, labels), *_tasks(review), _actions(review), *_measures(review),
     )
     return Digest(title=f"{cadence.title}: {period_name(period)}", lines=lines, sections=sections)
