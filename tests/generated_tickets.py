@@ -17,10 +17,10 @@ NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
 CONTEXT = Context(source="zd", site="https://acme.zendesk.com", status_map={})
 
 
-def generated_tickets(count: int, seed: int = 7) -> list[Ticket]:
-    """`count` tickets of one generated story (deleted ones left out)."""
-    scenario = generate_scenario(count, seed, NOW)
-    store = ZendeskStore(lambda: NOW)
+def generated_tickets(count: int, seed: int = 7, now: datetime = NOW) -> list[Ticket]:
+    """`count` tickets of one generated story told up to `now` (deleted ones left out)."""
+    scenario = generate_scenario(count, seed, now)
+    store = ZendeskStore(lambda: now)
     store.load_scenario(scenario)
     renderer = ScenarioRenderer(scenario)
     names = {("group", str(gid)): {"name": name} for name, gid in renderer.group_ids.items()}

@@ -48,6 +48,13 @@ class CategoryTally:
             if category in self._counts[index]:
                 self._counts[index][category] += 1
 
+    def add_counts(self, index: int, tickets: int, counts: dict[str, int]) -> None:
+        """Tickets counted elsewhere (kpi/facts.py): created in window `index`, and per category."""
+        self._tickets[index] += tickets
+        for category, count in counts.items():
+            if category in self._counts[index]:
+                self._counts[index][category] += count
+
     def result(self, now: datetime) -> tuple[tuple[CategoryWindow, ...], tuple[CategoryTrend, ...]]:
         windows = tuple(
             CategoryWindow(label=w.label, start=w.start, end=w.end, closed=w.closed_at(now),
@@ -97,6 +104,16 @@ class MeasureTally:
             self._tickets[measure] += 1
             for state in sla_states:
                 self._sla[measure][state] += 1
+
+    def add_counts(self, measure: str, tickets: int, met: int, breached: int, running: int) -> None:
+        """Tickets of a measure counted elsewhere (kpi/facts.py), with their SLA targets' states."""
+        if measure not in self._tickets:
+            return
+        self._tickets[measure] += tickets
+        sla = self._sla[measure]
+        sla[SLA_MET] += met
+        sla[SLA_BREACHED] += breached
+        sla[SLA_RUNNING] += running
 
     def result(self) -> tuple[MeasureResult, ...]:
         return tuple(

@@ -87,15 +87,24 @@ class GoalTally:
         self._groups[group][index].add(observation.hit)
         self.breakdown.add(index, ticket, observation.hit)
         if self.spec.against(observation):
-            self._keep_worst(index, ticket, observation)
+            self.keep_worst(index, Evidence(
+                ref=ticket.ref, source=ticket.source, ticket_id=ticket.id, key=ticket.key, url=ticket.url,
+                at=observation.at, detail=observation.detail, weight=observation.weight,
+            ))
 
-    def _keep_worst(self, index: int, ticket: Ticket, observation: Observation) -> None:
-        evidence = Evidence(
-            ref=ticket.ref, source=ticket.source, ticket_id=ticket.id, key=ticket.key, url=ticket.url,
-            at=observation.at, detail=observation.detail, weight=observation.weight,
-        )
+    def add_counts(self, index: int, group: str, numerator: int, denominator: int) -> None:
+        """Observations counted elsewhere (kpi/facts.py), into window `index` and `group`."""
+        self._counts[index].numerator += numerator
+        self._counts[index].denominator += denominator
+        if group not in self._groups:
+            self._groups[group] = [_Counts() for _ in self.windows]
+        self._groups[group][index].numerator += numerator
+        self._groups[group][index].denominator += denominator
+
+    def keep_worst(self, index: int, evidence: Evidence) -> None:
+        """Keep `evidence` among the worst of window `index` if it is one of them."""
         # Worst = largest weight; among equals the latest. The ref keeps the order total.
-        entry = (observation.weight, observation.at, ticket.ref, next(self._order), evidence)
+        entry = (evidence.weight, evidence.at, evidence.ref, next(self._order), evidence)
         heap = self._worst[index]
         if len(heap) < EVIDENCE_LIMIT:
             heapq.heappush(heap, entry)

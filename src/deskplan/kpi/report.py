@@ -12,7 +12,7 @@ ticket's contributions are computed before any is counted, so it is never counte
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -57,6 +57,10 @@ def _context(calendar: Calendar, goal: Goal, now: datetime) -> MetricContext:
     return MetricContext(now=now, threshold=goal.threshold, elapsed=calendar.elapsed, active_elapsed=active)
 
 
+# (goal tallies in plan order, categories, measures, effects) -> how many tickets it counted
+Prefill = Callable[[Sequence[GoalTally], CategoryTally, MeasureTally, EffectTally], int]
+
+
 def stored_tickets(store: Store, left_out: list[LeftOut]) -> Iterator[Ticket]:
     """Every ticket in the state, for a report; one that no longer reads back joins `left_out`."""
     def unreadable(source: str, ticket_id: str, exc: Exception) -> None:
@@ -71,7 +75,8 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
                  progress: Callable[[int], None] | None = None,
                  left_out: list[LeftOut] | None = None,
                  milestones_done: Mapping[str, bool] | None = None,
-                 synced: tuple[SourceSync, ...] = ()) -> Report:
+                 synced: tuple[SourceSync, ...] = (),
+                 prefill: Prefill | None = None) -> Report:
     """The report over `tickets`. `left_out` may already hold tickets the caller could not read
     (it may go on adding to it while `tickets` is read); those this build cannot count join them.
     `milestones_done` (milestone id -> its `plan push` task is done, as read back from the
@@ -93,7 +98,8 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
     effects = EffectTally(workspace, now)
     calendars = workspace.calendars
 
-    count = 0
+    # Counts of tickets not in `tickets`, added up elsewhere (kpi/facts.py: from the stored facts).
+    count = prefill([run.tally for run in runs], categories, measures, effects) if prefill else 0
     for ticket in tickets:
         if TASK_TAG in ticket.tags:
             continue        # deskplan's own improvement tasks come back with the pull; they are not requests

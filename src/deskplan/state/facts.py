@@ -1,7 +1,7 @@
 """KPI facts: what each stored ticket contributes to the plan's goals, kept as tickets change, so
 that a report, a goal check or a review adds numbers up in SQL instead of re-reading every
-ticket's timeline. Owns the tables `kpi_meta`, `kpi_names`, `kpi_tickets`, `kpi_facts` and
-`kpi_stale` (docs/design.md, "State"); kpi/facts.py computes what goes in.
+ticket's timeline. Owns the tables `kpi_meta`, `kpi_names`, `kpi_tickets`, `kpi_facts`,
+`kpi_counts` and `kpi_stale` (docs/design.md, "State"); kpi/facts.py computes what goes in.
 
 - `kpi_meta`: one row, the basis (a digest of plan, rules and the facts' own version) every
   stored fact was computed on. Facts on another basis are not read at all.
@@ -19,6 +19,9 @@ ticket's timeline. Owns the tables `kpi_meta`, `kpi_names`, `kpi_tickets`, `kpi_
   `turn` is set where the observation appears only once `now` passes an instant (no reply yet,
   the threshold not yet passed); `running` where the weight grows with business time from the
   ticket's horizon (no reply yet, the clock running).
+- `kpi_counts`: the observations that exist at any `now` (every one without a `turn`), added up
+  per goal, window, dimension (team, organization, channel, agent) and value, kept as facts are
+  saved and dropped: a report reads a few thousand rows, not one per ticket and goal.
 
 Instants are microseconds since 1970 (UTC), like the calendars' own arithmetic.
 """
@@ -65,16 +68,15 @@ class TicketFacts:
     id: str
     horizon: int = NEVER
     created: int | None = None
-    group: str | None = None
-    organization: str | None = None
-    channel: str | None = None
-    assignee: str | None = None
+    dims: tuple[tuple[str, str], ...] = ()     # (dimension, value) the goals are broken down by
     categories: int = 0
     measures: int = 0
     sla_met: int = 0
     sla_breached: int = 0
     sla_running: int = 0
     sla_turns: tuple[int | None, ...] = ()      # the instant each running clock turns breached (None: never)
+    pilots: int = 0                            # bit set over the plan's measures: in the measure's pilot group
+    controls: int = 0                          # ... in its control group
     goals: tuple[GoalFact, ...] = ()
     error: tuple[str, str] | None = None       # (ref, reason): left out of every figure
     counted: bool = True                       # False for what is not a request (deskplan's own tasks)
@@ -109,6 +111,7 @@ class Facts:
         """Facts are to be computed on `basis` from now on: every stored one is dropped, every
         ticket is stale."""
         self.conn.execute("DELETE FROM kpi_facts")
+        self.conn.execute("DELETE FROM kpi_counts")
         self.conn.execute("DELETE FROM kpi_tickets")
         self.conn.execute("INSERT OR IGNORE INTO kpi_stale (source, id) SELECT source, id FROM tickets")
         self.conn.execute("INSERT INTO kpi_meta (id, basis) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET "
@@ -146,38 +149,74 @@ class Facts:
     def forget(self, tickets: Iterable[tuple[str, str]]) -> None:
         """Drop the facts of these tickets and their stale marks (a deleted ticket counts nowhere)."""
         keys = list(tickets)
-        self.conn.executemany("DELETE FROM kpi_facts WHERE n = (SELECT n FROM kpi_tickets WHERE source = ? AND id = ?)",
-                              keys)
-        self.conn.executemany("DELETE FROM kpi_tickets WHERE source = ? AND id = ?", keys)
+        numbers = self.numbers(keys)
+        self._count(self._stored_counts(numbers), -1)
+        self.conn.executemany("DELETE FROM kpi_facts WHERE n = ?", [(n,) for n in numbers])
+        self.conn.executemany("DELETE FROM kpi_tickets WHERE n = ?", [(n,) for n in numbers])
         self.conn.executemany("DELETE FROM kpi_stale WHERE source = ? AND id = ?", keys)
+
+    def _stored_counts(self, numbers: Sequence[int]) -> dict[tuple[int, int, str, int], list[int]]:
+        """What these tickets' stored facts add to kpi_counts."""
+        counts: dict[tuple[int, int, str, int], list[int]] = {}
+        if not numbers:
+            return counts
+        for goal, win, hit, dims in self.conn.execute(
+                "SELECT f.goal, f.win, f.hit, k.dims FROM kpi_facts f JOIN kpi_tickets k ON k.n = f.n "
+                "WHERE f.n IN (SELECT value FROM json_each(?)) AND f.turn IS NULL AND f.win >= 0",
+                [orjson.dumps(list(numbers)).decode()]):
+            for dim, value in orjson.loads(dims):
+                cell = counts.setdefault((goal, win, dim, value), [0, 0])
+                cell[0] += hit
+                cell[1] += 1
+        return counts
+
+    def _count(self, counts: dict[tuple[int, int, str, int], list[int]], sign: int) -> None:
+        self.conn.executemany(
+            "INSERT INTO kpi_counts (goal, win, dim, value, numerator, denominator) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (goal, win, dim, value) DO UPDATE SET numerator = numerator + excluded.numerator, "
+            "denominator = denominator + excluded.denominator",
+            [(*key, sign * numerator, sign * denominator) for key, (numerator, denominator) in counts.items()])
+        if sign < 0:
+            self.conn.execute("DELETE FROM kpi_counts WHERE denominator = 0")
 
     def save(self, facts: Sequence[TicketFacts]) -> None:
         """Store the facts of these tickets in place of what was stored, and clear their stale marks."""
         self.forget((f.source, f.id) for f in facts)
         conn = self.conn
+        counts: dict[tuple[int, int, str, int], list[int]] = {}
         for f in facts:
             if not f.counted:
                 continue
             turns = list(f.sla_turns) + [None, None]
+            dims = [(dim, self._name(value)) for dim, value in f.dims]
             cursor = conn.execute(
-                "INSERT INTO kpi_tickets (source, id, horizon, created, grp, org, channel, assignee, cats, measures, "
-                "sla_met, sla_breached, sla_running, sla_turn1, sla_turn2, error) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [f.source, f.id, f.horizon, f.created, self._name(f.group), self._name(f.organization),
-                 self._name(f.channel), self._name(f.assignee), f.categories, f.measures, f.sla_met, f.sla_breached,
-                 f.sla_running, turns[0], turns[1], orjson.dumps(f.error).decode() if f.error else None])
+                "INSERT INTO kpi_tickets (source, id, horizon, created, dims, cats, measures, "
+                "sla_met, sla_breached, sla_running, sla_turn1, sla_turn2, pilots, controls, error) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [f.source, f.id, f.horizon, f.created, orjson.dumps(dims).decode() if dims else None, f.categories,
+                 f.measures, f.sla_met, f.sla_breached, f.sla_running, turns[0], turns[1], f.pilots, f.controls,
+                 orjson.dumps(f.error).decode() if f.error else None])
             n = cursor.lastrowid
-            grp = self._name(f.group)
             conn.executemany(
-                "INSERT INTO kpi_facts (n, goal, win, hit, grp, at, turn, running, weight, against, detail) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(n, g.goal, g.win, int(g.hit), grp, g.at, g.turn, int(g.running), g.weight, int(g.against),
+                "INSERT INTO kpi_facts (n, goal, win, hit, at, turn, running, weight, against, detail) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(n, g.goal, g.win, int(g.hit), g.at, g.turn, int(g.running), g.weight, int(g.against),
                   g.detail) for g in f.goals])
+            for g in f.goals:
+                if g.turn is None and g.win >= 0:
+                    for dim, value in dims:
+                        cell = counts.setdefault((g.goal, g.win, dim, value or 0), [0, 0])
+                        cell[0] += g.hit
+                        cell[1] += 1
+        self._count(counts, +1)
 
     # --- reading ------------------------------------------------------------------------------
 
-    def ticket_count(self) -> int:
-        return self.conn.execute("SELECT count(*) FROM kpi_tickets WHERE error IS NULL").fetchone()[0]
+    def ticket_count(self, excluded: Sequence[int] = ()) -> int:
+        """Tickets counted from their facts: every one but those left out (and `excluded`)."""
+        where, params = self._excluding(excluded)
+        return self.conn.execute(f"SELECT count(*) FROM kpi_tickets WHERE error IS NULL{where}",
+                                 params).fetchone()[0]
 
     def beyond(self, now: int) -> list[tuple[str, str]]:
         """Tickets whose facts do not hold at `now` (data later than `now`, or facts that are
@@ -208,12 +247,24 @@ class Facts:
             return "", []
         return f" AND {column} NOT IN (SELECT value FROM json_each(?))", [orjson.dumps(list(excluded)).decode()]
 
-    def goal_counts(self, now: int, excluded: Sequence[int] = ()) -> Iterator[tuple[int, int, int | None, int, int]]:
-        """(goal, window, group name id, numerator, denominator) of the observations that exist at `now`."""
-        where, params = self._excluding(excluded)
-        yield from self.conn.execute(
-            "SELECT goal, win, grp, sum(hit), count(*) FROM kpi_facts WHERE win >= 0 "
-            f"AND (turn IS NULL OR turn < ?){where} GROUP BY goal, win, grp", [now, *params])
+    def goal_counts(self, now: int, excluded: Sequence[int] = ()) -> Iterator[tuple[int, int, str, int, int, int]]:
+        """(goal, window, dimension, value's name id, numerator, denominator) of the observations that
+        exist at `now`: what kpi_counts holds, those waiting for the clock whose turn has passed, less
+        what the `excluded` tickets' facts hold."""
+        yield from self.conn.execute("SELECT goal, win, dim, value, numerator, denominator FROM kpi_counts")
+        where, params = self._excluding(excluded, "f.n")
+        turned: dict[tuple[int, int, str, int], list[int]] = {}
+        for goal, win, hit, dims in self.conn.execute(
+                "SELECT f.goal, f.win, f.hit, k.dims FROM kpi_facts f JOIN kpi_tickets k ON k.n = f.n "
+                f"WHERE f.turn IS NOT NULL AND f.turn < ? AND f.win >= 0{where}", [now, *params]):
+            for dim, value in orjson.loads(dims):
+                cell = turned.setdefault((goal, win, dim, value), [0, 0])
+                cell[0] += hit
+                cell[1] += 1
+        for key, (numerator, denominator) in turned.items():
+            yield (*key, numerator, denominator)
+        for key, (numerator, denominator) in self._stored_counts(excluded).items():
+            yield (*key, -numerator, -denominator)
 
     def worst(self, goal: int, win: int, limit: int, excluded: Sequence[int] = ()) -> list[Worst]:
         """The observations against the target in one window whose weight does not grow with time,
@@ -264,3 +315,36 @@ class Facts:
             f"SELECT measures, count(*), sum(sla_met), sum(sla_breached + {turned}), sum(sla_running - {turned}) "
             f"FROM kpi_tickets WHERE measures != 0 AND error IS NULL{where} GROUP BY measures",
             [now, now, now, now, *params])
+
+    def effect_counts(self, goal: int, spans: Sequence[tuple[int, int]], now: int, measure_bit: int | None,
+                      excluded: Sequence[int] = ()) -> Iterator[tuple[int, int, int, int]]:
+        """(span index, group, hits, tickets) of one goal's observations in each of `spans` ([start,
+        end) each) that exist at `now`; group 0 (the pilot group, or everyone when `measure_bit` is
+        None), 1 (the control group) or -1 (neither)."""
+        where, params = self._excluding(excluded, "f.n")
+        cases = " ".join(f"WHEN f.at >= {int(a)} AND f.at < {int(b)} THEN {i}" for i, (a, b) in enumerate(spans))
+        inside = " OR ".join(f"(f.at >= {int(a)} AND f.at < {int(b)})" for a, b in spans) or "0"
+        if measure_bit is None:
+            group, join = "0", ""
+        else:
+            group = (f"CASE WHEN k.pilots & {1 << measure_bit} THEN 0 WHEN k.controls & {1 << measure_bit} THEN 1 "
+                     "ELSE -1 END")
+            join = " JOIN kpi_tickets k ON k.n = f.n"
+        yield from self.conn.execute(
+            f"SELECT CASE {cases} END, {group}, sum(f.hit), count(*) FROM kpi_facts f{join} "
+            f"WHERE f.goal = ? AND ({inside}) AND (f.turn IS NULL OR f.turn < ?){where} GROUP BY 1, 2",
+            [goal, now, *params])
+
+    def tickets(self, keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, str]]:
+        """(source, id, stored JSON) of these tickets that are stored and not deleted."""
+        for source, ticket_id in keys:
+            row = self.conn.execute("SELECT data FROM tickets WHERE source = ? AND id = ? AND deleted = 0",
+                                    [source, ticket_id]).fetchone()
+            if row is not None:
+                yield source, ticket_id, row[0]
+
+    def links(self, source: str, ticket_id: str) -> tuple[str, str | None]:
+        """A ticket's key and URL, for the evidence."""
+        key, url = self.conn.execute("SELECT key, json_extract(data, '$.url') FROM tickets WHERE source = ? AND id = ?",
+                                     [source, ticket_id]).fetchone()
+        return key, url

@@ -11,7 +11,7 @@ Which module reads and writes which tables:
   ledger.py       writes, status_comments
   evaluations.py  evaluated, goal_checks, writeback_since
   identity.py     installation, own_users
-  facts.py        kpi_meta, kpi_names, kpi_tickets, kpi_facts, kpi_stale
+  facts.py        kpi_meta, kpi_names, kpi_tickets, kpi_facts, kpi_counts, kpi_stale
   tasks.py        task_states
 """
 
@@ -137,18 +137,26 @@ def m009_kpi_facts(db: sqlite_utils.Database) -> None:
                "WITHOUT ROWID")
     db.execute(
         "CREATE TABLE kpi_tickets (n INTEGER PRIMARY KEY, source TEXT NOT NULL, id TEXT NOT NULL, "
-        "horizon INTEGER NOT NULL, created INTEGER, grp INTEGER, org INTEGER, channel INTEGER, assignee INTEGER, "
+        "horizon INTEGER NOT NULL, created INTEGER, dims TEXT, "
         "cats INTEGER NOT NULL DEFAULT 0, measures INTEGER NOT NULL DEFAULT 0, sla_met INTEGER NOT NULL DEFAULT 0, "
         "sla_breached INTEGER NOT NULL DEFAULT 0, sla_running INTEGER NOT NULL DEFAULT 0, sla_turn1 INTEGER, "
-        "sla_turn2 INTEGER, error TEXT, UNIQUE (source, id))")
+        "sla_turn2 INTEGER, pilots INTEGER NOT NULL DEFAULT 0, controls INTEGER NOT NULL DEFAULT 0, error TEXT, "
+        "UNIQUE (source, id))")
     db.execute("CREATE INDEX kpi_tickets_created ON kpi_tickets (created, cats)")
     db.execute("CREATE INDEX kpi_tickets_horizon ON kpi_tickets (horizon)")
     db.execute(
         "CREATE TABLE kpi_facts (n INTEGER NOT NULL, goal INTEGER NOT NULL, win INTEGER NOT NULL, "
-        "hit INTEGER NOT NULL, grp INTEGER, at INTEGER NOT NULL, turn INTEGER, running INTEGER NOT NULL, "
+        "hit INTEGER NOT NULL, at INTEGER NOT NULL, turn INTEGER, running INTEGER NOT NULL, "
         "weight INTEGER NOT NULL, against INTEGER NOT NULL, detail TEXT, PRIMARY KEY (n, goal)) WITHOUT ROWID")
+    # The observations that exist whatever `now` is, added up per goal, window and dimension value.
+    db.execute(
+        "CREATE TABLE kpi_counts (goal INTEGER NOT NULL, win INTEGER NOT NULL, dim TEXT NOT NULL, "
+        "value INTEGER NOT NULL, numerator INTEGER NOT NULL, denominator INTEGER NOT NULL, "
+        "PRIMARY KEY (goal, win, dim, value)) WITHOUT ROWID")
+    db.execute("CREATE INDEX kpi_facts_turn ON kpi_facts (turn) WHERE turn IS NOT NULL")
     db.execute("CREATE INDEX kpi_facts_worst ON kpi_facts (goal, win, weight, at) WHERE against = 1 AND running = 0")
     db.execute("CREATE INDEX kpi_facts_running ON kpi_facts (running) WHERE running = 1")
+    db.execute("CREATE INDEX kpi_facts_at ON kpi_facts (goal, at)")
     # Not INSERT OR IGNORE: inside a trigger the outer statement's conflict policy (an upsert's) wins.
     for event in ("INSERT", "UPDATE"):
         db.execute(f"CREATE TRIGGER kpi_stale_{event.lower()} AFTER {event} ON tickets BEGIN "
