@@ -71,7 +71,8 @@ def test_a_workspace_that_matches_both_helpdesks_passes_asking_with_get_only(tmp
     lines = run.stdout.splitlines()
     assert lines[0].startswith("ok: deskplan.toml (2 sources)")
     assert lines[1:] == [
-        f"online: zendesk ({desks.urls['zendesk']}): credentials of {EMAIL} accepted; status_map: 6 statuses",
+        f"online: zendesk ({desks.urls['zendesk']}): credentials of {EMAIL} accepted; status_map: 6 statuses; "
+        "owners: 2 groups and assignees",         # the example's owners route two to Zendesk groups
         f"online: jsm ({desks.urls['jsm']}): credentials of {EMAIL} accepted; projects SUP; service desk 1 (SUP); "
         "Task issues can be created in IMP; status_map: 7 statuses",
     ]
@@ -155,7 +156,8 @@ def test_a_group_name_where_tasks_group_wants_its_id(desks, workspace):
 def test_owners_whose_group_assignee_or_component_the_helpdesks_do_not_have(desks, workspace):
     desks.apps["jsm"].store.projects["IMP"]["components"] = [{"id": "10100", "name": "Rota"}]
     plan = workspace / "plan.yaml"
-    plan.write_text(plan.read_text(encoding="utf-8") + f"""
+    # In place of the example's own `owners` (its last section).
+    plan.write_text(plan.read_text(encoding="utf-8").split("\nowners:")[0] + f"""
 owners:
   customer service:
     zendesk: {{group: Support, assignee: {EMAIL}}}
