@@ -18,7 +18,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 # The modules of the first layer (the vocabulary every layer shares) and of the last (the
 # command line) count as one package each.
 FOUNDATION = ["deskplan", "deskplan.errors", "deskplan.clock", "deskplan.gcpause", "deskplan.model",
-              "deskplan.effects", "deskplan.config"]
+              "deskplan.effects", "deskplan.config", "deskplan.i18n"]
 COMMAND_LINE = ["deskplan.cli", "deskplan.__main__"]
 LAYERS: list[list[str]] = [
     FOUNDATION,

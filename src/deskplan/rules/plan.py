@@ -2,6 +2,7 @@
 
 ```yaml
 plan: {id: sip-2026h1, title: ..., start: 2026-01-05, end: 2026-06-30, calendar: support-hours}
+language: zh-CN                            # en (default) or zh-CN: what deskplan writes (i18n.py)
 calendars: {support-hours: {...}}          # see calendar_spec.py
 goals:
   - {id: G1, metric: csat, baseline: 85%, target: 90%, by: 2026-03-31, window: month}
@@ -38,6 +39,7 @@ from pydantic import (
     model_validator,
 )
 
+from deskplan.i18n import DEFAULT_LANGUAGE, Language
 from deskplan.rules.calendar_spec import CalendarSpec
 from deskplan.rules.durations import Duration
 
@@ -307,6 +309,8 @@ class Plan(_Model):
     """The whole of plan.yaml."""
 
     plan: PlanInfo
+    language: Language = Field(DEFAULT_LANGUAGE, description="the language of what deskplan writes: status "
+                               "comments, built-in task and review texts, the report (en or zh-CN)")
     calendars: dict[str, CalendarSpec] = Field({}, description="business calendars by name")
     goals: tuple[Goal, ...] = ()
     measures: tuple[Measure, ...] = ()

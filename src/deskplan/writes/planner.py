@@ -13,6 +13,9 @@ gives: state/identity.py keeps it):
   however often the rule is edited or the ticket changes.
 - goal task: ("task", "goal", plan id, goal id, window label): one per goal and window.
 - plan push: ("task", "plan", plan id, item kind, item id, source).
+
+None of them holds a word of the text: the texts are written in the plan's `language` (a
+`Lang`, i18n.py), and a plan that switches language does not write its comments and tasks again.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Any, Protocol
 
 from deskplan.effects import PlannedWrite, WriteKind, digest, idempotency_key, marker
+from deskplan.i18n import ENGLISH, Lang
 from deskplan.model import Status, Ticket
 from deskplan.rules.engine import PlannedTask
 from deskplan.rules.sla import SlaClock
@@ -121,16 +125,17 @@ class LedgerView(Protocol):
 
 # --- tickets -----------------------------------------------------------------------------------
 
-def plan_ticket(assessment: Assessment, ledger: LedgerView, *, secret: str) -> list[PlannedWrite]:
+def plan_ticket(assessment: Assessment, ledger: LedgerView, *, secret: str, lang: Lang = ENGLISH) -> list[PlannedWrite]:
     """The writes one ticket needs now: a status comment if its state changed, and the
     rule tasks not yet created. Writes already done, or in doubt, are left out."""
     ticket = assessment.ticket
     writes: list[PlannedWrite] = []
     if wants_status_comment(ticket) and not ledger.comment_in_doubt(ticket.source, ticket.id):
-        comment = status_comment(assessment, ledger.status_comment(ticket.source, ticket.id), secret=secret)
+        comment = status_comment(assessment, ledger.status_comment(ticket.source, ticket.id), secret=secret,
+                                 lang=lang)
         if comment is not None:
             writes.append(comment)
-    writes.extend(rule_tasks(assessment, secret=secret))
+    writes.extend(rule_tasks(assessment, secret=secret, lang=lang))
     return [w for w in writes if ledger.status(w.key) in (None, WriteStatus.FAILED)]
 
 
@@ -153,7 +158,8 @@ def state_fingerprint(assessment: Assessment) -> str:
     return digest("state", measures, clocks)[:32]
 
 
-def status_comment(assessment: Assessment, current: StatusComment | None, *, secret: str) -> PlannedWrite | None:
+def status_comment(assessment: Assessment, current: StatusComment | None, *, secret: str,
+                   lang: Lang = ENGLISH) -> PlannedWrite | None:
     """The status comment for the ticket's state, or None when the ticket already carries it
     (or there is nothing to say and never was)."""
     ticket = assessment.ticket
@@ -164,13 +170,13 @@ def status_comment(assessment: Assessment, current: StatusComment | None, *, sec
         return None
     previous = current.key if current else None
     key = idempotency_key("comment", ticket.source, ticket.id, fingerprint, previous or "", secret=secret)
-    text = assessment.comment if assessment.comment is not None else comment_text(assessment)
+    text = assessment.comment if assessment.comment is not None else comment_text(assessment, lang)
     return PlannedWrite(
         key=key,
         kind=WriteKind.COMMENT,
         source=ticket.source,
         origin="status",
-        title=headline(assessment),
+        title=headline(assessment, lang),
         body=f"{text.rstrip()}\n{marker(key)}",
         ticket_id=ticket.id,
         ticket_key=ticket.key,
@@ -179,44 +185,75 @@ def status_comment(assessment: Assessment, current: StatusComment | None, *, sec
     )
 
 
-def headline(assessment: Assessment) -> str:
+def clock_name(kind: str, lang: Lang) -> str:
+    if kind == "first_reply":
+        return lang._("first reply")
+    if kind == "resolution":
+        return lang._("resolution")
+    return kind
+
+
+def clock_state(state: str, lang: Lang) -> str:
+    """A clock's state as the comment shows it: `AT RISK` (capitals stand out in a thread)."""
+    return {
+        "on_track": lang._("ON TRACK"), "at_risk": lang._("AT RISK"), "breached": lang._("BREACHED"),
+        "met": lang._("MET"),
+    }.get(state, state.upper().replace("_", " "))
+
+
+def _state_words(state: str, lang: Lang) -> str:
+    return {
+        "on_track": lang._("on_track"), "at_risk": lang._("at_risk"), "breached": lang._("breached"),
+        "met": lang._("met"),
+    }.get(state, state)
+
+
+def headline(assessment: Assessment, lang: Lang = ENGLISH) -> str:
     clocks = sorted(assessment.clocks, key=lambda c: -_SEVERITY.get(c.state, 0))
+    key = assessment.ticket.key
     if clocks:
         worst = clocks[0]
-        return f"SLA {CLOCK_NAMES.get(worst.kind, worst.kind)} {worst.state} on {assessment.ticket.key}"
+        return lang._("SLA {clock} {state} on {key}", clock=clock_name(worst.kind, lang),
+                      state=_state_words(worst.state, lang), key=key)
     if assessment.measures:
-        return f"{', '.join(m.id for m in assessment.measures)} on {assessment.ticket.key}"
-    return f"no measure or SLA target applies to {assessment.ticket.key} any more"
+        return lang._("{measures} on {key}", measures=lang.listed(m.id for m in assessment.measures), key=key)
+    return lang._("no measure or SLA target applies to {key} any more", key=key)
 
 
-def comment_text(assessment: Assessment) -> str:
+def comment_text(assessment: Assessment, lang: Lang = ENGLISH) -> str:
     """The default status comment: short, for the agent who has the ticket open."""
-    lines = [f"deskplan status{f' ({assessment.plan_id})' if assessment.plan_id else ''}"]
+    if assessment.plan_id:
+        lines = [lang._("deskplan status ({plan})", plan=assessment.plan_id)]
+    else:
+        lines = [lang._("deskplan status")]
     for m in assessment.measures:
-        owner = f" (owner: {m.owner})" if m.owner else ""
-        rules = f" [rule {', '.join(m.rule_ids)}]" if m.rule_ids else ""
-        lines.append(f"Measure {m.id} {m.title}{owner}{rules}")
+        owner = lang._(" (owner: {owner})", owner=m.owner) if m.owner else ""
+        rules = lang._(" [rule {rules}]", rules=lang.listed(m.rule_ids)) if m.rule_ids else ""
+        lines.append(lang._("Measure {id} {title}", id=m.id, title=m.title) + owner + rules)
     for c in sorted(assessment.clocks, key=lambda c: c.kind):
-        lines.append(clock_line(c, assessment.zone))
+        lines.append(clock_line(c, assessment.zone, lang))
     if not assessment.measures and not assessment.clocks:
-        lines.append("No measure or SLA target applies to this ticket any more.")
+        lines.append(lang._("No measure or SLA target applies to this ticket any more."))
     return "\n".join(lines)
 
 
-def clock_line(clock: SlaClock, zone: tzinfo) -> str:
-    name = CLOCK_NAMES.get(clock.kind, clock.kind).capitalize()
-    parts = [f"{name}: {clock.state.upper().replace('_', ' ')}", f"target {business_time(clock.target)}"]
+def clock_line(clock: SlaClock, zone: tzinfo, lang: Lang = ENGLISH) -> str:
+    name = clock_name(clock.kind, lang)
+    name = name[:1].upper() + name[1:]
+    parts = [lang._("{clock}: {state}", clock=name, state=clock_state(clock.state, lang)),
+             lang._("target {span}", span=business_time(clock.target))]
     if clock.state != "met":
-        parts.append(f"due {format_time(clock.due, zone)}" if clock.due is not None else "paused")
-    parts.append(f"elapsed {business_time(clock.elapsed)}")
+        parts.append(lang._("due {time}", time=format_time(clock.due, zone)) if clock.due is not None
+                     else lang._("paused"))
+    parts.append(lang._("elapsed {span}", span=business_time(clock.elapsed)))
     if clock.state != "met":
         if clock.overdue:
-            parts.append(f"overdue by {business_time(clock.overdue)}")
+            parts.append(lang._("overdue by {span}", span=business_time(clock.overdue)))
         else:
-            parts.append(f"remaining {business_time(clock.remaining)}")
-    parts.append(f"calendar {clock.calendar}")
-    rules = f" [rule {', '.join(clock.rule_ids)}]" if clock.rule_ids else ""
-    return "SLA " + ", ".join(parts) + rules
+            parts.append(lang._("remaining {span}", span=business_time(clock.remaining)))
+    parts.append(lang._("calendar {calendar}", calendar=clock.calendar))
+    rules = lang._(" [rule {rules}]", rules=lang.listed(clock.rule_ids)) if clock.rule_ids else ""
+    return lang._("SLA {parts}", parts=lang.p_("clauses", ", ").join(parts)) + rules
 
 
 def business_time(span: timedelta) -> str:
@@ -234,7 +271,7 @@ def format_time(moment: datetime, zone: tzinfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 
-def rule_tasks(assessment: Assessment, *, secret: str) -> list[PlannedWrite]:
+def rule_tasks(assessment: Assessment, *, secret: str, lang: Lang = ENGLISH) -> list[PlannedWrite]:
     ticket = assessment.ticket
     if ticket.deleted:
         return []
@@ -243,11 +280,12 @@ def rule_tasks(assessment: Assessment, *, secret: str) -> list[PlannedWrite]:
         key = idempotency_key("task", "rule", ticket.source, ticket.id, task.rule_id, secret=secret)
         where = ticket.url or ticket.ref
         lines = [task.body.rstrip()] if task.body.strip() else []
-        lines.append(f"Follow-up of {ticket.ref} ({where}), rule {task.rule_id}.")
+        lines.append(lang._("Follow-up of {ref} ({where}), rule {rule}.", ref=ticket.ref, where=where,
+                            rule=task.rule_id))
         if task.owner:
-            lines.append(f"Owner: {task.owner}")
+            lines.append(lang._("Owner: {owner}", owner=task.owner))
         if task.due_at:
-            lines.append(f"Due: {format_time(task.due_at, assessment.zone)}")
+            lines.append(lang._("Due: {time}", time=format_time(task.due_at, assessment.zone)))
         lines.append(marker(key))
         writes.append(PlannedWrite(
             key=key,
@@ -269,7 +307,7 @@ def rule_tasks(assessment: Assessment, *, secret: str) -> list[PlannedWrite]:
 # --- goals and plan push (the KPI engine and `plan push` call these) ---------------------------
 
 def goal_tasks(misses: Iterable[GoalMiss], sources: Sequence[str], ledger: LedgerView, *,
-               secret: str) -> Iterator[PlannedWrite]:
+               secret: str, lang: Lang = ENGLISH) -> Iterator[PlannedWrite]:
     """One task per goal and closed window that missed its target, in the source of its
     worst ticket (or the first source), linked to the evidence tickets of that source."""
     for miss in misses:
@@ -280,24 +318,29 @@ def goal_tasks(misses: Iterable[GoalMiss], sources: Sequence[str], ledger: Ledge
         key = idempotency_key("task", "goal", miss.plan_id, miss.goal_id, miss.window_label, secret=secret)
         if ledger.status(key) not in (None, WriteStatus.FAILED):
             continue
-        yield _goal_task(miss, source, key)
+        yield _goal_task(miss, source, key, lang)
 
 
-def _goal_task(miss: GoalMiss, source: str, key: str) -> PlannedWrite:
-    reached = "nothing to measure" if miss.value is None else _share(miss.value)
-    relation = "at most" if miss.direction == "at_most" else "at least"
+def _goal_task(miss: GoalMiss, source: str, key: str, lang: Lang = ENGLISH) -> PlannedWrite:
+    reached = lang._("nothing to measure") if miss.value is None else _share(miss.value, lang)
+    goal = lang._("{id} ({title})", id=miss.goal_id, title=miss.title) if miss.title else miss.goal_id
+    span = dict(window=miss.window_label, start=f"{miss.window_start:%Y-%m-%d %H:%M}",
+                end=f"{miss.window_end:%Y-%m-%d %H:%M}")
+    figures = dict(metric=miss.metric, reached=reached, numerator=miss.numerator, denominator=miss.denominator,
+                   target=_share(miss.target, lang))
     lines = [
-        f"Goal {miss.goal_id}{f' ({miss.title})' if miss.title else ''} of plan {miss.plan_id} missed its target "
-        f"in {miss.window_label} ({miss.window_start:%Y-%m-%d %H:%M} to {miss.window_end:%Y-%m-%d %H:%M} UTC).",
-        f"Metric {miss.metric}: {reached} ({miss.numerator}/{miss.denominator}), "
-        f"target {relation} {_share(miss.target)}.",
+        lang._("Goal {goal} of plan {plan} missed its target in {window} ({start} to {end} UTC).",
+               goal=goal, plan=miss.plan_id, **span),
+        lang._("Metric {metric}: {reached} ({numerator}/{denominator}), target at most {target}.", **figures)
+        if miss.direction == "at_most" else
+        lang._("Metric {metric}: {reached} ({numerator}/{denominator}), target at least {target}.", **figures),
     ]
     if miss.measures:
-        lines.append(f"Measures: {', '.join(miss.measures)}")
+        lines.append(lang._("Measures: {measures}", measures=lang.listed(miss.measures)))
     if miss.owners:
-        lines.append(f"Owners: {', '.join(miss.owners)}")
+        lines.append(lang._("Owners: {owners}", owners=lang.listed(miss.owners)))
     if miss.evidence:
-        lines.append("Worst tickets:")
+        lines.append(lang._("Worst tickets:"))
         lines.extend(f"- {e.source}:{e.ticket_key}{f' {e.note}' if e.note else ''}" for e in miss.evidence)
     lines.append(marker(key))
     return PlannedWrite(
@@ -305,7 +348,8 @@ def _goal_task(miss: GoalMiss, source: str, key: str) -> PlannedWrite:
         kind=WriteKind.TASK,
         source=source,
         origin=f"goal:{miss.goal_id}:{miss.window_label}",
-        title=f"Goal {miss.goal_id} missed in {miss.window_label} ({miss.metric})",
+        title=lang._("Goal {goal} missed in {window} ({metric})", goal=miss.goal_id, window=miss.window_label,
+                     metric=miss.metric),
         body="\n".join(lines),
         due=miss.window_end + GOAL_TASK_GRACE,
         owner=", ".join(miss.owners) or None,
@@ -315,30 +359,33 @@ def _goal_task(miss: GoalMiss, source: str, key: str) -> PlannedWrite:
 
 
 def plan_push_tasks(items: Iterable[PlanItem], source: str, ledger: LedgerView, *,
-                    secret: str) -> Iterator[PlannedWrite]:
+                    secret: str, lang: Lang = ENGLISH) -> Iterator[PlannedWrite]:
     """A task per measure and milestone of the plan, once per source."""
     for item in items:
         key = idempotency_key("task", "plan", item.plan_id, item.kind, item.id, source, secret=secret)
         if ledger.status(key) not in (None, WriteStatus.FAILED):
             continue
         lines = [item.description.rstrip()] if item.description.strip() else []
-        lines.append(f"{item.kind.capitalize()} {item.id} of plan {item.plan_id}.")
+        kind = lang._("Milestone") if item.kind == "milestone" else lang._("Measure")
+        lines.append(lang._("{kind} {id} of plan {plan}.", kind=kind, id=item.id, plan=item.plan_id))
         if item.measures:
-            lines.append(f"Measures: {', '.join(item.measures)}")
+            lines.append(lang._("Measures: {measures}", measures=lang.listed(item.measures)))
         if item.owner:
-            lines.append(f"Owner: {item.owner}")
+            lines.append(lang._("Owner: {owner}", owner=item.owner))
         lines.append(marker(key))
         yield PlannedWrite(
             key=key,
             kind=WriteKind.TASK,
             source=source,
             origin=f"plan:{item.plan_id}:{item.kind}:{item.id}",
-            title=f"{item.kind.capitalize()} {item.id}: {item.title}",
+            title=lang._("{kind} {id}: {title}", kind=kind, id=item.id, title=item.title),
             body="\n".join(lines),
             due=datetime.combine(item.due, time(), timezone.utc) if item.due else None,
             owner=item.owner,
         )
 
 
-def _share(value: float) -> str:
-    return f"{round(value * 100, 1):g}%"
+def _share(value: float, lang: Lang = ENGLISH) -> str:
+    if lang.english:
+        return f"{round(value * 100, 1):g}%"
+    return lang.percent(value, 0 if round(value * 100, 1) % 1 == 0 else 1)
