@@ -219,6 +219,9 @@ class PlatformRoutes:
         priority = _priority_for(fields.get("priority"))
         if fields.get("priority") is not None and priority is None:
             errors["priority"] = "The priority selected is invalid."
+        unknown = _unknown_components(fields.get("components"), project)
+        if unknown:
+            errors["components"] = f"Component name '{unknown}' is not valid"
         people = {}
         for role in ("assignee", "reporter"):
             person = fields.get(role)
@@ -673,3 +676,18 @@ def _is_date(value: Any) -> bool:
         return True
     except ValueError:
         return False
+
+
+def _unknown_components(value: Any, project: dict[str, Any] | None) -> str | None:
+    """The first component (by name or id) the project does not have, as written; None when
+    every one is the project's (or none is given). Jira refuses an issue naming another."""
+    if value is None or project is None:
+        return None
+    have = project.get("components") or []
+    names = {str(c.get("name")) for c in have}
+    ids = {str(c.get("id")) for c in have}
+    for component in value if isinstance(value, list) else [value]:
+        ref = component if isinstance(component, dict) else {}
+        if str(ref.get("name")) not in names and str(ref.get("id")) not in ids:
+            return str(ref.get("name") or ref.get("id") or component)
+    return None

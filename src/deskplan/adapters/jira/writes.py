@@ -239,16 +239,17 @@ class JiraWriter:
         if write.due is not None:
             fields["duedate"] = write.due.astimezone(timezone.utc).date().isoformat()
         routed = self._route(write)
-        try:
-            return self._create_routed(write, {**fields, **routed})
-        except Rejected as exc:
-            refused = sorted(name for name in routed if exc.status == 400 and name in str(exc))
-            if not refused:
-                raise
-            # The assignee cannot be assigned in the project, or the component does not exist
-            # there: the task is written without them rather than lost.
-            self._note(write, f"Jira refused {' and '.join(refused)}: {exc}")
-            return self._create_routed(write, fields)
+        while True:
+            try:
+                return self._create_routed(write, {**fields, **routed})
+            except Rejected as exc:
+                refused = sorted(name for name in routed if exc.status == 400 and name in str(exc))
+                if not refused:
+                    raise
+                # The assignee cannot be assigned in the project, or the component does not exist
+                # there: the task is written without it rather than lost (a 400 creates nothing).
+                self._note(write, f"Jira refused {' and '.join(refused)}: {exc}")
+                routed = {name: value for name, value in routed.items() if name not in refused}
 
     def _create_routed(self, write: PlannedWrite, fields: dict[str, Any]) -> str:
         body: dict[str, Any] = {
