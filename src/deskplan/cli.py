@@ -293,18 +293,40 @@ def explain(ref: str, workspace: Path, as_json: bool) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the generator and of --faults.")
 @click.option("--faults", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of requests that fail: 429, 5xx, dropped connections, cut-off bodies.")
-@click.option("--rate-limit", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Incremental export requests per window; 0 = unlimited.")
+@click.option("--rate-limit", type=click.IntRange(min=0),
+              help="Zendesk: incremental export requests per window (default: 10, Zendesk's). Jira: requests "
+                   "per window per account (default: 0, none: API tokens meet the burst limits). 0 = unlimited.")
 @click.option("--rate-window", type=click.FloatRange(min=0.001), default=60.0, show_default=True,
               help="Length of a rate-limit window in seconds (scale time down for benchmarks).")
 @click.option("--clock-offset", type=float, default=0.0, show_default=True, metavar="SECONDS",
               help="The simulator's clock runs this many seconds ahead of DESKPLAN_NOW or the host's clock "
                    "(negative: behind), as a helpdesk's clock may.")
+@click.option("--ratings-start-time", type=click.Choice(["created", "updated"]),
+              help="Zendesk: the time the satisfaction-ratings list's start_time filters on, the rating's creation "
+                   "(the survey's offer) or its last change; Zendesk documents only \"time of the oldest "
+                   "satisfaction rating\". Default: created, the reading under which a client resuming from the "
+                   "newest answer it saw loses surveys answered late.")
+@click.option("--search-lag", type=click.FloatRange(0, 86400), metavar="SECONDS",
+              help="Jira: an issue changed less than SECONDS ago may be missing from search results, each change "
+                   "surfacing after a delay of its own up to SECONDS, so out of order. Default: 0, no lag.")
+@click.option("--account-rate-limit", type=click.IntRange(min=0), metavar="N",
+              help="Zendesk: requests per window (a minute) for the account, every endpoint, refused past it with "
+                   "Zendesk's plain-text 429 and Retry-After; ticket updates also 100 per window (300 from 2,500). "
+                   "Default: 700, an Enterprise plan's (Team 200, Growth and Professional 400, Enterprise Plus or "
+                   "High Volume 2,500); 0 = unlimited.")
+@click.option("--burst-limit", type=click.IntRange(min=0), metavar="N",
+              help="Jira: a bucket of N requests per endpoint and method, refilled at N/10 a second, and per issue "
+                   "20 writes in 2 s and 100 in 30 s. Default: 100, Atlassian's documented example (the real size "
+                   "is not published); 0 = neither.")
 def sandbox(kind: str, port: int, email: str, token: str, fixtures: Path | None, tickets: int, seed: int,
-            faults: float, rate_limit: int, rate_window: float, clock_offset: float) -> None:
+            faults: float, rate_limit: int | None, rate_window: float, clock_offset: float,
+            ratings_start_time: str | None, search_lag: float | None, account_rate_limit: int | None,
+            burst_limit: int | None) -> None:
     """Serve a local simulator of a helpdesk's API on 127.0.0.1 until stopped (Ctrl-C).
 
-    The first line of output is the URL and the credentials; one line per request goes to stderr.
+    The first line of output is the URL, the credentials and what the data is filed under (Jira's
+    project keys, Zendesk's groups); one line per request goes to stderr. Every limit defaults to
+    the real service's.
 
     The simulators are a separate distribution: pip install ./sandbox (from a deskplan checkout).
 
@@ -312,8 +334,11 @@ def sandbox(kind: str, port: int, email: str, token: str, fixtures: Path | None,
     """
     from deskplan.app.sandbox import serve
 
+    # (an option another kind of simulator has, or None for this kind's default: the simulators check)
     serve(kind, port=port, email=email, token=token, fixtures=fixtures, tickets=tickets, seed=seed,
-        faults=faults, rate_limit=rate_limit, rate_window=rate_window, clock_offset=clock_offset)
+          faults=faults, rate_limit=rate_limit, rate_window=rate_window, clock_offset=clock_offset,
+          ratings_start_time=ratings_start_time, search_lag=search_lag, account_rate_limit=account_rate_limit,
+          burst_limit=burst_limit)
 
 
 

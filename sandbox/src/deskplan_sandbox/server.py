@@ -124,8 +124,9 @@ class SlidingWindowLimiter:
         self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def acquire(self, bucket: str) -> float:
-        """Record a hit and return 0, or return the seconds to wait (nothing is recorded)."""
+    def acquire(self, bucket: str, *, record: bool = True) -> float:
+        """Record a hit and return 0, or return the seconds to wait (nothing is recorded).
+        With `record` false only the wait is told, and nothing recorded either way."""
         if self.limit <= 0:
             return 0.0
         with self._lock:
@@ -134,7 +135,8 @@ class SlidingWindowLimiter:
             while hits and hits[0] <= now - self.window:
                 hits.popleft()
             if len(hits) < self.limit:
-                hits.append(now)
+                if record:
+                    hits.append(now)
                 return 0.0
             return max(hits[0] + self.window - now, 0.001)
 
@@ -145,6 +147,39 @@ class SlidingWindowLimiter:
             now = self._clock()
             hits = self._hits.get(bucket, deque())
             return max(self.limit - sum(1 for t in hits if t > now - self.window), 0)
+
+
+class TokenBuckets:
+    """A token bucket per key: `capacity` tokens, refilled at `refill` a second; a request takes
+    one. 0 capacity means unlimited. (Jira's burst limit works this way.)"""
+
+    def __init__(self, capacity: int, refill: float, clock: Clock = time.monotonic):
+        self.capacity = capacity
+        self.refill = refill
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}     # key -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, key: str) -> float:
+        """Take a token and return 0, or return the seconds until one is there (nothing taken)."""
+        if self.capacity <= 0:
+            return 0.0
+        with self._lock:
+            now = self._clock()
+            tokens, at = self._buckets.get(key, (float(self.capacity), now))
+            tokens = min(float(self.capacity), tokens + (now - at) * self.refill)
+            if tokens >= 1:
+                self._buckets[key] = (tokens - 1, now)
+                return 0.0
+            self._buckets[key] = (tokens, now)
+            return max((1 - tokens) / self.refill, 0.001)
+
+    def remaining(self, key: str) -> int:
+        if self.capacity <= 0:
+            return 1_000_000
+        with self._lock:
+            tokens, at = self._buckets.get(key, (float(self.capacity), self._clock()))
+            return int(min(float(self.capacity), tokens + (self._clock() - at) * self.refill))
 
 
 def retry_after_header(wait: float) -> str:
@@ -196,6 +231,10 @@ class SimulatorApp:
     # Subclasses answer these in their helpdesk's own shapes.
     def authenticate(self, request: Request) -> Response | None:
         return None
+
+    def describe(self) -> str:
+        """What a newcomer's configuration must name to find the data (`projects=SUP`), or ""."""
+        return ""
 
     def not_found(self, request: Request) -> Response:
         return Response(404, {"error": "RecordNotFound", "description": "Not found"})

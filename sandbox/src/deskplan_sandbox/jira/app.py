@@ -25,6 +25,7 @@ from deskplan_sandbox.jira.errors import dead_link, error_collection, unauthoriz
 from deskplan_sandbox.jira.from_fixtures import add_fixture_issue, read_fixtures
 from deskplan_sandbox.jira.from_scenario import add_default_projects, load_scenario
 from deskplan_sandbox.jira.jql import Context
+from deskplan_sandbox.jira.limits import BURST, RequestLimits
 from deskplan_sandbox.jira.render import Renderer
 from deskplan_sandbox.jira.routes_jsm import ServiceDeskRoutes
 from deskplan_sandbox.jira.routes_meta import MetaRoutes
@@ -61,7 +62,7 @@ class JiraSimulator(SimulatorApp):
 
     def __init__(self, *, email: str, token: str, store: IssueStore, fields: list[dict[str, Any]],
                  now: Callable[[], datetime], faults: FaultInjector, limiter: SlidingWindowLimiter, log: TextIO | None,
-                 seed: int, search_lag: float = 0.0):
+                 seed: int, search_lag: float = 0.0, burst_limit: int = 0):
         super().__init__(faults=faults, log=log)
         self.email = email
         self.token = token
@@ -74,6 +75,7 @@ class JiraSimulator(SimulatorApp):
         self.writes: list[WriteRecord] = []
         self.search_cache = SearchCache()
         self.search_lag = SearchLag(search_lag)
+        self.request_limits = RequestLimits(burst_limit, lambda: now().timestamp(), self._issue_id)
         # "Linked Issues" on the create screen: `update.issuelinks` on create is accepted. Tests
         # switch it off to play a site whose create screen lacks the field (Jira then answers 400).
         self.create_screen_links = True
@@ -138,7 +140,11 @@ class JiraSimulator(SimulatorApp):
     def dispatch(self, request: Request) -> Response:
         wait = self.limiter.acquire((request.basic_auth() or ("anonymous",))[0])
         if wait:
-            return self._rate_limited(wait, "jira-burst-based")
+            return self._rate_limited(wait, BURST)
+        with self.store.lock:
+            refused = self.request_limits.refuse(request.method, request.path)
+        if refused is not None:
+            return self._rate_limited(*refused)
         with self.store.lock:        # answers are serialised under the lock: they share the stored JSON
             # `myself` is the user the request acts as (the routes make them author and creator).
             api_user, caller = self.myself, self.accounts.get(request.basic_auth() or ("", ""))
@@ -153,17 +159,30 @@ class JiraSimulator(SimulatorApp):
 
     def fault_response(self, kind: str) -> Response:
         if kind == "429":
-            return self._rate_limited(1.0, "jira-burst-based")
+            return self._rate_limited(1.0, BURST)
         if kind == "503":
             return Response(503, {"errorMessages": ["Service Unavailable"], "errors": {}}, {"Retry-After": "1"})
         return error_collection(500, ["Internal server error"])
 
-    def _rate_limited(self, wait: float, reason: str) -> Response:
+    def describe(self) -> str:
+        """The projects the issues are in (a source's `projects`), and the other projects of the site
+        (where `tasks_project` may point)."""
+        with self.store.lock:
+            used = sorted({record.project_key for record in self.store.records()})
+            others = sorted(set(self.store.projects) - set(used))
+        return "  ".join(part for part in (f"projects={','.join(used)}" if used else "",
+                                            f"other projects={','.join(others)}" if others else "") if part)
+
+    def _issue_id(self, key_or_id: str) -> str | None:
+        record = self.store.get(key_or_id)
+        return None if record is None else record.id
+
+    def _rate_limited(self, wait: float, reason: str, limit: int | None = None) -> Response:
         reset = self.now().astimezone(timezone.utc) + timedelta(seconds=math.ceil(wait) + 59)
         headers = {
             "Retry-After": retry_after_header(wait),
             "X-RateLimit-Reset": reset.strftime("%Y-%m-%dT%H:%MZ"),
-            "X-RateLimit-Limit": str(max(self.limiter.limit, 1)),
+            "X-RateLimit-Limit": str(max(self.limiter.limit if limit is None else limit, 1)),
             "X-RateLimit-Remaining": "0",
             "RateLimit-Reason": reason,
         }
@@ -205,7 +224,7 @@ def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets:
                faults: float = 0.0, rate_limit: int = 0, rate_window: float = 60.0,
                now: Callable[[], datetime] | None = None, log: TextIO | None = None,
                scenario: Scenario | None = None, time_zone: str = DEFAULT_TIME_ZONE,
-               clock_offset: float = 0.0, search_lag: float = 0.0) -> JiraSimulator:
+               clock_offset: float = 0.0, search_lag: float = 0.0, burst_limit: int = 0) -> JiraSimulator:
     """A JSM site seeded from `fixtures`, from `scenario`, or from `tickets` generated with `seed`.
 
     `time_zone` is the API user's profile zone: JQL dates are read in it, and REST datetimes
@@ -213,6 +232,9 @@ def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets:
     runs `clock_offset` seconds ahead of `now` (default: DESKPLAN_NOW or the real time;
     negative: behind), as a helpdesk's clock may. `search_lag`: seconds a change may take to
     reach the search results (each its own delay up to that; see `search.SearchLag`).
+    `burst_limit` > 0 plays Jira Cloud's burst limit, a bucket of that many requests per endpoint
+    and method refilled at a tenth of it a second, and its per-issue write limit (20 writes in
+    2 s, 100 in 30 s); see `limits.py`. 0 (the default here; the command line's is 100): neither.
     """
     if not 0 <= search_lag <= 86400:         # (NaN too)
         raise ConfigError(f"a search lag of {search_lag} seconds is not within 0..86400")
@@ -231,5 +253,5 @@ def create_app(*, email: str, token: str, fixtures: Path | None = None, tickets:
     return JiraSimulator(
         email=email, token=token, store=store, fields=field_list, now=clock_now,
         faults=FaultInjector(faults, seed), limiter=SlidingWindowLimiter(rate_limit, rate_window),
-        log=log, seed=seed, search_lag=search_lag,
+        log=log, seed=seed, search_lag=search_lag, burst_limit=burst_limit,
     )

@@ -14,7 +14,14 @@ from datetime import datetime
 from typing import Any, TextIO
 
 from deskplan_sandbox.errors import ConfigError
-from deskplan_sandbox.server import FaultInjector, Request, Response, SimulatorApp, SlidingWindowLimiter
+from deskplan_sandbox.server import (
+    FaultInjector,
+    Request,
+    Response,
+    SimulatorApp,
+    SlidingWindowLimiter,
+    retry_after_header,
+)
 from deskplan_sandbox.zendesk import (
     errors,
     routes_export,
@@ -26,7 +33,15 @@ from deskplan_sandbox.zendesk import (
 from deskplan_sandbox.zendesk.idempotency import IdempotencyCache
 from deskplan_sandbox.zendesk.store import Conflict, Invalid, NotFound, ZendeskStore
 
-ACCOUNT_LIMIT = 700              # per window; reported in headers like a real Enterprise account
+# Requests per minute per account on an Enterprise plan (Suite Team 200, Growth and Professional 400,
+# Enterprise Plus and the High Volume add-on 2,500: Zendesk's "Rate limits" reference); recorded headers show 700.
+ACCOUNT_LIMIT = 700
+# "Update Ticket": 100 updates a minute per account, 300 with High Volume (Zendesk's "Rate limits" reference);
+# `zendesk-rate-limit-tickets-update: total=20; ...` was recorded on a trial account.
+TICKETS_UPDATE_LIMIT = 100
+TICKETS_UPDATE_LIMIT_HIGH_VOLUME = 300
+HIGH_VOLUME = 2500
+ACCOUNT_LIMITED = "Number of allowed API requests per minute exceeded"
 TICKET_UPDATES_PER_WINDOW = 30   # per ticket and user, over ten rate windows (10 minutes by default)
 TICKET_UPDATE_WINDOWS = 10
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -53,7 +68,8 @@ class ZendeskSimulator(SimulatorApp):
 
     def __init__(self, *, store: ZendeskStore, email: str, token: str, clock: Callable[[], datetime],
                  faults: FaultInjector | None = None, rate_limit: int = 10, rate_window: float = 60.0,
-                 log: TextIO | None = None, ratings_start_time: str = DEFAULT_RATINGS_START_TIME):
+                 log: TextIO | None = None, ratings_start_time: str = DEFAULT_RATINGS_START_TIME,
+                 account_rate_limit: int = 0):
         super().__init__(faults=faults, log=log)
         if ratings_start_time not in RATINGS_START_TIMES:
             raise ConfigError(f"ratings_start_time must be one of {', '.join(RATINGS_START_TIMES)}, "
@@ -70,7 +86,13 @@ class ZendeskSimulator(SimulatorApp):
         self.incremental_limiter = SlidingWindowLimiter(rate_limit, rate_window, seconds)
         self.ticket_update_limiter = SlidingWindowLimiter(
             TICKET_UPDATES_PER_WINDOW if rate_limit > 0 else 0, rate_window * TICKET_UPDATE_WINDOWS, seconds)
-        self.account_counter = SlidingWindowLimiter(ACCOUNT_LIMIT, rate_window, seconds)
+        # Every request of the account counts; refused over `account_rate_limit` (0: counted for the headers
+        # only, as an Enterprise account's 700), and ticket updates also in a bucket of their own.
+        self.account_rate_limit = account_rate_limit
+        self.account_limiter = SlidingWindowLimiter(account_rate_limit or ACCOUNT_LIMIT, rate_window, seconds)
+        updates = TICKETS_UPDATE_LIMIT_HIGH_VOLUME if account_rate_limit >= HIGH_VOLUME else TICKETS_UPDATE_LIMIT
+        self.tickets_update_limiter = SlidingWindowLimiter(updates if account_rate_limit > 0 else 0, rate_window,
+                                                           seconds)
         self.idempotency = IdempotencyCache(clock)
         self.writes: list[WriteRecord] = []
         self._writes_lock = threading.Lock()
@@ -112,6 +134,11 @@ class ZendeskSimulator(SimulatorApp):
             return None
         return errors.unauthorized()
 
+    def describe(self) -> str:
+        """The groups the tickets are in, by name (a source's `tasks_group` and owners name them)."""
+        groups, _ = self.store.named_after("groups", 0, 1000)
+        return f"groups={','.join(str(g.get('name')) for g in groups)}" if groups else ""
+
     def not_found(self, request: Request) -> Response:
         return errors.invalid_endpoint()
 
@@ -119,13 +146,19 @@ class ZendeskSimulator(SimulatorApp):
         if kind == "429":
             # The account-wide limit answers in plain text, unlike the incremental-export one (JSON); clients
             # that parse every 429 as JSON fail on it (airbytehq/airbyte#11035).
-            return Response(429, "Number of allowed API requests per minute exceeded", {"Retry-After": "1"})
+            return Response(429, ACCOUNT_LIMITED, {"Retry-After": "1"})
         return super().fault_response(kind)
 
     def dispatch(self, request: Request) -> Response:
         self.store.base_url = f"http://{request.headers.get('host', '127.0.0.1')}"
+        wait = self.account_limiter.acquire("account")
         try:
-            response = super().dispatch(request)
+            if wait > 0 and self.account_rate_limit > 0:
+                # Plain text, unlike the endpoint limits' JSON (clients that parse every 429 as JSON fail
+                # on it: airbytehq/airbyte#11035).
+                response = Response(429, ACCOUNT_LIMITED, {"Retry-After": retry_after_header(wait)})
+            else:
+                response = super().dispatch(request)
         except errors.ApiError as exc:
             response = exc.response
         except NotFound:
@@ -157,15 +190,23 @@ class ZendeskSimulator(SimulatorApp):
             return response
         return limited
 
-    def ticket_update_gate(self, ticket_id: int) -> tuple[Response | None, str]:
-        """(a 429 if this ticket was updated too often, the bucket header)."""
+    def ticket_update_gate(self, ticket_id: int) -> tuple[Response | None, dict[str, str]]:
+        """(a 429 if the account updated tickets, or this ticket was updated, too often; the bucket headers)."""
+        headers: dict[str, str] = {}
+        if self.tickets_update_limiter.limit > 0:
+            wait = self.tickets_update_limiter.acquire("tickets-update")
+            # (the spelling recorded for this bucket, with a dash in "rate-limit")
+            headers["zendesk-rate-limit-tickets-update"] = self._bucket_header(
+                self.tickets_update_limiter, "tickets-update", wait)
+            if wait > 0:
+                return errors.rate_limited(wait, "Number of allowed ticket update API requests per minute exceeded",
+                                           headers), headers
         bucket = f"{self.api_user_id}:{ticket_id}"
         wait = self.ticket_update_limiter.acquire(bucket)
-        header = self._bucket_header(self.ticket_update_limiter, bucket, wait)
+        headers["zendesk-ratelimit-per-ticket-updates"] = self._bucket_header(self.ticket_update_limiter, bucket, wait)
         if wait > 0:
-            return errors.rate_limited(wait, "Number of allowed ticket updates per ticket exceeded",
-                                       {"zendesk-ratelimit-per-ticket-updates": header}), header
-        return None, header
+            return errors.rate_limited(wait, "Number of allowed ticket updates per ticket exceeded", headers), headers
+        return None, headers
 
     def _bucket_header(self, limiter: SlidingWindowLimiter, bucket: str, wait: float) -> str:
         if limiter.limit <= 0:
@@ -174,15 +215,15 @@ class ZendeskSimulator(SimulatorApp):
         return f"total={limiter.limit}; remaining={limiter.remaining(bucket)}; resets={max(resets, 1)}"
 
     def _add_headers(self, response: Response) -> None:
-        self.account_counter.acquire("account")
-        remaining = str(self.account_counter.remaining("account"))
+        limit = str(self.account_limiter.limit)
+        remaining = str(self.account_limiter.remaining("account"))
         with self._writes_lock:
             self._request_ids += 1
             request_id = f"{self._request_ids:016x}-SBX"
         reset = str(max(1, math.ceil(self.rate_window - self.clock().timestamp() % self.rate_window)))
         for name, value in (("x-zendesk-api-version", "v2"), ("x-request-id", request_id),
-                            ("x-rate-limit", str(ACCOUNT_LIMIT)), ("x-rate-limit-remaining", remaining),
-                            ("ratelimit-limit", str(ACCOUNT_LIMIT)), ("ratelimit-remaining", remaining),
+                            ("x-rate-limit", limit), ("x-rate-limit-remaining", remaining),
+                            ("ratelimit-limit", limit), ("ratelimit-remaining", remaining),
                             ("ratelimit-reset", reset)):
             response.headers.setdefault(name, value)
 

@@ -105,14 +105,14 @@ def update_ticket(sim: Site, request: Request) -> Response:
     ticket_id = _ticket_id(request)
     if sim.store.ticket(ticket_id) is None:
         return record_not_found()
-    refused, bucket = sim.ticket_update_gate(ticket_id)
+    refused, buckets = sim.ticket_update_gate(ticket_id)
     if refused is not None:
         return refused
     result = sim.store.update_ticket(ticket_id, _ticket_body(request), author_id=sim.api_user_id)
     body: dict[str, Any] = {"ticket": result.ticket}
     if result.audit is not None:
         body["audit"] = result.audit
-    response = Response(200, body, {"zendesk-ratelimit-per-ticket-updates": bucket})
+    response = Response(200, body, buckets)
     return _warn(response, "update", result.ignored)
 
 
