@@ -76,5 +76,45 @@ def test_syntax_errors_carry_their_position():
     with pytest.raises(YamlSyntaxError) as caught:
         load_yaml_text("rules:\n\t- id: x\n", "f.yaml")
     assert str(caught.value.problem) == (
-        "f.yaml:2:1: YAML syntax: while scanning for the next token, found character '\\t' that cannot start any token"
+        "f.yaml:2:1: a tab in the indentation: YAML indents with spaces only; type spaces instead "
+        "(line 1 is not indented)"
     )
+
+
+def test_other_syntax_errors_keep_the_parsers_words():
+    with pytest.raises(YamlSyntaxError) as caught:
+        load_yaml_text("rules:\n  - id: [x\n", "f.yaml")
+    assert str(caught.value.problem) == (
+        "f.yaml:3:1: YAML syntax: while parsing a flow sequence, expected ',' or ']', but got '<stream end>' "
+        "(it starts at line 2, column 9)"
+    )
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("plan:\n  id: x\n  title: y\n\tstart: 2026-01-05\n",
+     "f.yaml:4:1: a tab in the indentation: YAML indents with spaces only; type spaces instead "
+     "(line 3 is indented 2 spaces)"),
+    ("plan:\n  id: x\n  owner： marketing\n  title: y\n",
+     "f.yaml:3:8: a full-width colon '：' after `owner`: YAML needs an ASCII colon and a space; type `owner: `"),
+    ("plan:\n  id: x\ngoals： []\n",
+     "f.yaml:3:6: a full-width colon '：' after `goals`: YAML needs an ASCII colon and a space; type `goals: `"),
+    ("rules:\n  - id: r1\n    when: {group： Billing}\n",
+     "f.yaml:3:17: a full-width colon '：' after `group`: YAML needs an ASCII colon and a space; type `group: `"),
+    ("rules:\n  - id: r1\n    when: {group: Billing， priority: high}\n",
+     "f.yaml:3:26: a full-width comma '，' in a [list] or {mapping}: YAML separates items with an ASCII comma; "
+     "type ', '"),
+    ("plan:\n  id:\u3000x\n  title: y\n",
+     "f.yaml:2:6: a full-width space (U+3000) after ':': YAML needs an ASCII space there; type ': '"),
+    ("plan:\n  id: x\n\u3000\u3000title: y\n",
+     "f.yaml:3:1: a full-width space (U+3000) in the indentation: YAML indents with ASCII spaces only; "
+     "type spaces instead"),
+])
+def test_tabs_and_full_width_punctuation_say_what_to_type(text, expected):
+    with pytest.raises(YamlSyntaxError) as caught:
+        load_yaml_text(text, "f.yaml")
+    assert str(caught.value.problem) == expected
+
+
+def test_full_width_punctuation_inside_values_is_text():
+    doc = load_yaml_text("plan:\n  title: 目标：满意度从85%提高到90%，三个月内\n  owners: {客服：一线: x}\n", "f.yaml")
+    assert doc.data == {"plan": {"title": "目标：满意度从85%提高到90%，三个月内", "owners": {"客服：一线": "x"}}}

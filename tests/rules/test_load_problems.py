@@ -17,6 +17,8 @@ measures:
   - {id: M1, title: Rota, owner: customer service, goals: [G1]}
 """
 
+RULE_USING_M1 = "rules:\n  - id: r1\n    when: {tags: vip}\n    then: {measure: M1}\n"
+
 
 def problems(root: Path, files: dict[str, str]) -> list[str]:
     """Write the files (plan.yaml defaults to a valid one) and return the problems, with
@@ -34,6 +36,32 @@ def test_yaml_syntax_error_points_at_the_problem_and_where_the_construct_began(t
     assert problems(tmp_path, {"rules/a.yaml": "rules:\n  - id: r1\n    when: {status: open\n"}) == [
         "rules/a.yaml:4:1: YAML syntax: while parsing a flow mapping, expected ',' or '}', "
         "but got '<stream end>' (it starts at line 3, column 11)",
+    ]
+
+
+def test_a_plan_that_is_not_yaml_gives_one_problem_not_unknown_measures_in_every_rule(tmp_path):
+    plan = PLAN.replace("  - {id: M1,", "\t- {id: M1,")
+    rules = ("rules:\n  - id: r1\n    when: {tags: vip}\n    then: {measure: M1, sla: {first_reply: 1h, calendar: x}}\n"
+             "  - id: r2\n    when: {tags: vip}\n    then: {task: {title: Call}}\n")
+    assert problems(tmp_path, {"plan.yaml": plan, "rules/a.yaml": rules}) == [
+        "plan.yaml:5:1: a tab in the indentation: YAML indents with spaces only; type spaces instead "
+        "(line 4 is not indented)",
+    ]
+
+
+def test_a_full_width_colon_in_the_plan_is_one_problem_saying_what_to_type(tmp_path):
+    plan = PLAN.replace("measures:\n", "measures：\n")
+    assert problems(tmp_path, {"plan.yaml": plan, "rules/a.yaml": RULE_USING_M1}) == [
+        "plan.yaml:4:9: a full-width colon '：' after `measures`: YAML needs an ASCII colon and a space; "
+        "type `measures: `",
+    ]
+
+
+def test_a_full_width_comma_in_a_list_of_names_says_what_to_type(tmp_path):
+    plan = PLAN + "milestones:\n  - {id: P1, title: One, start: 2026-01-05, end: 2026-02-28, measures: [M1，M2]}\n"
+    assert problems(tmp_path, {"plan.yaml": plan}) == [
+        "plan.yaml:7:73: milestone P1: measures[0]: unknown measure 'M1，M2'; known: M1 "
+        "(a full-width comma '，' does not separate items in YAML: type ', ')",
     ]
 
 

@@ -35,7 +35,7 @@ from deskplan.rules.templates import (
     sample_problem,
 )
 from deskplan.rules.validation import ENTRY_NAMES, message, validate
-from deskplan.rules.yamlload import Path_, YamlDoc, YamlSyntaxError, load_yaml
+from deskplan.rules.yamlload import FW_COLON, FW_COMMA, Path_, YamlDoc, YamlSyntaxError, load_yaml
 
 PLAN_FILE = "plan.yaml"
 RULES_DIR = "rules"
@@ -248,7 +248,8 @@ def _check_references(plan_doc: YamlDoc | None, rule_docs: list[YamlDoc], names:
             choices = sorted(known)
             listed = f"; known: {', '.join(choices)}" if choices else f"; plan.yaml defines no {what}s"
             problems.append(doc.problem(path, message(
-                doc, path, f"unknown {what} {str(value)!r}{suggest(str(value), choices)}{listed}")))
+                doc, path, f"unknown {what} {str(value)!r}{suggest(str(value), choices)}{listed}"
+                           f"{_full_width_hint(str(value))}")))
 
     if plan_doc is not None:
         expect(plan_doc, ("plan", "calendar"), plan_doc.get(("plan", "calendar")), names.calendars, "calendar")
@@ -264,6 +265,10 @@ def _check_references(plan_doc: YamlDoc | None, rule_docs: list[YamlDoc], names:
         for index, cadence in _entries(plan_doc, "cadence"):
             for j, goal_id in _listed(cadence.get("goals")):
                 expect(plan_doc, ("cadence", index, "goals", j), goal_id, names.goals, "goal")
+    if plan_doc is None:
+        # plan.yaml is missing or not YAML (reported already): the rules' measures and
+        # calendars are defined there, so every reference would be a false "unknown".
+        return
     for doc in rule_docs:
         for index, rule in _entries(doc, "rules"):
             then = rule.get("then")
@@ -279,6 +284,16 @@ def _check_references(plan_doc: YamlDoc | None, rule_docs: list[YamlDoc], names:
                 path = ("rules", index, "then", "task")
                 problems.append(doc.problem(path, message(
                     doc, path, "the task needs an `owner` (or a `measure`, whose owner then gets it)")))
+
+
+def _full_width_hint(value: str) -> str:
+    """A full-width comma or colon inside a name YAML read as one item (`[csat, nps]` typed
+    with a full-width comma is one string): say what to type instead."""
+    if FW_COMMA in value:
+        return f" (a full-width comma '{FW_COMMA}' does not separate items in YAML: type ', ')"
+    if FW_COLON in value:
+        return f" (a full-width colon '{FW_COLON}' is not YAML's ':': type ': ')"
+    return ""
 
 
 def _listed(value: Any) -> Iterable[tuple[int, Any]]:

@@ -14,6 +14,7 @@ at its key like any other wrong value.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -50,6 +51,9 @@ MAX_ALIAS_NODES = 100_000
 """Values the aliases of one file add when expanded, added up. A condition of ten values
 reused by two thousand rules adds 20,000; nested aliases that multiply (each naming several
 of the one before) pass this after a few levels, where they would have made billions."""
+
+FW_COLON, FW_COMMA, FW_SPACE = "\uff1a", "\uff0c", "\u3000"
+"""What an input method left in full-width mode types for `:`, `,` and a space."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +231,12 @@ def load_yaml_text(text: str, name: str) -> YamlDoc:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        start_line = exc.context_mark.line + 1 if exc.context_mark is not None else line
+        typed = typing_slip(text, min(start_line, line), line)
+        if typed is not None:
+            # The parser's own words ("found character '\t' that cannot start any token", or a
+            # missing ':' a line later) do not say what to type: the slip does, where it is.
+            raise YamlSyntaxError(Problem(name, *typed)) from None
         text = f"YAML syntax: {_describe(exc)}"
         start = exc.context_mark
         if start is not None and mark is not start and (start.line, start.column) != (mark.line, mark.column):
@@ -237,7 +247,99 @@ def load_yaml_text(text: str, name: str) -> YamlDoc:
     keys: dict[Path_, Pos] = {}
     values: dict[Path_, Pos] = {(): _own_pos(root) or Pos(1, 1)}
     data = _plain(root, (), keys, values)
+    for path, pos in keys.items():
+        # A slip YAML happens to accept: `{group<full-width colon> Billing}` is one key, a line
+        # indented with full-width spaces a key that starts with them; no key deskplan reads is so.
+        slip = _slip_in_key(path[-1])
+        if slip is not None:
+            raise YamlSyntaxError(Problem(name, pos.line, pos.col + slip[0], slip[1]))
     return YamlDoc(name, data, keys, values)
+
+
+def _slip_in_key(key: Any) -> tuple[int, str] | None:
+    """(offset in the key, message) of a full-width colon after a name, or of a full-width
+    space that starts the key."""
+    if not isinstance(key, str):
+        return None
+    if key.startswith(FW_SPACE):
+        return 0, ("a full-width space (U+3000) in the indentation: YAML indents with ASCII spaces only; "
+                   "type spaces instead")
+    match = _KEY_THEN_COLON.match(key)
+    if match is not None:
+        return key.index(FW_COLON), _colon_after(match.group(1))
+    return None
+
+
+_KEY_THEN_COLON = re.compile(rf"^\s*(?:-\s+)?([A-Za-z_][\w.-]*)\s*{FW_COLON}")
+
+
+def typing_slip(text: str, first: int, last: int) -> tuple[int, int, str] | None:
+    """(line, column, message) of a typing slip that breaks YAML between lines `first` and `last`
+    (1-based, the parser's error and where its construct began): a tab in the indentation, or a
+    full-width colon, comma or space (an input method left in full-width mode) where YAML needs
+    the ASCII one. The slip nearest the error wins; None when there is none (then the parser's
+    message stands). Full-width punctuation inside a value, such as a Chinese title, is no slip."""
+    lines = text.splitlines()
+    for number in range(min(last, len(lines)), 0, -1):
+        found = _slip_on(lines, number)
+        if found is not None and (number >= first or number == last - 1 or _blank_between(lines, number, last)):
+            return found
+    return None
+
+
+def _blank_between(lines: list[str], number: int, last: int) -> bool:
+    """Whether only blank or comment lines lie between line `number` and line `last`."""
+    return all(not line.strip() or line.lstrip().startswith("#") for line in lines[number:last - 1])
+
+
+def _slip_on(lines: list[str], number: int) -> tuple[int, int, str] | None:
+    line = lines[number - 1]
+    indent = len(line) - len(line.lstrip(f" \t{FW_SPACE}"))
+    lead = line[:indent]
+    if "\t" in lead:
+        return number, lead.index("\t") + 1, (
+            f"a tab in the indentation: YAML indents with spaces only; type spaces instead{_indent_of(lines, number)}")
+    if FW_SPACE in lead:
+        return number, lead.index(FW_SPACE) + 1, (
+            f"a full-width space (U+3000) in the indentation: YAML indents with ASCII spaces only; type spaces "
+            f"instead{_indent_of(lines, number)}")
+    key = _KEY_THEN_COLON.match(line)
+    if key is not None:
+        at = line.index(FW_COLON, key.end(1))
+        return number, at + 1, _colon_after(key.group(1))
+    code = line.split(" #", 1)[0]
+    at = code.find(FW_COLON, indent)
+    if at >= 0 and re.match(r"\s*(?:-\s+)?[^\s'\"]", code) and ":" not in code[:at]:
+        # A key typed in Chinese, or a stray full-width colon before the first ASCII one.
+        return number, at + 1, f"a full-width colon '{FW_COLON}': YAML needs an ASCII colon and a space; type ': '"
+    at = code.find(FW_COMMA, indent)
+    if at >= 0 and ("[" in code[:at] or "{" in code[:at]):
+        return number, at + 1, (f"a full-width comma '{FW_COMMA}' in a [list] or {{mapping}}: YAML separates items "
+                                "with an ASCII comma; type ', '")
+    at = code.find(FW_SPACE, indent)
+    if at > 0 and code[at - 1] in ":-":
+        return number, at + 1, (f"a full-width space (U+3000) after '{code[at - 1]}': YAML needs an ASCII space "
+                                f"there; type '{code[at - 1]} '")
+    return None
+
+
+def _colon_after(key: str) -> str:
+    return f"a full-width colon '{FW_COLON}' after `{key}`: YAML needs an ASCII colon and a space; type `{key}: `"
+
+
+def _indent_of(lines: list[str], number: int) -> str:
+    """` (line N is indented K spaces)`: the line above with content, whose indentation the
+    slip most likely meant to match."""
+    for above in range(number - 1, 0, -1):
+        line = lines[above - 1]
+        if line.strip() and not line.lstrip().startswith("#"):
+            spaces = len(line) - len(line.lstrip(" "))
+            if line[spaces:spaces + 1] in ("\t", FW_SPACE):
+                continue
+            if not spaces:
+                return f" (line {above} is not indented)"
+            return f" (line {above} is indented {spaces} space{'s' if spaces != 1 else ''})"
+    return ""
 
 
 def _describe(exc: MarkedYAMLError) -> str:
