@@ -6,10 +6,14 @@ its token, and the value is read only when a connection is opened.
 
 from __future__ import annotations
 
+import calendar
+import dataclasses
+import difflib
 import ipaddress
 import os
 import re
 import tomllib
+import typing
 from collections.abc import Mapping
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
@@ -103,6 +107,10 @@ class WritebackConfig(BaseModel):
         try:
             return date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
         except ValueError:
+            parts = re.match(r"(\d{4})-(\d{2})-(\d{2})(?:$|[T ])", text)
+            why = _not_a_day(*(int(g) for g in parts.groups())) if parts else None
+            if why is not None:
+                raise ValueError(f"{text[:10]} is not a date: {why}") from None
             raise ValueError(f"not a date or an ISO-8601 instant: {value!r}") from None
 
     @field_validator("since")
@@ -180,14 +188,21 @@ def load_config(path: Path) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line, col = _toml_error_position(str(exc))
-        raise InvalidFiles([Problem(str(path), line, col, f"TOML syntax: {exc}")]) from None
+        # TOML reads 2026-13-01 as the number 2026 and then stumbles: say it is a date that cannot be.
+        problem = _impossible_date(text, line) or Problem(str(path), line, col, f"TOML syntax: {exc}")
+        raise InvalidFiles([dataclasses.replace(problem, file=str(path))]) from None
     try:
         return Config.model_validate({**data, "workspace": path.parent})
     except ValidationError as exc:
         locator = _TomlLocator(text)
+        errors = exc.errors()
+        typos = {tuple(err["loc"]): _close_key(err["loc"]) for err in errors if err["type"] == "extra_forbidden"}
+        meant = {(*loc[:-1], key) for loc, key in typos.items() if key is not None}
         problems = [
-            Problem(str(path), *locator.find(err["loc"]), _describe(err))
-            for err in exc.errors()
+            Problem(str(path), *locator.find(err["loc"]), _describe(err, typos.get(tuple(err["loc"]))))
+            for err in errors
+            # A required key given with a typo is one problem, the typo, not two.
+            if not (err["type"] == "missing" and tuple(err["loc"]) in meant)
         ]
         raise InvalidFiles(problems) from None
 
@@ -201,11 +216,72 @@ def setting_position(path: Path, loc: tuple[int | str, ...]) -> tuple[int, int]:
         return 1, 1
 
 
-def _describe(err: ErrorDetails) -> str:
+def _describe(err: ErrorDetails, close: str | None = None) -> str:
     loc = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
-        return f"{loc}: unknown key"
-    return f"{loc}: {err['msg']}" if loc else err["msg"]
+        if close is not None:
+            return f"{loc}: unknown key (did you mean {close!r}?)"
+        return f"{loc}: unknown key; expected one of: {', '.join(_keys_at(err['loc'][:-1]))}"
+    text = err["msg"].removeprefix("Value error, ")      # pydantic's prefix for a validator's ValueError
+    return f"{loc}: {text}" if loc else text
+
+
+def _keys_at(parent: tuple[int | str, ...]) -> list[str]:
+    """The keys the table at `parent` (`("sources", 0)`, `("state",)`) takes, in the model's order."""
+    model: type[BaseModel] = Config
+    for step in parent:
+        if isinstance(step, int):
+            continue
+        field = model.model_fields.get(str(step))
+        annotation = field.annotation if field is not None else None
+        # A table (`state: StateConfig`) or an array of tables (`sources: tuple[SourceConfig, ...]`).
+        target = next((t for t in (annotation, *typing.get_args(annotation))
+                       if isinstance(t, type) and issubclass(t, BaseModel)), None)
+        if target is None:
+            return []
+        model = target
+    return [name for name in model.model_fields if name not in _INTERNAL_KEYS]
+
+
+_INTERNAL_KEYS = frozenset({"workspace"})        # set by load_config, never written in the file
+
+
+def _close_key(loc: tuple[int | str, ...]) -> str | None:
+    close = difflib.get_close_matches(str(loc[-1]), _keys_at(loc[:-1]), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+_DATE_VALUE = re.compile(r"^\s*([A-Za-z0-9_\"'.-]+)\s*=\s*(\d{4})-(\d{2})-(\d{2})(?=[T ]\d|\s*(?:#|$))")
+
+
+def _impossible_date(text: str, line: int) -> Problem | None:
+    """`since = 2026-13-01` on `line`: a problem at the value naming what cannot be (the file
+    name is filled in by the caller); None when the line holds no such date."""
+    lines = text.splitlines()
+    match = _DATE_VALUE.match(lines[line - 1]) if 0 < line <= len(lines) else None
+    if match is None:
+        return None
+    value = f"{match.group(2)}-{match.group(3)}-{match.group(4)}"
+    why = _not_a_day(*(int(g) for g in match.group(2, 3, 4)))
+    if why is None:
+        return None         # the date is fine: the syntax problem is elsewhere on the line
+    key = match.group(1).strip(QUOTES)
+    table = next((m.group(1) for above in reversed(lines[:line - 1])
+                  if (m := re.match(r"\s*\[+\s*([^\]\s]+)\s*\]+", above))), "")
+    return Problem("", line, match.start(2) + 1, f"{table + '.' if table else ''}{key}: {value} is not a date: {why}")
+
+
+QUOTES = "\"'"
+
+
+def _not_a_day(year: int, month: int, day: int) -> str | None:
+    """Why year-month-day names no day (`there is no month 13 ...`), or None when it does."""
+    if not 1 <= month <= 12:
+        return f"there is no month {month} (months run 01 to 12)"
+    days = calendar.monthrange(year or 2000, month)[1]
+    if 1 <= day <= days:
+        return None
+    return f"{calendar.month_name[month]} {year} has {days} days" if day else "there is no day 0"
 
 
 def _toml_error_position(message: str) -> tuple[int, int]:

@@ -146,7 +146,7 @@ def test_since_is_a_date_in_the_plan_zone_or_an_instant_with_its_offset(tmp_path
     with pytest.raises(InvalidFiles) as caught:
         load_config(toml)
     assert [str(p) for p in caught.value.problems] == [
-        f"{toml}:5:1: writeback.since: Value error, an instant needs its offset "
+        f"{toml}:5:1: writeback.since: an instant needs its offset "
         "(2026-04-01T09:00:00+08:00 or ...Z), or give a date"]
 
 
