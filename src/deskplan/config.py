@@ -63,6 +63,12 @@ class SourceConfig(BaseModel):
             raise ValueError("the login is sent as HTTP basic auth, in Latin-1: this one has characters it cannot hold")
         return email
 
+    def credentials_hint(self) -> str:
+        """What to check when the helpdesk refuses the credentials: the variable and the account,
+        never the token."""
+        return (f"check ${self.token_env} (the token_env of source {self.name!r}): it must hold an API token of "
+                f"{self.email} on {self.url}")
+
     def token(self, environ: Mapping[str, str] = os.environ) -> str:
         value = environ.get(self.token_env, "")
         if not value:

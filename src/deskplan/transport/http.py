@@ -57,6 +57,7 @@ class HttpClient:
         *,
         auth: tuple[str, str],
         source: str,
+        account: str = "",
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
@@ -69,6 +70,9 @@ class HttpClient:
     ):
         self.base_url = base_url.rstrip("/")
         self.source = source
+        # Said when the credentials are refused: which variable and account to fix (config's
+        # SourceConfig.credentials_hint), never the token.
+        self.account = account
         self.timeout = timeout
         self.connect_timeout = min(connect_timeout, timeout)
         self.policy = policy or RetryPolicy(max_attempts=max_attempts, max_wait=max_wait)
@@ -88,6 +92,11 @@ class HttpClient:
     @property
     def requests(self) -> int:
         return self._requests
+
+    def refused(self, message: str, where: str) -> AuthError:
+        """An AuthError for credentials the helpdesk answered but did not accept (Zendesk's
+        anonymous user), saying what to fix as a 401 does."""
+        return AuthError(f"{message}; {self.account}" if self.account else message, source=self.source, where=where)
 
     def get_json(self, path: str, params: Mapping[str, Any] | None = None,
                  headers: Mapping[str, str] | None = None) -> Any:
@@ -128,6 +137,8 @@ class HttpClient:
         try:
             return retrying(attempt)
         except AttemptFailed as failed:
+            if failed.error_type is AuthError and self.account:
+                failed.message = f"{failed.message}; {self.account}"
             raise failed.to_error(source=self.source, where=where, attempts=attempts, connected=connected) from None
 
     def _url(self, path: str, method: str) -> str:

@@ -31,7 +31,7 @@ def create_adapter(
     one request per such rating — "bad" (the default), "all" or "none" (see adapter.py).
     """
     http = HttpClient(config.url, auth=(config.email, token), source=config.name,
-                      session=session, sleep=sleep, clock=clock)
+                      account=config.credentials_hint(), session=session, sleep=sleep, clock=clock)
     return JiraAdapter(JiraClient(http), source=config.name, site=config.url,
                        projects=config.projects, status_map=config.status_map,
                        rating_comments=rating_comments or config.rating_comments,

@@ -38,7 +38,7 @@ from typing import Any
 from deskplan.adapters.jira.adf import adf_to_text
 from deskplan.adapters.jira.marker import is_internal
 from deskplan.effects import MARKER_KEY_CHARS, REVIEW_ORIGIN, TASK_TAG, PlannedWrite, WriteKind
-from deskplan.errors import AuthError, RequestRejected
+from deskplan.errors import RequestRejected
 from deskplan.transport.http import HttpClient, Rejected
 
 log = logging.getLogger(__name__)
@@ -204,8 +204,7 @@ class JiraWriter:
         if self.own_user is None:
             account = _account(self.http.get_json("/rest/api/3/myself"))
             if account is None:
-                raise AuthError("Jira named no account for the credentials", source=self.source,
-                                where="GET /rest/api/3/myself")
+                raise self.http.refused("Jira named no account for the credentials", "GET /rest/api/3/myself")
             self.own_user = account
         return self.own_user
 

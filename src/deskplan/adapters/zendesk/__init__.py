@@ -32,6 +32,6 @@ def create_adapter(
     API-token auth is HTTP Basic with `{email}/token` as the user name.
     """
     http = HttpClient(config.url, auth=(f"{config.email}/token", token), source=config.name,
-                      session=session, sleep=sleep, clock=clock)
+                      account=config.credentials_hint(), session=session, sleep=sleep, clock=clock)
     return ZendeskAdapter(ZendeskClient(http), source=config.name, site=config.url,
                           status_map=config.status_map, tasks_group=config.tasks_group)

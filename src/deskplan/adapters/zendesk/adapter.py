@@ -14,7 +14,6 @@ from deskplan.adapters.zendesk.probe import probe_settings
 from deskplan.adapters.zendesk.tasks import task_reading
 from deskplan.adapters.zendesk.writes import ZendeskWriter
 from deskplan.config import SourceConfig
-from deskplan.errors import AuthError
 from deskplan.model import Status, Ticket
 from deskplan.state.records import Page, Quarantined, Record, Related
 from deskplan.state.store import payload_text
@@ -83,8 +82,8 @@ class ZendeskAdapter:
         """Zendesk answers bad credentials on /users/me with 200 and an anonymous user."""
         user = self.client.me()
         if user.get("id") is None:
-            raise AuthError("the credentials were not accepted (Zendesk answered as an anonymous user)",
-                            source=self.source, where="GET /api/v2/users/me.json")
+            raise self.client.http.refused("the credentials were not accepted (Zendesk answered as an anonymous "
+                                           "user)", "GET /api/v2/users/me.json")
         self.own_user = str(user["id"])
 
     def probe(self, config: SourceConfig, owners: OwnerRoutes) -> Probe:

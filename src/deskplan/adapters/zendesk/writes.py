@@ -25,7 +25,7 @@ from typing import Any
 
 from deskplan.adapters.zendesk.client import ZendeskClient
 from deskplan.effects import TASK_TAG, PlannedWrite, WriteKind, digest
-from deskplan.errors import AuthError, RequestRejected
+from deskplan.errors import RequestRejected
 from deskplan.transport.http import HttpClient, Rejected
 
 TASK_TAGS = ("deskplan", TASK_TAG)
@@ -93,8 +93,8 @@ class ZendeskWriter:
             where = "GET /api/v2/users/me.json"
             user = self.http.get_json("/api/v2/users/me.json").get("user") or {}
             if user.get("id") is None:
-                raise AuthError("the credentials were not accepted (Zendesk answered as an anonymous user)",
-                                source=self.source, where=where)
+                raise self.http.refused("the credentials were not accepted (Zendesk answered as an anonymous user)",
+                                        where)
             self.own_user = str(user["id"])
         return self.own_user
 
