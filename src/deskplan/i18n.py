@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from babel import Locale
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
@@ -39,6 +39,8 @@ DOMAIN = "deskplan"
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+                "October", "November", "December")
 
 
 def locale_name(language: str) -> str:
@@ -96,6 +98,12 @@ class Lang:
         if self.english:
             return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
         return format_date(value, "long", locale=self.locale)
+
+    def month(self, value: date, *, year: bool = False) -> str:
+        """A month: `Nov` / `11月`; with the year `November 2026` / `2026年11月`."""
+        if self.english:
+            return f"{_MONTH_NAMES[value.month - 1]} {value.year}" if year else _MONTHS[value.month - 1]
+        return format_skeleton("yMMMM" if year else "MMM", value, locale=self.locale)
 
     def percent(self, value: float | None, digits: int = 1) -> str:
         """A share: `88.2%`; a dash for nothing measured."""

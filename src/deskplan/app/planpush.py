@@ -30,12 +30,13 @@ from zoneinfo import ZoneInfo
 from deskplan import clock
 from deskplan.adapters import open_adapter
 from deskplan.adapters.base import Adapter
-from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, pct, points, target_text
+from deskplan.app.report.labels import TREND_ARROWS, points, status_label, target_text, trend_word
 from deskplan.app.summary import SourceSummary, apply_write, run_exit_code
 from deskplan.app.sync import scratch_state
 from deskplan.config import Config, SourceConfig
 from deskplan.effects import PlannedWrite, WriteKind, Writer, idempotency_key, marker
 from deskplan.errors import ExitStatus, HelpdeskError
+from deskplan.i18n import ENGLISH, Lang, translator
 from deskplan.kpi.report import build_report
 from deskplan.kpi.results import GoalResult, Report
 from deskplan.kpi.windows import local_midnight, window_of
@@ -142,21 +143,26 @@ def measure_task_key(plan_id: str, measure_id: str, source: str, *, secret: str)
     return idempotency_key("task", "plan", plan_id, "measure", measure_id, source, secret=secret)
 
 
-def status_comment_text(report: Report, goals: list[GoalResult], measure_title: str, week: str) -> str:
-    lines = [f"Plan status, week {week}: {report.plan_title} ({report.plan_id})",
-             f"Goals served by {measure_title}:"]
+def status_comment_text(report: Report, goals: list[GoalResult], measure_title: str, week: str,
+                        lang: Lang = ENGLISH) -> str:
+    lines = [lang._("Plan status, week {week}: {title} ({plan})", week=week, title=report.plan_title,
+                    plan=report.plan_id),
+             lang._("Goals served by {measure}:", measure=measure_title)]
     for g in goals:
-        latest = f"{pct(g.latest.value)} in {g.latest.label}" if g.latest else "no data yet"
-        trend = f", {g.trend} {TREND_ARROWS[g.trend]} {points(g.change)}".rstrip() if g.change is not None else ""
-        lines.append(f"- {g.id}: {latest}, target {target_text(g)} by {g.by}, planned by now {pct(g.expected)}"
-                     f"{trend}; {STATUS_LABELS[g.status]}")
+        latest = (lang._("{value} in {window}", value=lang.percent(g.latest.value), window=g.latest.label)
+                  if g.latest else lang._("no data yet"))
+        trend = lang._(", {trend} {arrow} {change}", trend=trend_word(g.trend, lang), arrow=TREND_ARROWS[g.trend],
+                       change=points(g.change)).rstrip() if g.change is not None else ""
+        line = lang._("- {goal}: {latest}, target {target} by {by}, planned by now {planned}", goal=g.id,
+                      latest=latest, target=target_text(g), by=g.by, planned=lang.percent(g.expected))
+        lines.append(f"{line}{trend}{lang._('; ')}{status_label(g.status, lang)}")
     if not goals:
-        lines.append("- (this measure serves no goal in plan.yaml)")
+        lines.append(lang._("- (this measure serves no goal in plan.yaml)"))
     return "\n".join(lines)
 
 
 def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now: datetime, zone: ZoneInfo, *,
-                    secret: str, planned: frozenset[str] = frozenset()) -> Iterator[PlannedWrite]:
+                    secret: str, planned: frozenset[str] = frozenset(), lang: Lang = ENGLISH) -> Iterator[PlannedWrite]:
     """This week's plan status comment on each measure task already in `source`, and on those
     whose task key is in `planned` (a dry-run shows the comments the new tasks will get)."""
     week = window_of(now, "week", zone).label
@@ -170,10 +176,10 @@ def status_comments(report: Report, plan: Plan, source: str, ledger: Ledger, now
         if ledger.status(key) not in (None, WriteStatus.FAILED):
             continue
         goals = [by_id[g] for g in measure.goals if g in by_id]
-        body = status_comment_text(report, goals, f"{measure.id} {measure.title}", week)
+        body = status_comment_text(report, goals, f"{measure.id} {measure.title}", week, lang)
         yield PlannedWrite(
             key=key, kind=WriteKind.COMMENT, source=source, origin=f"plan-status:{measure.id}:{week}",
-            title=f"Plan status {week}: {measure.id}", body=f"{body}\n{marker(key)}",
+            title=lang._("Plan status {week}: {measure}", week=week, measure=measure.id), body=f"{body}\n{marker(key)}",
             ticket_id=task, ticket_key=task, fingerprint=week,
         )
 
@@ -256,9 +262,11 @@ def _push_source(source: str, applier: Applier, planner: WritebackPlanner, repor
             summary.fail(ExitStatus.PARTIAL, message)
         # Tasks first: the status comments go on the measures' tasks.
         items = pushable(plan_items(plan), source, planner, summary, on_skip)
-        for write in plan_push_tasks(items, source, ledger, secret=secret):
+        lang = translator(plan.language)
+        for write in plan_push_tasks(items, source, ledger, secret=secret, lang=lang):
             _apply(applier, planner.routed(write), summary, on_write)
-        for write in status_comments(report, plan, source, ledger, now, workspace.calendar().zone, secret=secret):
+        for write in status_comments(report, plan, source, ledger, now, workspace.calendar().zone, secret=secret,
+                                     lang=lang):
             _apply(applier, write, summary, on_write)
     except HelpdeskError as exc:
         summary.fail(exc, f"writes stopped, push again later for the rest: {exc}")
@@ -278,9 +286,10 @@ def _show_source(source: str, planner: WritebackPlanner, report: Report, ledger:
     workspace = planner.workspace
     summary.writes_unsettled = ledger.count(source, WriteStatus.PENDING)
     items = pushable(plan_items(workspace.plan), source, planner, summary, on_skip)
-    tasks = [planner.routed(write) for write in plan_push_tasks(items, source, ledger, secret=secret)]
+    lang = translator(workspace.plan.language)
+    tasks = [planner.routed(write) for write in plan_push_tasks(items, source, ledger, secret=secret, lang=lang)]
     comments = status_comments(report, workspace.plan, source, ledger, now, workspace.calendar().zone,
-                               secret=secret, planned=frozenset(w.key for w in tasks))
+                               secret=secret, planned=frozenset(w.key for w in tasks), lang=lang)
     for write in [*tasks, *comments]:
         summary.writes_planned += 1
         if on_write:

@@ -140,7 +140,7 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
             run.tally.result(now, start, local_midnight(run.goal.by + timedelta(days=1), zone)) for run in runs
         ),
         category_window=category_kind, categories=category_windows, category_trends=category_trends,
-        measures=measures.result(), left_out=tuple(left_out), effects=effects.result(),
+        measures=measures.result(), left_out=tuple(left_out), effects=effects.result(), language=plan.language,
         milestones=tuple(
             MilestoneResult(id=m.id, title=m.title, start=m.start, end=m.end, owner=m.owner, measures=m.measures,
                             state=milestone_state(m, now, zone, milestones_done))

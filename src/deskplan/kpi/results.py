@@ -194,6 +194,7 @@ class Report:
     milestones_done_known: bool = False     # False: no milestone is known done (none was read back)
     synced: tuple[SourceSync, ...] = ()     # per source, in the config's order (empty: not known)
     tasks: TaskReport | None = None         # deskplan's own tasks as read back (kpi/tasks.py); None: not asked
+    language: str = "en"                    # plan.yaml `language`: what the text and HTML reports are written in
 
 
 @dataclass(frozen=True)

@@ -402,6 +402,7 @@ class Review:
     actions: tuple[Action, ...]
     breakdowns: tuple[GoalBreakdown, ...] = ()
     effects: tuple[MeasureEffect, ...] = ()     # each measure's pilot effect or before/after, as of the period's end
+    language: str = "en"        # plan.yaml `language`: what the digest is written in
 
 
 # --- building it --------------------------------------------------------------------------------
@@ -450,6 +451,7 @@ def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
     before, during = category_windows
     return Review(
         plan_id=plan.plan.id, plan_title=plan.plan.title, timezone=zone.key, now=now, cadence=cadence,
+        language=plan.language,
         period=period, previous=previous, tickets=during.tickets, previous_tickets=before.tickets,
         goals=tuple(run.review(period, plan_start, local_midnight(run.goal.by + timedelta(days=1), zone))
                     for run in runs),

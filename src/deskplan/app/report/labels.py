@@ -6,6 +6,7 @@ import unicodedata
 from datetime import timedelta
 
 from deskplan.app.terminal import printable
+from deskplan.i18n import ENGLISH, Lang
 from deskplan.kpi.metrics import hours
 from deskplan.kpi.results import GoalResult
 
@@ -15,20 +16,48 @@ STATUS_LABELS = {
 TREND_ARROWS = {"improving": "↑", "worsening": "↓", "steady": "→", "n/a": " "}
 
 
-def metric_label(metric: str, threshold: timedelta | None) -> str:
-    within = hours(threshold) if threshold else ""
+def status_label(status: str, lang: Lang = ENGLISH) -> str:
+    """A goal's status in words: `on track` (STATUS_LABELS in the plan's language)."""
     return {
-        "first_reply_within": f"first reply within {within}",
-        "resolution_within": f"resolved within {within}",
-        "first_contact_resolution": "first-contact resolution",
-        "csat": "customer satisfaction",
-        "complaint_rate": "complaint rate",
-        "feedback_response_within": f"bad rating answered within {within}",
+        "met": lang._("met"), "on_track": lang._("on track"), "at_risk": lang._("at risk"),
+        "off_track": lang._("off track"), "no_data": lang._("no data"),
+    }.get(status, status)
+
+
+def trend_word(trend: str, lang: Lang = ENGLISH) -> str:
+    """improving | worsening | steady | n/a, in the plan's language."""
+    return {
+        "improving": lang._("improving"), "worsening": lang._("worsening"), "steady": lang._("steady"),
+        "n/a": lang._("n/a"),
+    }.get(trend, trend)
+
+
+def verdict_label(verdict: str, lang: Lang = ENGLISH) -> str:
+    """A measure's verdict (kpi/effect.py) in words: `no effect detected`."""
+    return {
+        "effective": lang._("effective"), "harmful": lang._("harmful"),
+        "no_effect_detected": lang._("no effect detected"), "too_early": lang._("too early"),
+        "uncontrolled": lang._("uncontrolled"),
+    }.get(verdict, verdict)
+
+
+def metric_label(metric: str, threshold: timedelta | None, lang: Lang = ENGLISH) -> str:
+    within = hours(threshold) if threshold else ""
+    if metric == "first_reply_within":
+        return lang._("first reply within {span}", span=within)
+    if metric == "resolution_within":
+        return lang._("resolved within {span}", span=within)
+    if metric == "feedback_response_within":
+        return lang._("bad rating answered within {span}", span=within)
+    return {
+        "first_contact_resolution": lang._("first-contact resolution"),
+        "csat": lang._("customer satisfaction"),
+        "complaint_rate": lang._("complaint rate"),
     }.get(metric, metric)
 
 
-def goal_label(goal: GoalResult) -> str:
-    return goal.title or metric_label(goal.metric, goal.threshold)
+def goal_label(goal: GoalResult, lang: Lang = ENGLISH) -> str:
+    return goal.title or metric_label(goal.metric, goal.threshold, lang)
 
 
 def pct(value: float | None, digits: int = 1) -> str:

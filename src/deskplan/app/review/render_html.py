@@ -11,17 +11,19 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, select_autoescape
 
-from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, pct, points
+from deskplan.app.report.labels import TREND_ARROWS, pct, points, status_label
 from deskplan.app.review.words import (
-    CATEGORY_NAMES,
+    category_name,
     digest as make_digest,
     goal_labels,
     local_day,
     previous_name,
     share,
     team_words,
+    this_period,
     worst_lines,
 )
+from deskplan.i18n import Lang, translator
 from deskplan.kpi.review import ACTIVE, DONE, OVERDUE, PLANNED, Review
 
 # a milestone's state -> the badge style of the report's statuses
@@ -29,13 +31,20 @@ STATE_STYLES = {DONE: "met", ACTIVE: "on_track", PLANNED: "no_data", OVERDUE: "o
 STATE_LABELS = {DONE: "done", ACTIVE: "under way", PLANNED: "planned", OVERDUE: "overdue"}
 
 
-def _environment() -> Environment:
+def state_label(state: str, lang: Lang) -> str:
+    return {DONE: lang._("done"), ACTIVE: lang._("under way"), PLANNED: lang._("planned"),
+            OVERDUE: lang._("overdue")}.get(state, state)
+
+
+def _environment(lang: Lang) -> Environment:
     env = Environment(
         loader=ChoiceLoader([PackageLoader("deskplan.app.review", "templates"),
                              PackageLoader("deskplan.app.report", "templates")]),
         autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"],
     )
+    # this render's language: the templates' _() and ngettext() (`make catalogue` extracts them)
+    env.install_gettext_callables(lang._, lang.ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.filters["pct"] = pct
     env.filters["points"] = points
     env.filters["share"] = share
@@ -44,21 +53,24 @@ def _environment() -> Environment:
 
 def render_html(review: Review) -> str:
     zone = ZoneInfo(review.timezone)
-    doc = make_digest(review)
-    labels = goal_labels(review.goals)
+    lang = translator(review.language)
+    doc = make_digest(review, lang)
+    labels = goal_labels(review.goals, lang)
     sections = {s.key: s for s in doc.sections}
     goals: list[dict[str, Any]] = [
-        {"g": g, "label": labels[g.id], "sentence": item.text, "worst": worst_lines(g),
-         "status": STATUS_LABELS[g.status], "arrow": TREND_ARROWS[g.trend]}
+        {"g": g, "label": labels[g.id], "sentence": item.text, "worst": worst_lines(g, lang),
+         "status": status_label(g.status, lang), "arrow": TREND_ARROWS[g.trend]}
         for g, item in zip(review.goals, sections["goals"].items, strict=True)
     ]
-    teams = [{"label": labels[g.goal], "teams": g.teams, "words": [team_words(t) for t in g.teams]}
+    teams = [{"label": labels[g.goal], "teams": g.teams, "words": [team_words(t, lang) for t in g.teams]}
              for g in review.groups if g.teams]
     milestones = [{"m": m, "sentence": item.text, "style": STATE_STYLES.get(m.state, "no_data"),
-                   "state": STATE_LABELS.get(m.state, m.state)}
+                   "state": state_label(m.state, lang)}
                   for m, item in zip(review.milestones, sections["milestones"].items, strict=True)]
-    return _environment().get_template("review.html.j2").render(
+    categories = {f.category: category_name(f.category, lang) for f in review.feedback}
+    return _environment(lang).get_template("review.html.j2").render(
         review=review, doc=doc, sections=sections, goals=goals, teams=teams, milestones=milestones,
-        kind=review.period.kind, previous=previous_name(review), categories=CATEGORY_NAMES,
-        overdue=[{"t": t, "due": local_day(t.due, zone)} for t in review.tasks.overdue],
+        kind=review.period.kind, previous=previous_name(review, lang), categories=categories,
+        overdue=[{"t": t, "due": local_day(t.due, zone, lang)} for t in review.tasks.overdue],
+        html_lang=lang.code, this_period=this_period(review.period.kind, lang),
     )

@@ -17,17 +17,44 @@ from deskplan.kpi.review import Review
 WIDTH = 100
 
 
+# Chinese punctuation that never starts a line (it stays with the character before it), and
+# that never ends one (it stays with the character after it).
+NO_BREAK_BEFORE = frozenset("，。；：、）》」』！？…")
+NO_BREAK_AFTER = frozenset("（《「『")
+
+
+def pieces(text: str) -> list[tuple[bool, str]]:
+    """(spaced, piece): the words of `text`, a line may break between two. Chinese has no
+    spaces: each wide (CJK) character is a piece of its own, joined to the one before it
+    without a space, and punctuation stays with what it opens or closes."""
+    out: list[tuple[bool, str]] = []
+    for word in text.split():
+        spaced, run = True, ""
+        for char in word:
+            wide = width(char) == 2
+            joined = char in NO_BREAK_BEFORE or (run and run[-1] in NO_BREAK_AFTER)
+            if joined or not run or not (wide or width(run[-1]) == 2):
+                run += char
+            else:
+                out.append((spaced, run))
+                spaced, run = False, char
+        if run:
+            out.append((spaced, run))
+    return out
+
+
 def wrap(text: str, first: str, rest: str, columns: int = WIDTH) -> list[str]:
     """`text` after the prefix `first`, continued after `rest`, in lines of at most `columns`
-    terminal columns (a word longer than a line stays whole)."""
+    terminal columns (a word longer than a line stays whole; Chinese breaks between characters)."""
     lines: list[str] = []
     line = first
     fresh = True
-    for word in text.split():
-        if not fresh and width(line) + 1 + width(word) > columns:
+    for spaced, word in pieces(text):
+        gap = 1 if spaced else 0
+        if not fresh and width(line) + gap + width(word) > columns:
             lines.append(line)
             line, fresh = rest, True
-        line = line + word if fresh else f"{line} {word}"
+        line = line + word if fresh else line + " " * gap + word
         fresh = False
     lines.append(line)
     return lines

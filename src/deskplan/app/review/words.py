@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from deskplan.app.report.effects import VERDICT_LABELS, interval_text, money, pp, rate_text
-from deskplan.app.report.labels import metric_label, pct, points
+from deskplan.app.report.effects import interval_text, money, pp, rate_text
+from deskplan.app.report.labels import metric_label, points, trend_word, verdict_label
+from deskplan.i18n import ENGLISH, Lang, translator
 from deskplan.kpi.effect import MeasureEffect
 from deskplan.kpi.review import (
     ACTIVE,
@@ -35,23 +36,46 @@ from deskplan.kpi.review import (
 )
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-               "October", "November", "December")
 WORST_SHOWN = 3         # tickets named under a missed goal
 
-CATEGORY_NAMES = {
-    "attitude": "Service attitude", "quality": "Service quality", "product": "Product", "process": "Process",
-    "complaint": "Complaints",
-}
-# what a goal's metric counts, singular and plural
-COUNTED = {
-    "first_reply_within": ("request", "requests"),
-    "resolution_within": ("request", "requests"),
-    "complaint_rate": ("request", "requests"),
-    "first_contact_resolution": ("request solved", "requests solved"),
-    "csat": ("rating", "ratings"),
-    "feedback_response_within": ("bad rating", "bad ratings"),
-}
+
+def category_name(category: str, lang: Lang = ENGLISH) -> str:
+    return {
+        "attitude": lang._("Service attitude"), "quality": lang._("Service quality"), "product": lang._("Product"),
+        "process": lang._("Process"), "complaint": lang._("Complaints"),
+    }.get(category, category)
+
+
+def counted(goal: GoalReview, n: int, lang: Lang = ENGLISH) -> str:
+    """`150 requests`: what a goal's metric counts, by count."""
+    if goal.metric in ("first_reply_within", "resolution_within", "complaint_rate"):
+        return lang.ngettext("{n} request", "{n} requests", n)
+    if goal.metric == "first_contact_resolution":
+        return lang.ngettext("{n} request solved", "{n} requests solved", n)
+    if goal.metric == "csat":
+        return lang.ngettext("{n} rating", "{n} ratings", n)
+    if goal.metric == "feedback_response_within":
+        return lang.ngettext("{n} bad rating", "{n} bad ratings", n)
+    return lang.ngettext("{n} ticket", "{n} tickets", n)
+
+
+def nothing_counted(goal: GoalReview, lang: Lang = ENGLISH) -> str:
+    """`no requests`: none of what the goal's metric counts."""
+    if goal.metric in ("first_reply_within", "resolution_within", "complaint_rate"):
+        return lang._("no requests")
+    if goal.metric == "first_contact_resolution":
+        return lang._("no requests solved")
+    if goal.metric == "csat":
+        return lang._("no ratings")
+    if goal.metric == "feedback_response_within":
+        return lang._("no bad ratings")
+    return lang._("no tickets")
+
+
+def this_period(kind: str, lang: Lang = ENGLISH) -> str:
+    """`this week`, `this month`, `this quarter`."""
+    return {"week": lang._("this week"), "month": lang._("this month"), "quarter": lang._("this quarter")}.get(
+        kind, kind)
 
 
 @dataclass(frozen=True)
@@ -77,73 +101,76 @@ class Digest:
 
 # --- dates and periods --------------------------------------------------------------------------
 
-def day(value: date) -> str:
-    """`9 Nov 2026`."""
-    return f"{value.day} {MONTHS[value.month - 1]} {value.year}"
+def day(value: date, lang: Lang = ENGLISH) -> str:
+    """`9 Nov 2026` (`2026年11月9日`)."""
+    return lang.day(value)
 
 
-def date_range(first: date, last: date) -> str:
-    """`9 to 15 Nov 2026`, `28 Sep to 4 Oct 2026`, `28 Dec 2026 to 3 Jan 2027`."""
-    if first.year != last.year:
-        return f"{day(first)} to {day(last)}"
+def date_range(first: date, last: date, lang: Lang = ENGLISH) -> str:
+    """`9 to 15 Nov 2026`, `28 Sep to 4 Oct 2026`, `28 Dec 2026 to 3 Jan 2027`
+    (`2026年11月9日至2026年11月15日`)."""
+    if not lang.english or first.year != last.year:
+        return lang._("{first} to {last}", first=day(first, lang), last=day(last, lang))
     if first.month != last.month:
         return f"{first.day} {MONTHS[first.month - 1]} to {day(last)}"
     return f"{first.day} to {day(last)}"
 
 
-def period_name(period: Period) -> str:
+def period_name(period: Period, lang: Lang = ENGLISH) -> str:
     """`week 46 of 2026 (9 to 15 Nov 2026)`, `November 2026`, `Q4 2026 (Oct to Dec)`."""
     first = period.first
     if period.kind == "week":
         year, week, _ = first.isocalendar()
-        return f"week {week} of {year} ({date_range(first, period.last)})"
+        return lang._("week {week} of {year} ({days})", week=week, year=year,
+                      days=date_range(first, period.last, lang))
     if period.kind == "month":
-        return f"{MONTH_NAMES[first.month - 1]} {first.year}"
+        return lang.month(first, year=True)
     quarter = (first.month - 1) // 3 + 1
-    return f"Q{quarter} {first.year} ({MONTHS[first.month - 1]} to {MONTHS[first.month + 1]})"
+    return lang._("Q{quarter} {year} ({first} to {last})", quarter=quarter, year=first.year, first=lang.month(first),
+                  last=lang.month(period.last))
 
 
-def previous_name(review: Review) -> str:
+def previous_name(review: Review, lang: Lang = ENGLISH) -> str:
     """How the period before is called beside this one: `the week before`, `October`, `Q3`
     (with the year when it differs: `December 2026`, `Q4 2026`)."""
     period, previous = review.period, review.previous
     first = previous.first
-    year = f" {first.year}" if first.year != period.first.year else ""
+    other_year = first.year != period.first.year
     if period.kind == "week":
-        return "the week before"
+        return lang._("the week before")
     if period.kind == "month":
-        return f"{MONTH_NAMES[first.month - 1]}{year}"
-    return f"Q{(first.month - 1) // 3 + 1}{year}"
+        if lang.english:
+            return lang.month(first, year=True) if other_year else lang.month(first, year=True).split()[0]
+        return lang.month(first, year=other_year)
+    quarter = (first.month - 1) // 3 + 1
+    if other_year:
+        return lang._("Q{quarter} {year}", quarter=quarter, year=first.year)
+    return lang._("Q{quarter}", quarter=quarter)
 
 
-def in_previous(review: Review) -> str:
-    name = previous_name(review)
-    return name if review.period.kind == "week" else f"in {name}"
+def in_previous(review: Review, lang: Lang = ENGLISH) -> str:
+    name = previous_name(review, lang)
+    return name if review.period.kind == "week" else lang._("in {period}", period=name)
 
 
 def local_time(instant: datetime, zone: ZoneInfo) -> str:
     return f"{instant.astimezone(zone):%Y-%m-%d %H:%M %Z}"
 
 
-def local_day(instant: datetime, zone: ZoneInfo) -> str:
-    return day(instant.astimezone(zone).date())
+def local_day(instant: datetime, zone: ZoneInfo, lang: Lang = ENGLISH) -> str:
+    return day(instant.astimezone(zone).date(), lang)
 
 
 # --- goals ----------------------------------------------------------------------------------
 
-def share(value: float) -> str:
+def share(value: float, lang: Lang = ENGLISH) -> str:
     """A target as written: `90%`, `92.5%`."""
-    return pct(value, 0 if round(value * 100, 6) % 1 == 0 else 1)
+    return lang.percent(value, 0 if round(value * 100, 6) % 1 == 0 else 1)
 
 
-def counted(goal: GoalReview, n: int) -> str:
-    one, many = COUNTED.get(goal.metric, ("ticket", "tickets"))
-    return f"{n} {one if n == 1 else many}"
-
-
-def goal_labels(goals: tuple[GoalReview, ...]) -> dict[str, str]:
+def goal_labels(goals: tuple[GoalReview, ...], lang: Lang = ENGLISH) -> dict[str, str]:
     """Goal id -> `First reply within 12h`; with the id added where two goals read the same."""
-    labels = {g.id: _capital(metric_label(g.metric, g.threshold)) for g in goals}
+    labels = {g.id: _capital(metric_label(g.metric, g.threshold, lang)) for g in goals}
     repeated = Counter(labels.values())
     return {gid: (f"{label} ({gid})" if repeated[label] > 1 else label) for gid, label in labels.items()}
 
@@ -152,220 +179,284 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def change_words(goal: GoalReview, review: Review) -> str:
+def change_words(goal: GoalReview, review: Review, lang: Lang = ENGLISH) -> str:
     if goal.change is None:
-        return f"nothing measured {in_previous(review)} to compare with"
+        return lang._("nothing measured {before} to compare with", before=in_previous(review, lang))
     points = round(goal.change * 100, 1)
+    before = previous_name(review, lang)
     if points == 0:
-        return f"level with {previous_name(review)}"
-    return f"{'up' if points > 0 else 'down'} {abs(points):.1f} points from {previous_name(review)}"
+        return lang._("level with {before}", before=before)
+    size = f"{abs(points):.1f}"
+    if points > 0:
+        return lang._("up {points} points from {before}", points=size, before=before)
+    return lang._("down {points} points from {before}", points=size, before=before)
 
 
-def verdict(goal: GoalReview, period: Period) -> str:
+def verdict(goal: GoalReview, period: Period, lang: Lang = ENGLISH) -> str:
     if goal.met:
-        return "met"
-    planned = pct(goal.expected)
+        return lang._("met")
+    planned = lang.percent(goal.expected)
     if goal.status == "on_track":
-        return f"missed, but on the planned path ({planned} planned by then)"
+        return lang._("missed, but on the planned path ({planned} planned by then)", planned=planned)
     if goal.status == "at_risk":
-        return f"missed (at risk: {planned} planned by then)"
-    return "missed (off track: the deadline has passed)" if goal.by <= period.last \
-        else f"missed (off track: {planned} planned by then)"
+        return lang._("missed (at risk: {planned} planned by then)", planned=planned)
+    return lang._("missed (off track: the deadline has passed)") if goal.by <= period.last \
+        else lang._("missed (off track: {planned} planned by then)", planned=planned)
 
 
-def goal_sentence(goal: GoalReview, label: str, review: Review) -> str:
-    kind = review.period.kind
-    target = f"target {'at most ' if goal.direction == 'at_most' else ''}{share(goal.target)}"
+def goal_sentence(goal: GoalReview, label: str, review: Review, lang: Lang = ENGLISH) -> str:
+    this = this_period(review.period.kind, lang)
+    if goal.direction == "at_most":
+        target = lang._("target at most {share}", share=share(goal.target, lang))
+    else:
+        target = lang._("target {share}", share=share(goal.target, lang))
     if goal.value is None:
-        before = f"; {pct(goal.previous)} {in_previous(review)}" if goal.previous is not None else ""
-        nothing = COUNTED.get(goal.metric, ("ticket", "tickets"))[1]
-        return f"{label}: nothing to measure this {kind} (no {nothing}{before}; {target})."
-    counts = f"{goal.numerator} of {counted(goal, goal.denominator)}"
-    return (f"{label}: {pct(goal.value)} this {kind} ({counts}; {target}), {change_words(goal, review)}; "
-            f"{verdict(goal, review.period)}.")
+        before = lang._("; {value} {before}", value=lang.percent(goal.previous), before=in_previous(review, lang)) \
+            if goal.previous is not None else ""
+        return lang._("{label}: nothing to measure {this} ({nothing}{before}; {target}).", label=label, this=this,
+                      nothing=nothing_counted(goal, lang), before=before, target=target)
+    counts = lang._("{numerator} of {counted}", numerator=goal.numerator,
+                    counted=counted(goal, goal.denominator, lang))
+    return lang._("{label}: {value} {this} ({counts}; {target}), {change}; {verdict}.", label=label,
+                  value=lang.percent(goal.value), this=this, counts=counts, target=target,
+                  change=change_words(goal, review, lang), verdict=verdict(goal, review.period, lang))
 
 
-def worst_lines(goal: GoalReview) -> tuple[str, ...]:
+def worst_lines(goal: GoalReview, lang: Lang = ENGLISH) -> tuple[str, ...]:
     if goal.met is not False:
         return ()
-    return tuple(f"{e.ref}: {e.detail}" for e in goal.worst[:WORST_SHOWN])
+    return tuple(lang._("{ref}: {detail}", ref=e.ref, detail=e.detail) for e in goal.worst[:WORST_SHOWN])
 
 
-def _goals(review: Review, labels: dict[str, str]) -> Section:
-    items = tuple(Item(goal_sentence(g, labels[g.id], review), worst_lines(g)) for g in review.goals)
+def _goals(review: Review, labels: dict[str, str], lang: Lang) -> Section:
+    items = tuple(Item(goal_sentence(g, labels[g.id], review, lang), worst_lines(g, lang)) for g in review.goals)
     kind = review.period.kind
     other = [g for g in review.goals if g.window != kind]
     note = ""
     if not review.goals:
-        note = "This review has no goals."
+        note = lang._("This review has no goals.")
     elif other:
         kinds = sorted({g.window for g in other}, key=("week", "month", "quarter").index)
-        note = (_capital(" and ".join(f"{k}ly" for k in kinds)) + f" goals are measured here over the whole "
-                f"{kind}, each with its own definition.")
-    return Section("goals", "Goals", items, note)
+        named = {"week": lang._("Weekly"), "month": lang._("Monthly"), "quarter": lang._("Quarterly")}
+        joined = lang._(" and ").join(named[k] for k in kinds)
+        joined = joined[:1] + joined[1:].lower() if lang.english else joined
+        whole = {"week": lang._("the whole week"), "month": lang._("the whole month"),
+                 "quarter": lang._("the whole quarter")}[kind]
+        note = lang._("{kinds} goals are measured here over {whole}, each with its own definition.", kinds=joined,
+                      whole=whole)
+    return Section("goals", lang._("Goals"), items, note)
 
 
 # --- the other sections ---------------------------------------------------------------------
 
-def team_words(team: TeamResult) -> str:
-    verdict_ = "met" if team.met else "missed"
-    return f"{team.group} {pct(team.value)} ({team.numerator} of {team.denominator}, {verdict_})"
+def team_words(team: TeamResult, lang: Lang = ENGLISH) -> str:
+    return lang._("{team} {value} ({numerator} of {denominator}, {verdict})", team=team.group,
+                  value=lang.percent(team.value), numerator=team.numerator, denominator=team.denominator,
+                  verdict=lang._("met") if team.met else lang._("missed"))
 
 
-def _groups(review: Review, labels: dict[str, str]) -> Section:
+def _groups(review: Review, labels: dict[str, str], lang: Lang) -> Section:
     items = tuple(
-        Item(f"{labels[g.goal]}: " + "; ".join(team_words(t) for t in g.teams) + ".")
+        Item(lang._("{goal}: {teams}.", goal=labels[g.goal], teams=lang._("; ").join(team_words(t, lang)
+                                                                                      for t in g.teams)))
         for g in review.groups if g.teams
     )
-    note = "" if items else f"No team had anything to measure this {review.period.kind}."
-    return Section("groups", "By team, lagging teams first", items, note)
+    note = "" if items else lang._("No team had anything to measure {this}.",
+                                   this=this_period(review.period.kind, lang))
+    return Section("groups", lang._("By team, lagging teams first"), items, note)
 
 
-def _feedback(review: Review) -> Section:
-    kind = review.period.kind
-    before = in_previous(review)
-    items = [Item(f"{review.tickets} request{'s' if review.tickets != 1 else ''} created this {kind}, "
-                  f"{review.previous_tickets} {before}.")]
+def _feedback(review: Review, lang: Lang) -> Section:
+    this = this_period(review.period.kind, lang)
+    before = in_previous(review, lang)
+    items = [Item(lang.ngettext("{n} request created {this}, {previous} {before}.",
+                                "{n} requests created {this}, {previous} {before}.", review.tickets,
+                                this=this, previous=review.previous_tickets, before=before))]
     for f in review.feedback:
         if not f.count and not f.previous:
             continue
-        change = "no change" if not f.change else f"{'up' if f.change > 0 else 'down'} {abs(f.change)}"
-        items.append(Item(f"{CATEGORY_NAMES.get(f.category, f.category)}: {f.count} this {kind}, "
-                          f"{f.previous} {before} ({change})."))
-    note = "" if len(items) > 1 else f"No request was put in a feedback category this {kind} or {before}."
-    return Section("feedback", "Feedback", tuple(items), note)
+        if not f.change:
+            change = lang._("no change")
+        elif f.change > 0:
+            change = lang._("up {count}", count=abs(f.change))
+        else:
+            change = lang._("down {count}", count=abs(f.change))
+        items.append(Item(lang._("{category}: {count} {this}, {previous} {before} ({change}).",
+                                 category=category_name(f.category, lang), count=f.count, this=this,
+                                 previous=f.previous, before=before, change=change)))
+    note = "" if len(items) > 1 else lang._("No request was put in a feedback category {this} or {before}.",
+                                            this=this, before=before)
+    return Section("feedback", lang._("Feedback"), tuple(items), note)
 
 
-def milestone_sentence(m: MilestoneReview, known: bool) -> str:
-    span = date_range(m.start, m.end)
+def milestone_sentence(m: MilestoneReview, known: bool, lang: Lang = ENGLISH) -> str:
+    span = date_range(m.start, m.end, lang)
     if m.state == DONE:
-        state = "done"
+        state = lang._("done")
     elif m.state == PLANNED:
-        state = f"planned, starts {day(m.start)}"
+        state = lang._("planned, starts {day}", day=day(m.start, lang))
     elif m.state == ACTIVE:
-        state = f"under way, ends {day(m.end)}"
+        state = lang._("under way, ends {day}", day=day(m.end, lang))
     elif m.state == OVERDUE:
-        state = f"overdue, ended {day(m.end)}" + ("" if known else " and not known to be done")
+        state = (lang._("overdue, ended {day}", day=day(m.end, lang)) if known
+                 else lang._("overdue, ended {day} and not known to be done", day=day(m.end, lang)))
     else:
         state = m.state
-    owner = f", {m.owner}" if m.owner else ""
-    return f"{m.id} {m.title} ({span}{owner}): {state}."
+    if m.owner:
+        return lang._("{id} {title} ({span}, {owner}): {state}.", id=m.id, title=m.title, span=span, owner=m.owner,
+                      state=state)
+    return lang._("{id} {title} ({span}): {state}.", id=m.id, title=m.title, span=span, state=state)
 
 
-def _milestones(review: Review) -> Section:
-    items = tuple(Item(milestone_sentence(m, review.milestones_done_known)) for m in review.milestones)
+def _milestones(review: Review, lang: Lang) -> Section:
+    items = tuple(Item(milestone_sentence(m, review.milestones_done_known, lang)) for m in review.milestones)
     note = ""
     if not items:
-        note = "The plan has no milestones."
+        note = lang._("The plan has no milestones.")
     elif not review.milestones_done_known:
-        note = ("Whether a milestone is done is not read back from the helpdesk yet: "
-                "one past its end shows as overdue.")
-    return Section("milestones", "Milestones", items, note)
+        note = lang._("Whether a milestone is done is not read back from the helpdesk yet: "
+                      "one past its end shows as overdue.")
+    return Section("milestones", lang._("Milestones"), items, note)
 
 
-def _tasks(review: Review) -> tuple[Section, ...]:
+def _tasks(review: Review, lang: Lang) -> tuple[Section, ...]:
     tasks = review.tasks
     zone = ZoneInfo(review.timezone)
+    heading = lang._("Tasks by owner")
     if not tasks.known:
-        return (Section("tasks", "Tasks by owner", (), (
+        return (Section("tasks", heading, (), lang._(
             "The state of deskplan's tasks in the helpdesk is not read back yet: open, overdue and "
             "done tasks per owner will show here once it is.")),)
     owners = tuple(
-        Item(f"{o.owner}: {o.open} open" + (f" ({o.overdue} overdue)" if o.overdue else "") + f", {o.done} done.")
+        Item(lang._("{owner}: {open} open ({overdue} overdue), {done} done.", owner=o.owner, open=o.open,
+                    overdue=o.overdue, done=o.done) if o.overdue else
+             lang._("{owner}: {open} open, {done} done.", owner=o.owner, open=o.open, done=o.done))
         for o in tasks.by_owner
     )
     overdue = tuple(
-        Item(f"{t.ref} {t.title} ({'no owner' if t.owner == NO_OWNER else t.owner}): due {local_day(t.due, zone)}.")
+        Item(lang._("{ref} {title} ({owner}): due {day}.", ref=t.ref, title=t.title,
+                    owner=lang._("no owner") if t.owner == NO_OWNER else t.owner, day=local_day(t.due, zone, lang)))
         for t in tasks.overdue
     )
     return (
-        Section("tasks", "Tasks by owner", owners, "" if owners else "deskplan has no tasks in the helpdesk yet."),
-        Section("overdue", "Overdue tasks", overdue, "" if overdue else "No task is overdue."),
+        Section("tasks", heading, owners, "" if owners else lang._("deskplan has no tasks in the helpdesk yet.")),
+        Section("overdue", lang._("Overdue tasks"), overdue, "" if overdue else lang._("No task is overdue.")),
     )
 
 
-def action_sentence(action: Action, zone: ZoneInfo) -> str:
-    owner = f" for {action.owner}" if action.owner else ""
-    due = f", due {local_day(action.due, zone)}" if action.due else ""
+def action_sentence(action: Action, zone: ZoneInfo, lang: Lang = ENGLISH) -> str:
+    owner = lang._(" for {owner}", owner=action.owner) if action.owner else ""
+    due = lang._(", due {day}", day=local_day(action.due, zone, lang)) if action.due else ""
     if action.status == PENDING:
-        return (f"Task{owner}{due}, not confirmed in {action.source} yet (checked on the next sync): "
-                f"{action.title}.")
+        return lang._("Task{owner}{due}, not confirmed in {source} yet (checked on the next sync): {title}.",
+                      owner=owner, due=due, source=action.source, title=action.title)
     if action.status == FAILED:
-        return f"Task{owner}, refused by {action.source} (planned again on the next sync): {action.title}."
-    where = f"{action.source}:{action.remote_id}" if action.remote_id else f"Task in {action.source}"
-    return f"{where}{owner}{due}: {action.title}."
+        return lang._("Task{owner}, refused by {source} (planned again on the next sync): {title}.", owner=owner,
+                      source=action.source, title=action.title)
+    where = f"{action.source}:{action.remote_id}" if action.remote_id else lang._("Task in {source}",
+                                                                                    source=action.source)
+    return lang._("{where}{owner}{due}: {title}.", where=where, owner=owner, due=due, title=action.title)
 
 
-def _actions(review: Review) -> Section:
+def _actions(review: Review, lang: Lang) -> Section:
     kind = review.period.kind
     zone = ZoneInfo(review.timezone)
-    items = tuple(Item(action_sentence(a, zone)) for a in review.actions)
-    note = "" if items else f"No task for a missed goal was written for this {kind}."
-    return Section("actions", f"Written for this {kind}", items, note)
+    items = tuple(Item(action_sentence(a, zone, lang)) for a in review.actions)
+    note = "" if items else {
+        "week": lang._("No task for a missed goal was written for this week."),
+        "month": lang._("No task for a missed goal was written for this month."),
+        "quarter": lang._("No task for a missed goal was written for this quarter."),
+    }.get(kind, "")
+    heading = {"week": lang._("Written for this week"), "month": lang._("Written for this month"),
+               "quarter": lang._("Written for this quarter")}.get(kind, kind)
+    return Section("actions", heading, items, note)
 
 
-def effect_sentence(effect: MeasureEffect) -> Item | None:
+def effect_sentence(effect: MeasureEffect, lang: Lang = ENGLISH) -> Item | None:
     """A measure's budget, and per goal its effect with the interval and the verdict."""
     if not (effect.pilot or effect.uncontrolled or effect.budget):
         return None
-    budget = f"budget {money(effect.budget.amount, effect.budget.currency)}" if effect.budget else "no budget"
+    if effect.budget:
+        budget = lang._("budget {amount}", amount=money(effect.budget.amount, effect.budget.currency))
+    else:
+        budget = lang._("no budget")
     if effect.budget and effect.cost_per_pp is not None:
-        budget += f", {money(effect.cost_per_pp, effect.budget.currency)} a point"
+        budget += lang._(", {amount} a point", amount=money(effect.cost_per_pp, effect.budget.currency))
     details: list[str] = []
     for g in effect.pilot.goals if effect.pilot else ():
-        needed = (f"; about {g.needed.pilot} more pilot and {g.needed.control} more control tickets needed"
-                  if g.needed else "")
-        details.append(f"{g.goal}: pilot {rate_text(g.pilot_before)} → {rate_text(g.pilot_during)}, control "
-                       f"{rate_text(g.control_before)} → {rate_text(g.control_during)}; effect {pp(g.effect_pp)} "
-                       f"{interval_text(g.ci_low_pp, g.ci_high_pp)}, {VERDICT_LABELS[g.verdict]}{needed}.")
+        needed = (lang._("; about {pilot} more pilot and {control} more control tickets needed",
+                         pilot=g.needed.pilot, control=g.needed.control) if g.needed else "")
+        details.append(lang._(
+            "{goal}: pilot {pilot_before} → {pilot_during}, control {control_before} → {control_during}; "
+            "effect {effect} {interval}, {verdict}{needed}.", goal=g.goal, pilot_before=rate_text(g.pilot_before),
+            pilot_during=rate_text(g.pilot_during), control_before=rate_text(g.control_before),
+            control_during=rate_text(g.control_during), effect=pp(g.effect_pp),
+            interval=interval_text(g.ci_low_pp, g.ci_high_pp), verdict=verdict_label(g.verdict, lang), needed=needed))
     since = effect.uncontrolled.start if effect.uncontrolled else None
     for c in effect.uncontrolled.goals if effect.uncontrolled else ():
-        details.append(f"{c.goal}: {rate_text(c.before)} → {rate_text(c.after)} since {since}, "
-                       f"{pp(c.change_pp)} {interval_text(c.ci_low_pp, c.ci_high_pp)}, uncontrolled (not proof).")
-    return Item(f"{effect.id} {effect.title} ({effect.owner}): {budget}.", tuple(details))
+        details.append(lang._("{goal}: {before} → {after} since {since}, {change} {interval}, uncontrolled "
+                              "(not proof).", goal=c.goal, before=rate_text(c.before), after=rate_text(c.after),
+                              since=since, change=pp(c.change_pp), interval=interval_text(c.ci_low_pp, c.ci_high_pp)))
+    return Item(lang._("{id} {title} ({owner}): {budget}.", id=effect.id, title=effect.title, owner=effect.owner,
+                       budget=budget), tuple(details))
 
 
 BREAKDOWN_ROWS = 5
-BREAKDOWN_NOUNS = {"organization": "customer organization", "channel": "channel", "agent": "agent"}
 
 
-def breakdown_row_words(row: BreakdownRow) -> str:
+def breakdown_noun(dimension: str, lang: Lang = ENGLISH) -> str:
+    return {"organization": lang._("customer organization"), "channel": lang._("channel"),
+            "agent": lang._("agent")}.get(dimension, dimension)
+
+
+def breakdown_row_words(row: BreakdownRow, lang: Lang = ENGLISH) -> str:
     if row.change is None:
-        return f"{row.name} {pct(row.value)} ({row.numerator} of {row.denominator})"
-    return f"{row.name} {pct(row.value)} ({row.numerator} of {row.denominator}, {points(row.change)}, {row.trend})"
+        return lang._("{name} {value} ({numerator} of {denominator})", name=row.name, value=lang.percent(row.value),
+                      numerator=row.numerator, denominator=row.denominator)
+    return lang._("{name} {value} ({numerator} of {denominator}, {change}, {trend})", name=row.name,
+                  value=lang.percent(row.value), numerator=row.numerator, denominator=row.denominator,
+                  change=points(row.change), trend=trend_word(row.trend, lang))
 
 
-def _breakdowns(review: Review, labels: dict[str, str]) -> tuple[Section, ...]:
+def _breakdowns(review: Review, labels: dict[str, str], lang: Lang) -> tuple[Section, ...]:
     """Each goal by customer organization, channel (and agent): the most tickets first."""
     items = []
     for b in review.breakdowns:
-        shown = "; ".join(breakdown_row_words(r) for r in b.rows[:BREAKDOWN_ROWS])
-        more = f"; and {len(b.rows) - BREAKDOWN_ROWS} more" if len(b.rows) > BREAKDOWN_ROWS else ""
-        items.append(Item(f"{labels[b.goal]} by {BREAKDOWN_NOUNS[b.dimension]}: {shown}{more}."))
+        shown = lang._("; ").join(breakdown_row_words(r, lang) for r in b.rows[:BREAKDOWN_ROWS])
+        more = lang._("; and {count} more", count=len(b.rows) - BREAKDOWN_ROWS) if len(b.rows) > BREAKDOWN_ROWS \
+            else ""
+        items.append(Item(lang._("{goal} by {dimension}: {rows}{more}.", goal=labels[b.goal],
+                                 dimension=breakdown_noun(b.dimension, lang), rows=shown, more=more)))
     if not items:
         return ()
-    return (Section("breakdowns", "By customer organization and channel", tuple(items),
-                    f"Change and trend against {previous_name(review)}."),)
+    return (Section("breakdowns", lang._("By customer organization and channel"), tuple(items),
+                    lang._("Change and trend against {before}.", before=previous_name(review, lang))),)
 
 
-def _measures(review: Review) -> tuple[Section, ...]:
+def _measures(review: Review, lang: Lang) -> tuple[Section, ...]:
     """Shown when a measure has a pilot, a start or a budget."""
-    items = tuple(item for e in review.effects if (item := effect_sentence(e)) is not None)
-    return (Section("measures", "Measures: budget, effect, verdict", items),) if items else ()
+    items = tuple(item for e in review.effects if (item := effect_sentence(e, lang)) is not None)
+    return (Section("measures", lang._("Measures: budget, effect, verdict"), items),) if items else ()
 
 
-def digest(review: Review) -> Digest:
+def digest(review: Review, lang: Lang | None = None) -> Digest:
+    """The digest in `lang`, else in the plan's `language` (the review's)."""
+    lang = lang or translator(review.language)
     zone = ZoneInfo(review.timezone)
     cadence, period = review.cadence, review.period
-    labels = goal_labels(review.goals)
-    owner = f"; owner: {cadence.owner}" if cadence.owner else ""
+    labels = goal_labels(review.goals, lang)
+    owner = lang._("; owner: {owner}", owner=cadence.owner) if cadence.owner else ""
     lines = (
-        f"{cadence.title} ({cadence.id}), {period.label}: {date_range(period.first, period.last)}, "
-        f"{review.timezone}{owner}.",
-        f"Plan {review.plan_title} ({review.plan_id}); figures as of {local_time(review.now, zone)}.",
+        lang._("{title} ({id}), {label}: {days}, {zone}{owner}.", title=cadence.title, id=cadence.id,
+               label=period.label, days=date_range(period.first, period.last, lang), zone=review.timezone,
+               owner=owner),
+        lang._("Plan {title} ({id}); figures as of {time}.", title=review.plan_title, id=review.plan_id,
+               time=local_time(review.now, zone)),
     )
     sections = (
-        _goals(review, labels), _groups(review, labels), _feedback(review), _milestones(review),
-        *_breakdowns(review, labels), *_tasks(review), _actions(review), *_measures(review),
+        _goals(review, labels, lang), _groups(review, labels, lang), _feedback(review, lang),
+        _milestones(review, lang), *_breakdowns(review, labels, lang), *_tasks(review, lang),
+        _actions(review, lang), *_measures(review, lang),
     )
-    return Digest(title=f"{cadence.title}: {period_name(period)}", lines=lines, sections=sections)
+    return Digest(title=lang._("{title}: {period}", title=cadence.title, period=period_name(period, lang)),
+                  lines=lines, sections=sections)
