@@ -166,11 +166,13 @@ def break_for(ticket_key: str, target: Callable[..., Any]) -> Callable[..., Any]
 
 def test_a_ticket_that_breaks_its_evaluation_and_the_report_is_quarantined_there(zendesk, clean_effects, monkeypatch,
                                                                                  tmp_path):
+    import deskplan.kpi.facts
     import deskplan.kpi.report
     import deskplan.writes.assess
 
-    # A clock computation that overflows on ticket 2 alone, in write-back and in the report alike.
-    for module in (deskplan.writes.assess, deskplan.kpi.report):
+    # A clock computation that overflows on ticket 2 alone, in write-back and in the report alike
+    # (counted from the timelines or from the KPI facts).
+    for module in (deskplan.writes.assess, deskplan.kpi.report, deskplan.kpi.facts):
         monkeypatch.setattr(module, "compute_clocks", break_for("2", module.compute_clocks))
     workspace = make_workspace(tmp_path / "ws", zendesk, compact=True)
     (first,) = sync(workspace).summaries

@@ -43,6 +43,7 @@ from deskplan.config import Config, SourceConfig
 from deskplan.effects import Writer
 from deskplan.errors import BadPayload, ExitStatus, HelpdeskError, unexpected
 from deskplan.gcpause import collector_paused
+from deskplan.kpi.facts import refresh_facts
 from deskplan.model import Ticket, ticket_json
 from deskplan.rules.load import Workspace
 from deskplan.rules.owners import cadence_sources
@@ -132,6 +133,10 @@ def run_sync(
             adapter = adapters[s.name] = adapter_factory(s, tokens[s.name])
             summary = summaries[s.name] = SourceSummary(source=s.name)
             pulled = _pull_and_build(store, s, adapter, summary, full=full, run_id=run_id, progress=progress)
+            if workspace is not None:
+                # The KPI facts of what was built (of every ticket, when the workspace changed): the
+                # goal check and every report after this run add them up instead of the timelines.
+                refresh_facts(store, workspace)
             if planner is not None and pulled:
                 written.append(s.name)
                 # (Else nothing to evaluate; or the pull stopped part-way, and a ticket whose events

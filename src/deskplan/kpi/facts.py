@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from importlib import metadata
+from typing import Any
 
 from deskplan.effects import TASK_TAG
 from deskplan.errors import unexpected
@@ -283,7 +284,7 @@ def refresh_facts(store: Store, workspace: Workspace, progress: Callable[[int], 
 
 # --- reading them --------------------------------------------------------------------------------
 
-def stored_report(workspace: Workspace, store: Store, now: datetime, **options: object) -> Report:
+def stored_report(workspace: Workspace, store: Store, now: datetime, **options: Any) -> Report:
     """`build_report` over every stored ticket, the same figures, from the facts where they hold
     and from the timelines of the rest. `options` are build_report's."""
     left_out: list[LeftOut] = []
@@ -291,12 +292,12 @@ def stored_report(workspace: Workspace, store: Store, now: datetime, **options: 
     basis = facts_basis(workspace)
     if basis is None or facts.basis() != basis:
         return build_report(workspace, stored_tickets(store, left_out), now, left_out=left_out,
-                            **options)  # type: ignore[arg-type]
+                            **options)
     at = micros(now)
     timeline = list(dict.fromkeys([*facts.stale_keys(), *facts.beyond(at)]))
     if len(timeline) > TIMELINE_SHARE * max(facts.ticket_count(), 1):
         return build_report(workspace, stored_tickets(store, left_out), now, left_out=left_out,
-                            **options)  # type: ignore[arg-type]
+                            **options)
     excluded = facts.numbers(timeline)
     skip = set(timeline)
     left_out += [LeftOut(source, ticket_id, ref, reason) for source, ticket_id, ref, reason in facts.errors()
@@ -311,7 +312,7 @@ def stored_report(workspace: Workspace, store: Store, now: datetime, **options: 
         return facts.ticket_count(excluded)
 
     return build_report(workspace, _timeline_tickets(facts, timeline, left_out), now, left_out=left_out,
-                        prefill=prefill, **options)  # type: ignore[arg-type]
+                        prefill=prefill, **options)
 
 
 def _timeline_tickets(facts: Facts, keys: Iterable[tuple[str, str]], left_out: list[LeftOut]) -> Iterator[Ticket]:

@@ -250,21 +250,25 @@ class Facts:
     def goal_counts(self, now: int, excluded: Sequence[int] = ()) -> Iterator[tuple[int, int, str, int, int, int]]:
         """(goal, window, dimension, value's name id, numerator, denominator) of the observations that
         exist at `now`: what kpi_counts holds, those waiting for the clock whose turn has passed, less
-        what the `excluded` tickets' facts hold."""
-        yield from self.conn.execute("SELECT goal, win, dim, value, numerator, denominator FROM kpi_counts")
+        what the `excluded` tickets' facts hold. Values with nothing left are left out."""
+        counts: dict[tuple[int, int, str, int], list[int]] = {
+            (goal, win, dim, value): [numerator, denominator] for goal, win, dim, value, numerator, denominator
+            in self.conn.execute("SELECT goal, win, dim, value, numerator, denominator FROM kpi_counts")}
         where, params = self._excluding(excluded, "f.n")
-        turned: dict[tuple[int, int, str, int], list[int]] = {}
         for goal, win, hit, dims in self.conn.execute(
                 "SELECT f.goal, f.win, f.hit, k.dims FROM kpi_facts f JOIN kpi_tickets k ON k.n = f.n "
                 f"WHERE f.turn IS NOT NULL AND f.turn < ? AND f.win >= 0{where}", [now, *params]):
             for dim, value in orjson.loads(dims):
-                cell = turned.setdefault((goal, win, dim, value), [0, 0])
+                cell = counts.setdefault((goal, win, dim, value), [0, 0])
                 cell[0] += hit
                 cell[1] += 1
-        for key, (numerator, denominator) in turned.items():
-            yield (*key, numerator, denominator)
         for key, (numerator, denominator) in self._stored_counts(excluded).items():
-            yield (*key, -numerator, -denominator)
+            cell = counts[key]
+            cell[0] -= numerator
+            cell[1] -= denominator
+        for key, (numerator, denominator) in counts.items():
+            if denominator:
+                yield (*key, numerator, denominator)
 
     def worst(self, goal: int, win: int, limit: int, excluded: Sequence[int] = ()) -> list[Worst]:
         """The observations against the target in one window whose weight does not grow with time,

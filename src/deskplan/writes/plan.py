@@ -31,7 +31,7 @@ from datetime import datetime, timedelta
 from deskplan.config import WritebackConfig
 from deskplan.effects import REVIEW_ORIGIN, TASK_TAG, PlannedWrite, WriteKind
 from deskplan.errors import unexpected
-from deskplan.kpi.report import build_report, stored_tickets
+from deskplan.kpi.facts import stored_report
 from deskplan.kpi.results import LeftOut
 from deskplan.model import Ticket, ticket_json
 from deskplan.rules.load import Workspace
@@ -165,8 +165,7 @@ class WritebackPlanner:
         last = self.evaluations.goal_check(sources_key)
         if last is not None and last[0] == basis and last[1] <= self.now < last[1] + GOALS_INTERVAL:
             return None
-        left_out: list[LeftOut] = []
-        report = build_report(self.workspace, stored_tickets(self.store, left_out), self.now, left_out=left_out)
+        report = stored_report(self.workspace, self.store, self.now)
         writes: list[PlannedWrite] = []
         held_back: list[PlannedWrite] = []
         misses = goal_misses(report.goals, report.plan_id)

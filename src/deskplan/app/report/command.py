@@ -13,9 +13,9 @@ from deskplan.app.report.render_text import render_text
 from deskplan.app.tasks import loop_inputs
 from deskplan.config import CONFIG_NAME, load_config
 from deskplan.errors import ConfigError
+from deskplan.kpi.facts import stored_report
 from deskplan.kpi.freshness import SYNC_MODES, source_syncs
-from deskplan.kpi.report import build_report, stored_tickets
-from deskplan.kpi.results import LeftOut, Report
+from deskplan.kpi.results import Report
 from deskplan.kpi.tasks import build_tasks
 from deskplan.rules.load import Workspace, load_workspace
 from deskplan.state.store import Store
@@ -40,11 +40,9 @@ def report_from_workspace(workspace_dir: Path, now: datetime) -> Report:
 def report_from_store(workspace: Workspace, store: Store, now: datetime, sources: Sequence[str]) -> Report:
     """The report over every stored ticket, with when each of `sources` was last synced and
     deskplan's own tasks as the syncs read them back (app/tasks.py)."""
-    left_out: list[LeftOut] = []
     synced = source_syncs(store.finished_runs(SYNC_MODES), sources, now)
     loop = loop_inputs(store, workspace)
-    report = build_report(workspace, stored_tickets(store, left_out), now, left_out=left_out, synced=synced,
-                          milestones_done=loop.milestones_done)
+    report = stored_report(workspace, store, now, synced=synced, milestones_done=loop.milestones_done)
     return replace(report, tasks=None if loop.records is None else build_tasks(loop.records, workspace, now))
 
 
