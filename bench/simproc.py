@@ -14,9 +14,10 @@ import gc
 import math
 import multiprocessing
 import random
+import re
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -38,19 +39,33 @@ class RunningClock:
         return self.start + timedelta(seconds=time.monotonic() - self.origin + self.offset)
 
 
+# a path segment naming one object (an issue key, a numeric id): one endpoint for all of them
+OBJECT_SEGMENT = re.compile(r"(?<!/api)/(?:[A-Za-z][A-Za-z0-9_]*-\d+|\d+)(?=/|$)")      # (not the API version)
+
+
+def endpoint(method: str, target: str) -> str:
+    """`METHOD /path/{id}/...`: the request's endpoint, as the rate limits count them."""
+    path = target.split("?", 1)[0].removesuffix(".json")
+    return f"{method} {OBJECT_SEGMENT.sub('/{id}', path)}"
+
+
 class RequestTally:
     """The simulator's request log (one line per request), counted instead of kept."""
 
     def __init__(self) -> None:
         self.lines = 0
         self.by_status: dict[str, int] = {}
+        self.by_endpoint: dict[str, int] = {}       # requests served (not refused with 429) per endpoint
 
     def write(self, text: str) -> int:
         for line in text.splitlines():
             if line.strip():
                 self.lines += 1
-                status = line.rsplit(" ", 1)[-1]
+                method, target, status = (line.split(" ", 2) + ["", ""])[:3]
                 self.by_status[status] = self.by_status.get(status, 0) + 1
+                if status != "429":          # served: what the limits let through
+                    key = endpoint(method, target)
+                    self.by_endpoint[key] = self.by_endpoint.get(key, 0) + 1
         return len(text)
 
     def flush(self) -> None:
@@ -70,21 +85,21 @@ def _story(tickets: int, seed: int, open_half: bool, now: datetime):
     return generate_scenario(tickets, seed, now)
 
 
-def _zendesk_app(story, seed: int, clock, log, rate_limit: int, rate_window: float):
+def _zendesk_app(story, seed: int, clock, log, rate_limit: int, rate_window: float, limits: dict[str, Any]):
     from deskplan_sandbox.server import FaultInjector
     from deskplan_sandbox.zendesk import ZendeskSimulator, ZendeskStore
 
     store = ZendeskStore(clock)
     store.load_scenario(story)
     return ZendeskSimulator(store=store, email=EMAIL, token=TOKEN, clock=clock, faults=FaultInjector(0.0, seed),
-                            rate_limit=rate_limit, rate_window=rate_window, log=log)
+                            rate_limit=rate_limit, rate_window=rate_window, log=log, **limits)
 
 
-def _jira_app(story, seed: int, clock, log, rate_limit: int, rate_window: float):
+def _jira_app(story, seed: int, clock, log, rate_limit: int, rate_window: float, limits: dict[str, Any]):
     from deskplan_sandbox.jira import create_app
 
     return create_app(email=EMAIL, token=TOKEN, scenario=story, seed=seed, now=clock, log=log,
-                      rate_limit=rate_limit, rate_window=rate_window)
+                      rate_limit=rate_limit, rate_window=rate_window, **limits)
 
 
 def _pages(items: int, size: int) -> int:
@@ -160,14 +175,14 @@ def _change(kind: str, app, clock, share: float, seed: int) -> int:
 
 
 def _serve(conn, kind: str, tickets: int, seed: int, rate_limit: int, rate_window: float, open_half: bool,
-           start: datetime) -> None:
+           start: datetime, limits: dict[str, Any]) -> None:
     from deskplan_sandbox.server import SandboxServer
 
     clock = RunningClock(start)
     tally = RequestTally()
     started = time.perf_counter()
     factory = _zendesk_app if kind == "zendesk" else _jira_app
-    app = factory(_story(tickets, seed, open_half, start), seed, clock, tally, rate_limit, rate_window)
+    app = factory(_story(tickets, seed, open_half, start), seed, clock, tally, rate_limit, rate_window, limits)
     # What was just loaded lives as long as the simulator: keep the cyclic collector off it
     # (at 100,000 tickets its full passes over the story took a third of the serving time).
     gc.freeze()
@@ -190,7 +205,8 @@ def _serve(conn, kind: str, tickets: int, seed: int, rate_limit: int, rate_windo
             elif command == "change":
                 conn.send(_change(kind, app, clock, *args))
             elif command == "requests":
-                conn.send({"served": tally.lines, "by_status": dict(tally.by_status)})
+                conn.send({"served": tally.lines, "by_status": dict(tally.by_status),
+                           "by_endpoint": dict(tally.by_endpoint)})
             elif command == "writes":
                 conn.send(len(app.writes))
             else:
@@ -211,13 +227,15 @@ class Simulator:
     rate_window: float = 60.0
     open_half: bool = False          # the write-back tests' story: every other ticket unsolved
     start: datetime = NOW            # the simulator's clock starts here (the story ends here)
+    # that kind's limit options (`account_rate_limit`, `burst_limit`): none by default
+    limits: dict[str, Any] = field(default_factory=dict)
 
     def __enter__(self) -> Simulator:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(
             target=_serve, args=(child, self.kind, self.tickets, self.seed, self.rate_limit, self.rate_window,
-                                 self.open_half, self.start),
+                                 self.open_half, self.start, self.limits),
             name=f"sim-{self.kind}", daemon=True)
         self._process.start()
         hello = self._conn.recv()

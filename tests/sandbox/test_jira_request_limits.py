@@ -74,3 +74,4 @@ def test_without_a_burst_limit_nothing_is_refused():
 def test_object_ids_share_their_endpoints_bucket():
     assert endpoint("POST", "/rest/api/3/issue/SUP-12/comment") == endpoint("POST", "/rest/api/3/issue/10044/comment")
     assert endpoint("GET", "/rest/api/3/issue/SUP-12") != endpoint("PUT", "/rest/api/3/issue/SUP-12")
+    assert endpoint("GET", "/rest/api/2/issue/10044") == "GET /rest/api/2/issue/{id}"

@@ -126,8 +126,8 @@ def test_deskplan_sandbox_prints_where_it_serves_and_stops_on_ctrl_c():
     try:
         first = process.stdout.readline()
         match = re.fullmatch(r"deskplan sandbox \(zendesk\) serving at (http://127\.0\.0\.1:\d+)  "
-                             r"email=me@example\.com  token=tok-1  groups=Support,Billing,Technical,Logistics,华东客服\n",
-                             first)
+                             r"email=me@example\.com  token=tok-1  "
+                             r"groups=Support,Billing,Technical,Logistics,华东客服\n", first)
         assert match, first
         me = requests.get(f"{match.group(1)}/api/v2/users/me.json", auth=("me@example.com/token", "tok-1"), timeout=10)
         assert me.json()["user"]["email"] == "me@example.com"

@@ -28,7 +28,7 @@ WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # an issue's own resources (its comments, properties, transitions, a request's feedback ...)
 ISSUE_PATH = re.compile(r"^/rest/(?:api/(?:2|3|latest)/issue|servicedeskapi/request)/(?P<issue>[^/]+)/?")
 # path segments naming one object (an issue key, a numeric id): one endpoint for all of them
-OBJECT_SEGMENT = re.compile(r"/(?:[A-Za-z][A-Za-z0-9_]*-\d+|\d+)(?=/|$)")
+OBJECT_SEGMENT = re.compile(r"(?<!/api)/(?:[A-Za-z][A-Za-z0-9_]*-\d+|\d+)(?=/|$)")      # (not the API version)
 
 
 def endpoint(method: str, path: str) -> str:
