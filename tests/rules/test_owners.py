@@ -137,3 +137,18 @@ def test_check_reports_an_in_that_names_no_source(tmp_path):
     assert [str(p).replace(f"{tmp_path}/", "") for p in caught.value.problems] == [
         "plan.yaml:11:84: cadence monthly: in: unknown source 'jsm'; deskplan.toml has: zendesk",
     ]
+
+
+def test_the_json_schema_has_owners_and_in_as_written():
+    from deskplan.rules.schema import build_schema
+
+    defs = build_schema()["$defs"]
+    cadence = defs["Cadence"]["properties"]
+    assert "in" in cadence and "source" not in cadence
+    assert cadence["in"]["anyOf"] == [{"type": "string"}, {"type": "null"}]
+    owners = defs["PlanFile"]["properties"]["owners"]
+    assert owners["anyOf"][0] == {"additionalProperties": {"$ref": "#/$defs/OwnerRoutes"}, "type": "object"}
+    assert set(defs["OwnerRoutes"]["properties"]) == {"zendesk", "jira"}
+    assert set(defs["ZendeskRoute"]["properties"]) == {"group", "assignee"}
+    assert set(defs["JiraRoute"]["properties"]) == {"assignee", "component"}
+    assert defs["JiraRoute"]["additionalProperties"] is False
