@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from deskplan.rules.durations import DurationError, format_duration, parse_duration
+from deskplan.rules.durations import DurationError, format_duration, format_hours, parse_duration
 from deskplan.rules.yamlload import Pos, YamlSyntaxError, load_yaml_text
 
 
@@ -45,6 +45,16 @@ def test_invalid_durations(value, message):
 ])
 def test_format_duration_reads_back(value, text):
     assert format_duration(value) == text
+    if value:
+        assert parse_duration(text) == value
+
+
+@pytest.mark.parametrize("value, text", [
+    (timedelta(hours=24), "24h"), (timedelta(hours=466, minutes=30), "466h30m"), (timedelta(minutes=45), "45m"),
+    (timedelta(0), "0m"),
+])
+def test_business_time_is_shown_in_hours_never_days(value, text):
+    assert format_hours(value) == text
     if value:
         assert parse_duration(text) == value
 

@@ -114,7 +114,7 @@ def test_a_failure_prints_a_readable_diff_and_exits_1(tmp_path):
         "      categories: expected [], got [complaint]",
         "        + unexpected: complaint",
         "      sla.first_reply: expected target 1h, rule standard; got 30m on 24x7 (rule vip)",
-        "      sla.resolution: expected no target, got 1d on office (rule standard)",
+        "      sla.resolution: expected no target, got 24h on office (rule standard)",
         "      tasks: expected 1, got 0",
         "1 passed, 1 failed",
     ]
@@ -130,6 +130,23 @@ def test_task_fields_are_compared_one_by_one(tmp_path):
         "        - expected: 'Call Wang about SD-9'",
         "        + got:      'Call Wang Fang about SD-9'",
         "PASS  deskplan's own tasks match nothing",
+    ]
+
+
+def test_a_wrong_due_at_shows_both_times_in_the_zone_the_test_wrote(tmp_path):
+    tests = PASSING.replace("due_at: 2026-03-06T10:00:00+08:00", "due_at: 2026-03-06T09:00:00+08:00")
+    result = run(write(tmp_path, tests))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[2:5] == [
+        "      tasks[0].due_at:",
+        "        - expected: 2026-03-06T09:00:00+08:00",
+        "        + got:      2026-03-06T10:00:00+08:00",
+    ]
+    utc = PASSING.replace("due_at: 2026-03-06T10:00:00+08:00", "due_at: 2026-03-06T03:00:00Z")
+    assert run(write(tmp_path / "utc", utc)).stdout.splitlines()[2:5] == [
+        "      tasks[0].due_at:",
+        "        - expected: 2026-03-06T03:00:00+00:00",
+        "        + got:      2026-03-06T02:00:00+00:00",
     ]
 
 

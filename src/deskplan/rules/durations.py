@@ -51,6 +51,17 @@ def format_duration(value: timedelta) -> str:
     return "".join(parts) or "0m"
 
 
+def format_hours(value: timedelta) -> str:
+    """Hours and minutes, never days: 24 hours -> `24h`, 466.5 hours -> `466h30m`. How business
+    time is shown (SLA targets, elapsed, remaining): a "day" of business time would read as 24
+    working hours to some and as one working day to others. parse_duration reads it back."""
+    minutes = int(value.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    if hours and minutes:
+        return f"{hours}h{minutes}m"
+    return f"{hours}h" if hours else f"{minutes}m"
+
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),

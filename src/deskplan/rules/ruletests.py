@@ -35,7 +35,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from deskplan.errors import InvalidFiles, Problem
 from deskplan.model import Ticket
-from deskplan.rules.durations import Duration, format_duration
+from deskplan.rules.durations import Duration, format_hours
 from deskplan.rules.engine import Evaluation
 from deskplan.rules.load import RULES_DIR, Workspace, load_workspace
 from deskplan.rules.ruleset import Category
@@ -245,7 +245,7 @@ def _sla_diff(wanted: dict[str, timedelta | ExpectedSla], got: Evaluation) -> li
     lines = []
     for kind in sorted(set(wanted) | set(got.sla)):
         actual = got.sla.get(kind)
-        shown = (f"{format_duration(actual.target)} on {actual.calendar} (rule {actual.rule_id})"
+        shown = (f"{format_hours(actual.target)} on {actual.calendar} (rule {actual.rule_id})"
                  if actual else "no target")
         spec = wanted.get(kind)
         if spec is None:
@@ -253,11 +253,11 @@ def _sla_diff(wanted: dict[str, timedelta | ExpectedSla], got: Evaluation) -> li
             continue
         want = spec if isinstance(spec, ExpectedSla) else ExpectedSla(target=spec)
         if actual is None:
-            lines.append(f"sla.{kind}: expected {format_duration(want.target)}, got no target")
+            lines.append(f"sla.{kind}: expected {format_hours(want.target)}, got no target")
             continue
         wrong = [
             f"{label} {expected}" for label, expected, value in (
-                ("target", format_duration(want.target), format_duration(actual.target)),
+                ("target", format_hours(want.target), format_hours(actual.target)),
                 ("rule", want.rule, actual.rule_id),
                 ("calendar", want.calendar, actual.calendar),
             ) if expected is not None and expected != value
@@ -277,9 +277,13 @@ def _task_diff(wanted: tuple[ExpectedTask, ...], got: Evaluation) -> list[str]:
                   "due_at": task.due_at}
         for key, value in want.model_dump(exclude_none=True).items():
             if value != actual[key]:
+                got_value = actual[key]
+                if isinstance(value, datetime) and isinstance(got_value, datetime):
+                    # In the zone the test wrote, so the two read side by side (09:00+08:00, not 01:00+00:00).
+                    got_value = got_value.astimezone(value.tzinfo)
                 lines.append(f"tasks[{index}].{key}:")
                 lines.append(f"  - expected: {_show(value)}")
-                lines.append(f"  + got:      {_show(actual[key])}")
+                lines.append(f"  + got:      {_show(got_value)}")
     return lines
 
 
