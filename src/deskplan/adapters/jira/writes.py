@@ -47,6 +47,7 @@ INTERNAL_PROPERTY = {"key": "sd.public.comment", "value": {"internal": True}}
 KEY_PROPERTY = "deskplan"
 LINK_TYPE = "Relates"
 COMMENT_PAGE_SIZE = 100
+ROUTE_OF_FIELD = {"assignee": "assignee", "components": "component"}    # issue field -> owners' route key
 COMMENT_PAGE_LIMIT = 60
 
 
@@ -120,6 +121,7 @@ class JiraWriter:
         self._link_type: str | None = None
         self.unrouted: list[str] = []     # tasks written without their owner's route, and why (the run lists them)
         self._accounts: dict[str, str | None] = {}      # email (case-folded) -> accountId, or None: nobody
+        self._refused: set[tuple[str, str]] = set()     # route pairs Jira refused on create this run
         self._links_in_create = True      # until the site refuses `update.issuelinks` on create
 
     @property
@@ -249,6 +251,9 @@ class JiraWriter:
                 # there: the task is written without it rather than lost (a 400 creates nothing).
                 self._note(write, f"Jira refused {' and '.join(refused)}: {exc}")
                 routed = {name: value for name, value in routed.items() if name not in refused}
+                # Not offered again this run (each would cost a refused create first).
+                self._refused.update((ROUTE_OF_FIELD[f], v) for f in refused for n, v in write.route
+                                     if n == ROUTE_OF_FIELD[f])
 
     def _create_routed(self, write: PlannedWrite, fields: dict[str, Any]) -> str:
         body: dict[str, Any] = {
@@ -283,8 +288,14 @@ class JiraWriter:
         """`assignee` and `components` for the write's route, as far as they resolve."""
         fields: dict[str, Any] = {}
         for name, value in write.route:
-            if name == "assignee":
-                account = self._account(value)
+            if (name, value) in self._refused:
+                self._note(write, f"Jira refused the {name} {value!r} earlier in this run")
+            elif name == "assignee":
+                try:
+                    account = self._account(value)
+                except Rejected as exc:     # not allowed to browse users: the task goes without
+                    self._note(write, f"the assignee {value!r} could not be looked up: {exc}")
+                    continue
                 if account is None:
                     self._note(write, f"no Jira user has the email {value!r}")
                 else:
@@ -309,8 +320,13 @@ class JiraWriter:
         return self._accounts[wanted]
 
     def _note(self, write: PlannedWrite, problem: str) -> None:
+        """One line a task: a second problem with the same task's route joins its line."""
         owner = f" of {write.owner}" if write.owner else ""
-        self.unrouted.append(f"task {write.origin}{owner} written unassigned: {problem}")
+        head = f"task {write.origin}{owner} written unassigned: "
+        if self.unrouted and self.unrouted[-1].startswith(head):
+            self.unrouted[-1] += f"; {problem}"
+        else:
+            self.unrouted.append(head + problem)
 
     def _links_refused(self, exc: Rejected, links: tuple[str, ...]) -> bool:
         """Whether a 400 on a create with links means the site takes no links on create: it names

@@ -171,28 +171,34 @@ class ZendeskWriter:
         """`group_id` and `assignee_id` for the write's route, as far as they resolve."""
         fields: dict[str, Any] = {}
         for name, value in write.route:
-            if name == "group":
-                group = self._group_id(value)
-                if group is None:
-                    self._note(write, f"no Zendesk group is named {value!r}")
-                else:
-                    fields["group_id"] = group
-            elif name == "assignee":
-                agent = self._agent_id(value)
-                if agent is None:
-                    self._note(write, f"no Zendesk agent has the email {value!r}")
-                else:
-                    fields["assignee_id"] = agent
+            try:
+                if name == "group":
+                    group = self._group_id(value)
+                    if group is None:
+                        self._note(write, f"no Zendesk group is named {value!r}")
+                    else:
+                        fields["group_id"] = group
+                elif name == "assignee":
+                    agent = self._agent_id(value)
+                    if agent is None:
+                        self._note(write, f"no Zendesk agent has the email {value!r}")
+                    else:
+                        fields["assignee_id"] = agent
+            except Rejected as exc:
+                # Zendesk will not say (an agent who may not list groups or search users): the
+                # task goes without that part of its route rather than not at all.
+                self._note(write, f"the {name} {value!r} could not be looked up: {exc}")
         return fields
 
     def _group_id(self, name: str) -> int | None:
         if self._groups is None:
-            self._groups = {}
+            groups: dict[str, int] = {}
             for page in ZendeskClient(self.http).list_pages("/api/v2/groups.json", "groups", {}):
                 for group in page.items:
                     named = isinstance(group.get("name"), str) and isinstance(group.get("id"), int)
                     if named and not group.get("deleted"):
-                        self._groups.setdefault(group["name"].casefold(), group["id"])
+                        groups.setdefault(group["name"].casefold(), group["id"])
+            self._groups = groups       # kept once read whole: a failed listing is tried again
         return self._groups.get(name.casefold())
 
     def _agent_id(self, email: str) -> int | None:
@@ -206,8 +212,13 @@ class ZendeskWriter:
         return self._agents[wanted]
 
     def _note(self, write: PlannedWrite, problem: str) -> None:
+        """One line a task: a second problem with the same task's route joins its line."""
         owner = f" of {write.owner}" if write.owner else ""
-        self.unrouted.append(f"task {write.origin}{owner} written unassigned: {problem}")
+        head = f"task {write.origin}{owner} written unassigned: "
+        if self.unrouted and self.unrouted[-1].startswith(head):
+            self.unrouted[-1] += f"; {problem}"
+        else:
+            self.unrouted.append(head + problem)
 
     def _find_task(self, write: PlannedWrite) -> str | None:
         body = self.http.get_json("/api/v2/tickets.json", {"external_id": write.key})
