@@ -229,3 +229,24 @@ def test_a_dry_run_shows_the_review_tasks_the_sync_then_writes(site, tmp_path):
         issue = next(r for r in site.app.store.records() if r.fields["summary"] == reviews[0].title)
         kinds = [node["type"] for node in issue.fields["description"]["content"]]
         assert kinds[:4] == ["paragraph", "paragraph", "paragraph", "heading"] and "bulletList" in kinds
+
+
+def test_a_cadence_entry_in_a_source_deskplan_toml_lacks_is_exit_2_before_anything(site, tmp_path):
+    from click.testing import CliRunner
+
+    from deskplan.cli import cli
+
+    from .harness import environment, make_workspace
+
+    workspace = make_workspace(tmp_path / "ws", site, compact=True, cadence=True)
+    plan = workspace / "plan.yaml"
+    plan.write_text(plan.read_text(encoding="utf-8").replace("every: month,", "every: month, in: helpdesk,"),
+                    encoding="utf-8")
+    line = next(n for n, text in enumerate(plan.read_text(encoding="utf-8").splitlines(), 1) if "in: helpdesk" in text)
+    column = plan.read_text(encoding="utf-8").splitlines()[line - 1].index("helpdesk") + 1
+    result = CliRunner().invoke(cli, ["sync", "-w", str(workspace)], env=environment())
+    assert result.exit_code == 2
+    source = "zd" if site.kind == "zendesk" else "jsm"
+    assert f"{plan}:{line}:{column}: cadence monthly-review: in: unknown source 'helpdesk'; deskplan.toml has: " \
+           f"{source}" in result.output
+    assert site.app.writes == [] and site.log.getvalue() == ""       # not even a pull
