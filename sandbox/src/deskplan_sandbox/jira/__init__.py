@@ -16,8 +16,11 @@ Site defaults (see `catalog.py`, `from_scenario.py`, `sla.py`):
 - create: `update.issuelinks` add operations link the new issue in the same request; set
   `app.create_screen_links = False` to refuse them as a site without "Linked Issues" on its
   create screen does (400 naming `issuelinks`);
-- rate limit: unlimited unless `rate_limit` > 0 (requests per `rate_window` seconds per account);
-  429 carries Retry-After, X-RateLimit-Reset (`yyyy-MM-ddTHH:mmZ`) and RateLimit-Reason;
+- rate limits: per account unlimited unless `rate_limit` > 0 (requests per `rate_window` seconds);
+  Jira Cloud's burst and per-issue write limits with `burst_limit` > 0 (`limits.py`); each 429
+  carries Retry-After, X-RateLimit-Reset (`yyyy-MM-ddTHH:mmZ`) and RateLimit-Reason;
+- search: `search_lag` seconds for changes to reach the results (`search.SearchLag`);
+  `app.search_page_bytes` > 0 ends pages early, before the last, past that much JSON;
 - scenario mapping (from_scenario.py): new -> Open, open -> In Progress, waiting_customer ->
   Waiting for customer, on_hold -> Pending, solved -> Resolved, closed -> Closed; priorities
   low/normal/high/urgent -> Low/Medium/High/Highest; SLAs (sla.py) on a 24/7 calendar, paused in

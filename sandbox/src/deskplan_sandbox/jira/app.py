@@ -21,7 +21,7 @@ import orjson
 from deskplan_sandbox import clock
 from deskplan_sandbox.errors import ConfigError
 from deskplan_sandbox.jira.catalog import FieldIds, default_fields
-from deskplan_sandbox.jira.errors import dead_link, error_collection, unauthorized
+from deskplan_sandbox.jira.errors import dead_link, error_collection, jsm_unauthorized, unauthorized
 from deskplan_sandbox.jira.from_fixtures import add_fixture_issue, read_fixtures
 from deskplan_sandbox.jira.from_scenario import add_default_projects, load_scenario
 from deskplan_sandbox.jira.jql import Context
@@ -45,6 +45,7 @@ from deskplan_sandbox.server import (
 )
 
 DEFAULT_TIME_ZONE = "America/Los_Angeles"
+JSM_BASE = "/rest/servicedeskapi/"
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,8 @@ class JiraSimulator(SimulatorApp):
         self.writes: list[WriteRecord] = []
         self.search_cache = SearchCache()
         self.search_lag = SearchLag(search_lag)
+        # Tests set it to play pages cut short before the last (see `search.run_search`); 0: full pages.
+        self.search_page_bytes = 0
         self.request_limits = RequestLimits(burst_limit, lambda: now().timestamp(), self._issue_id)
         # "Linked Issues" on the create screen: `update.issuelinks` on create is accepted. Tests
         # switch it off to play a site whose create screen lacks the field (Jira then answers 400).
@@ -128,7 +131,7 @@ class JiraSimulator(SimulatorApp):
         if request.path.endswith("/serverInfo"):
             return None          # Jira answers serverInfo to anonymous callers too
         if request.basic_auth() not in self.accounts:
-            return unauthorized()
+            return jsm_unauthorized() if request.path.startswith(JSM_BASE) else unauthorized()
         return None
 
     def not_found(self, request: Request) -> Response:

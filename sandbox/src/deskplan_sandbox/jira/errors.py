@@ -34,6 +34,13 @@ def unauthorized() -> Response:
     return Response(401, {"message": "Client must be authenticated to access this resource.", "status-code": 401})
 
 
+def jsm_unauthorized() -> Response:
+    # The JSM OpenAPI documents every 401 of /rest/servicedeskapi as its ErrorResponse
+    # ({errorMessage, i18nErrorMessage}, no field required); its wording is not documented, so the
+    # platform's is used, and no i18n key is made up.
+    return Response(401, {"errorMessage": "Client must be authenticated to access this resource."})
+
+
 def jsm_error(status: int, message: str, i18n_key: str) -> Response:
     return Response(status, {"errorMessage": message, "i18nErrorMessage": {"i18nKey": i18n_key, "parameters": []}})
 

@@ -4,6 +4,12 @@
 is exactly what `GET /rest/api/3/issue/{key}?expand=changelog` returned, comments under
 `fields.comment.comments`. Issues are kept verbatim, unknown fields included; only `comment`
 and `changelog` are taken apart so that new comments and changes can be appended to them.
+
+An issue's CSAT feedback, which the issue's own JSON does not carry in full (its Satisfaction
+field holds the rating, not the customer's comment), goes under the issue's `feedback` key
+exactly as `GET /rest/servicedeskapi/request/{key}/feedback` returns it:
+`{"type": "csat", "rating": 2, "comment": {"body": "..."}}`. Without one, the rating in the
+Satisfaction field is served as feedback without a comment.
 """
 
 from __future__ import annotations
@@ -46,13 +52,14 @@ def add_fixture_issue(store: IssueStore, raw: dict[str, Any]) -> IssueRecord:
     comments = _comments(fields.pop("comment", None), where)
     histories = sorted(copy.deepcopy((raw.get("changelog") or {}).get("histories", [])),
                        key=lambda history: history.get("created", ""))
-    modelled = ("id", "key", "self", "fields", "changelog", "properties")
+    modelled = ("id", "key", "self", "fields", "changelog", "properties", "feedback")
     extra = {k: copy.deepcopy(v) for k, v in raw.items() if k not in modelled}
     properties = raw.get("properties")
     if not isinstance(properties, dict):
         properties = {}
     record = IssueRecord(str(raw["id"]), raw["key"], fields, comments=comments, histories=histories,
                          properties=copy.deepcopy(properties), extra=extra)
+    record.feedback = _feedback(raw.get("feedback"), fields.get(store.field_ids.feedback or ""), where)
     for comment in comments:
         if comment.get("jsdPublic") is False:
             record.comment_properties[comment["id"]] = {INTERNAL: {"internal": True}}
@@ -74,3 +81,20 @@ def _comments(value: Any, where: str) -> list[dict[str, Any]]:
     if not isinstance(comments, list) or not all(isinstance(c, dict) and "id" in c for c in comments):
         raise FixtureError(f"{where}: fields.comment.comments must be a list of comments with ids")
     return copy.deepcopy(comments)
+
+
+def _feedback(given: Any, field: Any, where: str) -> dict[str, Any] | None:
+    """The feedback as the JSM API serves it: the fixture's own, else the Satisfaction field's rating."""
+    if given is None:
+        rating = field.get("rating") if isinstance(field, dict) else None
+        return {"type": "csat", "rating": rating} if _is_rating(rating) else None
+    comment = given.get("comment") if isinstance(given, dict) else None
+    if not isinstance(given, dict) or not _is_rating(given.get("rating")) or not (
+            comment is None or (isinstance(comment, dict) and isinstance(comment.get("body"), str))):
+        raise FixtureError(f'{where}: feedback must be {{"type": "csat", "rating": 1..5, "comment": {{"body": "..."}}}}'
+                           " as GET /rest/servicedeskapi/request/{key}/feedback returns it")
+    return {"type": "csat", **copy.deepcopy(given)}
+
+
+def _is_rating(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 5

@@ -66,7 +66,6 @@ class ServiceDeskRoutes:
             "issueId": record.id,
             "issueKey": record.key,
             "summary": record.fields.get("summary"),
-            "requestTypeId": (request_type.get("requestType") or {}).get("id"),
             "serviceDeskId": self.store.service_desks[record.project_key.upper()],
             "createdDate": date_dto(parse_jira_datetime(record.fields["created"]), zone),
             "reporter": jsm_user(record.fields.get("reporter") or {}),
@@ -83,6 +82,10 @@ class ServiceDeskRoutes:
                 "self": f"{SITE}{BASE}/request/{record.id}",
             },
         }
+        request_type_id = (request_type.get("requestType") or {}).get("id")
+        if request_type_id is not None:
+            # (a string in the JSM OpenAPI's CustomerRequestDTO, never null: left out when the issue has none)
+            body["requestTypeId"] = str(request_type_id)
         expand = {part for value in request.query.get("expand", []) for part in value.split(",")}
         if "sla" in expand:
             body["sla"] = _page_body(request, self._sla_values(record), f"{BASE}/request/{record.id}/sla")

@@ -88,6 +88,8 @@ class PlatformRoutes:
     # --- site -------------------------------------------------------------------------------
 
     def server_info(self, request: Request) -> Response:
+        # Exactly the platform OpenAPI's ServerInformation (additionalProperties: false): its example's
+        # `defaultLocale` is not among the schema's properties and is left out.
         return Response(200, {
             "baseUrl": SITE,
             "displayUrl": SITE,
@@ -99,7 +101,6 @@ class PlatformRoutes:
             "serverTime": jira_datetime(self.app.now(), self.store.zone),
             "scmInfo": "cbff30aed2cd56c458fcc9520324d47b256bb3f5",
             "serverTitle": "Jira",
-            "defaultLocale": {"locale": "en_US"},
             "serverTimeZone": "Etc/UTC",
         })
 
@@ -121,7 +122,7 @@ class PlatformRoutes:
             search = _search_request(request)
             page = run_search(search, self.store, self.app.renderer(request.params["v"]), self.app.jql_context(),
                               self.app.search_cache, self.app.tokens, to_ms(self.app.now()),
-                              self.app.search_lag)
+                              self.app.search_lag, self.app.search_page_bytes)
         except SearchError as exc:
             return error_collection(400, [str(exc)])
         except BadRequest as exc:

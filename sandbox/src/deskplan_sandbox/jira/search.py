@@ -17,6 +17,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 from deskplan_sandbox.jira.dates import to_ms
 from deskplan_sandbox.jira.jql import (
     Context,
@@ -177,7 +179,12 @@ def _indexed(store: IssueStore, found: Matches, lag: SearchLag, now_ms: int, rec
 
 
 def run_search(request: SearchRequest, store: IssueStore, renderer: Renderer, context: Context,
-               cache: SearchCache, tokens: Tokens, now_ms: int, lag: SearchLag = NO_LAG) -> dict[str, Any]:
+               cache: SearchCache, tokens: Tokens, now_ms: int, lag: SearchLag = NO_LAG,
+               page_bytes: int = 0) -> dict[str, Any]:
+    """One page of the search. With `page_bytes` > 0 a page ends early, though more issues match,
+    once its issues take that many bytes of JSON (always at least one issue): "To manage page
+    size, API may return fewer items per page where a large number of fields are requested"
+    (the platform OpenAPI's `maxResults`)."""
     if not request.jql or not request.jql.strip():
         raise SearchError(UNBOUNDED)
     if len(request.reconcile) > MAX_RECONCILE:
@@ -195,11 +202,18 @@ def run_search(request: SearchRequest, store: IssueStore, renderer: Renderer, co
     selection = FieldSelection.parse(request.fields, "id")
     end = start + page_limit(request, selection)
     issues = []
-    for issue_id in ids[start:end]:
-        record = store.get(issue_id)
-        if record is not None:
-            issues.append(renderer.issue(record, selection, expand=request.expand, properties=property_keys,
-                                         in_search=True))
+    size = 0
+    for position in range(start, min(end, len(ids))):
+        record = store.get(ids[position])
+        if record is None:
+            continue
+        issues.append(renderer.issue(record, selection, expand=request.expand, properties=property_keys,
+                                     in_search=True))
+        if page_bytes > 0:
+            size += len(orjson.dumps(issues[-1], default=str))
+            if size >= page_bytes:
+                end = position + 1
+                break
     page: dict[str, Any] = {"issues": issues}
     if end < len(ids):
         page["nextPageToken"] = tokens.issue(request.jql, keys[end - 1], now_ms)

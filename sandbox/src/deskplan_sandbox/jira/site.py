@@ -25,6 +25,7 @@ class Site(Protocol):
     create_screen_links: bool              # whether create accepts `update.issuelinks`
     search_cache: SearchCache
     search_lag: SearchLag                  # how long changes take to reach search results
+    search_page_bytes: int                 # > 0: search pages end early past that much JSON
     tokens: Tokens
     now: Callable[[], datetime]
 

@@ -11,6 +11,7 @@ holding 100,000 ticket dicts in memory.
 from __future__ import annotations
 
 import html
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -139,6 +140,13 @@ class ScenarioRenderer:
         self.group_ids = {name: GROUP_ID_BASE + i for i, name in enumerate(scenario.groups, start=1)}
         # Everyone existed before the first ticket; spreading creation times keeps user exports realistic.
         self.users_epoch = self.now - timedelta(days=200)
+        # An agent's default group: the group of most of the tickets assigned to them (the first such, on a tie).
+        assigned: dict[int, Counter[str]] = {}
+        for t in scenario.tickets:
+            if t.assignee is not None and t.group:
+                assigned.setdefault(t.assignee, Counter())[t.group] += 1
+        self.default_groups = {person: self.group_ids[groups.most_common(1)[0][0]]
+                               for person, groups in assigned.items() if groups.most_common(1)[0][0] in self.group_ids}
 
     # --- ids ----------------------------------------------------------------------------
     @staticmethod
@@ -323,12 +331,15 @@ class ScenarioRenderer:
             role="agent" if person.role == "agent" else "end-user",
             organization_id=self.org_ids.get(person.organization) if person.organization else None,
             created_at=self.user_created(person), base_url=base_url,
+            default_group_id=self.default_groups.get(person.id) if person.role == "agent" else None,
         )
 
 
 def render_user(*, user_id: int, name: str, email: str, role: str, organization_id: int | None,
-                created_at: datetime, base_url: str) -> dict[str, Any]:
-    """A user in the shape of the recorded users (airbyte/estuary records); role admin|agent|end-user."""
+                created_at: datetime, base_url: str, default_group_id: int | None = None) -> dict[str, Any]:
+    """A user in the shape of the recorded users (airbyte/estuary records); role admin|agent|end-user.
+    Agents and admins have a default group (recorded for an admin; Zendesk's Users reference: "The id
+    of the user's default group"), end users none."""
     staff = role in ("admin", "agent")
     return {
         "id": user_id,
@@ -367,7 +378,7 @@ def render_user(*, user_id: int, name: str, email: str, role: str, organization_
         "suspended": False,
         "suspension_details": None,
         "is_billing_admin": role == "admin",
-        "default_group_id": None,
+        "default_group_id": default_group_id if staff else None,
         "report_csv": role == "admin",
         "user_fields": {},
     }

@@ -205,8 +205,10 @@ class ZendeskStore:
                 return uid
             uid = USER_ID_BASE + API_USER_PERSON_ID
             created = self.clock() - timedelta(days=400)
+            groups = sorted(self._named["groups"])
             doc = render_user(user_id=uid, name=email.split("@")[0], email=email, role="admin",
-                              organization_id=None, created_at=created, base_url=self.base_url)
+                              organization_id=None, created_at=created, base_url=self.base_url,
+                              default_group_id=groups[0] if groups else None)
             self._users[uid] = LazyEntry(uid, epoch(created), doc=doc)
             self._emails[email.lower()] = uid
             bisect.insort(self._users_by_updated, (epoch(created), uid))
