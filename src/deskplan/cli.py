@@ -268,9 +268,12 @@ def rules_test(ctx: click.Context, workspace: Path) -> None:
 @click.argument("ref", metavar="SOURCE:TICKET")
 @workspace_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON object on stdout instead of text.")
-def explain(ref: str, workspace: Path, as_json: bool) -> None:
-    """Show which rules fired for a stored ticket and why, and its SLA clocks with the
-    calendar arithmetic behind them. Honours DESKPLAN_NOW.
+@click.option("--verbose", "every_interval", is_flag=True,
+              help="Every working interval of the SLA clocks, one a line (default: a line per range of days).")
+def explain(ref: str, workspace: Path, as_json: bool, every_interval: bool) -> None:
+    """Show which rules fired for a stored ticket and why (and why the others did not), its
+    SLA clocks with the calendar arithmetic behind them, and the writes a sync would make
+    or has made. Honours DESKPLAN_NOW.
 
     Example: deskplan explain zendesk:1234
     """
@@ -278,7 +281,7 @@ def explain(ref: str, workspace: Path, as_json: bool) -> None:
     from deskplan.clock import now
 
     explanation = explain_stored(workspace, ref, now())
-    click.echo(json_line(explanation.to_dict()) if as_json else explanation.to_text())
+    click.echo(json_line(explanation.to_dict()) if as_json else explanation.to_text(verbose=every_interval))
 
 
 @cli.command()

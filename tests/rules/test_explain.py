@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from deskplan.app.explain import explain_ticket
+from deskplan.app.explain import explain_stored, explain_ticket
 from deskplan.cli import cli
 from deskplan.model import Ticket
 from deskplan.rules import load_workspace
+from deskplan.state.ledger import Ledger
 from deskplan.state.store import Store
 
 PLAN = """\
@@ -85,29 +86,30 @@ def test_text_shows_the_rules_and_the_clock_arithmetic(root):
         "    [yes] type ne task  (value: none)",
         "  high - High priority is answered within 4 office hours",
         "    [yes] priority in [high, urgent]  (value: high; matched: high)",
-        "Did not fire: vip",
+        "Did not fire (1):",
+        "  vip: tags eq vip (value: [])",
         "",
         "Measures:",
         "  M1 Rota (owner: customer service; rules: high)",
         "Categories: none",
         "",
         "SLA clocks:",
-        "  first_reply: target 4h on office (rule high; less strict: standard) -> met",
+        "  first_reply: target 4h business time on office (rule high; less strict: standard) -> met",
         f"    calendar: {HOURS}",
         "    started 2026-03-06 17:00 +0800, stopped 2026-03-09 10:30 +0800, due 2026-03-09 12:00 +0800",
-        "    counted 2026-03-06 17:00 +0800 -> 2026-03-09 10:30 +0800: 2h30m business time",
-        "      working 2026-03-06 17:00 +0800 -> 2026-03-06 18:00 +0800",
-        "      working 2026-03-09 09:00 +0800 -> 2026-03-09 10:30 +0800",
-        "    elapsed 2h30m = 2h30m of 4h; remaining 1h30m",
-        "  resolution: target 12h on office (rule high; less strict: standard) -> on_track",
+        "    counted 2026-03-06 17:00 +0800 -> 2026-03-09 10:30 +0800 (2d 17h 30m on the clock): 2h30m business time",
+        "      working 2026-03-06 Fri 17:00-18:00: 1h",
+        "      working 2026-03-09 Mon 09:00-10:30: 1h30m",
+        "    elapsed 2h30m = 2h30m of 4h business time; remaining 1h30m",
+        "  resolution: target 12h business time on office (rule high; less strict: standard) -> on_track",
         f"    calendar: {HOURS}",
         "    started 2026-03-06 17:00 +0800, due 2026-03-10 15:30 +0800",
-        "    counted 2026-03-06 17:00 +0800 -> 2026-03-09 10:30 +0800: 2h30m business time",
-        "      working 2026-03-06 17:00 +0800 -> 2026-03-06 18:00 +0800",
-        "      working 2026-03-09 09:00 +0800 -> 2026-03-09 10:30 +0800",
+        "    counted 2026-03-06 17:00 +0800 -> 2026-03-09 10:30 +0800 (2d 17h 30m on the clock): 2h30m business time",
+        "      working 2026-03-06 Fri 17:00-18:00: 1h",
+        "      working 2026-03-09 Mon 09:00-10:30: 1h30m",
         "    paused  2026-03-09 10:30 +0800 -> 2026-03-09 14:00 +0800 (not counted)",
-        "    counted 2026-03-09 14:00 +0800 -> 2026-03-09 16:00 +0800: 2h business time",
-        "    elapsed 2h30m + 2h = 4h30m of 12h; remaining 7h30m",
+        "    counted 2026-03-09 14:00 +0800 -> 2026-03-09 16:00 +0800 (2h on the clock): 2h business time",
+        "    elapsed 2h30m + 2h = 4h30m of 12h business time; remaining 7h30m",
         "",
         "Tasks: none",
         "",
@@ -176,3 +178,100 @@ def test_explain_without_a_state_file_says_to_sync_first(root):
     assert (result.exit_code, result.stderr.strip()) == (
         2, f"deskplan: no state file at {root}/state/deskplan.db: run `deskplan sync` first")
     assert not (root / "state").exists()
+
+
+def test_a_ticket_breached_for_months_shows_a_line_per_range_of_days_at_most_eight(root):
+    ticket = TICKET.model_copy(update={"timeline": TICKET.timeline[:1], "priority": None})
+    now = datetime.fromisoformat("2026-06-30T12:00:00+08:00")
+    lines = explain_ticket(load_workspace(root), ticket, now).to_text().splitlines()
+    first_reply = lines[lines.index("SLA clocks:") + 1:]
+    assert first_reply[:13] == [
+        "  first_reply: target 8h business time on office (rule standard) -> breached",
+        f"    calendar: {HOURS}",
+        "    started 2026-03-06 17:00 +0800, due 2026-03-09 17:00 +0800",
+        "    counted 2026-03-06 17:00 +0800 -> 2026-06-30 12:00 +0800 (115d 19h on the clock): 652h business time",
+        "      working 2026-03-06 Fri 17:00-18:00: 1h",
+        "      working 2026-03-09 Mon to 2026-06-29 Mon, 81 days, each 09:00-12:00, 13:00-18:00: 648h",
+        "      working 2026-06-30 Tue 09:00-12:00: 3h",
+        "    elapsed 652h = 652h of 8h business time; remaining 0m; overdue 644h",
+        "  resolution: target 24h business time on office (rule standard) -> breached",
+        f"    calendar: {HOURS}",
+        "    started 2026-03-06 17:00 +0800, due 2026-03-11 17:00 +0800",
+        "    counted 2026-03-06 17:00 +0800 -> 2026-06-30 12:00 +0800 (115d 19h on the clock): 652h business time",
+        "      working 2026-03-06 Fri 17:00-18:00: 1h",
+    ]
+    every = explain_ticket(load_workspace(root), ticket, now).to_text(verbose=True).splitlines()
+    assert sum(1 for line in every if line.startswith("      working ")) == 2 * (1 + 2 * 81 + 1)
+
+
+def test_day_ranges_past_eight_show_the_first_and_last_and_count_the_rest(root):
+    # Saturdays worked with other hours: every week makes two ranges.
+    (root / "plan.yaml").write_text(PLAN.replace('hours: {mon-fri: ["09:00-12:00", "13:00-18:00"]}',
+                                                 'hours: {mon-fri: ["09:00-12:00", "13:00-18:00"], '
+                                                 'sat: ["10:00-14:00"]}'), encoding="utf-8")
+    ticket = TICKET.model_copy(update={"timeline": TICKET.timeline[:1], "priority": None})
+    now = datetime.fromisoformat("2026-04-30T12:00:00+08:00")
+    lines = explain_ticket(load_workspace(root), ticket, now).to_text().splitlines()
+    start = lines.index("SLA clocks:") + 4
+    assert lines[start:start + 9] == [
+        "    counted 2026-03-06 17:00 +0800 -> 2026-04-30 12:00 +0800 (54d 19h on the clock): 340h business time",
+        "      working 2026-03-06 Fri 17:00-18:00: 1h",
+        "      working 2026-03-07 Sat 10:00-14:00: 4h",
+        "      working 2026-03-09 Mon to 2026-03-13 Fri, 5 days, each 09:00-12:00, 13:00-18:00: 40h",
+        "      working 2026-03-14 Sat 10:00-14:00: 4h",
+        "      … 11 more ranges, 35 working days, 260h business time (--verbose lists every interval)",
+        "      working 2026-04-25 Sat 10:00-14:00: 4h",
+        "      working 2026-04-27 Mon to 2026-04-29 Wed, 3 days, each 09:00-12:00, 13:00-18:00: 24h",
+        "      working 2026-04-30 Thu 09:00-12:00: 3h",
+    ]
+
+
+def test_rules_that_did_not_fire_say_which_test_failed_on_what_value(root):
+    (root / "rules" / "main.yaml").write_text(RULES + """  - id: urgent-vip
+    when: {any: [{priority: urgent}, {tags: vip}]}
+    then: {category: quality}
+  - id: not-a-question
+    when: {all: [{type: {ne: task}}, {not: {priority: high}}, {subject: {matches: "(?i)refund"}}]}
+    then: {category: quality}
+""", encoding="utf-8")
+    lines = explain_ticket(load_workspace(root), TICKET, NOW).to_text().splitlines()
+    start = lines.index("Did not fire (3):")
+    assert lines[start:start + 4] == [
+        "Did not fire (3):",
+        "  vip: tags eq vip (value: [])",
+        "  urgent-vip: none of: priority eq urgent (value: high); tags eq vip (value: [])",
+        "  not-a-question: not (priority eq high), and it holds; subject matches /(?i)refund/ (value: Checkout fails)",
+    ]
+
+
+def test_a_task_written_already_is_shown_by_its_reference_not_as_nothing_planned(root):
+    (root / "rules" / "main.yaml").write_text(RULES + """\
+  - id: call-back
+    when: {priority: high}
+    then: {task: {title: "Call about {{ ticket.key }}", owner: customer service, due: 4h}}
+""", encoding="utf-8")
+    (root / "deskplan.toml").write_text(CONFIG + "\n[writeback]\nsince = 2026-01-01\n", encoding="utf-8")
+    store = Store.open(root / "state" / "deskplan.db")
+    store.save_ticket(TICKET)
+    store.close()
+    now = NOW
+    planned = explain_stored(root, "zendesk:41", now)
+    task = next(w for w in planned.planned_writes if w.kind.value == "task")
+    assert planned.written == ()
+    store = Store.open(root / "state" / "deskplan.db")
+    ledger = Ledger(store)
+    ledger.begin(task)
+    ledger.done(task, "77")
+    store.close()
+
+    explanation = explain_stored(root, "zendesk:41", now)
+    lines = explanation.to_text().splitlines()
+
+    assert lines[lines.index("Planned writes:"):] == [
+        "Planned writes:",
+        "  comment (status) 'SLA resolution on_track on 41'",
+        "Written already:",
+        "  task (rule:call-back) 'Call about 41': zendesk:77",
+    ]
+    assert explanation.to_dict()["written"] == [
+        {"kind": "task", "origin": "rule:call-back", "title": "Call about 41", "ref": "zendesk:77", "status": "done"}]

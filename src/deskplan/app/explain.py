@@ -1,10 +1,17 @@
 """`deskplan explain`: why the rules say what they say about one ticket.
 
-Which rules fired and which test saw which value; the measures, categories and tasks they
-apply; each SLA clock with its calendar arithmetic (the stretches counted, the working
-intervals inside them, the pauses left out); and, for a stored ticket, the writes a sync
-would make for it now. Both as text for people and as a JSON-ready dict. Times in the text
-are shown in the plan calendar's time zone.
+Which rules fired and which test saw which value, and for each rule that did not fire the
+test that failed; the measures, categories and tasks they apply; each SLA clock with its
+calendar arithmetic (the stretches counted, the working time inside them, the pauses left
+out); and, for a stored ticket, the writes a sync would make for it now, and those already
+made. Both as text for people and as a JSON-ready dict. Times in the text are shown in the
+plan calendar's time zone.
+
+Durations read one way everywhere: business time (targets, elapsed, remaining, overdue) in
+hours and minutes, as the status comments show it (`466h`, never `19d10h`, which reads as
+days on the clock); time on the clock with days and spaces (`16d 11h`), named so. A long
+stretch's working time is a line per range of days with the same hours, at most
+MAX_DAY_RANGES lines; `verbose` lists every working interval.
 """
 
 from __future__ import annotations
@@ -13,18 +20,47 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskplan.config import CONFIG_NAME, load_config
 from deskplan.errors import ConfigError
 from deskplan.model import Ticket
-from deskplan.rules.durations import format_duration
+from deskplan.rules.durations import format_hours, format_wall
 from deskplan.rules.engine import Evaluation
 from deskplan.rules.load import Workspace, load_workspace
-from deskplan.rules.nodes import Trace
+from deskplan.rules.nodes import Trace, show
 from deskplan.rules.sla import SlaClock, compute_clocks
 from deskplan.state.identity import Identity, key_file
+from deskplan.state.ledger import WriteStatus
 from deskplan.state.store import Store
+
+if TYPE_CHECKING:
+    from deskplan.writes.plan import WritebackPlanner
+
+MAX_DAY_RANGES = 8
+"""Lines of working time shown for one counted stretch (the first and the last ones, with a
+line saying how many are left out between): a ticket breached for months stays a screenful."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """A write deskplan made (or may have made) for the ticket already: why no write is planned."""
+
+    kind: str                 # "task" or "comment"
+    origin: str               # "rule:<id>" for a rule task, "status" for the status comment
+    title: str
+    ref: str | None           # SOURCE:KEY of the task, or the comment's id; None while in doubt
+    status: str               # "done" or "pending" (sent, the answer lost: checked on the next sync)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def line(self) -> str:
+        where = self.ref if self.status == WriteStatus.DONE.value else \
+            "in doubt (sent, the answer lost; the next sync checks the helpdesk)"
+        if self.kind == "comment":
+            return f"  status comment: {where}"
+        return f"  task ({self.origin}) {self.title!r}: {where}"
 
 
 @dataclass(frozen=True)
@@ -35,6 +71,8 @@ class Explanation:
     not_fired: tuple[tuple[str, Trace], ...]     # (rule id, trace) of every rule that did not fire
     workspace: Workspace
     planned_writes: tuple[Any, ...] = ()          # connector PlannedWrites a sync would make now
+    written: tuple[Written, ...] = ()             # writes made for the ticket already
+    held_back: tuple[Any, ...] = ()               # tasks about what happened before the go-live cut-off
 
     def to_dict(self) -> dict[str, Any]:
         ev, ws, t = self.evaluation, self.workspace, self.ticket
@@ -67,13 +105,17 @@ class Explanation:
             ],
             "comment_override": next((f.rule_id for f in ev.fired if ws.compiled_rule(f.rule_id).comment), None),
             "planned_writes": [write.preview() for write in self.planned_writes],
+            "written": [write.to_dict() for write in self.written],
+            "held_back": [write.preview() for write in self.held_back],
         }
 
     def _rules_for(self, measure_id: str) -> list[str]:
         return [f.rule_id for f in self.evaluation.fired
                 if self.workspace.compiled_rule(f.rule_id).measure == measure_id]
 
-    def to_text(self) -> str:
+    def to_text(self, *, verbose: bool = False) -> str:
+        """The explanation for people; `verbose`: every working interval of every counted
+        stretch, one a line, instead of a line per range of days."""
         ev, ws, t = self.evaluation, self.workspace, self.ticket
         zone = ws.calendar().zone
         priority = t.priority.value if t.priority else "no priority"
@@ -91,7 +133,8 @@ class Explanation:
             lines.append(f"  {fired.rule_id}" + (f" - {fired.description}" if fired.description else ""))
             lines.extend("    " + line for line in fired.why.lines())
         if self.not_fired:
-            lines.append(f"Did not fire: {', '.join(rule_id for rule_id, _ in self.not_fired)}")
+            lines.append(f"Did not fire ({len(self.not_fired)}):")
+            lines.extend(f"  {rule_id}: {why_not(trace)}" for rule_id, trace in self.not_fired)
         lines += ["", "Measures:" if ev.measures else "Measures: none"]
         for measure_id in ev.measures:
             measure = ws.plan.measure(measure_id)
@@ -100,7 +143,7 @@ class Explanation:
         lines.append(f"Categories: {', '.join(ev.categories) or 'none'}")
         lines += ["", "SLA clocks:" if self.clocks else "SLA clocks: none"]
         for clock in self.clocks:
-            lines.extend(_clock_lines(clock, ws, zone))
+            lines.extend(_clock_lines(clock, ws, zone, verbose=verbose))
         lines += ["", "Tasks:" if ev.tasks else "Tasks: none"]
         for task in ev.tasks:
             due = f", due {_local(task.due_at, zone)}" if task.due_at else ""
@@ -109,6 +152,12 @@ class Explanation:
         for write in self.planned_writes:
             due = f", due {_local(write.due, zone)}" if write.due else ""
             lines.append(f"  {write.kind.value} ({write.origin}) {write.title!r}{due}")
+        if self.held_back:
+            lines.append("Held back (about what happened before the go-live cut-off, never written):")
+            lines.extend(f"  {w.kind.value} ({w.origin}) {w.title!r}" for w in self.held_back)
+        if self.written:
+            lines.append("Written already:")
+            lines.extend(write.line() for write in self.written)
         return "\n".join(lines)
 
 
@@ -124,11 +173,27 @@ def explain_ticket(workspace: Workspace, ticket: Ticket, now: datetime) -> Expla
     return Explanation(ticket, evaluation, tuple(clocks), not_fired, workspace)
 
 
-def _clock_lines(clock: SlaClock, ws: Workspace, zone: tzinfo) -> list[str]:
+def why_not(trace: Trace) -> str:
+    """Why a condition does not hold, in one line: the tests that failed, with the values they saw."""
+    if not trace.children:
+        return f"{trace.expr} (value: {_brief(trace.value)})"
+    if trace.expr == "not":
+        return f"not ({trace.children[0].expr}), and it holds"
+    if trace.expr == "any":
+        return "none of: " + "; ".join(why_not(child) for child in trace.children)
+    return "; ".join(why_not(child) for child in trace.children if not child.result)
+
+
+def _brief(value: Any, limit: int = 60) -> str:
+    text = " ".join(show(value).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _clock_lines(clock: SlaClock, ws: Workspace, zone: tzinfo, *, verbose: bool = False) -> list[str]:
     calendar = ws.calendars[clock.calendar]
     others = f"; less strict: {', '.join(clock.overridden)}" if clock.overridden else ""
     lines = [
-        f"  {clock.kind}: target {format_duration(clock.target)} on {clock.calendar} "
+        f"  {clock.kind}: target {format_hours(clock.target)} business time on {clock.calendar} "
         f"(rule {clock.rule_id}{others}) -> {clock.state.value}",
         f"    calendar: {calendar.describe()}",
         f"    started {_local(clock.started_at, zone)}"
@@ -144,15 +209,58 @@ def _clock_lines(clock: SlaClock, ws: Workspace, zone: tzinfo) -> list[str]:
         intervals = list(calendar.working_intervals(start, end))
         business = sum((e - s for s, e in intervals), timedelta())
         parts.append(business)
-        lines.append(f"    counted {_local(start, zone)} -> {_local(end, zone)}: "
-                     f"{format_duration(business)} business time")
-        if intervals != [(start, end)]:     # on 24x7 the whole stretch is working time
+        lines.append(f"    counted {_local(start, zone)} -> {_local(end, zone)} ({format_wall(end - start)} on the "
+                     f"clock): {format_hours(business)} business time")
+        if intervals == [(start, end)]:     # on 24x7 the whole stretch is working time
+            continue
+        if verbose:
             lines.extend(f"      working {_local(s, zone)} -> {_local(e, zone)}" for s, e in intervals)
-    total = " + ".join(format_duration(p) for p in parts) or "0m"
-    lines.append(f"    elapsed {total} = {format_duration(clock.elapsed)} of {format_duration(clock.target)}; "
-                 f"remaining {format_duration(clock.remaining)}"
-                 + (f"; overdue {format_duration(clock.overdue)}" if clock.overdue else ""))
+        else:
+            lines.extend(f"      {line}" for line in _day_ranges(intervals, zone))
+    total = " + ".join(format_hours(p) for p in parts) or "0m"
+    lines.append(f"    elapsed {total} = {format_hours(clock.elapsed)} of {format_hours(clock.target)} business time; "
+                 f"remaining {format_hours(clock.remaining)}"
+                 + (f"; overdue {format_hours(clock.overdue)}" if clock.overdue else ""))
     return lines
+
+
+def _day_ranges(intervals: list[tuple[datetime, datetime]], zone: tzinfo) -> list[str]:
+    """The working intervals as a line per range of working days with the same hours (a run
+    of Mondays to Fridays is one line, the Saturday after it another), at most MAX_DAY_RANGES
+    lines: the first and the last, and how many are left out between them."""
+    days: list[tuple[datetime, str, timedelta]] = []         # (local day, its hours, its working time)
+    for start, end in intervals:
+        local_start, local_end = start.astimezone(zone), end.astimezone(zone)
+        hours = f"{local_start:%H:%M}-{local_end:%H:%M}"
+        if days and days[-1][0].date() == local_start.date():
+            day, seen, total = days[-1]
+            days[-1] = (day, f"{seen}, {hours}", total + (end - start))
+        else:
+            days.append((local_start, hours, end - start))
+    ranges: list[list[tuple[datetime, str, timedelta]]] = []
+    for entry in days:
+        if ranges and ranges[-1][-1][1] == entry[1]:
+            ranges[-1].append(entry)
+        else:
+            ranges.append([entry])
+    lines = [_range_line(r) for r in ranges]
+    if len(lines) <= MAX_DAY_RANGES:
+        return lines
+    head, tail = MAX_DAY_RANGES // 2, MAX_DAY_RANGES - MAX_DAY_RANGES // 2 - 1
+    left_out = ranges[head:len(ranges) - tail]
+    working = sum((entry[2] for r in left_out for entry in r), timedelta())
+    skipped = (f"… {len(left_out)} more ranges, {sum(len(r) for r in left_out)} working days, "
+               f"{format_hours(working)} business time (--verbose lists every interval)")
+    return [*lines[:head], skipped, *lines[len(lines) - tail:]]
+
+
+def _range_line(days: list[tuple[datetime, str, timedelta]]) -> str:
+    total = format_hours(sum((entry[2] for entry in days), timedelta()))
+    first, hours = days[0][0], days[0][1]
+    if len(days) == 1:
+        return f"working {first:%Y-%m-%d %a} {hours}: {total}"
+    last = days[-1][0]
+    return f"working {first:%Y-%m-%d %a} to {last:%Y-%m-%d %a}, {len(days)} days, each {hours}: {total}"
 
 
 def _local(instant: datetime | None, zone: tzinfo) -> str:
@@ -187,7 +295,26 @@ def explain_stored(root: Path, ref: str, now: datetime) -> Explanation:
         # Planned exactly as sync plans it: tasks about what happened before go-live are held back.
         secret = Identity(store).secret(key_file(config.state_path))
         planner = WritebackPlanner(store, workspace, explanation.evaluation.now, config.writeback, secret=secret)
-        writes = planner.ticket(ticket, "", planner.cutoff(source)).writes
+        plan = planner.ticket(ticket, "", planner.cutoff(source))
+        written = _written(planner, ticket, secret)
     finally:
         store.close()
-    return dataclasses.replace(explanation, planned_writes=tuple(writes))
+    return dataclasses.replace(explanation, planned_writes=plan.writes, held_back=plan.held_back,
+                               written=written)
+
+
+def _written(planner: WritebackPlanner, ticket: Ticket, secret: str) -> tuple[Written, ...]:
+    """The ticket's rule tasks in the ledger (created, or sent with the answer lost), and its
+    status comment: what a sync does not write again."""
+    from deskplan.writes.planner import rule_tasks
+
+    found = []
+    comment = planner.ledger.status_comment(ticket.source, ticket.id)
+    if comment is not None and comment.remote_id:
+        found.append(Written("comment", "status", "", f"comment {comment.remote_id} on {ticket.ref}", "done"))
+    for task in rule_tasks(planner.assessor.assess(ticket), secret=secret):
+        entry = planner.ledger.get(task.key)
+        if entry is not None and entry.status in (WriteStatus.DONE, WriteStatus.PENDING):
+            ref = f"{ticket.source}:{entry.remote_id}" if entry.remote_id else None
+            found.append(Written("task", task.origin, task.title, ref, entry.status.value))
+    return tuple(found)

@@ -62,6 +62,18 @@ def format_hours(value: timedelta) -> str:
     return f"{hours}h" if hours else f"{minutes}m"
 
 
+def format_wall(value: timedelta) -> str:
+    """Time on the clock, days first, parts apart: `16d 11h`, `2d 17h 30m`, `45m`; apart from
+    business time (`format_hours`) at a glance. Not for files: parse_duration does not read it."""
+    minutes = int(value.total_seconds() // 60)
+    parts = []
+    for unit, size in (("d", 1440), ("h", 60), ("m", 1)):
+        count, minutes = divmod(minutes, size)
+        if count:
+            parts.append(f"{count}{unit}")
+    return " ".join(parts) or "0m"
+
+
 Duration = Annotated[
     timedelta,
     BeforeValidator(parse_duration),
