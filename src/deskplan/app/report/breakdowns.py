@@ -11,11 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from deskplan.app.report.labels import TREND_ARROWS, fit, fit_right, pct
+from deskplan.i18n import ENGLISH, Lang
 from deskplan.kpi.results import Breakdown, GoalResult, Report
 
 WIDTH = 100
 SHOWN_ROWS = 8
 HEADINGS = {"group": "team", "organization": "customer organization", "channel": "channel", "agent": "agent"}
+
+
+def heading(dimension: str, lang: Lang = ENGLISH) -> str:
+    """HEADINGS in the plan's language."""
+    return {"group": lang._("team"), "organization": lang._("customer organization"), "channel": lang._("channel"),
+            "agent": lang._("agent")}.get(dimension, dimension)
 
 
 def breakdowns_list(goal: GoalResult) -> list[dict[str, Any]]:
@@ -54,7 +61,7 @@ def table(report: Report, dimension: str) -> tuple[list[str], list[tuple[str, li
     return [g.id for g in goals], rows, max(0, len(names) - SHOWN_ROWS)
 
 
-def breakdown_lines(report: Report) -> list[str]:
+def breakdown_lines(report: Report, lang: Lang = ENGLISH) -> list[str]:
     """BY ORGANIZATION, BY CHANNEL (and BY AGENT): each goal over the whole period, the arrow the
     trend of the latest closed window; teams have their own table (BY GROUP)."""
     dims = list(dict.fromkeys(b.dimension for g in report.goals for b in g.breakdowns if b.dimension != "group"))
@@ -64,23 +71,23 @@ def breakdown_lines(report: Report) -> list[str]:
         if not rows:
             continue
         shown = goal_ids[:(WIDTH - 22) // 11]
-        lines.append(f"BY {HEADINGS[dimension].upper()} (each goal over the whole period; arrow: latest closed "
-                     "window's trend)")
+        lines.append(lang._("BY {dimension} (each goal over the whole period; arrow: latest closed window's trend)",
+                            dimension=heading(dimension, lang).upper()))
         lines.append(fit("", 22) + "".join(fit_right(g, 10) + " " for g in shown))
         for name, cells in rows:
             lines.append(fit(name, 22) + "".join(fit_right(c, 10) + " " for c in cells[:len(shown)]))
         if more:
-            lines.append(f"and {more} more")
+            lines.append(lang._("and {count} more", count=more))
         lines.append("")
     return lines
 
 
-def breakdown_views(report: Report) -> list[dict[str, Any]]:
+def breakdown_views(report: Report, lang: Lang = ENGLISH) -> list[dict[str, Any]]:
     """What templates/breakdowns.html.j2 shows: a table per dimension."""
     views = []
     for dimension in dict.fromkeys(b.dimension for g in report.goals for b in g.breakdowns):
         goal_ids, rows, more = table(report, dimension)
         if rows:
-            views.append({"dimension": dimension, "heading": HEADINGS[dimension], "goals": goal_ids, "rows": rows,
-                          "more": more})
+            views.append({"dimension": dimension, "heading": heading(dimension, lang), "goals": goal_ids,
+                          "rows": rows, "more": more})
     return views

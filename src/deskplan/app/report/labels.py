@@ -25,10 +25,11 @@ def status_label(status: str, lang: Lang = ENGLISH) -> str:
 
 
 def trend_word(trend: str, lang: Lang = ENGLISH) -> str:
-    """improving | worsening | steady | n/a, in the plan's language."""
+    """A goal's trend (improving | worsening | steady | n/a) or a feedback category's (rising |
+    falling | steady | new | n/a), in the plan's language."""
     return {
         "improving": lang._("improving"), "worsening": lang._("worsening"), "steady": lang._("steady"),
-        "n/a": lang._("n/a"),
+        "n/a": lang._("n/a"), "rising": lang._("rising"), "falling": lang._("falling"), "new": lang._("new"),
     }.get(trend, trend)
 
 

@@ -16,24 +16,38 @@ from markupsafe import Markup
 
 from deskplan.app.report.breakdowns import breakdown_views
 from deskplan.app.report.effects_html import effect_views
-from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, goal_label, metric_label, pct, points, target_text
+from deskplan.app.report.labels import (
+    STATUS_LABELS,
+    TREND_ARROWS,
+    goal_label,
+    metric_label,
+    pct,
+    points,
+    status_label,
+    target_text,
+    trend_word,
+)
 from deskplan.app.report.svg import GREEN, PlanLine, SeriesPoint, goal_chart, hbars, stacked_bars
 from deskplan.app.report.timeline import timeline
+from deskplan.i18n import ENGLISH, Lang, translator
 from deskplan.kpi.freshness import STALE_AFTER
 from deskplan.kpi.results import GoalResult, Report, SourceSync, TaskItem, TaskReport
 from deskplan.kpi.review import ACTIVE, DONE, OVERDUE, PLANNED
 from deskplan.kpi.windows import local_midnight
 
 
-def _environment() -> Environment:
+def _environment(lang: Lang = ENGLISH) -> Environment:
     env = Environment(
         loader=PackageLoader("deskplan.app.report", "templates"),
         autoescape=select_autoescape(["html", "j2"]),
-        trim_blocks=True, lstrip_blocks=True,
+        trim_blocks=True, lstrip_blocks=True, extensions=["jinja2.ext.i18n"],
     )
+    # this render's language: the templates' _() and ngettext() (`make catalogue` extracts them)
+    env.install_gettext_callables(lang._, lang.ngettext, newstyle=False)  # type: ignore[attr-defined]
+    env.globals["trend_word"] = lambda trend: trend_word(trend, lang)
+    env.globals["breakdown_views"] = lambda report: breakdown_views(report, lang)
     env.filters["pct"] = pct
     env.globals["effect_views"] = effect_views
-    env.globals["breakdown_views"] = breakdown_views
     env.filters["points"] = points
     return env
 
@@ -48,14 +62,14 @@ def both_widths(draw: Callable[[int, int], str]) -> Markup:
     return Markup(f'<div class="chart-wide">{draw(*WIDE)}</div><div class="chart-phone">{draw(*PHONE)}</div>')
 
 
-def _goal_view(goal: GoalResult, report: Report, zone: ZoneInfo) -> dict[str, Any]:
+def _goal_view(goal: GoalResult, report: Report, zone: ZoneInfo, lang: Lang = ENGLISH) -> dict[str, Any]:
     plan_start = local_midnight(report.plan_start, zone)
     by = local_midnight(goal.by + timedelta(days=1), zone)
     baseline = goal.planned_from
     line = PlanLine(plan_start, by, baseline, goal.target) if baseline is not None else None
     series = [SeriesPoint(w.label, w.start, w.end, w.value, w.met, w.closed) for w in goal.windows]
     until = max([by] + [w.end for w in goal.windows])
-    label = goal_label(goal)
+    label = goal_label(goal, lang)
     measured = [w for w in goal.windows if w.value is not None]
     description = (
         f"{goal.id} {label}: target {target_text(goal)} by {goal.by}. "
@@ -66,8 +80,9 @@ def _goal_view(goal: GoalResult, report: Report, zone: ZoneInfo) -> dict[str, An
         series, target=goal.target, line=line, until=until, description=description, width=width, height=height,
     )) if goal.windows else ""
     return {
-        "goal": goal, "label": label, "metric": metric_label(goal.metric, goal.threshold),
-        "target": target_text(goal), "status": STATUS_LABELS[goal.status], "arrow": TREND_ARROWS[goal.trend],
+        "goal": goal, "label": label, "metric": metric_label(goal.metric, goal.threshold, lang),
+        "target": target_text(goal), "status": status_label(goal.status, lang), "arrow": TREND_ARROWS[goal.trend],
+        "trend": trend_word(goal.trend, lang),
         "chart": chart, "missed": goal.missed_windows(),
         "windows": [{"w": w, "start": w.start.astimezone(zone), "end": w.end.astimezone(zone)} for w in goal.windows],
     }
@@ -124,9 +139,16 @@ def tasks_view(tasks: TaskReport | None, zone: ZoneInfo, now: datetime) -> dict[
     }
 
 
+def milestone_label(state: str, lang: Lang) -> str:
+    return {DONE: lang._("done"), ACTIVE: lang._("under way"), PLANNED: lang._("planned"),
+            OVERDUE: lang._("overdue")}.get(state, state)
+
+
 def render_html(report: Report) -> str:
+    """The page in the plan's `language` (the report's)."""
+    lang = translator(report.language)
     zone = ZoneInfo(report.timezone)
-    goals = [_goal_view(g, report, zone) for g in report.goals]
+    goals = [_goal_view(g, report, zone, lang) for g in report.goals]
     labels = [c.label + ("" if c.closed else " (so far)") for c in report.categories]
     categories = [t.category for t in report.category_trends]
     category_chart = both_widths(lambda width, height: stacked_bars(
@@ -152,14 +174,18 @@ def render_html(report: Report) -> str:
     group_cells = {
         (g.id, x.group): x for g in report.goals for x in g.groups
     }
-    return _environment().get_template("report.html.j2").render(
+    latest_closed = {"week": lang._("Latest closed week"), "month": lang._("Latest closed month"),
+                     "quarter": lang._("Latest closed quarter")}.get(report.category_window, "")
+    return _environment(lang).get_template("report.html.j2").render(
+        html_lang=lang.code, latest_closed=latest_closed,
         report=report, now=report.now.astimezone(zone), goals=goals,
         category_chart=category_chart, volume_chart=volume_chart, sla_chart=sla_chart,
-        measures=report.measures, groups=groups, group_cells=group_cells, statuses=STATUS_LABELS,
+        measures=report.measures, groups=groups, group_cells=group_cells,
+        statuses={k: status_label(k, lang) for k in STATUS_LABELS},
         synced=[_synced_view(s, report.now, zone) for s in report.synced],
         stale=[s.source for s in report.synced if s.stale], stale_after=STALE_AFTER.days,
         timeline=timeline(report.plan_start, report.plan_end, report.now.astimezone(zone), report.milestones),
-        milestone_styles=MILESTONE_STYLES, milestone_labels=MILESTONE_LABELS,
+        milestone_styles=MILESTONE_STYLES, milestone_labels={k: milestone_label(k, lang) for k in MILESTONE_LABELS},
         tasks=tasks_view(report.tasks, zone, report.now),
         overdue_shown=OVERDUE_SHOWN,
     )

@@ -9,8 +9,19 @@ from zoneinfo import ZoneInfo
 
 from deskplan.app.report.breakdowns import breakdown_lines
 from deskplan.app.report.effects import effect_lines
-from deskplan.app.report.labels import STATUS_LABELS, TREND_ARROWS, fit, fit_right, goal_label, pct, points, target_text
-from deskplan.kpi.results import Report
+from deskplan.app.report.labels import (
+    TREND_ARROWS,
+    fit,
+    fit_right,
+    goal_label,
+    pct,
+    points,
+    status_label,
+    target_text,
+    trend_word,
+)
+from deskplan.i18n import Lang, translator
+from deskplan.kpi.results import Report, SourceSync
 
 WIDTH = 100
 SPARK = "▁▂▃▄▅▆▇█"
@@ -25,57 +36,71 @@ def sparkline(values: list[float | None]) -> str:
 
 
 def render_text(report: Report) -> str:
+    """The report in the plan's `language` (the report's)."""
+    lang = translator(report.language)
     lines: list[str] = []
-    lines += _header(report)
-    lines += _goals(report)
-    lines += _groups(report)
-    lines += breakdown_lines(report)
-    lines += _categories(report)
-    lines += _measures(report)
+    lines += _header(report, lang)
+    lines += _goals(report, lang)
+    lines += _groups(report, lang)
+    lines += breakdown_lines(report, lang)
+    lines += _categories(report, lang)
+    lines += _measures(report, lang)
     lines += effect_lines(report.effects)
-    lines += _tasks(report)
-    lines += _left_out(report)
+    lines += _tasks(report, lang)
+    lines += _left_out(report, lang)
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def _header(report: Report) -> list[str]:
+def _header(report: Report, lang: Lang) -> list[str]:
     now = report.now.astimezone(ZoneInfo(report.timezone))
+
+    def synced(s: SourceSync) -> str:
+        if s.synced_at:
+            line = lang._("{source}: synced {time}", source=s.source,
+                          time=s.synced_at.astimezone(now.tzinfo).strftime("%Y-%m-%d %H:%M"))
+        else:
+            line = lang._("{source}: never synced without error", source=s.source)
+        return line + (lang._(" — STALE, the figures may lag the helpdesk") if s.stale else "")
+
+    left_out = lang._(", {count} left out", count=len(report.left_out)) if report.left_out else ""
     return [
-        fit(f"{report.plan_title} ({report.plan_id})", WIDTH),
-        fit(f"plan {report.plan_start} to {report.plan_end}, {report.timezone}; "
-            f"as of {now:%Y-%m-%d %H:%M %Z}; {report.tickets} tickets"
-            + (f", {len(report.left_out)} left out" if report.left_out else ""), WIDTH),
-        *(fit(f"{s.source}: " + (f"synced {s.synced_at.astimezone(now.tzinfo):%Y-%m-%d %H:%M}" if s.synced_at
-                                 else "never synced without error")
-              + (" — STALE, the figures may lag the helpdesk" if s.stale else ""), WIDTH) for s in report.synced),
+        fit(lang._("{title} ({id})", title=report.plan_title, id=report.plan_id), WIDTH),
+        fit(lang._("plan {start} to {end}, {zone}; as of {now}; {tickets} tickets", start=report.plan_start,
+                   end=report.plan_end, zone=report.timezone, now=now.strftime("%Y-%m-%d %H:%M %Z"), tickets=report.tickets)
+            + left_out, WIDTH),
+        *(fit(synced(s), WIDTH) for s in report.synced),
         "",
     ]
 
 
-def _goals(report: Report) -> list[str]:
-    lines = [fit("GOAL", 27) + fit("TARGET", 8) + fit("BY", 12) + fit("LATEST", 18) + fit("PLANNED", 9)
-             + fit("TREND", 11) + "STATUS"]
+def _goals(report: Report, lang: Lang) -> list[str]:
+    lines = [fit(lang._("GOAL"), 27) + fit(lang._("TARGET"), 8) + fit(lang._("BY"), 12) + fit(lang._("LATEST"), 18)
+             + fit(lang._("PLANNED"), 9) + fit(lang._("TREND"), 11) + lang._("STATUS")]
     for g in report.goals:
         latest = f"{pct(g.latest.value)} {g.latest.label}" if g.latest else "–"
         trend = f"{TREND_ARROWS[g.trend]} {points(g.change)}".rstrip()
         lines.append(
             fit(g.id, 26) + " " + fit(target_text(g), 8) + fit(str(g.by), 12) + fit(latest, 18)
-            + fit(pct(g.expected), 9) + fit(trend, 11) + STATUS_LABELS[g.status]
+            + fit(pct(g.expected), 9) + fit(trend, 11) + status_label(g.status, lang)
         )
         closed = sum(1 for w in g.windows if w.closed and w.value is not None)
         missed = len(g.missed_windows())
-        history = f"  {sparkline([w.value for w in g.windows])}  {missed} of {closed} closed {g.window}s missed"
-        lines.append(fit(f"{history} · {goal_label(g)}", WIDTH))
+        history = "  " + sparkline([w.value for w in g.windows]) + "  " + {
+            "week": lang._("{missed} of {closed} closed weeks missed", missed=missed, closed=closed),
+            "month": lang._("{missed} of {closed} closed months missed", missed=missed, closed=closed),
+            "quarter": lang._("{missed} of {closed} closed quarters missed", missed=missed, closed=closed),
+        }.get(g.window, f"{missed} of {closed} closed {g.window}s missed")
+        lines.append(fit(f"{history} · {goal_label(g, lang)}", WIDTH))
     return lines + [""]
 
 
-def _groups(report: Report) -> list[str]:
+def _groups(report: Report, lang: Lang) -> list[str]:
     goals = [g for g in report.goals if g.groups]
     if not goals:
         return []
     groups = sorted({x.group for g in goals for x in g.groups})
     shown = goals[:(WIDTH - 22) // 11]
-    lines = ["BY GROUP (each goal over the whole period)",
+    lines = [lang._("BY GROUP (each goal over the whole period)"),
              fit("", 22) + "".join(fit_right(g.id, 10) + " " for g in shown)]
     for name in groups:
         cells = []
@@ -86,40 +111,47 @@ def _groups(report: Report) -> list[str]:
     return lines + [""]
 
 
-def _categories(report: Report) -> list[str]:
+def _categories(report: Report, lang: Lang) -> list[str]:
     windows = report.categories[-RECENT:]
     if not windows:
         return []
+    heading = {
+        "week": lang._("FEEDBACK CATEGORIES (tickets created per week)"),
+        "month": lang._("FEEDBACK CATEGORIES (tickets created per month)"),
+        "quarter": lang._("FEEDBACK CATEGORIES (tickets created per quarter)"),
+    }.get(report.category_window, f"FEEDBACK CATEGORIES (tickets created per {report.category_window})")
     lines = [
-        f"FEEDBACK CATEGORIES (tickets created per {report.category_window})",
-        fit("", 14) + "".join(fit_right(w.label + ("*" if not w.closed else ""), 9) for w in windows) + "   TREND",
+        heading,
+        fit("", 14) + "".join(fit_right(w.label + ("*" if not w.closed else ""), 9) for w in windows)
+        + "   " + lang._("TREND"),
     ]
     for trend in report.category_trends:
         lines.append(fit(trend.category, 14) + "".join(fit_right(str(w.counts[trend.category]), 9) for w in windows)
-                     + "   " + trend.trend)
-    lines.append(fit("all tickets", 14) + "".join(fit_right(str(w.tickets), 9) for w in windows))
+                     + "   " + trend_word(trend.trend, lang))
+    lines.append(fit(lang._("all tickets"), 14) + "".join(fit_right(str(w.tickets), 9) for w in windows))
     if any(not w.closed for w in windows):
-        lines.append("* still open")
+        lines.append(lang._("* still open"))
     return lines + [""]
 
 
-def _left_out(report: Report) -> list[str]:
+def _left_out(report: Report, lang: Lang) -> list[str]:
     """Tickets no figure counts (their data broke a computation): at most LEFT_OUT_SHOWN named."""
     if not report.left_out:
         return []
     count = len(report.left_out)
-    lines = [fit(f"LEFT OUT: {count} ticket{'' if count == 1 else 's'} whose data could not be counted", WIDTH)]
+    lines = [fit(lang.ngettext("LEFT OUT: {n} ticket whose data could not be counted",
+                               "LEFT OUT: {n} tickets whose data could not be counted", count), WIDTH)]
     lines += [fit(f"  {t.ref}  {t.reason}", WIDTH) for t in report.left_out[:LEFT_OUT_SHOWN]]
     if count > LEFT_OUT_SHOWN:
-        lines.append(f"  and {count - LEFT_OUT_SHOWN} more")
+        lines.append(lang._("  and {count} more", count=count - LEFT_OUT_SHOWN))
     return lines + [""]
 
 
-def _measures(report: Report) -> list[str]:
+def _measures(report: Report, lang: Lang) -> list[str]:
     if not report.measures:
         return []
-    lines = [fit("MEASURE", 46) + fit("OWNER", 20) + fit_right("TICKETS", 9) + fit_right("SLA MET", 10)
-             + fit_right("BREACHED", 10)]
+    lines = [fit(lang._("MEASURE"), 46) + fit(lang._("OWNER"), 20) + fit_right(lang._("TICKETS"), 9)
+             + fit_right(lang._("SLA MET"), 10) + fit_right(lang._("BREACHED"), 10)]
     for m in report.measures:
         lines.append(
             fit(f"{m.id} {m.title}", 45) + " " + fit(m.owner, 20) + fit_right(str(m.tickets), 9)
@@ -128,33 +160,38 @@ def _measures(report: Report) -> list[str]:
     return lines + [""]
 
 
-def _tasks(report: Report) -> list[str]:
+def _tasks(report: Report, lang: Lang) -> list[str]:
     """deskplan's own tasks as the syncs read them back: per owner, per measure, the overdue ones."""
     tasks = report.tasks
     if tasks is None:
-        return [fit("TASKS: deskplan's tasks were written but not read back yet; the next sync reads them", WIDTH), ""]
+        return [fit(lang._("TASKS: deskplan's tasks were written but not read back yet; the next sync reads them"),
+                    WIDTH), ""]
     if not tasks.items and not tasks.gone:
         return []
     zone = ZoneInfo(report.timezone)
     opened = sum(c.open for c in tasks.by_owner)
     overdue = sum(c.overdue for c in tasks.by_owner)
     done = sum(c.done for c in tasks.by_owner)
-    read = f"read back {tasks.read_at.astimezone(zone):%Y-%m-%d %H:%M}" if tasks.read_at else "not read back yet"
-    gone = f", {tasks.gone} deleted in the helpdesk" if tasks.gone else ""
-    lines = [fit(f"TASKS ({read}): {opened} open, {overdue} of them overdue, {done} done{gone}", WIDTH),
-             fit("OWNER", 46) + fit_right("OPEN", 9) + fit_right("OVERDUE", 10) + fit_right("DONE", 9)]
+    read = (lang._("read back {time}", time=tasks.read_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"))
+            if tasks.read_at else lang._("not read back yet"))
+    gone = lang._(", {count} deleted in the helpdesk", count=tasks.gone) if tasks.gone else ""
+    counts = fit_right(lang._("OPEN"), 9) + fit_right(lang._("OVERDUE"), 10) + fit_right(lang._("DONE"), 9)
+    lines = [fit(lang._("TASKS ({read}): {open} open, {overdue} of them overdue, {done} done", read=read,
+                        open=opened, overdue=overdue, done=done) + gone, WIDTH),
+             fit(lang._("OWNER"), 46) + counts]
     lines += [fit(c.name, 46) + fit_right(str(c.open), 9) + fit_right(str(c.overdue), 10) + fit_right(str(c.done), 9)
               for c in tasks.by_owner]
-    lines.append(fit("MEASURE", 46) + fit_right("OPEN", 9) + fit_right("OVERDUE", 10) + fit_right("DONE", 9))
+    lines.append(fit(lang._("MEASURE"), 46) + counts)
     lines += [fit(f"{c.name} {c.title}".rstrip(), 46) + fit_right(str(c.open), 9) + fit_right(str(c.overdue), 10)
               + fit_right(str(c.done), 9) for c in tasks.by_measure]
     if tasks.overdue:
-        lines.append("OVERDUE")
+        lines.append(lang._("OVERDUE"))
         for t in tasks.overdue[:OVERDUE_SHOWN]:
             due = f"{t.due.astimezone(zone):%Y-%m-%d}" if t.due else "–"
-            lines.append(fit(f"  {t.ref}", 16) + fit(f"due {due}", 15) + fit(t.owner, 20) + fit(t.title, 49))
+            lines.append(fit(f"  {t.ref}", 16) + fit(lang._("due {day}", day=due), 15) + fit(t.owner, 20)
+                         + fit(t.title, 49))
             if t.url:
                 lines.append(fit(f"    {t.url}", WIDTH))
         if len(tasks.overdue) > OVERDUE_SHOWN:
-            lines.append(f"  and {len(tasks.overdue) - OVERDUE_SHOWN} more")
+            lines.append(lang._("  and {count} more", count=len(tasks.overdue) - OVERDUE_SHOWN))
     return lines + [""]
