@@ -8,6 +8,7 @@ the answers into records, typed errors and canonical tickets.
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -43,11 +44,15 @@ def load(root: Path, relative: str):
     return json.loads((root / relative).read_text(encoding="utf-8"))
 
 
+HOST_NOW = datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc)      # the host's clock, for the reconciliations
+HOST_NOW_MS = int(HOST_NOW.timestamp() * 1000)
+
+
 def make_adapter(sleeps=None, projects=("SD",), status_map=None, rating_comments="bad"):
     config = SourceConfig(name="jsm", kind="jira", url=SITE, email="bot@acme.test", token_env="JIRA_TOKEN",
                           projects=projects, status_map=status_map or {})
     return create_adapter(config, TOKEN, sleep=sleeps if sleeps is not None else Sleeps(), clock=lambda: 0.0,
-                          rating_comments=rating_comments)
+                          rating_comments=rating_comments, now=lambda: HOST_NOW)
 
 
 def http_client() -> JiraClient:
@@ -195,7 +200,7 @@ def test_given_a_full_pull_then_jql_fields_pages_cursor_and_the_recorded_issue_b
                                                                               ("issues", [], True)]
     # A full pull is a reconciliation: it has read everything up to its watermark.
     assert pages[0].cursor == pages[1].cursor == {"updated_ms": 1670494938889, "seen": {"10627": 1670494938889},
-                                                  "reconciled_ms": 1670494938889}
+                                                  "reconciled_ms": 1670494938889, "reconciled_at": HOST_NOW_MS}
     first, second = search_bodies()
     assert first == {
         "jql": 'project in ("SD") ORDER BY updated ASC, key ASC',
@@ -233,7 +238,8 @@ def test_given_a_cursor_when_pulling_then_jql_starts_before_it_in_the_users_zone
     assert [r.id for r in page.records] == ["2", "3"]
     # (a cursor from before reconciliations counts as reconciled where it stands)
     assert page.cursor == {"updated_ms": 1772413559000, "seen": {"1": 1772413530123, "2": 1772413530123,
-                                                                 "3": 1772413559000}, "reconciled_ms": 1772413530123}
+                                                                 "3": 1772413559000}, "reconciled_ms": 1772413530123,
+                           "reconciled_at": 0}
 
 
 @responses.activate

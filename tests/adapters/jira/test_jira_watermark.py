@@ -47,7 +47,8 @@ def test_jql_is_bounded_ordered_and_quotes_project_keys():
 def test_cursor_round_trip_and_empty_cursor():
     mark = Watermark(ms("2026-03-02T01:05:30.123+00:00"), {"10001": ms("2026-03-02T01:05:30.123+00:00")})
     assert Watermark.from_cursor(mark.to_cursor()) == mark
-    assert mark.to_cursor() == {"updated_ms": 1772413530123, "seen": {"10001": 1772413530123}, "reconciled_ms": 0}
+    assert mark.to_cursor() == {"updated_ms": 1772413530123, "seen": {"10001": 1772413530123}, "reconciled_ms": 0,
+                                "reconciled_at": 0}
     assert Watermark.from_cursor(None) == Watermark()
     assert Watermark().search_from_ms() is None
 

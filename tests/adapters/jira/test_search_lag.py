@@ -12,6 +12,7 @@ import pytest
 from protocol_driver import MemoryState, sync
 
 from deskplan.adapters.jira import create_adapter
+from deskplan.adapters.jira.watermark import Watermark
 from deskplan.config import SourceConfig
 from deskplan_sandbox.jira import create_app
 from deskplan_sandbox.jira.dates import to_ms
@@ -101,3 +102,15 @@ def test_an_issue_surfacing_after_a_later_one_is_pulled_by_the_next_sync_or_the_
     assert adapter.reconciled_issues == len(fifth.pulled) == TICKETS - 1
     sixth = sync(adapter, state)
     assert sixth.pulled == [] and adapter.reconciled_issues == TICKETS - 1
+
+
+def test_a_reconciliation_is_due_an_hour_of_changes_or_an_hour_of_the_hosts_clock_after_the_last():
+    minute = 60_000
+    top, at = 1_772_413_530_123, 1_772_420_000_000
+    quiet = Watermark(top, {}, reconciled_ms=top - 10 * minute, reconciled_at=at)
+    assert quiet.reach_ms(5 * minute, at + 59 * minute) == 5 * minute
+    assert quiet.reach_ms(5 * minute, at + 60 * minute) == 40 * minute     # back to 30 minutes before it
+    assert Watermark(top, {}, top - 10 * minute, 0).reach_ms(5 * minute, at + 600 * minute) == 5 * minute
+    busy = Watermark(top, {}, reconciled_ms=top - 61 * minute, reconciled_at=at)
+    assert busy.reach_ms(5 * minute, at) == 91 * minute
+    assert busy.reconciled(at + 1) == Watermark(top, {}, top, at + 1)

@@ -22,8 +22,10 @@ issues with more than the search returns inline, and `/feedback` calls (counted 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Literal
 
+from deskplan import clock
 from deskplan.adapters.base import OwnerRoutes, Probe
 from deskplan.adapters.jira.client import JiraClient
 from deskplan.adapters.jira.fields import JsmFields, discover
@@ -67,6 +69,7 @@ class JiraAdapter:
         rating_comments: RatingComments = "bad",
         tasks_project: str | None = None,
         tasks_issue_type: str = "Task",
+        now: Callable[[], datetime] = clock.now,
     ):
         self.client = client
         self.tasks_project = tasks_project
@@ -76,6 +79,7 @@ class JiraAdapter:
         self.projects = tuple(projects)
         self.status_map = dict(status_map or {})
         self.overlap_ms = overlap_ms
+        self._now = now             # the host's clock: how long since the last reconciliation
         self.rating_comments = rating_comments
         self.feedback_requests = 0
         # issues a reconciliation read again from before the overlap (its cost; see watermark.py)
@@ -106,7 +110,8 @@ class JiraAdapter:
         mark = Watermark.from_cursor(cursor)
         fields = self._jsm_fields()
         # the overlap, or the reconciliation's reach when one is due (see watermark.py)
-        reach = mark.reach_ms(self.overlap_ms)
+        now_ms = int(self._now().timestamp() * 1000)
+        reach = mark.reach_ms(self.overlap_ms, now_ms)
         reconciling = reach > self.overlap_ms or not mark.updated_ms
         jql = jql_for(self.projects, mark.search_from_ms(reach), self._myself().get("timeZone"))
         for page in self.client.search(jql, fields=fields.requested(), expand="changelog"):
@@ -127,7 +132,7 @@ class JiraAdapter:
                 processed.append((issue_id, updated))
             mark = mark.advance(processed, self.overlap_ms)
             if reconciling:      # read in `updated` order: everything up to the watermark is covered
-                mark = mark.reconciled()
+                mark = mark.reconciled(now_ms)
             yield Page(STREAM, records, mark.to_cursor(), done=page.last, quarantined=quarantined)
 
     def read_tasks(self, remote_ids: Sequence[str], stored: Callable[[str], dict[str, Any] | None]

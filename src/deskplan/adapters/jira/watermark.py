@@ -20,10 +20,13 @@ neither lost nor processed twice.
 The index does not catch up in order: a change can surface after later ones, and one that
 surfaces more than the overlap after the watermark passed it would be missed. So once the
 watermark has moved `RECONCILE_EVERY_MS` on since the last reconciliation (`reconciled_ms`),
-a pull reaches back to `RECONCILE_SPAN_MS` before that point and admits every version it has
-not processed: a change the index shows up to half an hour late is then pulled, at the cost of
-reading the issues changed in that span and the hour since again once an hour (the store
-rewrites none of those it already holds unchanged). A first, full pull is a reconciliation.
+or an hour has passed on the host's clock since it (`reconciled_at`: a quiet site's last
+changes are settled too), a pull reaches back to `RECONCILE_SPAN_MS` before that point and
+admits every version it has not processed: a change the index shows up to half an hour late is
+then pulled, at the cost of reading the issues changed in that span and since again, about once
+an hour (the store rewrites none of those it already holds unchanged). A first, full pull is a
+reconciliation. The host's clock only measures the hour between two reconciliations, so its
+skew against the helpdesk's does not matter.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class Watermark:
     updated_ms: int = 0
     seen: Mapping[str, int] = field(default_factory=dict)    # issue id -> updated_ms processed
     reconciled_ms: int = 0          # how far the last reconciliation (or full pull) has read
+    reconciled_at: int = 0          # when it did, in ms on the host's clock (0: not known)
 
     @classmethod
     def from_cursor(cls, cursor: Mapping[str, Any] | None) -> Watermark:
@@ -55,22 +59,26 @@ class Watermark:
             return cls()
         updated = int(cursor["updated_ms"])
         return cls(updated, {str(k): int(v) for k, v in cursor.get("seen", {}).items()},
-                   int(cursor.get("reconciled_ms", updated)))
+                   int(cursor.get("reconciled_ms", updated)), int(cursor.get("reconciled_at", 0)))
 
     def to_cursor(self) -> dict[str, Any]:
         return {"updated_ms": self.updated_ms, "seen": dict(sorted(self.seen.items())),
-                "reconciled_ms": self.reconciled_ms}
+                "reconciled_ms": self.reconciled_ms, "reconciled_at": self.reconciled_at}
 
-    def reach_ms(self, overlap_ms: int = DEFAULT_OVERLAP_MS) -> int:
+    def reach_ms(self, overlap_ms: int = DEFAULT_OVERLAP_MS, now_ms: int = 0) -> int:
         """How far before the watermark this pull reaches: the overlap, or back to the
-        reconciliation span when one is due."""
-        if self.updated_ms and self.updated_ms - self.reconciled_ms >= RECONCILE_EVERY_MS:
+        reconciliation span when one is due (`now_ms`: the host's clock)."""
+        if not self.updated_ms:
+            return overlap_ms
+        moved = self.updated_ms - self.reconciled_ms >= RECONCILE_EVERY_MS
+        waited = bool(self.reconciled_at) and now_ms - self.reconciled_at >= RECONCILE_EVERY_MS
+        if moved or waited:
             return max(self.updated_ms - self.reconciled_ms + RECONCILE_SPAN_MS, overlap_ms)
         return overlap_ms
 
-    def reconciled(self) -> Watermark:
+    def reconciled(self, now_ms: int) -> Watermark:
         """After a page of a reconciling pull, which has read everything from its reach to here."""
-        return replace(self, reconciled_ms=self.updated_ms)
+        return replace(self, reconciled_ms=self.updated_ms, reconciled_at=now_ms)
 
     def admits(self, issue_id: str, updated_ms: int, overlap_ms: int = DEFAULT_OVERLAP_MS) -> bool:
         """Whether this version of the issue still has to be processed."""
@@ -86,7 +94,7 @@ class Watermark:
             seen[issue_id] = max(updated_ms, seen.get(issue_id, -1))
             top = max(top, updated_ms)
         floor = top - overlap_ms
-        return Watermark(top, {k: v for k, v in seen.items() if v >= floor}, self.reconciled_ms)
+        return Watermark(top, {k: v for k, v in seen.items() if v >= floor}, self.reconciled_ms, self.reconciled_at)
 
     def search_from_ms(self, overlap_ms: int = DEFAULT_OVERLAP_MS) -> int | None:
         """The earliest `updated` the search must cover (None: everything)."""
