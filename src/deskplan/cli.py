@@ -229,7 +229,10 @@ def schema() -> None:
 
 @cli.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
+@click.option("--lang", "language", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
+              help="The example's language: zh-CN writes its titles, descriptions and comments in Chinese "
+              "and sets plan.yaml `language: zh-CN`.")
+def init(directory: Path, language: str) -> None:
     """Write a commented example workspace into DIRECTORY (never over existing files).
 
     The example plan began on the first day of last month and runs six months (today
@@ -240,7 +243,7 @@ def init(directory: Path) -> None:
     from deskplan.clock import now
     from deskplan.workspace.init import init_workspace
 
-    for path in init_workspace(directory, now().date()):
+    for path in init_workspace(directory, now().date(), language):
         click.echo(f"wrote {path}")
 
 

@@ -8,6 +8,10 @@ runs against a plan under way rather than one that ended: it began on the first 
 month before this one and runs six months, its goals' deadlines, milestones and every other
 date of the plan (outside `calendars`, whose dates are days off) keep their place in it.
 Only those values change; the file's comments and layout stay as written.
+
+`deskplan init --lang zh-CN` writes the Chinese twin (example_zh/): the same plan, rules and
+rule tests with the same ids, its titles, descriptions, owners and comments in Chinese, and
+plan.yaml `language: zh-CN`.
 """
 
 from __future__ import annotations
@@ -22,23 +26,25 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from deskplan.errors import ConfigError
+from deskplan.i18n import DEFAULT_LANGUAGE, Lang, translator
 from deskplan.rules.schema import build_schema
 from deskplan.rules.yamledit import Edit, edit_scalars
 from deskplan.rules.yamlload import Path_, load_yaml_text
 
 EXAMPLE = "example"
+EXAMPLES = {"en": EXAMPLE, "zh-CN": "example_zh"}     # plan.yaml `language` -> the example written
 SCHEMA_FILE = "deskplan.schema.json"
 PLAN = PurePosixPath("plan.yaml")
-MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-          "November", "December")     # English whatever the machine's locale, as the rest of the example
 UNDATED = frozenset({"calendars"})      # holidays and extra workdays are real days, not the plan's
 
 
-def example_files(today: date | None = None) -> dict[PurePosixPath, str]:
-    """Relative path -> text of every file init writes; with `today`, the plan dated around it."""
-    out = {path: item.read_text(encoding="utf-8") for path, item in _walk(files(__package__) / EXAMPLE)}
+def example_files(today: date | None = None, language: str = DEFAULT_LANGUAGE) -> dict[PurePosixPath, str]:
+    """Relative path -> text of every file init writes, the example in `language`; with `today`,
+    the plan dated around it."""
+    lang = translator(language)
+    out = {path: item.read_text(encoding="utf-8") for path, item in _walk(files(__package__) / EXAMPLES[lang.code])}
     if today is not None:
-        out[PLAN] = dated_plan(out[PLAN], today)
+        out[PLAN] = dated_plan(out[PLAN], today, lang)
     out[PurePosixPath(SCHEMA_FILE)] = json.dumps(build_schema(), indent=2, ensure_ascii=False) + "\n"
     return dict(sorted(out.items()))
 
@@ -53,11 +59,12 @@ def _walk(folder: Traversable, prefix: PurePosixPath = PurePosixPath()) -> Itera
             yield prefix / item.name, item
 
 
-def dated_plan(text: str, today: date) -> str:
+def dated_plan(text: str, today: date, lang: Lang | None = None) -> str:
     """The example plan.yaml moved so that it began on the first day of the month before
     `today`'s: each date keeps its month within the plan and its place in the month (the
     plan's first day, a month's last day, or the same day of the month); the plan's id and
     title name its new months."""
+    lang = lang or translator(DEFAULT_LANGUAGE)
     data = load_yaml_text(text, str(PLAN)).data
     old_start: date = data["plan"]["start"]
     new_start = _add_months(today.replace(day=1), -1)
@@ -65,7 +72,8 @@ def dated_plan(text: str, today: date) -> str:
     end = _moved(data["plan"]["end"], old_start, new_start)
     edits += [
         Edit(("plan", "id"), f"sip-{new_start:%Y-%m}"),
-        Edit(("plan", "title"), f"Customer service improvement plan, {_month(new_start)} to {_month(end)}"),
+        Edit(("plan", "title"), lang._("Customer service improvement plan, {start} to {end}",
+                                       start=lang.month(new_start, year=True), end=lang.month(end, year=True))),
     ]
     return edit_scalars(text, edits, str(PLAN))
 
@@ -92,21 +100,17 @@ def _moved(day: date, old_start: date, new_start: date) -> date:
     return month.replace(day=min(day.day, last))
 
 
-def _month(day: date) -> str:
-    return f"{MONTHS[day.month - 1]} {day.year}"
-
-
 def _add_months(first: date, months: int) -> date:
     """The first day of the month `months` after the one starting on `first`."""
     index = first.year * 12 + first.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
 
 
-def init_workspace(target: Path, today: date | None = None) -> list[Path]:
-    """Write the example workspace into `target` (created if missing) and return the paths
-    written; with `today`, its plan dated around it (`dated_plan`), else as packaged.
+def init_workspace(target: Path, today: date | None = None, language: str = DEFAULT_LANGUAGE) -> list[Path]:
+    """Write the example workspace in `language` into `target` (created if missing) and return
+    the paths written; with `today`, its plan dated around it (`dated_plan`), else as packaged.
     Raises ConfigError, writing nothing, if any of the files already exists."""
-    planned = {target / Path(rel): text for rel, text in example_files(today).items()}
+    planned = {target / Path(rel): text for rel, text in example_files(today, language).items()}
     existing = [str(path) for path in planned if path.exists()]
     if existing:
         raise ConfigError(f"not overwriting existing files ({', '.join(existing)}); nothing was written")
