@@ -122,6 +122,21 @@ def test_a_task_solved_in_the_helpdesk_is_done_after_the_next_sync(site, tmp_pat
     assert solved["url"] == f"{site.url}{path}{written.rule.remote_id}"
 
 
+def test_a_task_is_linked_from_the_sync_that_wrote_it(site, tmp_path):
+    # Zendesk reads its tasks from the stored tickets, and the pull came before the write-back:
+    # the rule task is not read back yet, yet it links to the ticket an agent opens.
+    workspace = make_workspace(tmp_path / "ws", site, compact=True)
+    sync(workspace)
+    written = Written(workspace, site)
+    path = "/agent/tickets/" if site.kind == "zendesk" else "/browse/"
+    states = TaskStates(Store.open(workspace / "state.db")).all()
+    assert [(s.ref, s.url) for s in states] == [(written.rule.ref, f"{site.url}{path}{written.rule.remote_id}")]
+    if site.kind == "zendesk":
+        assert (states[0].read_at, states[0].status) == (None, "")
+    (item,) = tasks_json(workspace, NOW)["items"]
+    assert item["url"] == f"{site.url}{path}{written.rule.remote_id}"
+
+
 def test_a_task_open_and_past_its_due_time_is_overdue_and_a_solved_one_is_not(site, tmp_path):
     workspace = make_workspace(tmp_path / "ws", site, compact=True)
     sync(workspace)

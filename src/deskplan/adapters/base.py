@@ -59,6 +59,10 @@ class TaskReader(Protocol):
         """A reading for each task found (or found gone), by the remote id the ledger holds;
         a task it cannot tell about yet is left out. `stored` gives a stored raw ticket."""
 
+    def task_url(self, remote_id: str) -> str:
+        """Where an agent opens the task: known from its id alone, so a task not read back yet
+        (created in this run, before the pull or the search index could see it) is linked too."""
+
 
 # owner -> the (field, value) pairs plan.yaml's `owners` gives the owner's tasks in this kind of source
 OwnerRoutes = Mapping[str, tuple[tuple[str, str], ...]]

@@ -46,7 +46,11 @@ def read_back(store: Store, adapter: Adapter, source: str, now: datetime, summar
     states = TaskStates(store)
     before = {t.remote_id: t for t in states.all(source)}
     readings: dict[str, TaskReading] = {}
+    links: dict[str, str] = {}
     if isinstance(adapter, TaskReader):
+        # Zendesk reads its tasks from the stored tickets, and the pull came before this run's
+        # write-back: without these, the tasks written in this run would have no link until the next.
+        links = {e.remote_id: adapter.task_url(e.remote_id) for e in written if e.remote_id}
         try:
             # A task once found deleted is not asked for again (a Jira key that no longer exists
             # costs a request and a retry of its batch every run).
@@ -56,23 +60,26 @@ def read_back(store: Store, adapter: Adapter, source: str, now: datetime, summar
                 readings[reading.remote_id] = reading
         except HelpdeskError as exc:
             summary.fail(exc, f"task states not read back, the next run tries again: {exc}")
-    states.record(merged(entry, readings, before, now) for entry in written)
+    states.record(merged(entry, readings, before, now, links) for entry in written)
     summary.tasks_read += len(readings)
 
 
 def merged(entry: LedgerEntry, readings: dict[str, TaskReading], before: dict[str, TaskRecord],
-           now: datetime) -> TaskRecord:
-    """The task's row: the ledger's write with the helpdesk's reading (or the last one)."""
+           now: datetime, links: dict[str, str] | None = None) -> TaskRecord:
+    """The task's row: the ledger's write with the helpdesk's reading (or the last one); a task
+    not read back has the link `links` gives (where an agent opens it)."""
     write = entry.write
     remote_id = entry.remote_id or ""
     reading = readings.get(remote_id)
     earlier = before.get(remote_id)
+    link = (links or {}).get(remote_id)
     if reading is None:
         if earlier is not None:
-            return replace(earlier, key=write.key, title=write.title, owner=write.owner, origin=write.origin)
+            return replace(earlier, key=write.key, title=write.title, owner=write.owner, origin=write.origin,
+                           url=earlier.url if earlier.url or earlier.gone else link)
         return TaskRecord(source=write.source, remote_id=remote_id, key=write.key, ref=f"{write.source}:{remote_id}",
                           title=write.title, owner=write.owner, origin=write.origin, due=write.due, done=False,
-                          gone=False, status="", url=None, read_at=None)
+                          gone=False, status="", url=link, read_at=None)
     if reading.gone:
         due = write.due
     elif reading.due_day is not None:

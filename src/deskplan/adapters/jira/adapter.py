@@ -38,7 +38,7 @@ from deskplan.adapters.jira.mapping import (
     time_ms,
 )
 from deskplan.adapters.jira.probe import probe_settings
-from deskplan.adapters.jira.tasks import read_tasks
+from deskplan.adapters.jira.tasks import read_tasks, task_url
 from deskplan.adapters.jira.watermark import DEFAULT_OVERLAP_MS, Watermark, jql_for
 from deskplan.adapters.jira.writes import JiraWriter
 from deskplan.config import SourceConfig
@@ -139,6 +139,9 @@ class JiraAdapter:
                    ) -> Iterator[TaskReading]:
         """By key, from Jira itself: tasks go to `tasks_project`, which the pull may not cover."""
         return read_tasks(self.client, remote_ids, self.site)
+
+    def task_url(self, remote_id: str) -> str:
+        return task_url(self.site, remote_id)
 
     def build(self, ticket: Record, related: Related) -> Ticket:
         if ticket.kind != "ticket":

@@ -88,7 +88,12 @@ def _reading(key: str, issue: dict[str, Any], site: str) -> TaskReading:
     category = category if isinstance(category, dict) else {}
     name = status.get("name")
     return TaskReading(key, done=category.get("key") == DONE_CATEGORY, status=name if isinstance(name, str) else "",
-                       due_day=_day(fields.get("duedate")), url=f"{site.rstrip('/')}/browse/{key}")
+                       due_day=_day(fields.get("duedate")), url=task_url(site, key))
+
+
+def task_url(site: str, key: str) -> str:
+    """The issue in Jira's web interface."""
+    return f"{site.rstrip('/')}/browse/{key}"
 
 
 def _day(value: Any) -> date | None:

@@ -11,7 +11,7 @@ from deskplan.adapters.base import OwnerRoutes, Probe
 from deskplan.adapters.zendesk.client import ExportPage, ZendeskClient
 from deskplan.adapters.zendesk.mapping import Context, build_ticket, relevant_event
 from deskplan.adapters.zendesk.probe import probe_settings
-from deskplan.adapters.zendesk.tasks import task_reading
+from deskplan.adapters.zendesk.tasks import task_reading, task_url
 from deskplan.adapters.zendesk.writes import ZendeskWriter
 from deskplan.config import SourceConfig
 from deskplan.model import Status, Ticket
@@ -134,6 +134,9 @@ class ZendeskAdapter:
             reading = task_reading(remote_id, stored(remote_id), self._context.site)
             if reading is not None:
                 yield reading
+
+    def task_url(self, remote_id: str) -> str:
+        return task_url(self._context.site, remote_id)
 
     def build(self, ticket: Record, related: Related) -> Ticket:
         return build_ticket(

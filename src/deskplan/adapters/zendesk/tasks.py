@@ -28,7 +28,12 @@ def task_reading(remote_id: str, ticket: Mapping[str, Any] | None, site: str) ->
     if status == DELETED:
         return TaskReading(remote_id, gone=True, status=status)
     return TaskReading(remote_id, done=status in DONE_STATUSES, status=status, due=_instant(ticket.get("due_at")),
-                       url=f"{site.rstrip('/')}/agent/tickets/{remote_id}")
+                       url=task_url(site, remote_id))
+
+
+def task_url(site: str, remote_id: str) -> str:
+    """The ticket in the agent interface."""
+    return f"{site.rstrip('/')}/agent/tickets/{remote_id}"
 
 
 def _instant(value: Any) -> datetime | None:
