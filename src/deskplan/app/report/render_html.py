@@ -95,17 +95,31 @@ MILESTONE_STYLES = {DONE: "met", ACTIVE: "on_track", PLANNED: "no_data", OVERDUE
 MILESTONE_LABELS = {DONE: "done", ACTIVE: "under way", PLANNED: "planned", OVERDUE: "overdue"}
 
 
-def ago(then: datetime, now: datetime) -> str:
+def ago(then: datetime, now: datetime, lang: Lang = ENGLISH) -> str:
     """How long before `now`: `just now`, `40 minutes ago`, `5 hours ago`, `3 days ago`."""
     seconds = (now - then).total_seconds()
-    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return "just now"
+    if seconds >= 86400:
+        return lang.ngettext("{n} day ago", "{n} days ago", int(seconds // 86400))
+    if seconds >= 3600:
+        return lang.ngettext("{n} hour ago", "{n} hours ago", int(seconds // 3600))
+    if seconds >= 60:
+        return lang.ngettext("{n} minute ago", "{n} minutes ago", int(seconds // 60))
+    return lang._("just now")
 
 
-def _synced_view(synced: SourceSync, now: datetime, zone: ZoneInfo) -> dict[str, Any]:
+def late_by(due: datetime, now: datetime, lang: Lang = ENGLISH) -> str:
+    """How long past due: `3 days`."""
+    seconds = (now - due).total_seconds()
+    if seconds >= 86400:
+        return lang.ngettext("{n} day", "{n} days", int(seconds // 86400))
+    if seconds >= 3600:
+        return lang.ngettext("{n} hour", "{n} hours", int(seconds // 3600))
+    if seconds >= 60:
+        return lang.ngettext("{n} minute", "{n} minutes", int(seconds // 60))
+    return lang._("just now")
+
+
+def _synced_view(synced: SourceSync, now: datetime, zone: ZoneInfo, lang: Lang = ENGLISH) -> dict[str, Any]:
     def local(instant: datetime) -> str:
         return f"{instant.astimezone(zone):%Y-%m-%d %H:%M}"
 
@@ -113,13 +127,13 @@ def _synced_view(synced: SourceSync, now: datetime, zone: ZoneInfo) -> dict[str,
         synced.synced_at is None or synced.last_run_at > synced.synced_at)
     return {
         "s": synced, "when": local(synced.synced_at) if synced.synced_at else None,
-        "ago": ago(synced.synced_at, now) if synced.synced_at else None,
-        "failed": f"the last sync, {local(synced.last_run_at)}, ended with exit {synced.last_exit}"
-        if failed and synced.last_run_at else None,
+        "ago": ago(synced.synced_at, now, lang) if synced.synced_at else None,
+        "failed": lang._("the last sync, {time}, ended with exit {code}", time=local(synced.last_run_at),
+                         code=synced.last_exit) if failed and synced.last_run_at else None,
     }
 
 
-def tasks_view(tasks: TaskReport | None, zone: ZoneInfo, now: datetime) -> dict[str, Any] | None:
+def tasks_view(tasks: TaskReport | None, zone: ZoneInfo, now: datetime, lang: Lang = ENGLISH) -> dict[str, Any] | None:
     """The tasks section: the overdue ones (longest overdue first), counts per owner and per
     measure (most overdue first), then every task; None when they were not read back yet."""
     if tasks is None:
@@ -127,7 +141,7 @@ def tasks_view(tasks: TaskReport | None, zone: ZoneInfo, now: datetime) -> dict[
 
     def item(t: TaskItem) -> dict[str, Any]:
         return {"t": t, "due": f"{t.due.astimezone(zone):%Y-%m-%d}" if t.due else "–",
-                "late": ago(t.due, now).removesuffix(" ago") if t.overdue and t.due else "",
+                "late": late_by(t.due, now, lang) if t.overdue and t.due else "",
                 "state": "overdue" if t.overdue else "done" if t.done else "open"}
 
     opened = sum(c.open for c in tasks.by_owner)
@@ -135,7 +149,7 @@ def tasks_view(tasks: TaskReport | None, zone: ZoneInfo, now: datetime) -> dict[
         "r": tasks, "overdue": [item(t) for t in tasks.overdue], "every": [item(t) for t in tasks.items],
         "open": opened, "late": sum(c.overdue for c in tasks.by_owner), "done": sum(c.done for c in tasks.by_owner),
         "read": f"{tasks.read_at.astimezone(zone):%Y-%m-%d %H:%M}" if tasks.read_at else None,
-        "read_ago": ago(tasks.read_at, now) if tasks.read_at else None,
+        "read_ago": ago(tasks.read_at, now, lang) if tasks.read_at else None,
     }
 
 
@@ -182,10 +196,10 @@ def render_html(report: Report) -> str:
         category_chart=category_chart, volume_chart=volume_chart, sla_chart=sla_chart,
         measures=report.measures, groups=groups, group_cells=group_cells,
         statuses={k: status_label(k, lang) for k in STATUS_LABELS},
-        synced=[_synced_view(s, report.now, zone) for s in report.synced],
+        synced=[_synced_view(s, report.now, zone, lang) for s in report.synced],
         stale=[s.source for s in report.synced if s.stale], stale_after=STALE_AFTER.days,
         timeline=timeline(report.plan_start, report.plan_end, report.now.astimezone(zone), report.milestones),
         milestone_styles=MILESTONE_STYLES, milestone_labels={k: milestone_label(k, lang) for k in MILESTONE_LABELS},
-        tasks=tasks_view(report.tasks, zone, report.now),
+        tasks=tasks_view(report.tasks, zone, report.now, lang),
         overdue_shown=OVERDUE_SHOWN,
     )
