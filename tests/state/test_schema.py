@@ -10,7 +10,7 @@ from deskplan.state.store import Store
 
 ALL = ["m001_records_tickets_runs", "m002_ledger", "m003_goal_checks", "m004_writeback_since",
        "m005_drop_records_hash", "m006_identity", "m007_quarantine_by_stage", "m008_task_states",
-       "m009_kpi_facts"]
+       "m009_kpi_facts", "m010_evaluation_due"]
 LEGACY_V4 = Path(__file__).with_name("legacy_v4.sql")      # made by deskplan's store before sqlite-utils' Migrations
 
 
@@ -54,6 +54,8 @@ def test_a_state_file_made_by_migrations_1_to_4_migrates_forward_keeping_its_dat
     # the quarantine gained a digest (none for entries from before) and a stage in its key
     assert columns(store.db, "quarantine")[-1] == "digest"
     assert after["quarantine"] == [(*row, None) for row in before.pop("quarantine")]
+    # evaluations gained when each is due again (a resolved ticket evaluated before: never by time alone)
+    assert after["evaluated"] == [(*row, None) for row in before.pop("evaluated")]
     assert {table: after[table] for table in before} == before
     assert store.ticket_record("zd", "1").data == {"id": 1, "subject": "Printer"}
     assert Ledger(store).status_comment("zd", "1").remote_id == "c1"

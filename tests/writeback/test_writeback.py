@@ -59,22 +59,23 @@ def evaluated(store, workspace_dir, writer, now=T0 + timedelta(hours=6)):
     return summary.tickets_evaluated
 
 
-def test_resolved_tickets_are_evaluated_again_only_while_a_clock_runs_or_after_a_change(tmp_path, workspace):
+def test_tickets_are_evaluated_again_only_when_a_clock_turns_or_after_a_change(tmp_path, workspace):
     store = Store.open(tmp_path / "state.db")
     for t in (ticket(1), replied(2, Status.SOLVED), solved_unanswered(3)):
         store.save_ticket(t)
     writer = FakeWriter()
     assert evaluated(store, workspace, writer) == 3
-    # 1 is open; 3 was solved without a reply, so its first-reply clock still runs (12h on
-    # 24x7, 6h gone); 2's clocks are both met: it rests until it changes.
-    assert evaluated(store, workspace, writer) == 2
+    # 1 is open and 3 was solved without a reply: their first-reply clocks run (12h on 24x7, 6h
+    # gone) and turn at risk after 9h; 2's clocks are both met. Until then nothing changes.
+    assert evaluated(store, workspace, writer) == 0
     store.save_ticket(replied(2, Status.SOLVED).model_copy(update={"subject": "changed"}))
-    assert evaluated(store, workspace, writer) == 3
+    assert evaluated(store, workspace, writer) == 1
     (workspace / "rules" / "rules.yaml").write_text(COMPACT_RULES + "\n# edited\n")
     assert evaluated(store, workspace, writer) == 3      # a new workspace: everything once more
-    assert evaluated(store, workspace, writer) == 2
-    assert evaluated(store, workspace, writer, now=T0 + timedelta(hours=13)) == 2   # 3 breaches: a new comment
-    assert evaluated(store, workspace, writer, now=T0 + timedelta(hours=14)) == 1   # ... and 3 rests too
+    assert evaluated(store, workspace, writer) == 0
+    assert evaluated(store, workspace, writer, now=T0 + timedelta(hours=9)) == 0
+    assert evaluated(store, workspace, writer, now=T0 + timedelta(hours=13)) == 2   # both breached: new comments
+    assert evaluated(store, workspace, writer, now=T0 + timedelta(hours=14)) == 0   # ... and rest
     assert {t: len(c) for t, c in writer.comments.items()} == {"1": 2, "2": 1, "3": 2}
 
 
@@ -88,7 +89,8 @@ def test_showing_the_plan_marks_nothing_evaluated_and_writes_nothing(tmp_path, w
         assert (summary.tickets_evaluated, summary.writes_planned, summary.writes_applied) == (1, 1, 0)
     assert [w.origin for w in shown] == ["status", "status"] and shown[0] == shown[1]
     assert store.db.execute("SELECT count(*) FROM writes").fetchone()[0] == 0
-    assert store.db.execute("SELECT count(*) FROM evaluated").fetchone()[0] == 0
+    assert store.db.execute("SELECT count(*) FROM evaluated WHERE basis != ''").fetchone()[0] == 0
+    assert store.db.execute("SELECT count(*) FROM evaluation_passes").fetchone()[0] == 0
 
 
 def test_the_plan_leaves_out_a_write_an_interrupted_run_left_unsettled_and_counts_it(tmp_path, workspace):

@@ -63,9 +63,12 @@ class WritebackApplier:
                 if plan.held:
                     continue        # quarantined on this very basis: counted as known at the end of the run
                 if self._ticket(plan, applier, summary):
-                    evaluations.mark_evaluated(source, plan.ticket_id, plan.basis)
+                    evaluations.mark_evaluated(source, plan.ticket_id, plan.basis, plan.next_at)
+                else:
+                    evaluations.mark_due(source, plan.ticket_id)
                 if self.progress:
                     self.progress(source, "tickets evaluated", summary.tickets_evaluated)
+            evaluations.record_whole_pass(source, self.planner.source_basis(source))
         except HelpdeskError as exc:
             summary.writes_stopped(exc)
 
@@ -128,9 +131,8 @@ class WritebackApplier:
             summary.fail(ExitStatus.PARTIAL, message)
 
     def _ticket(self, plan: TicketPlan, applier: Applier, summary: SourceSummary) -> bool:
-        """Apply one ticket's plan. True when all of its writes are settled and no SLA clock is
-        still running (a solved ticket's first-reply clock runs until a reply), so the ticket
-        needs no evaluation again until it changes."""
+        """Apply one ticket's plan. True when all of its writes are settled, so the ticket needs no
+        evaluation again until it changes or its next instant (`TicketPlan.next_at`) has passed."""
         summary.tickets_evaluated += 1
         summary.writes_skipped_before_cutoff += len(plan.held_back)
         store = self.planner.store
@@ -138,7 +140,7 @@ class WritebackApplier:
             quarantine(store, summary.source, summary, EVALUATE, Quarantined(plan.ticket_id, plan.error, plan.payload),
                        self.run_id, digest=plan.basis)
             return False
-        settled = plan.final
+        settled = True
         for write in plan.writes:
             try:
                 settled = self._write(write, applier, summary) and settled

@@ -1,56 +1,103 @@
 """Evaluation bookkeeping: which tickets need evaluating again, when goals were last checked,
-and each source's go-live cut-off. Owns the tables `evaluated`, `goal_checks` and
-`writeback_since` (docs/design.md, "State").
+and each source's go-live cut-off. Owns the tables `evaluated`, `evaluation_passes`,
+`goal_checks` and `writeback_since` (docs/design.md, "State").
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from deskplan.model import Ticket
 from deskplan.state.store import Store
 
 EVALUATE_BATCH = 500
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _micros(instant: datetime) -> int:
+    return (instant - EPOCH) // timedelta(microseconds=1)
 
 
 class Evaluations:
     def __init__(self, store: Store):
         self.conn = store.db.conn
 
-    def candidates(self, source: str, basis: str, batch: int = EVALUATE_BATCH) -> Iterator[tuple[Ticket, str]]:
-        """Tickets to evaluate, with the basis to record once their writes are settled: every
-        unresolved ticket, and resolved ones unless they were evaluated on this very basis (the
-        same ticket data and workspace) with every write settled and every SLA clock final.
-
-        Rules that test time alone (`older_than`) on resolved tickets are re-judged when the
-        ticket or the workspace changes, not as time passes."""
-        for _, data, ticket_basis in self.candidate_rows(source, basis, batch):
+    def candidates(self, source: str, basis: str, batch: int = EVALUATE_BATCH,
+                   now: datetime | None = None) -> Iterator[tuple[Ticket, str]]:
+        """`candidate_rows`, each ticket read back."""
+        for _, data, ticket_basis in self.candidate_rows(source, basis, batch, now):
             yield Ticket.model_validate_json(data), ticket_basis
 
-    def candidate_rows(self, source: str, basis: str, batch: int = EVALUATE_BATCH) -> Iterator[tuple[str, str, str]]:
-        """`candidates` as stored: (ticket id, the ticket's JSON, basis), for a caller that reads
-        each ticket behind its own guard (one that no longer reads back stops no other)."""
+    def candidate_rows(self, source: str, basis: str, batch: int = EVALUATE_BATCH,
+                       now: datetime | None = None) -> Iterator[tuple[str, str, str]]:
+        """Tickets to evaluate, as stored: (ticket id, the ticket's JSON, the basis to record once
+        its writes are settled). A ticket is evaluated again when it changed (its stored data or the
+        workspace: another basis), when its writes were not all settled, and once `now` has passed
+        the instant time alone can change what it needs (`mark_evaluated`'s `due`): not on every
+        run, so an idle run reads almost nothing. Without `now`, every ticket with such an instant.
+
+        Only the tickets marked due are read, unless the source was not yet evaluated whole on
+        this basis (the workspace changed): then every stored ticket is compared with its basis
+        once. Rules that test time alone (`older_than`) make every ticket due on every run (the
+        planner's `due`)."""
+        due = _micros(now) if now is not None else 2**62
+        if self._whole_pass(source) == basis:
+            yield from self._due(source, basis, due, batch)
+            return
         last = ""
         while True:
             rows = self.conn.execute(
                 "SELECT t.id, t.data, t.hash || ':' || ? FROM tickets t "
                 "LEFT JOIN evaluated e ON e.source = t.source AND e.ticket_id = t.id "
-                "WHERE t.source = ? AND t.deleted = 0 AND t.id > ? AND (t.status NOT IN ('solved', 'closed') "
-                "OR e.basis IS NULL OR e.basis != t.hash || ':' || ?) ORDER BY t.id LIMIT ?",
-                [basis, source, last, basis, batch],
+                "WHERE t.source = ? AND t.deleted = 0 AND t.id > ? AND (e.basis IS NULL "
+                "OR e.basis != t.hash || ':' || ? OR e.due < ?) ORDER BY t.id LIMIT ?",
+                [basis, source, last, basis, due, batch],
+            ).fetchall()
+            if not rows:
+                break
+            yield from rows
+            last = rows[-1][0]
+
+    def record_whole_pass(self, source: str, basis: str) -> None:
+        """Every candidate of a whole pass on `basis` was evaluated and marked (evaluated or due):
+        from now on the due ones are enough (a ticket written is due by the trigger on `tickets`)."""
+        self.conn.execute("INSERT INTO evaluation_passes (source, basis) VALUES (?, ?) ON CONFLICT (source) "
+                          "DO UPDATE SET basis = excluded.basis", [source, basis])
+
+    def _whole_pass(self, source: str) -> str | None:
+        row = self.conn.execute("SELECT basis FROM evaluation_passes WHERE source = ?", [source]).fetchone()
+        return row[0] if row else None
+
+    def _due(self, source: str, basis: str, due: int, batch: int) -> Iterator[tuple[str, str, str]]:
+        last = ""
+        while True:
+            rows = self.conn.execute(
+                "SELECT t.id, t.data, t.hash || ':' || ? FROM evaluated e "
+                "JOIN tickets t ON t.source = e.source AND t.id = e.ticket_id "
+                "WHERE e.source = ? AND e.due IS NOT NULL AND e.due < ? AND t.deleted = 0 AND e.ticket_id > ? "
+                "ORDER BY e.ticket_id LIMIT ?",
+                [basis, source, due, last, batch],
             ).fetchall()
             if not rows:
                 return
             yield from rows
             last = rows[-1][0]
 
-    def mark_evaluated(self, source: str, ticket_id: str, basis: str) -> None:
+    def mark_evaluated(self, source: str, ticket_id: str, basis: str, due: datetime | None = None) -> None:
+        """The ticket was evaluated on `basis` with every write settled: not again until it changes,
+        or until `due` has passed (None: time alone changes nothing for it any more)."""
         self.conn.execute(
-            "INSERT INTO evaluated (source, ticket_id, basis) VALUES (?, ?, ?) "
-            "ON CONFLICT (source, ticket_id) DO UPDATE SET basis = excluded.basis",
-            [source, ticket_id, basis],
+            "INSERT INTO evaluated (source, ticket_id, basis, due) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (source, ticket_id) DO UPDATE SET basis = excluded.basis, due = excluded.due",
+            [source, ticket_id, basis, None if due is None else _micros(due)],
         )
+
+    def mark_due(self, source: str, ticket_id: str) -> None:
+        """Evaluate the ticket again on the next run (its writes are not all settled)."""
+        self.conn.execute(
+            "INSERT INTO evaluated (source, ticket_id, basis, due) VALUES (?, ?, '', 0) "
+            "ON CONFLICT (source, ticket_id) DO UPDATE SET due = 0", [source, ticket_id])
 
     def goal_check(self, sources_key: str) -> tuple[str, datetime] | None:
         """The basis and time of the last settled goal check over these sources."""

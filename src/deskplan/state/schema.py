@@ -9,7 +9,7 @@ kept in `user_version` too, so that a deskplan from before still opens the file.
 Which module reads and writes which tables:
   store.py        cursors, records, touched, tickets, quarantine, runs
   ledger.py       writes, status_comments
-  evaluations.py  evaluated, goal_checks, writeback_since
+  evaluations.py  evaluated, evaluation_passes, goal_checks, writeback_since
   identity.py     installation, own_users
   facts.py        kpi_meta, kpi_names, kpi_tickets, kpi_facts, kpi_counts, kpi_stale
   tasks.py        task_states
@@ -163,6 +163,32 @@ def m009_kpi_facts(db: sqlite_utils.Database) -> None:
                    "INSERT INTO kpi_stale (source, id) SELECT new.source, new.id WHERE NOT EXISTS "
                    "(SELECT 1 FROM kpi_stale WHERE source = new.source AND id = new.id); END")
     db.execute("INSERT INTO kpi_stale (source, id) SELECT source, id FROM tickets")
+
+
+@MIGRATIONS()
+def m010_evaluation_due(db: sqlite_utils.Database) -> None:
+    """When each ticket must be evaluated again (state/evaluations.py): `evaluated.due`, the instant
+    after which time alone can change what it needs (an SLA clock turns at risk or breached;
+    NULL: never), 0 when it must be evaluated on the next run. Every ticket written is due (a
+    trigger on `tickets`); `evaluation_passes` keeps the basis each source was last evaluated on
+    whole, so that a run on the same workspace reads only the tickets that are due."""
+    db.execute("ALTER TABLE evaluated ADD COLUMN due INTEGER")
+    db.execute("CREATE INDEX evaluated_due ON evaluated (source, due) WHERE due IS NOT NULL")
+    db.execute("CREATE TABLE evaluation_passes (source TEXT PRIMARY KEY, basis TEXT NOT NULL)")
+    db.execute("INSERT INTO evaluated (source, ticket_id, basis, due) SELECT source, id, '', 0 FROM tickets t "
+               "WHERE NOT EXISTS (SELECT 1 FROM evaluated e WHERE e.source = t.source AND e.ticket_id = t.id)")
+    # Unresolved tickets were evaluated on every run: due now, once.
+    db.execute("UPDATE evaluated SET due = 0 WHERE (source, ticket_id) IN "
+               "(SELECT source, id FROM tickets WHERE status NOT IN ('solved', 'closed'))")
+    # Not INSERT OR IGNORE: inside a trigger the outer statement's conflict policy (an upsert's) wins.
+    db.execute("CREATE TRIGGER evaluated_due_insert AFTER INSERT ON tickets BEGIN "
+               "INSERT INTO evaluated (source, ticket_id, basis, due) SELECT new.source, new.id, '', 0 "
+               "WHERE NOT EXISTS (SELECT 1 FROM evaluated WHERE source = new.source AND ticket_id = new.id); "
+               "UPDATE evaluated SET due = 0 WHERE source = new.source AND ticket_id = new.id; END")
+    db.execute("CREATE TRIGGER evaluated_due_update AFTER UPDATE ON tickets BEGIN "
+               "INSERT INTO evaluated (source, ticket_id, basis, due) SELECT new.source, new.id, '', 0 "
+               "WHERE NOT EXISTS (SELECT 1 FROM evaluated WHERE source = new.source AND ticket_id = new.id); "
+               "UPDATE evaluated SET due = 0 WHERE source = new.source AND ticket_id = new.id; END")
 
 
 # Counted by PRAGMA user_version before sqlite-utils' Migrations kept the record: never change.

@@ -7,14 +7,16 @@ renders a rule's comment template; the planner (planner.py) turns the result int
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from importlib import metadata
 from typing import Any
 
+from deskplan.kpi.facts import turn_after
 from deskplan.model import Ticket
+from deskplan.rules.calendar import CALENDAR_24X7, MICROSECOND, Calendar
 from deskplan.rules.load import PLAN_FILE, Workspace, rule_files
-from deskplan.rules.sla import SlaClock, compute_clocks
+from deskplan.rules.sla import SlaClock, SlaState, compute_clocks
 from deskplan.rules.templates import ticket_context
 from deskplan.writes.planner import Assessment, MeasureInfo, business_time, format_time
 
@@ -100,6 +102,30 @@ class Assessor:
             "calendar": clock.calendar,
             "rule_id": clock.rule_id,
         }
+
+
+def next_change(assessment: Assessment, calendars: Mapping[str, Calendar], now: datetime,
+                reads_clock: bool = False) -> datetime | None:
+    """The instant after which time alone can change what the ticket needs (an SLA clock turns at
+    risk or breached, or an event already stored, but later than `now`, comes to count); None when
+    nothing will. `now` itself when the workspace's conditions read the clock (`older_than`)."""
+    if reads_clock:
+        return now
+    ticket = assessment.ticket
+    instants = [at for at in (ticket.created_at, ticket.updated_at, *(e.at for e in ticket.timeline)) if at > now]
+    for clock in assessment.clocks:
+        if clock.state in FINAL_STATES or clock.paused:
+            continue
+        calendar = calendars.get(clock.calendar) or CALENDAR_24X7
+        limit = clock.target
+        if clock.state is SlaState.ON_TRACK:
+            # at risk once remaining * 4 < target: once more than three quarters have elapsed
+            limit = timedelta(microseconds=3 * (clock.target // MICROSECOND) // 4)
+        if clock.elapsed <= limit:
+            instants.append(turn_after(calendar, now, limit - clock.elapsed))
+        else:
+            instants.append(now)
+    return min(instants, default=None)
 
 
 def clocks_final(assessment: Assessment) -> bool:

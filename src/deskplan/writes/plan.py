@@ -2,10 +2,11 @@
 
 `WritebackPlanner` reads the stored tickets, the ledger and the evaluation bookkeeping and
 yields plans; it writes nothing anywhere. Per source it streams the tickets that need
-evaluating (every unresolved ticket, since SLA states change with time alone; resolved ones
-only when they or the workspace changed since their last evaluation) and plans each one's
+evaluating (those that changed, or the workspace did, since their last evaluation, those whose
+writes were not all settled, and those past the instant at which time alone changes what they
+need: an SLA clock turning at risk or breached, `TicketPlan.next_at`) and plans each one's
 writes; across sources, each goal window that missed its target becomes one task (checked
-at most hourly: the check reads every ticket). The application layer applies these very
+at most hourly, over the stored KPI facts). The application layer applies these very
 plans (app/writeback.py) or, in a dry-run, prints them.
 
 Tasks about the past are held back: a rule task whose trigger, or a goal window that closed,
@@ -31,7 +32,7 @@ from datetime import datetime, timedelta
 from deskplan.config import WritebackConfig
 from deskplan.effects import REVIEW_ORIGIN, TASK_TAG, PlannedWrite, WriteKind
 from deskplan.errors import unexpected
-from deskplan.kpi.facts import stored_report
+from deskplan.kpi.facts import reads_the_clock, stored_report
 from deskplan.kpi.results import LeftOut
 from deskplan.model import Ticket, ticket_json
 from deskplan.rules.load import Workspace
@@ -40,7 +41,7 @@ from deskplan.rules.templates import TemplateRenderError
 from deskplan.state.evaluations import Evaluations
 from deskplan.state.ledger import Ledger
 from deskplan.state.store import EVALUATE, WRITE, Store
-from deskplan.writes.assess import Assessor, clocks_final, workspace_basis
+from deskplan.writes.assess import Assessor, clocks_final, next_change, workspace_basis
 from deskplan.writes.planner import goal_misses, goal_tasks, plan_ticket
 from deskplan.writes.reviews import Render, due_reviews, held_back_task, review_task
 
@@ -63,6 +64,7 @@ class TicketPlan:
     payload: str = ""                   # with an error: what the quarantine shows (the stored ticket)
     held: bool = False                  # in quarantine on this very basis since an earlier run: not assessed
     release: bool = False               # in quarantine on another basis, assessed well now: to be released
+    next_at: datetime | None = None     # after it, time alone may change what the ticket needs (None: never)
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,7 @@ class WritebackPlanner:
         self.evaluations = Evaluations(store)
         self.assessor = Assessor(workspace, now)
         self.basis = workspace_basis(workspace)
+        self.reads_clock = reads_the_clock(workspace)     # rules that test time alone: evaluated every run
         self.since = (settings or WritebackConfig()).since_at(self.assessor.zone)
         self.kinds = dict(kinds or {})      # source name -> kind (zendesk | jira): where `owners` routes tasks
 
@@ -107,12 +110,16 @@ class WritebackPlanner:
             return self.since
         return self.evaluations.first_writeback(source) or self.now
 
+    def source_basis(self, source: str) -> str:
+        """What the source's tickets are evaluated on besides their own data: the workspace and the
+        cut-off (a moved cut-off changes which tasks are due: resolved tickets are evaluated once more)."""
+        return _digest(self.basis, self.cutoff(source).isoformat())
+
     def tickets(self, source: str) -> Iterator[TicketPlan]:
         cutoff = self.cutoff(source)
-        # A moved cut-off changes which tasks are due: resolved tickets are evaluated once more.
-        basis = _digest(self.basis, cutoff.isoformat())
+        basis = self.source_basis(source)
         quarantined = self.store.quarantine_digests(source, (EVALUATE, WRITE))
-        for ticket_id, data, ticket_basis in self.evaluations.candidate_rows(source, basis):
+        for ticket_id, data, ticket_basis in self.evaluations.candidate_rows(source, basis, now=self.now):
             earlier = quarantined.get(ticket_id)
             if earlier == ticket_basis:
                 yield TicketPlan(None, ticket_basis, (), (), final=False, ticket_id=ticket_id, held=True)
@@ -139,6 +146,7 @@ class WritebackPlanner:
             writes, held_back = _split(plan_ticket(assessment, self.ledger, secret=self.secret), cutoff)
             writes = tuple(self.routed(write) for write in writes)
             final = clocks_final(assessment)
+            next_at = next_change(assessment, self.workspace.calendars, self.now, self.reads_clock)
         except Exception as exc:
             if isinstance(exc, TemplateRenderError):
                 reason = str(exc)
@@ -147,7 +155,7 @@ class WritebackPlanner:
                 reason = unexpected(exc)
             return TicketPlan(ticket, basis, (), (), final=False, error=f"{ticket.ref}: {reason}",
                               ticket_id=ticket.id, payload=_payload(ticket))
-        return TicketPlan(ticket, basis, writes, held_back, final=final, ticket_id=ticket.id)
+        return TicketPlan(ticket, basis, writes, held_back, final=final, ticket_id=ticket.id, next_at=next_at)
 
     def goals(self, sources: Sequence[str]) -> GoalPlan | None:
         """The missed goal windows' tasks, or None when no check is due.
