@@ -30,3 +30,9 @@ def test_billing_answers_first_much_faster_from_the_date_and_the_other_teams_do_
     others_after = median(first_reply_hours(scenario, False, True))
     assert billing_after < billing_before / 3
     assert others_before / 1.5 < others_after < others_before * 1.5
+
+
+def test_without_the_improvement_billing_answers_as_it_did_before():
+    plain = generate_scenario(3000, seed=5, now=NOW, improvement=False)
+    billing_before = median(first_reply_hours(plain, True, False))
+    assert billing_before / 1.5 < median(first_reply_hours(plain, True, True)) < billing_before * 1.5

@@ -76,8 +76,10 @@ tasks_project = "IMP"
 
 def scenario(tickets: int = 24, seed: int = 5) -> Scenario:
     """The generator's story, with every other ticket still unsolved at NOW, so that status
-    comments are due on many tickets and not only on the few the generator leaves open."""
-    story = generate_scenario(tickets, seed, NOW)
+    comments are due on many tickets and not only on the few the generator leaves open.
+    Without the generator's improved team (the demo's pilot): the tests count this story's
+    missed goal windows, which that improvement would meet (February's first replies)."""
+    story = generate_scenario(tickets, seed, NOW, improvement=False)
     for ticket in story.tickets:
         if ticket.number % 2 or ticket.deleted_at is not None:
             continue

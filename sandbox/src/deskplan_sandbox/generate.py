@@ -159,8 +159,14 @@ BAD_RATING_FOLLOWUPS = (
 )
 
 
-def generate_scenario(tickets: int, seed: int, now: datetime) -> Scenario:
-    """`tickets` tickets created over the six months before `now`, the same for the same seed."""
+def generate_scenario(tickets: int, seed: int, now: datetime, *, improvement: bool = True) -> Scenario:
+    """`tickets` tickets created over the six months before `now`, the same for the same seed.
+
+    With `improvement=False` no team improves (IMPROVED_GROUP answers as it did before, over
+    the whole history), for a story whose goal windows are counted one by one and must not
+    depend on the demo's pilot. The two stories agree up to the first improved ticket whose
+    story, moved on by its quicker reply, draws more or fewer numbers before `now` than it
+    would have; from there on the draws, and so the tickets, differ."""
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(timezone.utc).replace(microsecond=0)
@@ -170,7 +176,7 @@ def generate_scenario(tickets: int, seed: int, now: datetime) -> Scenario:
                        for g, group in enumerate(GROUPS)}
     with gc_paused():
         story = [
-            _ticket(rng, number, now, requesters, vip_requesters, agents_by_group)
+            _ticket(rng, number, now, requesters, vip_requesters, agents_by_group, improvement)
             for number in range(1, tickets + 1)
         ]
     # Ticket numbers follow creation time, as helpdesk sequence numbers do.
@@ -246,7 +252,7 @@ def _minutes(rng: random.Random, median: float, sigma: float = 1.0, cap_days: fl
 
 
 def _ticket(rng: random.Random, number: int, now: datetime, requesters: list[Person],
-            vip: set[int], agents_by_group: dict[str, list[Person]]) -> ScenarioTicket:
+            vip: set[int], agents_by_group: dict[str, list[Person]], improvement: bool) -> ScenarioTicket:
     created = now - timedelta(seconds=rng.randrange(int(HISTORY.total_seconds())))
     requester = rng.choice(requesters)
     lang = 0 if rng.random() < 0.5 else 1                       # 0: Chinese, 1: English
@@ -276,7 +282,7 @@ def _ticket(rng: random.Random, number: int, now: datetime, requesters: list[Per
     story = _Story(created, now)
     story.status_changes.append(StatusChange(created, "new", requester.id))
     story.say(requester.id, description, True)
-    improved = group == IMPROVED_GROUP and created >= now - IMPROVED_FOR
+    improved = improvement and group == IMPROVED_GROUP and created >= now - IMPROVED_FOR
     if assignee is not None:
         _work(rng, story, requester.id, assignee.id, priority, lang, agents_by_group[group],
               first_reply=IMPROVED_FIRST_REPLY if improved else 1.0)
