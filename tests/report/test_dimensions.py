@@ -89,7 +89,13 @@ def test_json_text_and_html_show_the_breakdowns(tmp_path):
 
     text = render_text(report)
     section = text[text.index("BY CUSTOMER ORGANIZATION"):]
-    assert section.splitlines()[2].split() == ["Acme", "75.0%", "↓", "0.0%", "→"]   # complaints: none, steady
+    assert section.splitlines()[:4] == [
+        "BY CUSTOMER ORGANIZATION (each goal over the whole period)",
+        "✓ meets the target, ✗ misses it; the latest closed window: ↑ better, ↓ worse, → steady for the goal",
+        "                        reply-1h  complaints",
+        # reply-1h missed and worse; complaints: none, the target met, steady
+        "Acme                     75.0% ✗↓     0.0% ✓→",
+    ]
     assert "BY CHANNEL" in text and "BY AGENT" not in text
 
     page = render_html(report)

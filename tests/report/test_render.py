@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 
 from deskplan.app.report.labels import width
@@ -95,7 +96,7 @@ def test_text_fits_100_columns_even_with_cjk_names(workspace):
     assert max(width(line) for line in lines) <= 100
     reply_line = next(line for line in lines if line.startswith("reply-4h"))
     assert reply_line.split() == ["reply-4h", "≥", "75%", "2026-04-30", "50.0%", "2026-W14", "63.1%", "↓",
-                                  "-50.0pp", "off", "track"]
+                                  "worse", "-50.0pp", "off", "track"]
     assert any(line.startswith("华东客服一部售后服务…") for line in lines)
 
 
@@ -105,3 +106,35 @@ def test_a_report_before_the_plan_starts_renders_with_no_data(workspace):
     assert json.loads(render_json(report))["goals"][0]["windows"] == []
     assert "no data" in render_text(report)
     assert "<svg" not in render_html(report).split("<h2 id=\"feedback\">")[0]
+
+
+def test_a_rate_that_must_fall_reads_worse_when_it_rose_and_better_when_it_fell(workspace):
+    report = build_report(workspace, tickets(), NOW)
+    complaints = next(g for g in report.goals if g.id == "complaints")
+    assert complaints.direction == "at_most"
+    rose = replace(complaints, trend="worsening", change=0.023, status="off_track")
+    fell = replace(complaints, id="complaints-fell", trend="improving", change=-0.023, status="on_track")
+    lines = render_text(replace(report, goals=(rose, fell))).splitlines()
+    assert [line[74:] for line in lines if line.startswith("complaints")] == [
+        "↓ worse +2.3pp   off track",
+        "↑ better -2.3pp  on track",
+    ]
+    assert lines[8:10] == [
+        "TREND: the latest value against the window before, ↑ better, ↓ worse or → steady for the goal",
+        "(a ≤ goal is better when it falls); the points are how the value itself moved",
+    ]
+
+
+def test_the_group_table_marks_met_and_missed_and_wraps_long_goal_ids(workspace):
+    report = build_report(workspace, tickets(), NOW)
+    reply_4h = next(g for g in report.goals if g.id == "reply-4h")
+    long_id = replace(reply_4h, id="first-contact-resolution")
+    lines = render_text(replace(report, goals=(long_id, *report.goals[1:]))).splitlines()
+    start = lines.index("BY GROUP (each goal over the whole period; ✓ meets the goal's target, ✗ misses it)")
+    assert lines[start + 1:start + 6] == [
+        "                          first-",
+        "                        contact-",
+        "                      resolution  complaints        csat",
+        "Billing                  60.0% ✗     16.7% ✗    100.0% ✓",
+        "Support                 100.0% ✓           –           –",
+    ]

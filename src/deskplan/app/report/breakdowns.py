@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from deskplan.app.report.labels import TREND_ARROWS, fit, fit_right, pct
+from deskplan.app.report.labels import TREND_ARROWS, fit, fit_right, header_lines, met_mark, pct
 from deskplan.i18n import ENGLISH, Lang
-from deskplan.kpi.results import Breakdown, GoalResult, Report
+from deskplan.kpi.results import Breakdown, GoalResult, GroupResult, Report
 
 WIDTH = 100
 SHOWN_ROWS = 8
@@ -41,8 +41,23 @@ def cell(value: float | None, trend: str) -> str:
     return f"{pct(value)} {TREND_ARROWS[trend]}".rstrip()
 
 
+def text_cell(row: GroupResult | None) -> str:
+    """A cell of the text report, 12 columns: `78.3% ✗↑ `, the value and its met/missed mark
+    right-aligned, then the trend's arrow (or a space), so values line up with or without one."""
+    if row is None:
+        return fit_right("–", 10) + "  "
+    return fit_right(f"{pct(row.value)} {met_mark(row.met)}".rstrip(), 10) + TREND_ARROWS[row.trend] + " "
+
+
 def table(report: Report, dimension: str) -> tuple[list[str], list[tuple[str, list[str]]], int]:
     """(goal ids, [(row name, cells)], rows left out) for one dimension, most tickets first."""
+    goal_ids, rows, more = found_rows(report, dimension)
+    return goal_ids, [(name, [cell(r.value, r.trend) if r else "–" for r in found]) for name, found in rows], more
+
+
+def found_rows(report: Report, dimension: str) -> tuple[list[str], list[tuple[str, list[GroupResult | None]]], int]:
+    """(goal ids, [(row name, each goal's row or None)], rows left out) for one dimension, most
+    tickets first."""
     goals = [g for g in report.goals if any(b.dimension == dimension and b.rows for b in g.breakdowns)]
     per_goal: dict[str, Breakdown] = {
         g.id: next(b for b in g.breakdowns if b.dimension == dimension) for g in goals}
@@ -51,13 +66,8 @@ def table(report: Report, dimension: str) -> tuple[list[str], list[tuple[str, li
         for row in breakdown.rows:
             volume[row.group] = volume.get(row.group, 0) + row.denominator
     names = sorted(volume, key=lambda n: (n.startswith("("), -volume[n], n))
-    rows = []
-    for name in names[:SHOWN_ROWS]:
-        cells = []
-        for goal in goals:
-            found = next((r for r in per_goal[goal.id].rows if r.group == name), None)
-            cells.append(cell(found.value, found.trend) if found else "–")
-        rows.append((name, cells))
+    rows = [(name, [next((r for r in per_goal[goal.id].rows if r.group == name), None) for goal in goals])
+            for name in names[:SHOWN_ROWS]]
     return [g.id for g in goals], rows, max(0, len(names) - SHOWN_ROWS)
 
 
@@ -67,15 +77,17 @@ def breakdown_lines(report: Report, lang: Lang = ENGLISH) -> list[str]:
     dims = list(dict.fromkeys(b.dimension for g in report.goals for b in g.breakdowns if b.dimension != "group"))
     lines: list[str] = []
     for dimension in dims:
-        goal_ids, rows, more = table(report, dimension)
+        goal_ids, rows, more = found_rows(report, dimension)
         if not rows:
             continue
-        shown = goal_ids[:(WIDTH - 22) // 11]
-        lines.append(lang._("BY {dimension} (each goal over the whole period; arrow: latest closed window's trend)",
-                            dimension=heading(dimension, lang).upper()))
-        lines.append(fit("", 22) + "".join(fit_right(g, 10) + " " for g in shown))
-        for name, cells in rows:
-            lines.append(fit(name, 22) + "".join(fit_right(c, 10) + " " for c in cells[:len(shown)]))
+        shown = goal_ids[:(WIDTH - 22) // 12]
+        lines.append(fit(lang._("BY {dimension} (each goal over the whole period)",
+                                dimension=heading(dimension, lang).upper()), WIDTH))
+        lines.append(fit(lang._("✓ meets the target, ✗ misses it; the latest closed window: ↑ better, ↓ worse, "
+                                "→ steady for the goal"), WIDTH))
+        lines.extend(fit("", 22) + header for header in header_lines(shown, 10, gap=2))
+        for name, found in rows:
+            lines.append(fit(name, 22) + "".join(text_cell(r) for r in found[:len(shown)]))
         if more:
             lines.append(lang._("and {count} more", count=more))
         lines.append("")

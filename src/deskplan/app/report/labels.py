@@ -65,6 +65,38 @@ def pct(value: float | None, digits: int = 1) -> str:
     return "–" if value is None else f"{value * 100:.{digits}f}%"
 
 
+def better_word(trend: str, lang: Lang = ENGLISH) -> str:
+    """What a goal's trend arrow means, in a word: `better`, `worse`, `steady` (nothing for n/a)."""
+    return {"improving": lang._("better"), "worsening": lang._("worse"), "steady": lang._("steady")}.get(trend, "")
+
+
+def met_mark(met: bool | None) -> str:
+    """`✓` for a value that meets its goal's target, `✗` for one that misses it, nothing without data."""
+    return "" if met is None else ("✓" if met else "✗")
+
+
+def header_lines(names: list[str], columns: int, gap: int = 1) -> list[str]:
+    """Column headings right-aligned in `columns` each, wrapped after hyphens over as many lines as
+    the longest needs (`first-reply-12h` -> `first-`, `reply-12h`), so no id is cut; a part
+    wider than a column alone is cut. Each line holds a cell per name, each followed by `gap` spaces."""
+    wrapped = []
+    for name in names:
+        parts, line = [], ""
+        pieces = name.replace("-", "-\n").split("\n")
+        for index, piece in enumerate(pieces):
+            if width(piece) > columns and piece.endswith("-") and index + 1 < len(pieces):
+                # `resolution-` one too wide: the hyphen starts the next line instead.
+                piece, pieces[index + 1] = piece[:-1], "-" + pieces[index + 1]
+            if line and width(line + piece) > columns:
+                parts.append(line)
+                line = ""
+            line += piece
+        wrapped.append([*parts, line])
+    depth = max((len(parts) for parts in wrapped), default=0)
+    return ["".join(fit_right(([""] * (depth - len(parts)) + parts)[row], columns) + " " * gap for parts in wrapped)
+            for row in range(depth)]
+
+
 def points(change: float | None) -> str:
     """A change of a share in percentage points: `+1.3pp`."""
     return "" if change is None else f"{change * 100:+.1f}pp"

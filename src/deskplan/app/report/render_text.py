@@ -11,9 +11,12 @@ from deskplan.app.report.breakdowns import breakdown_lines
 from deskplan.app.report.effects import effect_lines
 from deskplan.app.report.labels import (
     TREND_ARROWS,
+    better_word,
     fit,
     fit_right,
     goal_label,
+    header_lines,
+    met_mark,
     pct,
     points,
     status_label,
@@ -66,8 +69,8 @@ def _header(report: Report, lang: Lang) -> list[str]:
     return [
         fit(lang._("{title} ({id})", title=report.plan_title, id=report.plan_id), WIDTH),
         fit(lang._("plan {start} to {end}, {zone}; as of {now}; {tickets} tickets", start=report.plan_start,
-                   end=report.plan_end, zone=report.timezone, now=now.strftime("%Y-%m-%d %H:%M %Z"), tickets=report.tickets)
-            + left_out, WIDTH),
+                   end=report.plan_end, zone=report.timezone, now=now.strftime("%Y-%m-%d %H:%M %Z"),
+                   tickets=report.tickets) + left_out, WIDTH),
         *(fit(synced(s), WIDTH) for s in report.synced),
         "",
     ]
@@ -75,13 +78,15 @@ def _header(report: Report, lang: Lang) -> list[str]:
 
 def _goals(report: Report, lang: Lang) -> list[str]:
     lines = [fit(lang._("GOAL"), 27) + fit(lang._("TARGET"), 8) + fit(lang._("BY"), 12) + fit(lang._("LATEST"), 18)
-             + fit(lang._("PLANNED"), 9) + fit(lang._("TREND"), 11) + lang._("STATUS")]
+             + fit(lang._("PLANNED"), 9) + fit(lang._("TREND"), 17) + lang._("STATUS")]
     for g in report.goals:
         latest = f"{pct(g.latest.value)} {g.latest.label}" if g.latest else "–"
-        trend = f"{TREND_ARROWS[g.trend]} {points(g.change)}".rstrip()
+        # The arrow and the word say better or worse for the goal; the points, how the value moved:
+        # a rate that must fall and rose is `↓ worse +2.3pp`.
+        trend = f"{TREND_ARROWS[g.trend]} {better_word(g.trend, lang)} {points(g.change)}".strip()
         lines.append(
             fit(g.id, 26) + " " + fit(target_text(g), 8) + fit(str(g.by), 12) + fit(latest, 18)
-            + fit(pct(g.expected), 9) + fit(trend, 11) + status_label(g.status, lang)
+            + fit(pct(g.expected), 9) + fit(trend, 17) + status_label(g.status, lang)
         )
         closed = sum(1 for w in g.windows if w.closed and w.value is not None)
         missed = len(g.missed_windows())
@@ -91,6 +96,10 @@ def _goals(report: Report, lang: Lang) -> list[str]:
             "quarter": lang._("{missed} of {closed} closed quarters missed", missed=missed, closed=closed),
         }.get(g.window, f"{missed} of {closed} closed {g.window}s missed")
         lines.append(fit(f"{history} · {goal_label(g, lang)}", WIDTH))
+    if any(g.trend != "n/a" for g in report.goals):
+        lines += [fit(lang._("TREND: the latest value against the window before, ↑ better, ↓ worse or → steady "
+                             "for the goal"), WIDTH),
+                  fit(lang._("(a ≤ goal is better when it falls); the points are how the value itself moved"), WIDTH)]
     return lines + [""]
 
 
@@ -99,14 +108,15 @@ def _groups(report: Report, lang: Lang) -> list[str]:
     if not goals:
         return []
     groups = sorted({x.group for g in goals for x in g.groups})
-    shown = goals[:(WIDTH - 22) // 11]
-    lines = [lang._("BY GROUP (each goal over the whole period)"),
-             fit("", 22) + "".join(fit_right(g.id, 10) + " " for g in shown)]
+    shown = goals[:(WIDTH - 22) // 12]
+    lines = [lang._("BY GROUP (each goal over the whole period; ✓ meets the goal's target, ✗ misses it)"),
+             *(fit("", 22) + header for header in header_lines([g.id for g in shown], 10, gap=2))]
     for name in groups:
         cells = []
         for g in shown:
             match = next((x for x in g.groups if x.group == name), None)
-            cells.append(fit_right(pct(match.value) if match else "–", 10) + " ")
+            text = f"{pct(match.value)} {met_mark(match.met)}".rstrip() if match else "–"
+            cells.append(fit_right(text, 10) + "  ")
         lines.append(fit(name, 22) + "".join(cells))
     return lines + [""]
 
