@@ -42,13 +42,18 @@ def parse_duration(text: object) -> timedelta:
 
 def format_duration(value: timedelta) -> str:
     """The shortest spelling parse_duration reads back: 90 minutes -> `1h30m`, 2 days -> `2d`."""
+    return "".join(_days_hours_minutes(value)) or "0m"
+
+
+def _days_hours_minutes(value: timedelta) -> list[str]:
+    """`["2d", "17h", "30m"]`, the parts that are not zero."""
     minutes = int(value.total_seconds() // 60)
     parts = []
     for unit, size in (("d", 1440), ("h", 60), ("m", 1)):
         count, minutes = divmod(minutes, size)
         if count:
             parts.append(f"{count}{unit}")
-    return "".join(parts) or "0m"
+    return parts
 
 
 def format_hours(value: timedelta) -> str:
@@ -65,13 +70,7 @@ def format_hours(value: timedelta) -> str:
 def format_wall(value: timedelta) -> str:
     """Time on the clock, days first, parts apart: `16d 11h`, `2d 17h 30m`, `45m`; apart from
     business time (`format_hours`) at a glance. Not for files: parse_duration does not read it."""
-    minutes = int(value.total_seconds() // 60)
-    parts = []
-    for unit, size in (("d", 1440), ("h", 60), ("m", 1)):
-        count, minutes = divmod(minutes, size)
-        if count:
-            parts.append(f"{count}{unit}")
-    return " ".join(parts) or "0m"
+    return " ".join(_days_hours_minutes(value)) or "0m"
 
 
 Duration = Annotated[
