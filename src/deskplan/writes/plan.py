@@ -32,6 +32,7 @@ from datetime import datetime, timedelta
 from deskplan.config import WritebackConfig
 from deskplan.effects import REVIEW_ORIGIN, TASK_TAG, PlannedWrite, WriteKind
 from deskplan.errors import unexpected
+from deskplan.i18n import translator
 from deskplan.kpi.facts import reads_the_clock, stored_report
 from deskplan.kpi.results import LeftOut
 from deskplan.model import Ticket, ticket_json
@@ -102,6 +103,7 @@ class WritebackPlanner:
         self.reads_clock = reads_the_clock(workspace)     # rules that test time alone: evaluated every run
         self.since = (settings or WritebackConfig()).since_at(self.assessor.zone)
         self.kinds = dict(kinds or {})      # source name -> kind (zendesk | jira): where `owners` routes tasks
+        self.lang = translator(workspace.plan.language)   # the words of comments and tasks, never their keys
 
     def cutoff(self, source: str) -> datetime:
         """The source's go-live cut-off: `[writeback] since`, else the moment of the first sync
@@ -143,7 +145,8 @@ class WritebackPlanner:
         """The ticket's plan; one with an `error` when it cannot be assessed (never an exception)."""
         try:
             assessment = self.assessor.assess(ticket)
-            writes, held_back = _split(plan_ticket(assessment, self.ledger, secret=self.secret), cutoff)
+            writes, held_back = _split(plan_ticket(assessment, self.ledger, secret=self.secret, lang=self.lang),
+                                       cutoff)
             writes = tuple(self.routed(write) for write in writes)
             final = clocks_final(assessment)
             next_at = next_change(assessment, self.workspace.calendars, self.now, self.reads_clock)
@@ -177,7 +180,7 @@ class WritebackPlanner:
         writes: list[PlannedWrite] = []
         held_back: list[PlannedWrite] = []
         misses = goal_misses(report.goals, report.plan_id)
-        for write in goal_tasks(misses, list(sources), self.ledger, secret=self.secret):
+        for write in goal_tasks(misses, list(sources), self.ledger, secret=self.secret, lang=self.lang):
             if before_cutoff(write, cutoffs[write.source]):
                 held_back.append(write)
             else:
