@@ -224,7 +224,7 @@ all:
     assert trace.lines() == [
         "[yes] all",
         "  [yes] tags in [gold, vip]  (value: [cn, vip]; matched: [vip])",
-        "  [yes] text matches /投诉|complain/  (value: 订单\n我要投诉; matched: 投诉)",
+        "  [yes] text matches /投诉|complain/  (value: 订单 我要投诉; matched: 投诉)",     # on one line
         "  [yes] created_at older_than 1d  (value: 2026-03-02T01:00:00+00:00; matched: 8d11h old)",
         "  [yes] not",
         "    [no ] status eq closed  (value: open)",

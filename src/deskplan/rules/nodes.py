@@ -43,7 +43,8 @@ class Trace:
         mark = "yes" if self.result else "no "
         text = f"{'  ' * indent}[{mark}] {self.expr}"
         if not self.children:
-            text += f"  (value: {show(self.value)}"
+            # On one line: a ticket's text (subject and comments) would otherwise run over many.
+            text += f"  (value: {' '.join(show(self.value).split())}"
             text += f"; matched: {show(self.matched)})" if self.matched is not None else ")"
         return [text, *(line for c in self.children for line in c.lines(indent + 1))]
 
