@@ -442,9 +442,11 @@ def baseline(ctx: click.Context, workspace: Path, months: int, before: Any, writ
 def demo(workspace: Path | None, tickets: int, seed: int) -> None:
     """Run the whole loop on this machine: start a Zendesk and a JSM simulator with six months
     of generated tickets, write an example workspace pointed at them, sync with write-back,
-    print the report and write the HTML report. Nothing leaves 127.0.0.1.
+    push the plan, let a service team solve some tasks in the helpdesks, sync again to read
+    them back, print the report and write the HTML report. Nothing leaves 127.0.0.1.
 
-    Honours DESKPLAN_NOW (the end of the generated six months).
+    Honours DESKPLAN_NOW (the second sync's time and the report's; the generated tickets end
+    and the first sync runs an hour before).
 
     Example: deskplan demo --workspace ./demo && deskplan report --workspace ./demo
     """

@@ -1,7 +1,9 @@
-"""`deskplan demo` end to end on a small story: simulators, workspace, sync with write-back, report."""
+"""`deskplan demo` end to end on a small story: simulators, workspace, sync with write-back, plan
+push, the service team's work in the helpdesks, the sync that reads it back, report."""
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from datetime import date, datetime, timezone
@@ -22,6 +24,8 @@ def test_demo_runs_the_whole_loop(tmp_path):
 
     assert result.now == datetime(2026, 5, 20, 9, 30, tzinfo=timezone.utc)
     assert result.sync.exit_code == 0, [s.errors for s in result.sync.summaries]
+    assert result.next_sync is not None and result.next_sync.exit_code == 0
+    assert [(s.source, s.exit_code, s.tasks_created) for s in result.push] == [("zendesk", 0, 8), ("jsm", 0, 8)]
     # Nothing beyond loopback, and no token in any file written.
     assert all(re.fullmatch(r"http://127\.0\.0\.1:\d+", url) for url in result.urls.values())
     config = tomllib.loads((root / "deskplan.toml").read_text(encoding="utf-8"))
@@ -45,11 +49,14 @@ def test_demo_runs_the_whole_loop(tmp_path):
     finally:
         store.close()
 
-    # Each write deskplan made landed once in its simulator: a comment or a task per applied write.
-    applied = {s.source: s.writes_applied for s in result.sync.summaries}
+    # Each write deskplan made (both syncs and plan push) landed once in its simulator: a comment
+    # or a task per applied write; the team's solves are not counted as deskplan's.
+    summaries = [*result.sync.summaries, *result.push, *result.next_sync.summaries]
     for name, count in result.writes.items():
-        assert count.comments + count.tasks == applied[name], name
-    assert sum(c.tasks for c in result.writes.values()) > 0
+        assert count.comments + count.tasks == sum(s.writes_applied for s in summaries if s.source == name), name
+    assert {name: c.tasks for name, c in result.writes.items()} == {"zendesk": 20, "jsm": 16}
+    # The second sync found nothing new to write: the team's work is read back, not written again.
+    assert [s.writes_applied for s in result.next_sync.summaries] == [0, 0]
 
     assert result.report_text.startswith("Customer service improvement plan (demo on generated tickets)")
     for goal in ("csat", "first-reply-12h", "resolution-24h", "complaint-rate"):
@@ -58,6 +65,53 @@ def test_demo_runs_the_whole_loop(tmp_path):
     page = result.html.read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and "<script" not in page
     assert str(root) in result.summary() and "improvement tasks" in result.summary()
+
+    # Half an hour after the first sync the team works in each helpdesk through its API: older
+    # tasks mostly solved, P1's task closed, P2's left open; the next sync, at now, reads it back.
+    assert [w.line() for w in result.team] == [
+        "zendesk: 8 of 20 open tasks solved; milestone P1's task closed; milestone P2's task left open, past its end",
+        "jsm: 7 of 16 open tasks solved; milestone P1's task closed; milestone P2's task left open, past its end",
+    ]
+    summary = result.summary().splitlines()
+    assert summary[0].startswith("deskplan demo: 100 generated tickets over the six months up to 2026-05-20 08:30 UTC")
+    assert "Read back by the sync at 09:30 UTC: 36 tasks, 15 done, 21 open (13 overdue); milestones P1 done, " \
+           "P2 overdue, P3 active" in summary
+    assert f"  report sections: {result.html.as_uri()}#milestones and #tasks; TASKS in deskplan report " \
+           f"--workspace {root} --format text" in summary
+    assert 'id="milestones"' in page and 'id="tasks"' in page
+
+    # The report's JSON (deskplan report, as a user runs it after the demo): done and overdue
+    # tasks per owner, every task linked to its helpdesk, P1 done and P2 overdue.
+    shown = CliRunner().invoke(cli, ["report", "--workspace", str(root), "--format", "json"],
+                               env={"DESKPLAN_NOW": NOW})
+    assert shown.exit_code == 0, shown.output
+    report = json.loads(shown.stdout)
+    tasks = report["tasks"]
+    assert (tasks["known"], tasks["gone"]) == (True, 0)
+    assert [(m["id"], m["state"]) for m in report["milestones"]] == [("P1", "done"), ("P2", "overdue"),
+                                                                      ("P3", "active")]
+    items = tasks["items"]
+    assert (len(items), sum(i["done"] for i in items), sum(i["overdue"] for i in items)) == (36, 15, 13)
+    assert tasks["by_owner"][:3] == [
+        {"owner": "customer service", "open": 7, "overdue": 5, "done": 3},
+        {"owner": "marketing", "open": 4, "overdue": 4, "done": 4},
+        {"owner": "(no owner)", "open": 4, "overdue": 2, "done": 2},      # the milestones' tasks, in both
+    ]
+    # (A task serving two measures counts in each.)
+    assert [(c["measure"], c["open"], c["overdue"], c["done"]) for c in tasks["by_measure"]] == [
+        ("M1", 4, 2, 7), ("M2", 8, 6, 3), ("M3", 8, 6, 5), ("M4", 3, 1, 4), ("M5", 4, 0, 4), ("(no measure)", 3, 3, 0),
+    ]
+    for item in items:
+        site = result.urls[item["source"]]
+        path = "/agent/tickets/" if item["source"] == "zendesk" else "/browse/"
+        assert item["url"] == f"{site}{path}{item['ref'].split(':', 1)[1]}", item
+        assert item["read_at"] is not None and item["status"], item
+    # The review tasks, read back like every task: open in the helpdesk, past their due days.
+    assert sorted((i["source"], i["title"].split(":")[0], i["done"]) for i in items if not i["measures"]) == [
+        ("jsm", "Monthly review of every goal with the measure owners", False),
+        ("zendesk", "Quarterly analysis of feedback categories and their trends", False),
+        ("zendesk", "Weekly check of first-reply and resolution times", False),
+    ]
 
     # A review task for the latest closed period of each cadence entry, in each simulator: the
     # monthly review in JSM (`in: jsm`), the weekly and quarterly ones in Zendesk, the first source.

@@ -8,11 +8,18 @@
 3. Run `deskplan sync` (the library function): pull, evaluate, write back status comments
    and improvement tasks into the simulators, and a review task for the latest closed period
    of each cadence entry (write-back goes live at the plan's start, so every entry has one;
-   the monthly review goes to JSM, the others to Zendesk, the first source).
-4. Print the text report, write the HTML report, and say what was written where.
+   the monthly review goes to JSM, the others to Zendesk, the first source). Then
+   `deskplan plan push`: a task per measure and milestone in each helpdesk.
+4. The service team works (app/demo_team.py): half an hour later an agent in each helpdesk
+   solves most of the older tasks and closes the task of every milestone that ended but the
+   latest, through the helpdesk's HTTP API, never touching deskplan's state.
+5. Half an hour after that, at `now`, `deskplan sync` again: it reads the tasks back (done,
+   overdue), and the report is as of then.
+6. Print the text report, write the HTML report, and say what was written where.
 
 Nothing leaves 127.0.0.1. The tokens are made up per run and passed in an environment
-mapping, never written to a file. DESKPLAN_NOW sets the story's `now`.
+mapping, never written to a file. DESKPLAN_NOW sets the story's `now`: the second sync's and
+the report's; the generated tickets end, and the first sync runs, TEAM_GAP before.
 """
 
 from __future__ import annotations
@@ -33,12 +40,16 @@ from ruamel.yaml import YAML
 
 from deskplan import clock
 from deskplan.app import sandbox
+from deskplan.app.demo_team import Agent, TeamWork, work
+from deskplan.app.planpush import push_plan
 from deskplan.app.report.command import report_from_store, write_output
 from deskplan.app.report.render_html import render_html
 from deskplan.app.report.render_text import render_text
+from deskplan.app.summary import SourceSummary
 from deskplan.app.sync import SyncResult, run_sync
 from deskplan.config import CONFIG_NAME, load_config
 from deskplan.effects import REVIEW_ORIGIN, PlannedWrite
+from deskplan.kpi.results import MilestoneResult, TaskReport
 from deskplan.rules.load import load_workspace
 from deskplan.state.store import Store
 from deskplan.workspace.init import init_workspace
@@ -51,6 +62,7 @@ REPORT_FILE = "report.html"
 REVIEWS_IN = {"monthly-review": "jsm"}  # cadence entry -> source (`in`); the others go to the first source
 DEMO_TITLE = "Customer service improvement plan (demo on generated tickets)"
 TOKEN_ENV = {"zendesk": "DESKPLAN_DEMO_ZENDESK_TOKEN", "jsm": "DESKPLAN_DEMO_JSM_TOKEN"}
+TEAM_GAP = timedelta(hours=1)           # from the first sync to the next, at `now`; the team works half-way
 
 CONFIG_TEMPLATE = """\
 # deskplan.toml written by `deskplan demo`: two helpdesk simulators on this machine.
@@ -118,33 +130,59 @@ class DemoResult:
     now: datetime
     tickets_generated: dict[str, int]
     tickets_stored: int
-    sync: SyncResult
+    sync: SyncResult                    # the first sync, TEAM_GAP before `now`
     urls: dict[str, str]
-    writes: dict[str, WriteCount] = field(default_factory=dict)
+    writes: dict[str, WriteCount] = field(default_factory=dict)   # deskplan's, the team's left out
+    push: list[SourceSummary] = field(default_factory=list)        # plan push, after the first sync
+    team: list[TeamWork] = field(default_factory=list)             # the team's work, per helpdesk
+    next_sync: SyncResult | None = None   # at `now`: it reads the team's work back
     seconds: float = 0.0
-    reviews: list[PlannedWrite] = field(default_factory=list)    # the review tasks the sync wrote
+    reviews: list[PlannedWrite] = field(default_factory=list)    # the review tasks the syncs wrote
     zone: tzinfo = timezone.utc         # the plan calendar's: review tasks are due at a local midnight
+    tasks: TaskReport | None = None     # the report's tasks section, after the next sync
+    milestones: tuple[MilestoneResult, ...] = ()      # and its milestones
 
     def summary(self) -> str:
         total = sum(self.tickets_generated.values())
+        first = self.now - TEAM_GAP
         lines = [
-            f"deskplan demo: {total} generated tickets over the six months up to {self.now:%Y-%m-%d %H:%M} UTC, "
-            f"{self.tickets_stored} stored, in {self.seconds:.1f} s",
+            f"deskplan demo: {total} generated tickets over the six months up to {first:%Y-%m-%d %H:%M} UTC, "
+            f"{self.tickets_stored} stored (deskplan's Zendesk tasks among them), in {self.seconds:.1f} s",
             f"  workspace    {self.workspace}",
             f"  state        {self.state}",
             f"  HTML report  {self.html}",
-            "Written to the simulators (stopped now):",
+            f"Written by deskplan into the simulators (stopped now): the sync at {first:%H:%M} UTC, plan push, "
+            f"the sync at {self.now:%H:%M}",
         ]
+        pushed = {s.source: s.tasks_created for s in self.push}
         for name, count in self.writes.items():
             reviews = [w for w in self.reviews if w.source == name]
             lines.append(f"  {name:<12} {self.urls[name]}: {count.comments} internal status comments, "
-                         f"{count.tasks} improvement tasks, {len(reviews)} of them reviews on the plan's cadence")
+                         f"{count.tasks} tasks: {len(reviews)} {'review' if len(reviews) == 1 else 'reviews'} "
+                         f"on the plan's cadence, "
+                         f"{pushed.get(name, 0)} from plan push, the rest improvement tasks")
             # Due at a local midnight: by the end of the day before.
             lines.extend(f"    review for {w.owner or 'no owner'}, due by the end of "
                          f"{(w.due - timedelta(seconds=1)).astimezone(self.zone):%Y-%m-%d}: {w.title}"
                          for w in reviews if w.due is not None)
-        for summary in self.sync.summaries:
-            lines.extend(f"  {summary.source}: error: {e}" for e in summary.errors)
+        if self.team:
+            lines.append(f"The service team's work, in the helpdesks through their APIs, at "
+                         f"{first + TEAM_GAP / 2:%H:%M} UTC:")
+            lines.extend(f"  {work.line()}" for work in self.team)
+        if self.tasks is not None:
+            items = [t for t in self.tasks.items]
+            done = sum(t.done for t in items)
+            overdue = sum(t.overdue for t in items)
+            states = ", ".join(f"{m.id} {m.state}" for m in self.milestones)
+            lines += [
+                f"Read back by the sync at {self.now:%H:%M} UTC: {len(items)} tasks, {done} done, "
+                f"{len(items) - done} open ({overdue} overdue); milestones {states}",
+                f"  report sections: {self.html.as_uri()}#milestones and #tasks; "
+                f"TASKS in deskplan report --workspace {self.workspace} --format text",
+            ]
+        for sync in (self.sync, self.next_sync):
+            for summary in sync.summaries if sync else ():
+                lines.extend(f"  {summary.source}: error: {e}" for e in summary.errors)
         lines.append(f"Next: deskplan report --workspace {self.workspace} --format text")
         return "\n".join(lines)
 
@@ -217,13 +255,30 @@ class Helpdesks:
     tokens: dict[str, str]
     kinds: dict[str, str]
     apps: dict[str, Any]              # the simulators (deskplan_sandbox), each keeping the writes it accepted
+    clock: StoryClock
 
     def environ(self, base: Mapping[str, str]) -> dict[str, str]:
         """`base` plus the tokens, under the names deskplan.toml gives as token_env."""
         return {**base, **{TOKEN_ENV[name]: token for name, token in self.tokens.items()}}
 
-    def writes(self) -> dict[str, WriteCount]:
-        return {name: count_writes(list(app.writes), self.kinds[name]) for name, app in self.apps.items()}
+    def marks(self) -> dict[str, int]:
+        """How many writes each simulator has accepted so far."""
+        return {name: len(app.writes) for name, app in self.apps.items()}
+
+    def writes(self, but: tuple[Mapping[str, int], Mapping[str, int]] | None = None) -> dict[str, WriteCount]:
+        """Comments and tasks each simulator accepted, but those between the two marks `but`."""
+        counts = {}
+        for name, app in self.apps.items():
+            records = list(app.writes)
+            if but is not None:
+                records = records[:but[0][name]] + records[but[1][name]:]
+            counts[name] = count_writes(records, self.kinds[name])
+        return counts
+
+    def agent(self, name: str) -> Agent:
+        """A member of the service team at one helpdesk (with the API user's credentials: the
+        simulators know one user)."""
+        return Agent(self.kinds[name], self.urls[name], EMAIL, self.tokens[name])
 
 
 @contextmanager
@@ -232,7 +287,7 @@ def helpdesks(tickets: Mapping[str, int], seed: int, now: datetime, logs: Path,
     """A Zendesk and a JSM simulator on loopback, with generated stories up to `now`, for the
     duration of the block; each logs its requests to `logs`/sandbox-NAME.log."""
     kinds = {"zendesk": "zendesk", "jsm": "jira"}
-    story_clock = _running_from(now)
+    story_clock = StoryClock(now)
     logs.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
         servers: dict[str, sandbox.Server] = {}
@@ -244,7 +299,7 @@ def helpdesks(tickets: Mapping[str, int], seed: int, now: datetime, logs: Path,
                               token=tokens[name])
             servers[name] = stack.enter_context(sandbox.server(app))     # started here, stopped on exit
         yield Helpdesks(urls={n: s.url for n, s in servers.items()}, tokens=tokens, kinds=kinds,
-                        apps={n: s.app for n, s in servers.items()})
+                        apps={n: s.app for n, s in servers.items()}, clock=story_clock)
 
 
 def point_workspace(root: Path, urls: Mapping[str, str], now: datetime) -> Path:
@@ -264,21 +319,46 @@ def run_demo(
     started = time.monotonic()
     tickets = tickets or split_tickets()
     now = clock.now(environ)
+    first = now - TEAM_GAP
     sandbox.simulators()       # installed? (else say how, before writing anything)
     root = Path(workspace) if workspace else Path(tempfile.mkdtemp(prefix="deskplan-demo-"))
     init_workspace(root)       # first: it refuses, writing nothing, if any of its files exists
-    with helpdesks(tickets, seed, now, root / ".deskplan", say) as desks:
+    with helpdesks(tickets, seed, first, root / ".deskplan", say) as desks:
         config = load_config(point_workspace(root, desks.urls, now))
-        say("syncing both helpdesks (pull, evaluate, write back) …")
+        loaded = load_workspace(root)
+        zone = loaded.calendar().zone
         reviews: list[PlannedWrite] = []
 
         def written(write: PlannedWrite) -> None:
             if write.origin.startswith(REVIEW_ORIGIN):
                 reviews.append(write)
 
-        sync = run_sync(config, environ=desks.environ({**environ, "DESKPLAN_NOW": now.isoformat()}),
-                        on_write=written)
-        writes = desks.writes()
+        def at(moment: datetime) -> dict[str, str]:
+            return desks.environ({**environ, "DESKPLAN_NOW": moment.isoformat()})
+
+        say(f"syncing both helpdesks at {first:%H:%M} UTC (pull, evaluate, write back) …")
+        sync = run_sync(config, environ=at(first), on_write=written)
+        say("pushing the plan: a task per measure and milestone in each helpdesk …")
+        push = push_plan(config, environ=at(first))
+        # The team works half-way to the next sync; the Zendesk export holds back its last minute,
+        # and Jira's search lags behind a change, so neither clock may stand still.
+        working = first + TEAM_GAP / 2
+        desks.clock.skip(working)
+        say(f"the service team works in the helpdesks at {working:%H:%M} UTC …")
+        before = desks.marks()
+        team = []
+        for name in desks.urls:
+            agent = desks.agent(name)
+            try:
+                team.append(work(agent, name, loaded.plan, working, working.astimezone(zone).date()))
+            finally:
+                agent.close()
+            say(f"  {team[-1].line()}")
+        after = desks.marks()
+        desks.clock.skip(now)
+        say(f"syncing again at {now:%H:%M} UTC: the tasks are read back …")
+        next_sync = run_sync(config, environ=at(now), on_write=written)
+        writes = desks.writes(but=(before, after))
 
     say("building the report …")
     store = Store.open(config.state_path)
@@ -292,7 +372,8 @@ def run_demo(
     return DemoResult(
         workspace=root, state=config.state_path, html=html, report_text=render_text(report), now=now,
         tickets_generated=dict(tickets), tickets_stored=stored, sync=sync, urls=desks.urls, writes=writes,
-        seconds=time.monotonic() - started, reviews=reviews, zone=load_workspace(root).calendar().zone,
+        push=push, team=team, next_sync=next_sync, seconds=time.monotonic() - started,
+        reviews=reviews, zone=zone, tasks=report.tasks, milestones=report.milestones,
     )
 
 
@@ -313,10 +394,20 @@ def _monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _running_from(start: datetime) -> Callable[[], datetime]:
-    """The simulators' clock: `start`, then on with real time (their exports hold back a minute)."""
-    origin = time.monotonic()
-    return lambda: start + timedelta(seconds=time.monotonic() - origin)
+class StoryClock:
+    """The simulators' clock: `start`, then on with real time (their exports hold back a minute),
+    moved on by `skip` where the story leaves time out."""
+
+    def __init__(self, start: datetime):
+        self.start = start
+        self._origin = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._origin)
+
+    def skip(self, to: datetime) -> None:
+        """On to `to` (never back)."""
+        self.start = max(self.start, to - timedelta(seconds=time.monotonic() - self._origin))
 
 
 def print_demo(result: DemoResult, out: TextIO) -> None:
