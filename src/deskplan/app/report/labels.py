@@ -33,6 +33,20 @@ def trend_word(trend: str, lang: Lang = ENGLISH) -> str:
     }.get(trend, trend)
 
 
+def category_name(category: str, lang: Lang = ENGLISH) -> str:
+    """A feedback category in words: `Service attitude` (`服务态度`); one the plan made up as written."""
+    return {
+        "attitude": lang._("Service attitude"), "quality": lang._("Service quality"), "product": lang._("Product"),
+        "process": lang._("Process"), "complaint": lang._("Complaints"),
+    }.get(category, category)
+
+
+def category_label(category: str, lang: Lang = ENGLISH) -> str:
+    """A feedback category as the report's tables show it: the id as the rules write it
+    (`attitude`), or in another language than English its name (`服务态度`)."""
+    return category if lang.english else category_name(category, lang)
+
+
 def verdict_label(verdict: str, lang: Lang = ENGLISH) -> str:
     """A measure's verdict (kpi/effect.py) in words: `no effect detected`."""
     return {

@@ -19,6 +19,7 @@ from deskplan.app.report.effects_html import effect_views
 from deskplan.app.report.labels import (
     STATUS_LABELS,
     TREND_ARROWS,
+    category_label,
     goal_label,
     metric_label,
     pct,
@@ -45,6 +46,7 @@ def _environment(lang: Lang = ENGLISH) -> Environment:
     # this render's language: the templates' _() and ngettext() (`make catalogue` extracts them)
     env.install_gettext_callables(lang._, lang.ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals["trend_word"] = lambda trend: trend_word(trend, lang)
+    env.globals["category_label"] = lambda category: category_label(category, lang)
     env.globals["breakdown_views"] = lambda report: breakdown_views(report, lang)
     env.filters["pct"] = pct
     env.globals["effect_views"] = effect_views
@@ -163,7 +165,7 @@ def render_html(report: Report) -> str:
     lang = translator(report.language)
     zone = ZoneInfo(report.timezone)
     goals = [_goal_view(g, report, zone, lang) for g in report.goals]
-    labels = [c.label + ("" if c.closed else " (so far)") for c in report.categories]
+    labels = [c.label + ("" if c.closed else lang._(" (so far)")) for c in report.categories]
     categories = [t.category for t in report.category_trends]
     category_chart = both_widths(lambda width, height: stacked_bars(
         labels, [(c, [w.counts[c] for w in report.categories]) for c in categories],
@@ -191,7 +193,11 @@ def render_html(report: Report) -> str:
     latest_closed = {"week": lang._("Latest closed week"), "month": lang._("Latest closed month"),
                      "quarter": lang._("Latest closed quarter")}.get(report.category_window, "")
     return _environment(lang).get_template("report.html.j2").render(
-        html_lang=lang.code, latest_closed=latest_closed,
+        html_lang=lang.code, latest_closed=latest_closed, categories_note={
+            "week": lang._("Tickets created per week, by the category the rules gave them."),
+            "month": lang._("Tickets created per month, by the category the rules gave them."),
+            "quarter": lang._("Tickets created per quarter, by the category the rules gave them."),
+        }.get(report.category_window, ""),
         report=report, now=report.now.astimezone(zone), goals=goals,
         category_chart=category_chart, volume_chart=volume_chart, sla_chart=sla_chart,
         measures=report.measures, groups=groups, group_cells=group_cells,

@@ -12,6 +12,7 @@ from deskplan.app.report.effects import effect_lines
 from deskplan.app.report.labels import (
     TREND_ARROWS,
     better_word,
+    category_label,
     fit,
     fit_right,
     goal_label,
@@ -136,8 +137,8 @@ def _categories(report: Report, lang: Lang) -> list[str]:
         + "   " + lang._("TREND"),
     ]
     for trend in report.category_trends:
-        lines.append(fit(trend.category, 14) + "".join(fit_right(str(w.counts[trend.category]), 9) for w in windows)
-                     + "   " + trend_word(trend.trend, lang))
+        counts = "".join(fit_right(str(w.counts[trend.category]), 9) for w in windows)
+        lines.append(fit(category_label(trend.category, lang), 14) + counts + "   " + trend_word(trend.trend, lang))
     lines.append(fit(lang._("all tickets"), 14) + "".join(fit_right(str(w.tickets), 9) for w in windows))
     if any(not w.closed for w in windows):
         lines.append(lang._("* still open"))

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from deskplan.app.report.effects import interval_text, money, pp, rate_text
-from deskplan.app.report.labels import metric_label, points, trend_word, verdict_label
+from deskplan.app.report.labels import category_name, metric_label, points, trend_word, verdict_label
 from deskplan.i18n import ENGLISH, Lang, translator
 from deskplan.kpi.effect import MeasureEffect
 from deskplan.kpi.review import (
@@ -37,13 +37,6 @@ from deskplan.kpi.review import (
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WORST_SHOWN = 3         # tickets named under a missed goal
-
-
-def category_name(category: str, lang: Lang = ENGLISH) -> str:
-    return {
-        "attitude": lang._("Service attitude"), "quality": lang._("Service quality"), "product": lang._("Product"),
-        "process": lang._("Process"), "complaint": lang._("Complaints"),
-    }.get(category, category)
 
 
 def counted(goal: GoalReview, n: int, lang: Lang = ENGLISH) -> str:
