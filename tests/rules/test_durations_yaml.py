@@ -126,5 +126,7 @@ def test_tabs_and_full_width_punctuation_say_what_to_type(text, expected):
 
 
 def test_full_width_punctuation_inside_values_is_text():
-    doc = load_yaml_text("plan:\n  title: 目标：满意度从85%提高到90%，三个月内\n  owners: {客服：一线: x}\n", "f.yaml")
-    assert doc.data == {"plan": {"title": "目标：满意度从85%提高到90%，三个月内", "owners": {"客服：一线": "x"}}}
+    text = "plan:\n  title: 目标：满意度从85%提高到90%，三个月内\n  owners: {客服：一线: x, Support：L1: y}\n"
+    doc = load_yaml_text(text, "f.yaml")
+    assert doc.data == {"plan": {"title": "目标：满意度从85%提高到90%，三个月内",
+                                 "owners": {"客服：一线": "x", "Support：L1": "y"}}}

@@ -265,7 +265,10 @@ def _slip_in_key(key: Any) -> tuple[int, str] | None:
         return 0, ("a full-width space (U+3000) in the indentation: YAML indents with ASCII spaces only; "
                    "type spaces instead")
     match = _KEY_THEN_COLON.match(key)
-    if match is not None:
+    rest = key[match.end():] if match is not None else ""
+    # A full-width colon then a space (`{group<colon> Billing}`) is a slip; with none after it
+    # (`Support<colon>L1`) it may be a name someone chose, such as an owner's.
+    if match is not None and (not rest or rest[0].isspace()):
         return key.index(FW_COLON), _colon_after(match.group(1))
     return None
 
