@@ -89,7 +89,7 @@ rules:
     plan = PLAN + "milestone:\n  - {id: P1}\n"
     assert problems(tmp_path, {"plan.yaml": plan, "rules/a.yaml": rules}) == [
         "plan.yaml:6:1: unknown key 'milestone' (did you mean 'milestones'?); "
-        "expected one of: plan, calendars, goals, measures, milestones, cadence, report, owners",
+        "expected one of: plan, language, calendars, goals, measures, milestones, cadence, report, owners",
         "rules/a.yaml:5:7: rule vip: then: unknown key 'measrue' (did you mean 'measure'?); "
         "expected one of: measure, sla, category, task, comment, priority",
         "rules/a.yaml:7:5: rule vip2: unknown key 'descripton' (did you mean 'description'?); "
