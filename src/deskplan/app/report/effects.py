@@ -26,7 +26,8 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from deskplan.app.report.labels import fit, fit_right
+from deskplan.app.report.labels import fit, fit_right, verdict_label
+from deskplan.i18n import ENGLISH, Lang
 from deskplan.kpi.effect import GoalChange, GoalEffect, MeasureEffect, Rate, Span
 
 WIDTH = 100
@@ -112,35 +113,45 @@ def money(amount: float, currency: str) -> str:
     return f"{amount:,.0f} {currency}" if amount >= 100 else f"{amount:,.2f} {currency}"
 
 
-def effect_lines(effects: tuple[MeasureEffect, ...]) -> list[str]:
+def effect_lines(effects: tuple[MeasureEffect, ...], lang: Lang = ENGLISH) -> list[str]:
     """MEASURE EFFECTS: per measure its budget, then per goal the pilot's four rates, the effect
     with its interval and the verdict (or the before/after change, labelled uncontrolled)."""
     shown = [e for e in effects if e.pilot or e.uncontrolled or e.budget]
     if not shown:
         return []
-    lines = ["MEASURE EFFECTS (pilot vs control, before vs during; effect in points with its 95% interval)"]
+    lines = [lang._("MEASURE EFFECTS (pilot vs control, before vs during; effect in points with its 95% interval)")]
     for effect in shown:
-        budget = f"budget {money(effect.budget.amount, effect.budget.currency)}" if effect.budget else "no budget"
-        cost = (f", {money(effect.cost_per_pp, effect.budget.currency)} a point"
+        if effect.budget:
+            budget = lang._("budget {amount}", amount=money(effect.budget.amount, effect.budget.currency))
+        else:
+            budget = lang._("no budget")
+        cost = (lang._(", {amount} a point", amount=money(effect.cost_per_pp, effect.budget.currency))
                 if effect.cost_per_pp is not None and effect.budget else "")
         lines.append(fit(f"{effect.id} {effect.title} · {budget}{cost}", WIDTH))
         if effect.pilot:
-            end = f" to {effect.pilot.end}" if effect.pilot.end else ", running"
-            lines.append(fit(f"  pilot from {effect.pilot.start}{end}", WIDTH))
+            if effect.pilot.end:
+                since = lang._("  pilot from {start} to {end}", start=effect.pilot.start, end=effect.pilot.end)
+            else:
+                since = lang._("  pilot from {start}, running", start=effect.pilot.start)
+            lines.append(fit(since, WIDTH))
             for g in effect.pilot.goals:
                 lines.append(fit(f"  {g.goal}", WIDTH))
-                lines.append(fit(f"    pilot {rate_text(g.pilot_before)} → {rate_text(g.pilot_during)} · control "
-                                 f"{rate_text(g.control_before)} → {rate_text(g.control_during)}", WIDTH))
-                lines.append(fit(f"    effect {pp(g.effect_pp)} {interval_text(g.ci_low_pp, g.ci_high_pp)}"
-                                 f" · expected {pp(g.expected_pp)} · {VERDICT_LABELS[g.verdict]}", WIDTH))
+                lines.append(fit(lang._(
+                    "    pilot {pilot_before} → {pilot_during} · control {control_before} → {control_during}",
+                    pilot_before=rate_text(g.pilot_before), pilot_during=rate_text(g.pilot_during),
+                    control_before=rate_text(g.control_before), control_during=rate_text(g.control_during)), WIDTH))
+                lines.append(fit(lang._("    effect {effect} {interval} · expected {expected} · {verdict}",
+                                        effect=pp(g.effect_pp), interval=interval_text(g.ci_low_pp, g.ci_high_pp),
+                                        expected=pp(g.expected_pp), verdict=verdict_label(g.verdict, lang)), WIDTH))
                 if g.needed is not None:
-                    lines.append(fit(f"    to see {pp(g.expected_pp)}: about {g.needed.pilot} more pilot and "
-                                     f"{g.needed.control} more control tickets", WIDTH))
+                    lines.append(fit(lang._("    to see {expected}: about {pilot} more pilot and {control} more "
+                                            "control tickets", expected=pp(g.expected_pp), pilot=g.needed.pilot,
+                                            control=g.needed.control), WIDTH))
         elif effect.uncontrolled:
-            lines.append(fit(f"  no pilot: before and after {effect.uncontrolled.start} (uncontrolled: "
-                             "not proof, a quiet month looks the same)", WIDTH))
+            lines.append(fit(lang._("  no pilot: before and after {start} (uncontrolled: not proof, a quiet month "
+                                    "looks the same)", start=effect.uncontrolled.start), WIDTH))
             for c in effect.uncontrolled.goals:
                 lines.append("  " + fit(c.goal, 26) + fit(f"{rate_text(c.before)} → {rate_text(c.after)}", 34)
                              + fit_right(f"{pp(c.change_pp)} {interval_text(c.ci_low_pp, c.ci_high_pp)}", 24)
-                             + "  uncontrolled")
+                             + "  " + verdict_label("uncontrolled", lang))
     return lines + [""]

@@ -10,7 +10,9 @@ from typing import Any
 from markupsafe import Markup
 
 from deskplan.app.report.effects import VERDICT_LABELS, interval_text, money, pp, rate_text
+from deskplan.app.report.labels import verdict_label
 from deskplan.app.report.svg import BLUE, FONT, GREEN, GRID, INK, MUTED, ORANGE, VERMILLION, _a
+from deskplan.i18n import ENGLISH, Lang
 from deskplan.kpi.effect import GoalEffect, MeasureEffect
 from deskplan.kpi.results import Report
 
@@ -94,15 +96,15 @@ def _effect_panel(goal: GoalEffect) -> str:
     return "".join(parts)
 
 
-def effect_views(report: Report) -> list[dict[str, Any]]:
+def effect_views(report: Report, lang: Lang = ENGLISH) -> list[dict[str, Any]]:
     """What templates/effects.html.j2 shows, per measure with a pilot, a start or a budget."""
     views = []
     for effect in report.effects:
         if not (effect.pilot or effect.uncontrolled or effect.budget):
             continue
         views.append({
-            "m": effect, "budget": _budget(effect),
-            "pilot": [{"g": g, "chart": Markup(pilot_chart(g)), "verdict": VERDICT_LABELS[g.verdict],
+            "m": effect, "budget": _budget(effect, lang),
+            "pilot": [{"g": g, "chart": Markup(pilot_chart(g)), "verdict": verdict_label(g.verdict, lang),
                        "effect": f"{pp(g.effect_pp)} {interval_text(g.ci_low_pp, g.ci_high_pp)}".strip(),
                        "rates": [rate_text(r) for r in (g.pilot_before, g.pilot_during, g.control_before,
                                                         g.control_during)]}
@@ -114,10 +116,10 @@ def effect_views(report: Report) -> list[dict[str, Any]]:
     return views
 
 
-def _budget(effect: MeasureEffect) -> str:
+def _budget(effect: MeasureEffect, lang: Lang = ENGLISH) -> str:
     if effect.budget is None:
-        return "no budget"
-    text = f"budget {money(effect.budget.amount, effect.budget.currency)}"
+        return lang._("no budget")
+    text = lang._("budget {amount}", amount=money(effect.budget.amount, effect.budget.currency))
     if effect.cost_per_pp is not None:
-        text += f", {money(effect.cost_per_pp, effect.budget.currency)} a point of effect"
+        text += lang._(", {amount} a point of effect", amount=money(effect.cost_per_pp, effect.budget.currency))
     return text

@@ -47,9 +47,9 @@ def _environment(lang: Lang = ENGLISH) -> Environment:
     env.install_gettext_callables(lang._, lang.ngettext, newstyle=False)  # type: ignore[attr-defined]
     env.globals["trend_word"] = lambda trend: trend_word(trend, lang)
     env.globals["category_label"] = lambda category: category_label(category, lang)
+    env.globals["effect_views"] = lambda report: effect_views(report, lang)
     env.globals["breakdown_views"] = lambda report: breakdown_views(report, lang)
     env.filters["pct"] = pct
-    env.globals["effect_views"] = effect_views
     env.filters["points"] = points
     return env
 

@@ -49,7 +49,7 @@ def render_text(report: Report) -> str:
     lines += breakdown_lines(report, lang)
     lines += _categories(report, lang)
     lines += _measures(report, lang)
-    lines += effect_lines(report.effects)
+    lines += effect_lines(report.effects, lang)
     lines += _tasks(report, lang)
     lines += _left_out(report, lang)
     return "\n".join(line.rstrip() for line in lines) + "\n"
