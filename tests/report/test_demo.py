@@ -75,7 +75,7 @@ def test_demo_runs_the_whole_loop(tmp_path):
     summary = result.summary().splitlines()
     assert summary[0].startswith("deskplan demo: 100 generated tickets over the six months up to 2026-05-20 08:30 UTC")
     assert "Read back by the sync at 09:30 UTC: 36 tasks, 15 done, 21 open (13 overdue); milestones P1 done, " \
-           "P2 overdue, P3 active" in summary
+           "P2 overdue, P3 under way" in summary
     assert f"  report sections: {result.html.as_uri()}#milestones and #tasks; TASKS in deskplan report " \
            f"--workspace {root} --format text" in summary
     assert 'id="milestones"' in page and 'id="tasks"' in page

@@ -43,7 +43,7 @@ from deskplan.app import sandbox
 from deskplan.app.demo_team import Agent, TeamWork, work
 from deskplan.app.planpush import push_plan
 from deskplan.app.report.command import report_from_store, write_output
-from deskplan.app.report.render_html import render_html
+from deskplan.app.report.render_html import MILESTONE_LABELS, render_html
 from deskplan.app.report.render_text import render_text
 from deskplan.app.summary import SourceSummary
 from deskplan.app.sync import SyncResult, run_sync
@@ -173,7 +173,7 @@ class DemoResult:
             items = [t for t in self.tasks.items]
             done = sum(t.done for t in items)
             overdue = sum(t.overdue for t in items)
-            states = ", ".join(f"{m.id} {m.state}" for m in self.milestones)
+            states = ", ".join(f"{m.id} {MILESTONE_LABELS.get(m.state, m.state)}" for m in self.milestones)
             lines += [
                 f"Read back by the sync at {self.now:%H:%M} UTC: {len(items)} tasks, {done} done, "
                 f"{len(items) - done} open ({overdue} overdue); milestones {states}",
