@@ -101,6 +101,17 @@ class JiraClient:
         body = self.http.get_json("/rest/api/3/user/search", params=params)
         return [u for u in body if isinstance(u, dict) and u.get("accountId")] if isinstance(body, list) else []
 
+    def user_by_email(self, email: str) -> dict[str, Any] | None:
+        """The active user whose email is `email` (in any case), or None. A user whose profile
+        hides their email is found by the query but shows no `emailAddress`: the one such
+        match, alone in the answer, is them."""
+        users = self.users(query=email)
+        wanted = email.casefold()
+        exact = [u for u in users if str(u.get("emailAddress") or "").casefold() == wanted]
+        hidden = [u for u in users if not u.get("emailAddress")]
+        found = exact or (hidden if len(hidden) == 1 and len(users) == 1 else [])
+        return found[0] if found else None
+
     # --- the pull ----------------------------------------------------------------------------
 
     def search(self, jql: str, *, fields: list[str], expand: str | None = None) -> Iterator[SearchPage]:

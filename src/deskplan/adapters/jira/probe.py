@@ -137,10 +137,7 @@ def _assignee(client: JiraClient, who: str) -> str | None:
         if client.users(account_id=who):
             return None
         return f"no active Jira user has the accountId {who!r}"
-    users = client.users(query=who)
-    exact = [u for u in users if str(u.get("emailAddress") or "").casefold() == who.casefold()]
-    hidden = [u for u in users if not u.get("emailAddress")]
-    if exact or (len(users) == 1 and len(hidden) == 1):     # a user who hides their email still matches
+    if client.user_by_email(who):
         return None
     return f"no active Jira user has the email {who!r}"
 

@@ -36,6 +36,7 @@ from datetime import timezone
 from typing import Any
 
 from deskplan.adapters.jira.adf import adf_to_text
+from deskplan.adapters.jira.client import JiraClient
 from deskplan.adapters.jira.marker import is_internal
 from deskplan.effects import MARKER_KEY_CHARS, REVIEW_ORIGIN, TASK_TAG, PlannedWrite, WriteKind
 from deskplan.errors import RequestRejected
@@ -113,6 +114,7 @@ class JiraWriter:
     def __init__(self, http: HttpClient, *, tasks_project: str | None = None, tasks_issue_type: str = "Task",
                  projects: tuple[str, ...] = (), own_user: str | None = None):
         self.http = http
+        self.client = JiraClient(http)
         self.source = http.source
         self.tasks_project = tasks_project
         self.tasks_issue_type = tasks_issue_type
@@ -310,13 +312,8 @@ class JiraWriter:
             return who
         wanted = who.casefold()
         if wanted not in self._accounts:
-            users = self.http.get_json("/rest/api/3/user/search", {"query": who, "maxResults": 10})
-            users = [u for u in users if isinstance(u, dict) and u.get("accountId")] if isinstance(users, list) else []
-            exact = [u for u in users if str(u.get("emailAddress") or "").casefold() == wanted]
-            # A user who hides their email still matches the query: the one such match is them.
-            hidden = [u for u in users if not u.get("emailAddress")]
-            found = exact or (hidden if len(hidden) == 1 and len(users) == 1 else [])
-            self._accounts[wanted] = str(found[0]["accountId"]) if found else None
+            user = self.client.user_by_email(who)
+            self._accounts[wanted] = str(user["accountId"]) if user else None
         return self._accounts[wanted]
 
     def _note(self, write: PlannedWrite, problem: str) -> None:

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 
 EXPORT_PAGE_SIZE = 1000          # the incremental exports' maximum
 LIST_PAGE_SIZE = 100             # cursor pagination's maximum
+AGENT_ROLES = ("agent", "admin")  # the roles that can be assigned a ticket
 # Zendesk's answer (422 InvalidValue) to a start_time inside the minute it holds back
 TOO_RECENT = "too recent start_time"
 
@@ -87,6 +88,13 @@ class ZendeskClient:
         body = self.http.get_json("/api/v2/users/search.json", {"query": query})
         users = body.get("users") if isinstance(body, dict) else None
         return [u for u in users if isinstance(u, dict)] if isinstance(users, list) else []
+
+    def agent(self, email: str) -> dict[str, Any] | None:
+        """The active agent or admin whose email is `email` (in any case), or None: the search
+        also finds end users and suspended agents, who cannot be assigned a ticket."""
+        wanted = email.casefold()
+        return next((u for u in self.search_users(email) if str(u.get("email") or "").casefold() == wanted
+                     and u.get("role") in AGENT_ROLES and u.get("active", True)), None)
 
     def cursor_export(self, resource: str, cursor: dict[str, Any] | None, *, include: tuple[str, ...] = ()
                       ) -> Iterator[ExportPage]:

@@ -20,8 +20,6 @@ from deskplan.adapters.zendesk.mapping import DEFAULT_STATUS_MAP
 from deskplan.config import SourceConfig
 from deskplan.rules.suggest import suggest
 
-AGENT_ROLES = ("agent", "admin")
-
 
 def probe_settings(client: ZendeskClient, me: str, config: SourceConfig, owners: OwnerRoutes) -> Probe:
     probe = Probe()
@@ -45,7 +43,7 @@ def probe_settings(client: ZendeskClient, me: str, config: SourceConfig, owners:
                 problem = None if value.casefold() in {n.casefold() for n in names} else (
                     f"no Zendesk group is named {value!r}{suggest(value, names)}; there are: {', '.join(names)}")
             elif field == "assignee":
-                problem = _agent(client, value)
+                problem = None if client.agent(value) else f"no active Zendesk agent has the email {value!r}"
             else:
                 continue
             if problem:
@@ -80,11 +78,3 @@ def _statuses(config: SourceConfig, probe: Probe) -> None:
                        f"status is one of {', '.join(names)} (a custom status is reported as its category)")
     if len(missing) < len(config.status_map):
         probe.checked.append(f"status_map: {len(config.status_map) - len(missing)} statuses")
-
-
-def _agent(client: ZendeskClient, email: str) -> str | None:
-    users = client.search_users(email)
-    if any(str(u.get("email") or "").casefold() == email.casefold() and u.get("role") in AGENT_ROLES
-           and u.get("active", True) for u in users):
-        return None
-    return f"no active Zendesk agent has the email {email!r}"

@@ -46,6 +46,7 @@ class ZendeskWriter:
 
     def __init__(self, http: HttpClient, *, tasks_group: str | None = None, own_user: str | None = None):
         self.http = http
+        self.client = ZendeskClient(http)
         self.source = http.source
         self.tasks_group = tasks_group
         self.own_user = own_user          # deskplan's user id; asked of Zendesk when first needed
@@ -193,22 +194,19 @@ class ZendeskWriter:
     def _group_id(self, name: str) -> int | None:
         if self._groups is None:
             groups: dict[str, int] = {}
-            for page in ZendeskClient(self.http).list_pages("/api/v2/groups.json", "groups", {}):
-                for group in page.items:
-                    named = isinstance(group.get("name"), str) and isinstance(group.get("id"), int)
-                    if named and not group.get("deleted"):
-                        groups.setdefault(group["name"].casefold(), group["id"])
+            for group in self.client.groups():
+                named = isinstance(group.get("name"), str) and isinstance(group.get("id"), int)
+                if named and not group.get("deleted"):
+                    groups.setdefault(group["name"].casefold(), group["id"])
             self._groups = groups       # kept once read whole: a failed listing is tried again
         return self._groups.get(name.casefold())
 
     def _agent_id(self, email: str) -> int | None:
         wanted = email.casefold()
         if wanted not in self._agents:
-            body = self.http.get_json("/api/v2/users/search.json", {"query": email})
-            found = [u for u in (body.get("users") or []) if isinstance(u, dict)
-                     and str(u.get("email") or "").casefold() == wanted and isinstance(u.get("id"), int)
-                     and u.get("role") in ("agent", "admin") and u.get("active", True)]
-            self._agents[wanted] = found[0]["id"] if found else None
+            agent = self.client.agent(email)
+            found = agent.get("id") if agent else None
+            self._agents[wanted] = found if isinstance(found, int) else None
         return self._agents[wanted]
 
     def _note(self, write: PlannedWrite, problem: str) -> None:
