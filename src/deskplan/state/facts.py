@@ -1,7 +1,7 @@
 """KPI facts: what each stored ticket contributes to the plan's goals, kept as tickets change, so
 that a report, a goal check or a review adds numbers up in SQL instead of re-reading every
 ticket's timeline. Owns the tables `kpi_meta`, `kpi_names`, `kpi_tickets`, `kpi_facts`,
-`kpi_counts` and `kpi_stale` (docs/design.md, "State"); kpi/facts.py computes what goes in.
+`kpi_counts`, `kpi_hours` and `kpi_stale` (docs/design.md, "State"); kpi/facts.py computes what goes in.
 
 - `kpi_meta`: one row, the basis (a digest of plan, rules and the facts' own version) every
   stored fact was computed on. Facts on another basis are not read at all.
@@ -22,6 +22,9 @@ ticket's timeline. Owns the tables `kpi_meta`, `kpi_names`, `kpi_tickets`, `kpi_
 - `kpi_counts`: the observations that exist at any `now` (every one without a `turn`), added up
   per goal, window, dimension (team, organization, channel, agent) and value, kept as facts are
   saved and dropped: a report reads a few thousand rows, not one per ticket and goal.
+- `kpi_hours`: the same per goal, hour of the observation and the ticket's pilot and control
+  groups: a pilot's spans begin and end at any instant, so whole hours come from here and the
+  hours they cut from `kpi_facts`.
 
 Instants are microseconds since 1970 (UTC), like the calendars' own arithmetic.
 """
@@ -39,6 +42,8 @@ from deskplan.state.store import Store
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 NEVER = 2**62        # a horizon no `now` reaches: the ticket is always counted from its timeline
+HOUR = 3_600_000_000
+Counts = dict[tuple[Any, ...], list[int]]
 
 
 def micros(instant: datetime) -> int:
@@ -112,6 +117,7 @@ class Facts:
         ticket is stale."""
         self.conn.execute("DELETE FROM kpi_facts")
         self.conn.execute("DELETE FROM kpi_counts")
+        self.conn.execute("DELETE FROM kpi_hours")
         self.conn.execute("DELETE FROM kpi_tickets")
         self.conn.execute("INSERT OR IGNORE INTO kpi_stale (source, id) SELECT source, id FROM tickets")
         self.conn.execute("INSERT INTO kpi_meta (id, basis) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET "
@@ -151,6 +157,7 @@ class Facts:
         keys = list(tickets)
         numbers = self.numbers(keys)
         self._count(self._stored_counts(numbers), -1)
+        self._count_hours(self._stored_hours(numbers), -1)
         self.conn.executemany("DELETE FROM kpi_facts WHERE n = ?", [(n,) for n in numbers])
         self.conn.executemany("DELETE FROM kpi_tickets WHERE n = ?", [(n,) for n in numbers])
         self.conn.executemany("DELETE FROM kpi_stale WHERE source = ? AND id = ?", keys)
@@ -170,6 +177,29 @@ class Facts:
                 cell[1] += 1
         return counts
 
+    def _stored_hours(self, numbers: Sequence[int]) -> Counts:
+        """What these tickets' stored facts add to kpi_hours."""
+        counts: Counts = {}
+        if not numbers:
+            return counts
+        for goal, at, hit, pilots, controls in self.conn.execute(
+                "SELECT f.goal, f.at, f.hit, k.pilots, k.controls FROM kpi_facts f JOIN kpi_tickets k ON k.n = f.n "
+                "WHERE f.n IN (SELECT value FROM json_each(?)) AND f.turn IS NULL",
+                [orjson.dumps(list(numbers)).decode()]):
+            cell = counts.setdefault((goal, at // HOUR, pilots, controls), [0, 0])
+            cell[0] += hit
+            cell[1] += 1
+        return counts
+
+    def _count_hours(self, counts: Counts, sign: int) -> None:
+        self.conn.executemany(
+            "INSERT INTO kpi_hours (goal, hour, pilots, controls, numerator, denominator) VALUES (?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (goal, hour, pilots, controls) DO UPDATE SET numerator = numerator + excluded.numerator, "
+            "denominator = denominator + excluded.denominator",
+            [(*key, sign * numerator, sign * denominator) for key, (numerator, denominator) in counts.items()])
+        if sign < 0:
+            self.conn.execute("DELETE FROM kpi_hours WHERE denominator = 0")
+
     def _count(self, counts: dict[tuple[int, int, str, int], list[int]], sign: int) -> None:
         self.conn.executemany(
             "INSERT INTO kpi_counts (goal, win, dim, value, numerator, denominator) VALUES (?, ?, ?, ?, ?, ?) "
@@ -184,6 +214,7 @@ class Facts:
         self.forget((f.source, f.id) for f in facts)
         conn = self.conn
         counts: dict[tuple[int, int, str, int], list[int]] = {}
+        hours: Counts = {}
         for f in facts:
             if not f.counted:
                 continue
@@ -203,12 +234,18 @@ class Facts:
                 [(n, g.goal, g.win, int(g.hit), g.at, g.turn, int(g.running), g.weight, int(g.against),
                   g.detail) for g in f.goals])
             for g in f.goals:
-                if g.turn is None and g.win >= 0:
+                if g.turn is not None:
+                    continue        # counted when asked, once `now` has passed its turn
+                hour = hours.setdefault((g.goal, g.at // HOUR, f.pilots, f.controls), [0, 0])
+                hour[0] += g.hit
+                hour[1] += 1
+                if g.win >= 0:
                     for dim, value in dims:
                         cell = counts.setdefault((g.goal, g.win, dim, value or 0), [0, 0])
                         cell[0] += g.hit
                         cell[1] += 1
         self._count(counts, +1)
+        self._count_hours(hours, +1)
 
     # --- reading ------------------------------------------------------------------------------
 
@@ -324,20 +361,43 @@ class Facts:
                       excluded: Sequence[int] = ()) -> Iterator[tuple[int, int, int, int]]:
         """(span index, group, hits, tickets) of one goal's observations in each of `spans` ([start,
         end) each) that exist at `now`; group 0 (the pilot group, or everyone when `measure_bit` is
-        None), 1 (the control group) or -1 (neither)."""
+        None), 1 (the control group) or -1 (neither). Whole hours come from kpi_hours, the rest
+        from the facts themselves."""
         where, params = self._excluding(excluded, "f.n")
-        cases = " ".join(f"WHEN f.at >= {int(a)} AND f.at < {int(b)} THEN {i}" for i, (a, b) in enumerate(spans))
-        inside = " OR ".join(f"(f.at >= {int(a)} AND f.at < {int(b)})" for a, b in spans) or "0"
-        if measure_bit is None:
-            group, join = "0", ""
-        else:
-            group = (f"CASE WHEN k.pilots & {1 << measure_bit} THEN 0 WHEN k.controls & {1 << measure_bit} THEN 1 "
-                     "ELSE -1 END")
-            join = " JOIN kpi_tickets k ON k.n = f.n"
-        yield from self.conn.execute(
-            f"SELECT CASE {cases} END, {group}, sum(f.hit), count(*) FROM kpi_facts f{join} "
-            f"WHERE f.goal = ? AND ({inside}) AND (f.turn IS NULL OR f.turn < ?){where} GROUP BY 1, 2",
-            [goal, now, *params])
+        numbers = orjson.dumps(list(excluded)).decode()
+        select = ("SELECT k.pilots, k.controls, sum(f.hit), count(*) FROM kpi_facts f JOIN kpi_tickets k ON k.n = f.n "
+                  "WHERE f.goal = ? AND f.at >= ? AND f.at < ? AND ")
+        for index, (start, end) in enumerate(spans):
+            first, last = -(-start // HOUR), end // HOUR       # the whole hours inside [start, end)
+            cells: dict[int, list[int]] = {}
+            parts: list[tuple[int, str, list[Any]]] = []
+            if first < last:
+                parts.append((1, "SELECT pilots, controls, sum(numerator), sum(denominator) FROM kpi_hours "
+                                 "WHERE goal = ? AND hour >= ? AND hour < ? GROUP BY pilots, controls",
+                              [goal, first, last]))
+                ranges = [(start, first * HOUR), (last * HOUR, end)]
+            else:
+                ranges = [(start, end)]
+            for a, b in ranges:
+                if a < b:
+                    parts.append((1, select + "f.turn IS NULL GROUP BY 1, 2", [goal, a, b]))
+            parts.append((1, select + f"f.turn IS NOT NULL AND f.turn < ?{where} GROUP BY 1, 2",
+                          [goal, start, end, now, *params]))
+            if excluded:
+                parts.append((-1, select + "f.turn IS NULL AND f.n IN (SELECT value FROM json_each(?)) GROUP BY 1, 2",
+                              [goal, start, end, numbers]))
+            for sign, sql, values in parts:
+                for pilots, controls, hits, tickets in self.conn.execute(sql, values):
+                    if measure_bit is None:
+                        group = 0
+                    else:
+                        group = 0 if pilots >> measure_bit & 1 else 1 if controls >> measure_bit & 1 else -1
+                    cell = cells.setdefault(group, [0, 0])
+                    cell[0] += sign * hits
+                    cell[1] += sign * tickets
+            for group, (hits, tickets) in cells.items():
+                if tickets:
+                    yield index, group, hits, tickets
 
     def tickets(self, keys: Iterable[tuple[str, str]]) -> Iterator[tuple[str, str, str]]:
         """(source, id, stored JSON) of these tickets that are stored and not deleted."""

@@ -11,7 +11,7 @@ Which module reads and writes which tables:
   ledger.py       writes, status_comments
   evaluations.py  evaluated, evaluation_passes, goal_checks, writeback_since
   identity.py     installation, own_users
-  facts.py        kpi_meta, kpi_names, kpi_tickets, kpi_facts, kpi_counts, kpi_stale
+  facts.py        kpi_meta, kpi_names, kpi_tickets, kpi_facts, kpi_counts, kpi_hours, kpi_stale
   tasks.py        task_states
 """
 
@@ -153,6 +153,11 @@ def m009_kpi_facts(db: sqlite_utils.Database) -> None:
         "CREATE TABLE kpi_counts (goal INTEGER NOT NULL, win INTEGER NOT NULL, dim TEXT NOT NULL, "
         "value INTEGER NOT NULL, numerator INTEGER NOT NULL, denominator INTEGER NOT NULL, "
         "PRIMARY KEY (goal, win, dim, value)) WITHOUT ROWID")
+    # The same per goal, hour (of `at`) and pilot/control membership: what the pilots' spans add up.
+    db.execute(
+        "CREATE TABLE kpi_hours (goal INTEGER NOT NULL, hour INTEGER NOT NULL, pilots INTEGER NOT NULL, "
+        "controls INTEGER NOT NULL, numerator INTEGER NOT NULL, denominator INTEGER NOT NULL, "
+        "PRIMARY KEY (goal, hour, pilots, controls)) WITHOUT ROWID")
     db.execute("CREATE INDEX kpi_facts_turn ON kpi_facts (turn) WHERE turn IS NOT NULL")
     db.execute("CREATE INDEX kpi_facts_worst ON kpi_facts (goal, win, weight, at) WHERE against = 1 AND running = 0")
     db.execute("CREATE INDEX kpi_facts_running ON kpi_facts (running) WHERE running = 1")
