@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
 from deskplan.config import SourceConfig
-from deskplan.effects import Writer
+from deskplan.effects import PlannedWrite, Writer
 from deskplan.model import Ticket
 from deskplan.state.records import Page, Record, Related
 from deskplan.state.tasks import TaskReading
@@ -88,6 +88,35 @@ class Probe:
 
     def mismatch(self, setting: tuple[str | int, ...], message: str) -> None:
         self.mismatches.append(Mismatch(setting, message))
+
+    def owners(self, owners: OwnerRoutes, checks: Mapping[str, Callable[[str], str | None]], what: str) -> None:
+        """Every route whose field `checks` names, asked of the helpdesk: `checks[field](value)` says
+        what is wrong with it (None: the helpdesk has it). A problem is a mismatch at the owner's
+        field; the routes that agree are counted in `checked` (`owners: 3 <what>`)."""
+        agreed = 0
+        for owner, route in owners.items():
+            for name, value in route:
+                check = checks.get(name)
+                if check is None:
+                    continue
+                problem = check(value)
+                if problem:
+                    self.mismatch(("owners", owner, name), problem)
+                else:
+                    agreed += 1
+        if agreed:
+            self.checked.append(f"owners: {agreed} {what}")
+
+
+def note_unrouted(unrouted: list[str], write: PlannedWrite, problem: str) -> None:
+    """Keeps a problem with `write`'s route in a writer's `unrouted`, which the run lists as
+    warnings: one line a task, a second problem of the same task joining its line."""
+    owner = f" of {write.owner}" if write.owner else ""
+    head = f"task {write.origin}{owner} written unassigned: "
+    if unrouted and unrouted[-1].startswith(head):
+        unrouted[-1] += f"; {problem}"
+    else:
+        unrouted.append(head + problem)
 
 
 @runtime_checkable

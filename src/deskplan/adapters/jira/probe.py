@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deskplan.adapters.base import Mismatch, OwnerRoutes, Probe
+from deskplan.adapters.base import OwnerRoutes, Probe
 from deskplan.adapters.jira.client import JiraClient
 from deskplan.config import SourceConfig
 from deskplan.errors import RequestRejected
@@ -115,21 +115,9 @@ def _statuses(client: JiraClient, config: SourceConfig, probe: Probe) -> None:
 
 def _owners(client: JiraClient, owners: OwnerRoutes, projects: list[str], probe: Probe) -> None:
     components: dict[str, set[str] | None] = {}
-    routed = 0
-    for owner, route in owners.items():
-        for field, value in route:
-            if field == "assignee":
-                problem = _assignee(client, value)
-            elif field == "component":
-                problem = _component(client, components, projects, value)
-            else:
-                continue
-            if problem:
-                probe.mismatches.append(Mismatch(("owners", owner, field), problem))
-            else:
-                routed += 1
-    if routed:
-        probe.checked.append(f"owners: {routed} assignees and components")
+    probe.owners(owners, {"assignee": lambda who: _assignee(client, who),
+                          "component": lambda name: _component(client, components, projects, name)},
+                 "assignees and components")
 
 
 def _assignee(client: JiraClient, who: str) -> str | None:

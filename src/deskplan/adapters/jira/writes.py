@@ -35,6 +35,7 @@ from collections.abc import Iterable, Iterator
 from datetime import timezone
 from typing import Any
 
+from deskplan.adapters.base import note_unrouted
 from deskplan.adapters.jira.adf import adf_to_text
 from deskplan.adapters.jira.client import JiraClient
 from deskplan.adapters.jira.marker import is_internal
@@ -317,13 +318,7 @@ class JiraWriter:
         return self._accounts[wanted]
 
     def _note(self, write: PlannedWrite, problem: str) -> None:
-        """One line a task: a second problem with the same task's route joins its line."""
-        owner = f" of {write.owner}" if write.owner else ""
-        head = f"task {write.origin}{owner} written unassigned: "
-        if self.unrouted and self.unrouted[-1].startswith(head):
-            self.unrouted[-1] += f"; {problem}"
-        else:
-            self.unrouted.append(head + problem)
+        note_unrouted(self.unrouted, write, problem)
 
     def _links_refused(self, exc: Rejected, links: tuple[str, ...]) -> bool:
         """Whether a 400 on a create with links means the site takes no links on create: it names

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from deskplan.adapters.base import Mismatch, OwnerRoutes, Probe
+from deskplan.adapters.base import OwnerRoutes, Probe
 from deskplan.adapters.zendesk.client import ZendeskClient
 from deskplan.adapters.zendesk.mapping import DEFAULT_STATUS_MAP
 from deskplan.config import SourceConfig
@@ -35,23 +35,17 @@ def probe_settings(client: ZendeskClient, me: str, config: SourceConfig, owners:
     if config.tasks_group is not None:
         _tasks_group(client, config.tasks_group, live_groups, probe)
     _statuses(config, probe)
-    routed = 0
-    for owner, route in owners.items():
-        for field, value in route:
-            if field == "group":
-                names = [name for _, name in live_groups()]
-                problem = None if value.casefold() in {n.casefold() for n in names} else (
-                    f"no Zendesk group is named {value!r}{suggest(value, names)}; there are: {', '.join(names)}")
-            elif field == "assignee":
-                problem = None if client.agent(value) else f"no active Zendesk agent has the email {value!r}"
-            else:
-                continue
-            if problem:
-                probe.mismatches.append(Mismatch(("owners", owner, field), problem))
-            else:
-                routed += 1
-    if routed:
-        probe.checked.append(f"owners: {routed} groups and assignees")
+
+    def group(name: str) -> str | None:
+        names = [n for _, n in live_groups()]
+        if name.casefold() in {n.casefold() for n in names}:
+            return None
+        return f"no Zendesk group is named {name!r}{suggest(name, names)}; there are: {', '.join(names)}"
+
+    def assignee(email: str) -> str | None:
+        return None if client.agent(email) else f"no active Zendesk agent has the email {email!r}"
+
+    probe.owners(owners, {"group": group, "assignee": assignee}, "groups and assignees")
     return probe
 
 

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from datetime import timezone
 from typing import Any
 
+from deskplan.adapters.base import note_unrouted
 from deskplan.adapters.zendesk.client import ZendeskClient
 from deskplan.effects import TASK_TAG, PlannedWrite, WriteKind, digest
 from deskplan.errors import RequestRejected
@@ -210,13 +211,7 @@ class ZendeskWriter:
         return self._agents[wanted]
 
     def _note(self, write: PlannedWrite, problem: str) -> None:
-        """One line a task: a second problem with the same task's route joins its line."""
-        owner = f" of {write.owner}" if write.owner else ""
-        head = f"task {write.origin}{owner} written unassigned: "
-        if self.unrouted and self.unrouted[-1].startswith(head):
-            self.unrouted[-1] += f"; {problem}"
-        else:
-            self.unrouted.append(head + problem)
+        note_unrouted(self.unrouted, write, problem)
 
     def _find_task(self, write: PlannedWrite) -> str | None:
         body = self.http.get_json("/api/v2/tickets.json", {"external_id": write.key})
