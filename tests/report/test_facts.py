@@ -62,6 +62,12 @@ def assert_same(workspace: Workspace, store: Store, now: datetime) -> Report:
     return actual
 
 
+def test_the_goal_check_gets_the_same_goals(tmp_path: Path, workspace: Workspace):
+    store = stored(tmp_path, workspace, tickets())
+    expected = build_report(workspace, store.tickets(), NOW).goals
+    assert stored_report(workspace, store, NOW, goals_only=True).goals == expected
+
+
 def test_the_sample_tickets_at_every_instant_around_their_events(tmp_path: Path, workspace: Workspace):
     store = stored(tmp_path, workspace, tickets())
     instants = sorted({horizon(t) for t in tickets()})

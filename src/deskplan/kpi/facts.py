@@ -284,9 +284,12 @@ def refresh_facts(store: Store, workspace: Workspace, progress: Callable[[int], 
 
 # --- reading them --------------------------------------------------------------------------------
 
-def stored_report(workspace: Workspace, store: Store, now: datetime, **options: Any) -> Report:
+def stored_report(workspace: Workspace, store: Store, now: datetime, *, goals_only: bool = False,
+                  **options: Any) -> Report:
     """`build_report` over every stored ticket, the same figures, from the facts where they hold
-    and from the timelines of the rest. `options` are build_report's."""
+    and from the timelines of the rest. `options` are build_report's. With `goals_only` (the goal
+    check) only the goals' figures are whole: categories, measures and pilots count the tickets
+    read from their timelines alone."""
     left_out: list[LeftOut] = []
     facts = Facts(store)
     basis = facts_basis(workspace)
@@ -306,9 +309,10 @@ def stored_report(workspace: Workspace, store: Store, now: datetime, **options: 
     def prefill(goals: Sequence[GoalTally], categories: CategoryTally, measures: MeasureTally,
                 effects: EffectTally) -> int:
         _goal_counts(workspace, facts, goals, now, excluded)
-        _categories(facts, categories, excluded)
-        _measures(workspace, facts, measures, at, excluded)
-        _effects(workspace, facts, effects, at, excluded)
+        if not goals_only:
+            _categories(facts, categories, excluded)
+            _measures(workspace, facts, measures, at, excluded)
+            _effects(workspace, facts, effects, at, excluded)
         return facts.ticket_count(excluded)
 
     return build_report(workspace, _timeline_tickets(facts, timeline, left_out), now, left_out=left_out,

@@ -176,7 +176,7 @@ class WritebackPlanner:
         last = self.evaluations.goal_check(sources_key)
         if last is not None and last[0] == basis and last[1] <= self.now < last[1] + GOALS_INTERVAL:
             return None
-        report = stored_report(self.workspace, self.store, self.now)
+        report = stored_report(self.workspace, self.store, self.now, goals_only=True)
         writes: list[PlannedWrite] = []
         held_back: list[PlannedWrite] = []
         misses = goal_misses(report.goals, report.plan_id)
