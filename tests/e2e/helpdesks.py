@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -18,6 +19,13 @@ from deskplan_sandbox.server import SandboxServer
 
 EMAIL = "deskplan-bot@acme.test"
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=timezone.utc)
+
+
+def refused_port() -> int:
+    """A loopback port nothing listens on: connecting to it is refused at once."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 class SteppableClock:

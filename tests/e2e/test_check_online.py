@@ -4,7 +4,6 @@ FILE:LINE:COL, a helpdesk that cannot be reached or refuses the credentials exit
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -15,6 +14,8 @@ from click.testing import CliRunner
 from deskplan.app.demo import EMAIL, TOKEN_ENV, Helpdesks, helpdesks, point_workspace
 from deskplan.cli import cli
 from deskplan.workspace.init import init_workspace
+
+from .helpdesks import refused_port
 
 NOW = datetime(2026, 5, 20, 9, 30, tzinfo=timezone.utc)
 ZENDESK_GROUPS = "Support, Billing, Technical, Logistics, 华东客服"
@@ -187,12 +188,6 @@ owners:
     ]
     assert "owners: 2 groups and assignees" in run.stdout
     assert "owners: 2 assignees and components" in run.stdout
-
-
-def refused_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.timeout(60)

@@ -4,7 +4,6 @@ with prometheus_client's own parser, after a run with one helpdesk down and afte
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,18 +17,14 @@ from deskplan.cli import cli
 from deskplan.state.lock import sync_lock
 from deskplan.workspace.init import init_workspace
 
+from .helpdesks import refused_port
+
 NOW = datetime(2026, 5, 20, 9, 30, tzinfo=timezone.utc)
 COUNTS = {
     "tickets_seen": "tickets_seen", "tickets_changed": "tickets_changed", "requests": "requests",
     "writes_applied": "writes_applied", "writes_failed": "writes_failed",
     "tickets_quarantined": "quarantined", "tickets_quarantined_known": "quarantined_known",
 }
-
-
-def refused_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ The refused port is a real one: bound, closed, then used. The time bound is pyte
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,16 +24,11 @@ from deskplan.state.ledger import Ledger, WriteStatus
 from deskplan.state.store import Store
 from deskplan.workspace.init import init_workspace
 
+from .helpdesks import refused_port
+
 NOW = datetime(2026, 5, 20, 9, 30, tzinfo=timezone.utc)
 SOURCES = ("zendesk", "jsm")
 TOKENS = {TOKEN_ENV["zendesk"]: "WITNESS-zd-token", TOKEN_ENV["jsm"]: "WITNESS-jsm-token"}
-
-
-def refused_port() -> int:
-    """A loopback port nothing listens on: connecting to it is refused at once."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

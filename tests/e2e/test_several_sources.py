@@ -4,7 +4,6 @@ worst outcome of the sources reached, each source's own code in its `--json` sum
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,13 +16,9 @@ from deskplan.app.summary import SourceSummary, run_exit_code
 from deskplan.cli import cli
 from deskplan.workspace.init import init_workspace
 
+from .helpdesks import refused_port
+
 NOW = datetime(2026, 5, 20, 9, 30, tzinfo=timezone.utc)
-
-
-def refused_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
