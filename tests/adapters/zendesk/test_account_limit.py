@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import requests
 
@@ -15,27 +15,11 @@ from deskplan.config import SourceConfig
 from deskplan_sandbox.server import SandboxServer
 from deskplan_sandbox.zendesk import create_app
 
+from ..simtime import SimTime
+
 START = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 EMAIL, TOKEN = "bot@acme.test", "sandbox-token"
 LIMIT = 3                  # requests a minute: a full sync of five streams runs into it twice
-
-
-class SimTime:
-    """One clock for the simulator and the adapter; the adapter's sleeps advance it."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
 
 
 def test_a_sync_under_the_account_limit_waits_as_told_and_pulls_every_ticket():

@@ -24,29 +24,13 @@ from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.server import SandboxServer
 from deskplan_sandbox.zendesk import create_app
 
+from ..simtime import SimTime
+
 EMAIL, TOKEN = "bot@acme.test", "sandbox-token"
 START = datetime(2026, 3, 10, 12, 0, tzinfo=timezone.utc)
 PAGE_SIZE = {"users": 1000, "tickets": 1000, "ticket_events": 1000, "satisfaction_ratings": 100}
 LIST_KEY = {"users": "users", "tickets": "tickets", "ticket_events": "ticket_events",
             "satisfaction_ratings": "satisfaction_ratings"}
-
-
-class SimTime:
-    """One clock for the simulator and the adapter; the adapter's sleeps advance it."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
 
 
 class Delivered:
