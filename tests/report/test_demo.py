@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import re
 import tomllib
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from click.testing import CliRunner
 from ruamel.yaml import YAML
@@ -141,3 +141,40 @@ def test_demo_command_prints_the_report_and_refuses_to_overwrite(tmp_path):
     again = runner.invoke(cli, ["demo", "--workspace", str(root), "--tickets", "40"], env={"DESKPLAN_NOW": NOW})
     assert again.exit_code == 2
     assert "not overwriting existing files" in again.output
+
+
+def test_the_demo_team_lists_deskplans_open_tasks_and_solves_them_as_an_agent_would(tmp_path):
+    from deskplan.app.demo import helpdesks
+
+    at = datetime(2026, 5, 20, 9, 30, tzinfo=timezone.utc)
+    with helpdesks({"zendesk": 12, "jsm": 12}, 5, at, tmp_path) as desks:
+        zendesk, jira = desks.agent("zendesk"), desks.agent("jsm")
+        # Two of deskplan's tasks (its tag, its label) and a task someone else wrote, in each.
+        for subject, tags, due in [("Later", ["deskplan_task"], "2026-05-12T16:00:00Z"),
+                                   ("Sooner", ["deskplan", "deskplan_task"], "2026-05-01T16:00:00Z"),
+                                   ("Not ours", ["other"], "2026-04-01T16:00:00Z")]:
+            zendesk._call("POST", "/api/v2/tickets.json", {"ticket": {
+                "subject": subject, "type": "task", "tags": tags, "due_at": due,
+                "comment": {"body": "to do", "public": False}}})
+            jira._call("POST", "/rest/api/3/issue", {"fields": {
+                "project": {"key": "IMP"}, "issuetype": {"name": "Task"}, "summary": subject,
+                "labels": [t for t in tags if t != "deskplan"], "duedate": due[:10]}})
+        desks.clock.skip(at + timedelta(minutes=5))       # past Jira's search lag
+        utc = timezone.utc
+        dues = {"zendesk": [datetime(2026, 5, 1, 16, tzinfo=utc), datetime(2026, 5, 12, 16, tzinfo=utc)],
+                "jira": [datetime(2026, 5, 2, tzinfo=utc), datetime(2026, 5, 13, tzinfo=utc)]}   # by the day's end
+        for agent in (zendesk, jira):
+            tasks = agent.open_tasks()
+            assert [(t.title, t.due) for t in tasks] == [("Sooner", dues[agent.kind][0]),
+                                                          ("Later", dues[agent.kind][1])], agent.kind
+            agent.solve(tasks[0])
+            assert [t.title for t in agent.open_tasks()] == ["Later"]
+        # Zendesk solves nothing without an assignee: the agent took the unassigned task.
+        (solved,) = [t for t in zendesk._call("GET", "/api/v2/tickets.json")["tickets"] if t["subject"] == "Sooner"]
+        me = zendesk._call("GET", "/api/v2/users/me.json")["user"]["id"]
+        assert (solved["status"], solved["assignee_id"]) == ("solved", me)
+        (done,) = jira._call("POST", "/rest/api/3/search/jql", {"jql": "project = IMP AND summary ~ Sooner",
+                                                                "fields": ["status"]})["issues"]
+        assert done["fields"]["status"]["statusCategory"]["key"] == "done"
+        zendesk.close()
+        jira.close()
