@@ -101,7 +101,7 @@ def changed_pages(state: Path, every: int, stamp: str) -> dict[str, list[Page]]:
         for ticket_id, data in store.db.conn.execute(
                 "SELECT id, data FROM records WHERE source = ? AND kind = 'ticket' AND CAST(id AS INTEGER) % ? = 0",
                 [SOURCE, every]):
-            doc = json.loads(data)
+            doc = json.loads(store.packer.unpack(data))
             doc["updated_at"] = stamp
             records.append(Record("ticket", ticket_id, ticket_id, doc))
     finally:

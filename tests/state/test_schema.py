@@ -10,7 +10,7 @@ from deskplan.state.store import Store
 
 ALL = ["m001_records_tickets_runs", "m002_ledger", "m003_goal_checks", "m004_writeback_since",
        "m005_drop_records_hash", "m006_identity", "m007_quarantine_by_stage", "m008_task_states",
-       "m009_kpi_facts", "m010_evaluation_due"]
+       "m009_kpi_facts", "m010_evaluation_due", "m011_packing"]
 LEGACY_V4 = Path(__file__).with_name("legacy_v4.sql")      # made by deskplan's store before sqlite-utils' Migrations
 
 

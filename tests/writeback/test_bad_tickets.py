@@ -194,7 +194,7 @@ def test_a_stored_ticket_an_older_deskplan_wrote_that_no_longer_reads_back_stops
     assert sync(workspace).summaries[0].exit_code == 0
     store = Store.open(workspace / "state.db")
     # Ticket 3 (closed, nothing written to it, so not exported again) as an older deskplan stored it.
-    data = json.loads(store.db.execute("SELECT data FROM tickets WHERE id = '3'").fetchone()[0])
+    data = json.loads(store.ticket_data(store.db.execute("SELECT data FROM tickets WHERE id = '3'").fetchone()[0]))
     data["created_at"] = "9999-12-31T23:59:59+00:00"          # what today's model refuses
     store.db.execute("UPDATE tickets SET data = ?, hash = 'older' WHERE id = '3'", [json.dumps(data)])
     store.close()

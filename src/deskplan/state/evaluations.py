@@ -22,6 +22,7 @@ def _micros(instant: datetime) -> int:
 class Evaluations:
     def __init__(self, store: Store):
         self.conn = store.db.conn
+        self.unpack = store.ticket_data
 
     def candidates(self, source: str, basis: str, batch: int = EVALUATE_BATCH,
                    now: datetime | None = None) -> Iterator[tuple[Ticket, str]]:
@@ -56,7 +57,7 @@ class Evaluations:
             ).fetchall()
             if not rows:
                 break
-            yield from rows
+            yield from ((ticket_id, self.unpack(data), ticket_basis) for ticket_id, data, ticket_basis in rows)
             last = rows[-1][0]
 
     def record_whole_pass(self, source: str, basis: str) -> None:
@@ -81,7 +82,7 @@ class Evaluations:
             ).fetchall()
             if not rows:
                 return
-            yield from rows
+            yield from ((ticket_id, self.unpack(data), ticket_basis) for ticket_id, data, ticket_basis in rows)
             last = rows[-1][0]
 
     def mark_evaluated(self, source: str, ticket_id: str, basis: str, due: datetime | None = None) -> None:

@@ -136,7 +136,9 @@ class Facts:
                 "WHERE (s.source, s.id) > (?, ?) ORDER BY s.source, s.id LIMIT ?", [*last, batch]).fetchall()
             if not rows:
                 return
-            yield rows
+            unpack = self.store.ticket_data
+            yield [(source, ticket_id, None if data is None else unpack(data), deleted)
+                   for source, ticket_id, data, deleted in rows]
             last = (rows[-1][0], rows[-1][1])
 
     # --- writing ------------------------------------------------------------------------------
@@ -405,10 +407,10 @@ class Facts:
             row = self.conn.execute("SELECT data FROM tickets WHERE source = ? AND id = ? AND deleted = 0",
                                     [source, ticket_id]).fetchone()
             if row is not None:
-                yield source, ticket_id, row[0]
+                yield source, ticket_id, self.store.ticket_data(row[0])
 
     def links(self, source: str, ticket_id: str) -> tuple[str, str | None]:
         """A ticket's key and URL, for the evidence."""
-        key, url = self.conn.execute("SELECT key, json_extract(data, '$.url') FROM tickets WHERE source = ? AND id = ?",
-                                     [source, ticket_id]).fetchone()
-        return key, url
+        key, data = self.conn.execute("SELECT key, data FROM tickets WHERE source = ? AND id = ?",
+                                      [source, ticket_id]).fetchone()
+        return key, orjson.loads(self.store.ticket_data(data)).get("url")

@@ -11,6 +11,7 @@ Which module reads and writes which tables:
   ledger.py       writes, status_comments
   evaluations.py  evaluated, evaluation_passes, goal_checks, writeback_since
   identity.py     installation, own_users
+  packing.py      packing_dictionaries
   facts.py        kpi_meta, kpi_names, kpi_tickets, kpi_facts, kpi_counts, kpi_hours, kpi_stale
   tasks.py        task_states
 """
@@ -194,6 +195,14 @@ def m010_evaluation_due(db: sqlite_utils.Database) -> None:
                "INSERT INTO evaluated (source, ticket_id, basis, due) SELECT new.source, new.id, '', 0 "
                "WHERE NOT EXISTS (SELECT 1 FROM evaluated WHERE source = new.source AND ticket_id = new.id); "
                "UPDATE evaluated SET due = 0 WHERE source = new.source AND ticket_id = new.id; END")
+
+
+@MIGRATIONS()
+def m011_packing(db: sqlite_utils.Database) -> None:
+    """Stored JSON compressed with a dictionary per source and kind (state/packing.py). Values
+    stored before stay as they are (TEXT) and read as before."""
+    db.execute("CREATE TABLE packing_dictionaries (id INTEGER PRIMARY KEY, source TEXT NOT NULL, kind TEXT NOT NULL, "
+               "dictionary BLOB NOT NULL, UNIQUE (source, kind))")
 
 
 # Counted by PRAGMA user_version before sqlite-utils' Migrations kept the record: never change.

@@ -33,6 +33,7 @@ import sqlite_utils
 from deskplan.errors import BadPayload
 from deskplan.model import Ticket, nested_deeper_than, ticket_json
 from deskplan.state import database
+from deskplan.state.packing import Packer
 from deskplan.state.records import Page, Quarantined, Record, RecordLookup, Related
 from deskplan.state.schema import migrate
 
@@ -45,6 +46,7 @@ STORED_DEPTH = 254           # the deepest JSON a record may nest: what orjson w
 STORE, BUILD, EVALUATE, WRITE, REPORT = "store", "build", "evaluate", "write", "report"
 SETTLED_ELSEWHERE = (STORE, EVALUATE, WRITE, REPORT)
 SQL_CHUNK = 500              # ids bound in one `IN (...)` (SQLite allows 32,766 variables; any page fits in two)
+TICKET_JSON = "canonical ticket"   # the packing dictionary of canonical tickets (records use their kinds)
 LOOKUP_CACHE = 4096          # users, groups, organizations kept while building (bounded: memory stays flat)
 
 
@@ -132,6 +134,7 @@ class Store:
     def __init__(self, db: sqlite_utils.Database):
         self.db = db
         migrate(db)
+        self.packer = Packer(db)        # records' and tickets' JSON are stored compressed (packing.py)
 
     @classmethod
     def open(cls, path: Path | str) -> Store:
@@ -194,8 +197,9 @@ class Store:
         records = [record for record, _ in encoded.values()]
         with self.transaction():
             stored = self._stored(source, records)
-            changed = [(source, kind, rid, record.ticket_id, data) for (kind, rid), (record, data) in encoded.items()
-                       if stored.get((kind, rid)) != (record.ticket_id, data)]
+            changed = self._packed(source, [
+                (source, kind, rid, record.ticket_id, data) for (kind, rid), (record, data) in encoded.items()
+                if stored.get((kind, rid)) != (record.ticket_id, data)])
             conn = self.db.conn
             # None of them stored yet (a first sync's pages): a plain insert costs less than an upsert.
             conn.executemany(
@@ -222,6 +226,18 @@ class Store:
             )
         return len(changed)
 
+    def _packed(self, source: str, rows: list[tuple[str, str, str, str | None, str]]) -> list[tuple[Any, ...]]:
+        """The rows with their JSON packed, each kind with its own dictionary."""
+        by_kind: dict[str, list[int]] = {}
+        for index, row in enumerate(rows):
+            by_kind.setdefault(row[1], []).append(index)
+        packed: list[tuple[Any, ...]] = list(rows)
+        for kind, indexes in by_kind.items():
+            for index, blob in zip(indexes, self.packer.pack_all(source, kind, [rows[i][4] for i in indexes]),
+                                   strict=True):
+                packed[index] = (*rows[index][:4], blob)
+        return packed
+
     def _release_stored(self, source: str, records: list[Record]) -> None:
         """Entries of stage `store` for records now stored: settled (one query, usually finding none)."""
         held = {ref for (ref,) in self.db.conn.execute(
@@ -240,7 +256,8 @@ class Store:
         found: dict[tuple[str, str], tuple[str | None, str]] = {}
         for kind, ids in ids_by_kind.items():
             for chunk in _chunks(ids):
-                found.update(((kind, rid), (ticket_id, data)) for rid, ticket_id, data in self.db.conn.execute(
+                unpack = self.packer.unpack
+                found.update(((kind, rid), (ticket_id, unpack(data))) for rid, ticket_id, data in self.db.conn.execute(
                     "SELECT id, ticket_id, data FROM records WHERE source = ? AND kind = ? "
                     f"AND id IN ({_marks(chunk)})",
                     [source, kind, *chunk],
@@ -276,7 +293,7 @@ class Store:
         row = self.db.execute(
             "SELECT data FROM records WHERE source = ? AND kind = 'ticket' AND id = ?", [source, ticket_id]
         ).fetchone()
-        return Record("ticket", ticket_id, ticket_id, _decode(row[0])) if row else None
+        return Record("ticket", ticket_id, ticket_id, _decode(self.packer.unpack(row[0]))) if row else None
 
     def related(self, source: str, ticket_id: str) -> Related:
         ((_, _, related),) = self.build_inputs(source, [ticket_id])
@@ -290,7 +307,7 @@ class Store:
         row = self.db.execute(
             "SELECT data FROM records WHERE source = ? AND kind = ? AND id = ?", [source, kind, str(record_id)]
         ).fetchone()
-        return _decode(row[0]) if row else None
+        return _decode(self.packer.unpack(row[0])) if row else None
 
     def build_inputs(self, source: str, ticket_ids: list[str], lookup: RecordLookup | None = None
                      ) -> Iterator[tuple[str, Record | None, Related]]:
@@ -306,14 +323,15 @@ class Store:
                 f"SELECT id, data FROM records WHERE source = ? AND kind = 'ticket' AND id IN ({_marks(chunk)})",
                 [source, *chunk],
             ):
-                tickets[rid] = Record("ticket", rid, rid, _decode(data))
+                tickets[rid] = Record("ticket", rid, rid, _decode(self.packer.unpack(data)))
             for kind, rid, ticket_id, data in conn.execute(
                 "SELECT kind, id, ticket_id, data FROM records WHERE source = ? AND ticket_id IN "
                 f"({_marks(chunk)}) AND kind IN ('event', 'rating') ORDER BY ticket_id, kind, rowid",
                 [source, *chunk],
             ):
                 events, ratings = related[ticket_id]
-                (events if kind == "event" else ratings).append(Record(kind, rid, ticket_id, _decode(data)))
+                (events if kind == "event" else ratings).append(
+                    Record(kind, rid, ticket_id, _decode(self.packer.unpack(data))))
         user = functools.partial(lookup, "user")
         for ticket_id in ticket_ids:
             events, ratings = related[ticket_id]
@@ -343,8 +361,10 @@ class Store:
         built = [t if isinstance(t, tuple) else (t, ticket_json(t)) for t in tickets]
         if not built:
             return 0
-        rows = [(t.source, t.id, t.key, t.status.value, t.created_at.isoformat(), t.updated_at.isoformat(),
-                 int(t.deleted), _digest(data), data) for t, data in built]
+        texts: list[tuple[Any, ...]] = [
+            (t.source, t.id, t.key, t.status.value, t.created_at.isoformat(), t.updated_at.isoformat(),
+             int(t.deleted), _digest(data), data) for t, data in built]
+        rows = [(*row[:8], blob) for row, blob in zip(texts, self._pack_tickets(texts), strict=True)]
         conn = self.db.conn
         changed = conn.executemany(
             "INSERT INTO tickets (source, id, key, status, created_at, updated_at, deleted, hash, data) "
@@ -358,6 +378,21 @@ class Store:
         conn.executemany("DELETE FROM touched WHERE source = ? AND ticket_id = ?",
                          [(ticket.source, ticket.id) for ticket, _ in built])
         return changed
+
+    def _pack_tickets(self, rows: list[tuple[Any, ...]]) -> list[bytes]:
+        by_source: dict[str, list[int]] = {}
+        for index, row in enumerate(rows):
+            by_source.setdefault(row[0], []).append(index)
+        packed: list[bytes] = [b""] * len(rows)
+        for source, indexes in by_source.items():
+            for index, blob in zip(indexes, self.packer.pack_all(source, TICKET_JSON, [rows[i][8] for i in indexes]),
+                                   strict=True):
+                packed[index] = blob
+        return packed
+
+    def ticket_data(self, value: str | bytes) -> str:
+        """A stored ticket's JSON, from the `data` column as read."""
+        return self.packer.unpack(value)
 
     def key_holders(self, source: str, keys: Iterable[str]) -> dict[str, str]:
         """The id of the stored ticket that holds each of `keys` (keys held by none are left out)."""
@@ -379,7 +414,7 @@ class Store:
         if row is None:
             return None
         try:
-            return Ticket.model_validate_json(row[0])
+            return Ticket.model_validate_json(self.packer.unpack(row[0]))
         except ValueError as exc:
             raise BadPayload(f"the stored ticket cannot be read ({type(exc).__name__})", source=source,
                              ref=key) from None
@@ -407,7 +442,7 @@ class Store:
                 return
             for ticket_source, ticket_id, data in rows:
                 try:
-                    ticket = Ticket.model_validate_json(data)
+                    ticket = Ticket.model_validate_json(self.packer.unpack(data))
                 except Exception as exc:
                     if on_error is None:
                         log.warning("%s:%s: the stored ticket cannot be read (%s); left out", ticket_source,
