@@ -361,15 +361,10 @@ def report(workspace: Path, fmt: str, out: Path | None) -> None:
 
     Example: deskplan report --format html --out report.html
     """
-    from deskplan.app.report.command import render, report_from_workspace, write_output
+    from deskplan.app.report.command import render, report_from_workspace
     from deskplan.clock import now
 
-    text = render(report_from_workspace(workspace, now()), fmt)
-    if out is None:
-        click.echo(text, nl=False)
-    else:
-        write_output(text, out)
-        click.echo(f"wrote {out}", err=True)
+    _show(render(report_from_workspace(workspace, now()), fmt), out)
 
 
 @cli.command()
@@ -392,11 +387,16 @@ def review(workspace: Path, cadence_id: str | None, period_label: str | None, fm
 
     Example: deskplan review --cadence monthly-review --period 2026-03 --format md
     """
-    from deskplan.app.report.command import write_output
     from deskplan.app.review.command import render, review_from_workspace
     from deskplan.clock import now
 
-    text = render(review_from_workspace(workspace, now(), cadence_id=cadence_id, period_label=period_label), fmt)
+    _show(render(review_from_workspace(workspace, now(), cadence_id=cadence_id, period_label=period_label), fmt), out)
+
+
+def _show(text: str, out: Path | None) -> None:
+    """A rendered page on stdout, or written whole to `out` (saying so on stderr)."""
+    from deskplan.app.report.command import write_output
+
     if out is None:
         click.echo(text, nl=False)
     else:
