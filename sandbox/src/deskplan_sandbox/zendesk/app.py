@@ -199,6 +199,7 @@ class ZendeskSimulator(SimulatorApp):
             headers["zendesk-rate-limit-tickets-update"] = self._bucket_header(
                 self.tickets_update_limiter, "tickets-update", wait)
             if wait > 0:
+                # (the JSON of the other endpoint limits; this bucket's own wording is not recorded)
                 return errors.rate_limited(wait, "Number of allowed ticket update API requests per minute exceeded",
                                            headers), headers
         bucket = f"{self.api_user_id}:{ticket_id}"
