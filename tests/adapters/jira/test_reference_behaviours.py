@@ -7,13 +7,14 @@ from __future__ import annotations
 import copy
 import io
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from protocol_driver import MemoryState, sync
 
 from deskplan.adapters.jira import create_adapter
 from deskplan.config import SourceConfig
 from deskplan.model import Score
+from deskplan.transport.http import HttpClient
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.jira import create_app
 from deskplan_sandbox.server import SandboxServer
@@ -60,3 +61,38 @@ def test_the_csat_comment_of_a_fixture_issue_reaches_the_built_ticket(contracts_
     satisfaction = state.tickets["90900"].satisfaction
     assert (satisfaction.score, satisfaction.comment) == (Score.BAD, "Nobody called back")
     assert adapter.feedback_requests == 1
+
+
+class SimTime:
+    def __init__(self, start: datetime):
+        self.now = start
+        self.slept: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+
+def test_writes_to_one_issue_past_its_write_limit_wait_and_land_once():
+    """Jira's per-issue write limit (20 writes in 2 s, then 429 jira-per-issue-on-write): a write
+    refused with it was not applied, so deskplan's writes (retry mode "connect_only") wait as told
+    and send it again; every comment lands exactly once."""
+    time = SimTime(NOW)
+    app = create_app(email=EMAIL, token=TOKEN, scenario=generate_scenario(5, 3, NOW), log=io.StringIO(),
+                     now=time, burst_limit=1000)
+    key = next(r.key for r in app.store.records() if r.project_key == "SUP")
+    before = len(app.store.require(key).comments)
+    with SandboxServer(app) as server:
+        http = HttpClient(server.url, auth=(EMAIL, TOKEN), source="jsm", sleep=time.sleep,
+                          clock=lambda: time.now.timestamp())
+        for n in range(25):
+            body = {"body": {"type": "doc", "version": 1, "content": [
+                {"type": "paragraph", "content": [{"type": "text", "text": f"note {n}"}]}]}}
+            http.send("POST", f"/rest/api/3/issue/{key}/comment", json=body, retry="connect_only")
+    # the 21st waited (Retry-After 2 s, and jitter on top), then went through with the other four
+    assert len(time.slept) == 1 and time.slept[0] >= 2
+    assert http.requests == 26 and len(app.writes) == 25
+    assert len(app.store.require(key).comments) - before == 25
