@@ -1,10 +1,10 @@
 """Serve one helpdesk simulator on loopback until stopped (`python -m deskplan_sandbox`,
 `deskplan sandbox`).
 
-Each simulator package (`deskplan_sandbox.zendesk`, `deskplan_sandbox.jira`) exposes the
-same `create_app(*, email, token, fixtures, tickets, seed, faults, rate_limit, rate_window,
-clock_offset)`
-factory; this module picks one by name, prints where it serves, and serves.
+Each simulator package (`deskplan_sandbox.zendesk`, `deskplan_sandbox.jira`) exposes a
+`create_app(*, email, token, fixtures, tickets, seed, faults, rate_limit, rate_window,
+clock_offset, ...)` factory with options of its own besides (`KIND_DEFAULTS`); this module
+picks one by name, prints where it serves, and serves.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ KIND_DEFAULTS: dict[str, dict[str, Any]] = {
         "search_lag": 0.0,
     },
 }
-DEFAULT_RATE_LIMIT = KIND_DEFAULTS["zendesk"]["rate_limit"]
 
 
 def kind_options(kind: str, given: dict[str, Any]) -> dict[str, Any]:
