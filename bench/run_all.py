@@ -33,6 +33,7 @@ SCRIPTS = (
     ("bench_writeback.py", [], ["--tickets", "600", "--jira-tickets", "600"]),
     ("bench_jira_requests.py", [], ["--tickets", "1000", "--changes", "50"]),
     ("bench_kill.py", ["--trials", "10"], ["--trials", "2"]),
+    ("scale.py", ["--tickets", "100000"], ["--tickets", "5000", "--base", "1000"]),
 )
 
 REQUESTS_SLACK = 1.05
@@ -40,6 +41,11 @@ TICKETS_PER_SECOND = 5_000
 RSS_MB = 200
 RULE_EVALUATIONS_PER_SECOND = 1_000_000
 RATE_LIMIT_SLACK = 1.05
+# At 1,000,000 tickets (scale.py --tickets 1000000): seconds of wall time per operation, peak RSS, state size.
+SCALE_SECONDS = {"report --format json": 5.0, "goal check": 2.0, "sync, idle": 2.0, "explain zd:<id>": 0.5}
+SCALE_RSS_MB = 300
+SCALE_BYTES_PER_TICKET = 3000
+SCALE_TARGETS_AT = 1_000_000
 JIRA_REQUESTS = re.compile(r"^(?P<name>.+?)\s+issues\s+(?P<issues>\d+)"
                            r".*requests\s+(?P<requests>\d+)\s+minimum\s+(?P<minimum>\d+)")
 
@@ -109,6 +115,18 @@ def summary_rows(results: list[dict], jira_lines: list[str]) -> list[tuple[str, 
                      verdict(r["rule_evaluations_per_s"] >= RULE_EVALUATIONS_PER_SECOND)))
         rows.append(("ticket evaluations (measures, categories, SLA targets)", f"{r['evaluations_per_s']:,}/s", ""))
         rows.append(("SLA clocks", f"{r['clocks_per_s']:,}/s", ""))
+    for r in (r for r in results if r["bench"] == "scale"):
+        judged = r["tickets"] >= SCALE_TARGETS_AT
+        later = f"(targets at {SCALE_TARGETS_AT:,})"
+        if r["operation"] == "state":
+            rows.append((f"state, {r['tickets']:,} tickets", f"{r['bytes_per_ticket']:,.0f} bytes per ticket",
+                         verdict(r["bytes_per_ticket"] < SCALE_BYTES_PER_TICKET) if judged else later))
+            continue
+        limit = SCALE_SECONDS.get(r["operation"])
+        met = r["rss_mb"] < SCALE_RSS_MB and (limit is None or r["wall"] < limit)
+        rows.append((f"{r['operation']}, {r['tickets']:,} tickets",
+                     f"{r['wall']:.2f} s ({r['cpu']:.2f} CPU s), {r['rss_mb']:.0f} MB"
+                     + (f" / {limit:g} s" if limit else ""), verdict(met) if judged else later))
     for r in (r for r in results if r["bench"] == "writeback"):
         rows.append((f"write-back, {r['kind']}: {r['applied']:,} writes applied",
                      f"{r['requests_per_write']:.3f} requests per write, {r['failed']} failed, "

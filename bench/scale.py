@@ -123,21 +123,34 @@ def build_state(folder: Path, tickets: int, base: int, seed: int) -> dict[str, f
 
 # --- measuring ---------------------------------------------------------------------------------
 
+# Linux keeps a process's peak RSS across fork and exec: a child of this (large) process would
+# report at least this process's size. A small launcher starts the command instead and reports
+# the command's own figures from wait4.
+LAUNCHER = """
+import json, os, subprocess, sys, time
+started = time.perf_counter()
+child = subprocess.Popen(sys.argv[2:])
+_, status, usage = os.wait4(child.pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump({"exit": os.waitstatus_to_exitcode(status), "wall": time.perf_counter() - started,
+               "rss_kb": usage.ru_maxrss, "cpu": usage.ru_utime + usage.ru_stime}, out)
+"""
+
+
 def measured(command: list[str], env: dict[str, str]) -> dict[str, Any]:
     """Run `command`; its wall seconds, its peak RSS (MB, from wait4) and what it printed last as JSON."""
-    started = time.perf_counter()
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
-        process = subprocess.Popen(command, env=env, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-        wall = time.perf_counter() - started
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r") as usage_file:
+        subprocess.run([sys.executable, "-c", LAUNCHER, usage_file.name, *command], env=env, stdout=out,
+                       stderr=err, text=True, check=False)
+        usage = json.loads(usage_file.read())
         out.seek(0)
         err.seek(0)
         text, errors = out.read(), err.read()
-    if process.returncode not in (0, 1):
-        raise RuntimeError(f"{' '.join(command)} failed ({process.returncode}):\n{errors[-3000:]}")
-    figures: dict[str, Any] = {"process_wall": wall, "rss_mb": usage.ru_maxrss / 1024,
-                               "process_cpu": usage.ru_utime + usage.ru_stime, "exit": process.returncode}
+    if usage["exit"] not in (0, 1):
+        raise RuntimeError(f"{' '.join(command)} failed ({usage['exit']}):\n{errors[-3000:]}")
+    figures: dict[str, Any] = {"process_wall": usage["wall"], "rss_mb": usage["rss_kb"] / 1024,
+                               "process_cpu": usage["cpu"], "exit": usage["exit"]}
     last = text.strip().splitlines()[-1] if text.strip() else ""
     if last.startswith("{"):
         with contextlib.suppress(json.JSONDecodeError):
@@ -174,6 +187,7 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=5_000, help="distinct generated tickets, copied up to --tickets")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, help="build here and keep it (default: a temporary folder)")
+    parser.add_argument("--setup-only", action="store_true", help="build the state in --dir and stop (measure later)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the state already in --dir (built by an earlier run)")
     args = parser.parse_args()
@@ -194,6 +208,8 @@ def main() -> None:
             setup = measured(scaleproc(folder, "setup-sync"), {**env, "DESKPLAN_NOW": at["setup"]})
             print(f"first write-back sync (build + evaluate all): {setup['wall']:.1f} s, "
                   f"RSS {setup['rss_mb']:.0f} MB, {setup.get('summary')}", flush=True)
+        if args.setup_only:
+            return
         size, tables = table_sizes(folder / "state.db")
         rows: list[tuple[str, dict[str, Any]]] = []
         read_env = {**env, "DESKPLAN_NOW": at["read"]}
