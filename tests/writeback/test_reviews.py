@@ -102,8 +102,34 @@ def test_the_week_that_closed_becomes_one_task_with_the_digest_as_its_body(store
     assert (week.due, week.trigger) == (local(2026, 11, 18), local(2026, 11, 16))
     assert (week.ticket_id, week.links, week.route) == (None, (), ())
     month = result.writes[1]
+    # October closed on 1 Nov; written on 16 Nov it keeps its five days from the day it is
+    # written: due by the end of Friday 20 Nov, not overdue since 6 Nov.
     assert (month.title, month.owner, month.due) == ("Monthly review: October 2026", "service manager",
-                                                     local(2026, 11, 6))
+                                                     local(2026, 11, 21))
+
+
+def test_a_review_written_late_keeps_its_whole_allowance_from_the_day_it_is_written(store, tmp_path):
+    # Sunday 1 Nov, 00:30: October's review on time (written the day October closed), due five
+    # days after the close, by the end of Thursday 5 Nov; week 43's check (closed Monday 26 Oct)
+    # late, due two days from this Sunday, by the end of Monday 2 Nov.
+    on_time = plan(store, tmp_path, local(2026, 11, 1, 0, 30))
+    assert [(w.origin, w.due) for w in on_time.writes] == [
+        ("review:weekly-check:2026-W43", local(2026, 11, 3)),
+        ("review:monthly-review:2026-10", local(2026, 11, 6)),
+    ]
+    # Written on Thursday 19 Nov at 14:00, the day counting: the weekly check of week 46 by the
+    # end of Friday 20 Nov, October's review by the end of Monday 23 Nov; midnights in Shanghai.
+    late = plan(store, tmp_path, local(2026, 11, 19, 14))
+    assert [(w.origin, w.due, w.trigger) for w in late.writes] == [
+        ("review:weekly-check:2026-W46", local(2026, 11, 21), local(2026, 11, 16)),
+        ("review:monthly-review:2026-10", local(2026, 11, 24), local(2026, 11, 1)),
+    ]
+    # A quarter that closed on 1 Jan, written on 6 Mar (as the demo writes a quarter two months
+    # gone): by the end of 15 Mar, not overdue since 10 Jan. 23:59 on 6 Mar is still the day of
+    # writing.
+    quarterly = plan(store, tmp_path, local(2027, 3, 6, 23, 59))
+    assert [(w.origin, w.due) for w in quarterly.writes if "quarterly" in w.origin] == [
+        ("review:quarterly-lookback:2026-Q4", local(2027, 3, 16))]
 
 
 def test_periods_that_closed_before_the_cutoff_are_held_back_and_their_digest_not_built(store, tmp_path):

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 
 from deskplan.effects import REVIEW_ORIGIN, PlannedWrite, WriteKind, idempotency_key, marker
 from deskplan.kpi.review import Period, PeriodError, closed_periods, parse_period, plan_zone
+from deskplan.kpi.windows import local_midnight
 from deskplan.rules.plan import Cadence, Plan, Window
 from deskplan.state.ledger import LedgerEntry, WriteStatus
 
@@ -36,12 +37,12 @@ CATCH_UP = 4
 monthly reviews. Older missed periods are left out (their figures are in the next review's
 "the period before" and in `deskplan review --period`)."""
 
-REVIEW_GRACE: dict[Window, timedelta] = {"week": timedelta(days=2), "month": timedelta(days=5),
-                                         "quarter": timedelta(days=10)}
-"""How long after its period closed a review is due. A weekly check is held early in the next
-week, while the week is fresh and there is still time to act on it: by the end of Tuesday. A
-monthly review needs the month's late data (ratings come in days after a solve) and the
-owners' notes: five days. A quarterly look-back is a meeting to prepare: ten days."""
+REVIEW_GRACE: dict[Window, int] = {"week": 2, "month": 5, "quarter": 10}
+"""Whole local days an owner has for a review, counted from the day its period closed. A weekly
+check is held early in the next week, while the week is fresh and there is still time to act on
+it: by the end of Tuesday. A monthly review needs the month's late data (ratings come in days
+after a solve) and the owners' notes: five days. A quarterly look-back is a meeting to
+prepare: ten days."""
 
 Render = Callable[[Cadence, Period], tuple[str, str]]
 """(title, body) of an entry's review of a period."""
@@ -53,6 +54,25 @@ class DueReview:
     period: Period
     source: str
     key: str
+    due: datetime               # see review_due
+
+
+def review_due(period: Period, every: Window, now: datetime, zone: ZoneInfo) -> datetime:
+    """When a review written at `now` is due: the end of the local day REVIEW_GRACE days into
+    the later of the day its period closed and the day it is written (stored, as every due
+    time of deskplan, as the next local midnight: "by the end of day D" is D+1 00:00).
+
+    The allowance is the owner's time to prepare the review, and it starts when the owner is
+    told: a task written late (the sync went live after the period closed, or cron stopped
+    for weeks) would otherwise be overdue the moment it lands, and the closed loop would count
+    it against an owner who never had the chance. Written on time (the day the period closed)
+    it is due exactly as before; written later it keeps the whole allowance, counting the day
+    of writing, so a weekly check written on Thursday is due by the end of Friday. Whole local
+    days, not hours: a due time mid-afternoon reads as arbitrary to a service manager, and
+    midnights stay midnights across a DST change."""
+    closed = period.end.astimezone(zone).date()
+    start = max(closed, now.astimezone(zone).date())
+    return local_midnight(start + timedelta(days=REVIEW_GRACE[every]), zone)
 
 
 def review_origin(cadence_id: str, label: str) -> str:
@@ -76,7 +96,7 @@ def due_reviews(plan: Plan, now: datetime, sources: Mapping[str, str], written: 
         for period in due:
             key = idempotency_key("task", "review", plan.plan.id, cadence.id, period.label, source, secret=secret)
             if status(key) in (None, WriteStatus.FAILED):
-                yield DueReview(cadence, period, source, key)
+                yield DueReview(cadence, period, source, key, review_due(period, cadence.every, now, zone))
 
 
 def _latest_written(entries: Iterable[LedgerEntry], zone: ZoneInfo) -> dict[tuple[str, str], datetime]:
@@ -97,8 +117,8 @@ def _latest_written(entries: Iterable[LedgerEntry], zone: ZoneInfo) -> dict[tupl
 
 
 def review_task(due: DueReview, title: str, body: str) -> PlannedWrite:
-    """The review task: the digest as its body, due REVIEW_GRACE after the period closed, for
-    the entry's owner; its trigger is the period's end (the go-live cut-off compares it)."""
+    """The review task: the digest as its body, due as `review_due` says, for the entry's
+    owner; its trigger is the period's end (the go-live cut-off compares it)."""
     cadence, period = due.cadence, due.period
     return PlannedWrite(
         key=due.key,
@@ -107,7 +127,7 @@ def review_task(due: DueReview, title: str, body: str) -> PlannedWrite:
         origin=review_origin(cadence.id, period.label),
         title=title,
         body="\n".join(part for part in (body.rstrip(), marker(due.key)) if part),
-        due=period.end + REVIEW_GRACE[cadence.every],
+        due=due.due,
         owner=cadence.owner,
         trigger=period.end,
     )
