@@ -340,20 +340,28 @@ def _goal_counts(workspace: Workspace, facts: Facts, goals: Sequence[GoalTally],
             tally.add_counts(win, names[value], numerator, denominator)
         tally.breakdown.add_counts(win, dim, names[value], numerator, denominator)
     plan = workspace.plan
+    candidates: dict[tuple[int, int], list[tuple[Worst, int, str]]] = {}
     for index, tally in enumerate(goals):
         for win in range(len(tally.windows)):
-            for worst in facts.worst(index, win, EVIDENCE_LIMIT, excluded):
-                tally.keep_worst(win, _evidence(facts, worst, worst.weight, worst.detail or ""))
+            candidates[(index, win)] = [(w, w.weight, w.detail or "")
+                                        for w in facts.worst(index, win, EVIDENCE_LIMIT, excluded)]
     for index, win, worst in facts.running_against(at, excluded):
-        tally = goals[index]
-        if win >= len(tally.windows):
+        if win >= len(goals[index].windows):
             continue
         goal = plan.goals[index]
         assert goal.threshold is not None, "only *_within goals wait"
         calendar = workspace.goal_calendar(goal)
         weight = worst.weight + calendar.elapsed(instant(worst.horizon), now) // timedelta(microseconds=1)
         detail = f"{worst.detail} after {hours(timedelta(microseconds=weight))} (allowed {hours(goal.threshold)})"
-        tally.keep_worst(win, _evidence(facts, worst, weight, detail))
+        candidates[(index, win)].append((worst, weight, detail))
+    keys = facts.keys((w.source, w.ticket_id) for found in candidates.values() for w, _, _ in found)
+    for (index, win), found in candidates.items():
+        # The tally's own order (weight, instant, ref: worst first), so that only the few kept
+        # are read for their links.
+        ranked = sorted(found, key=lambda c: (c[1], c[0].at, f"{c[0].source}:{keys[(c[0].source, c[0].ticket_id)]}"),
+                        reverse=True)
+        for worst, weight, detail in ranked[:EVIDENCE_LIMIT]:
+            goals[index].keep_worst(win, _evidence(facts, worst, weight, detail))
 
 
 def _evidence(facts: Facts, worst: Worst, weight: int, detail: str) -> Evidence:

@@ -383,11 +383,15 @@ class Facts:
             for a, b in ranges:
                 if a < b:
                     parts.append((1, select + "f.turn IS NULL GROUP BY 1, 2", [goal, a, b]))
-            parts.append((1, select + f"f.turn IS NOT NULL AND f.turn < ?{where} GROUP BY 1, 2",
+            # `+f.goal`: these few rows are found through the turn index or by ticket, not by
+            # scanning the goal's whole span on the (goal, at) index.
+            unindexed = select.replace("f.goal = ? AND f.at >= ? AND f.at < ?",
+                                       "+f.goal = ? AND +f.at >= ? AND +f.at < ?")
+            parts.append((1, unindexed + f"f.turn IS NOT NULL AND f.turn < ?{where} GROUP BY 1, 2",
                           [goal, start, end, now, *params]))
             if excluded:
-                parts.append((-1, select + "f.turn IS NULL AND f.n IN (SELECT value FROM json_each(?)) GROUP BY 1, 2",
-                              [goal, start, end, numbers]))
+                parts.append((-1, unindexed + "f.turn IS NULL AND f.n IN (SELECT value FROM json_each(?)) "
+                                  "GROUP BY 1, 2", [goal, start, end, numbers]))
             for sign, sql, values in parts:
                 for pilots, controls, hits, tickets in self.conn.execute(sql, values):
                     if measure_bit is None:
@@ -408,6 +412,19 @@ class Facts:
                                     [source, ticket_id]).fetchone()
             if row is not None:
                 yield source, ticket_id, self.store.ticket_data(row[0])
+
+    def keys(self, tickets: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+        """The key of each of these tickets."""
+        by_source: dict[str, list[str]] = {}
+        for source, ticket_id in tickets:
+            by_source.setdefault(source, []).append(ticket_id)
+        found: dict[tuple[str, str], str] = {}
+        for source, ids in by_source.items():
+            for ticket_id, key in self.conn.execute(
+                    "SELECT id, key FROM tickets WHERE source = ? AND id IN (SELECT value FROM json_each(?))",
+                    [source, orjson.dumps(ids).decode()]):
+                found[(source, ticket_id)] = key
+        return found
 
     def links(self, source: str, ticket_id: str) -> tuple[str, str | None]:
         """A ticket's key and URL, for the evidence."""
