@@ -290,8 +290,14 @@ def stored_report(workspace: Workspace, store: Store, now: datetime, *, goals_on
     and from the timelines of the rest. `options` are build_report's. With `goals_only` (the goal
     check) only the goals' figures are whole: categories, measures and pilots count the tickets
     read from their timelines alone."""
-    left_out: list[LeftOut] = []
     facts = Facts(store)
+    with facts.snapshot():
+        return _stored_report(workspace, store, facts, now, goals_only, options)
+
+
+def _stored_report(workspace: Workspace, store: Store, facts: Facts, now: datetime, goals_only: bool,
+                   options: dict[str, Any]) -> Report:
+    left_out: list[LeftOut] = []
     basis = facts_basis(workspace)
     if basis is None or facts.basis() != basis:
         return build_report(workspace, stored_tickets(store, left_out), now, left_out=left_out,

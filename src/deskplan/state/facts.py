@@ -32,6 +32,7 @@ Instants are microseconds since 1970 (UTC), like the calendars' own arithmetic.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -250,6 +251,19 @@ class Facts:
         self._count_hours(hours, +1)
 
     # --- reading ------------------------------------------------------------------------------
+
+    @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Everything read inside sees the state of one instant (a read transaction: in WAL mode a
+        sync that commits meanwhile is not seen half), unless a transaction is open already."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN DEFERRED")
+        try:
+            yield
+        finally:
+            self.conn.execute("ROLLBACK")
 
     def ticket_count(self, excluded: Sequence[int] = ()) -> int:
         """Tickets counted from their facts: every one but those left out (and `excluded`)."""
