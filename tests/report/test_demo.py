@@ -74,7 +74,7 @@ def test_demo_runs_the_whole_loop(tmp_path):
     ]
     summary = result.summary().splitlines()
     assert summary[0].startswith("deskplan demo: 100 generated tickets over the six months up to 2026-05-20 08:30 UTC")
-    assert "Read back by the sync at 09:30 UTC: 36 tasks, 15 done, 21 open (13 overdue); milestones P1 done, " \
+    assert "Read back by the sync at 09:30 UTC: 36 tasks, 15 done, 21 open (10 overdue); milestones P1 done, " \
            "P2 overdue, P3 under way" in summary
     assert f"  report sections: {result.html.as_uri()}#milestones and #tasks; TASKS in deskplan report " \
            f"--workspace {root} --format text" in summary
@@ -91,22 +91,37 @@ def test_demo_runs_the_whole_loop(tmp_path):
     assert [(m["id"], m["state"]) for m in report["milestones"]] == [("P1", "done"), ("P2", "overdue"),
                                                                       ("P3", "active")]
     items = tasks["items"]
-    assert (len(items), sum(i["done"] for i in items), sum(i["overdue"] for i in items)) == (36, 15, 13)
-    assert tasks["by_owner"][:3] == [
-        {"owner": "customer service", "open": 7, "overdue": 5, "done": 3},
-        {"owner": "marketing", "open": 4, "overdue": 4, "done": 4},
-        {"owner": "(no owner)", "open": 4, "overdue": 2, "done": 2},      # the milestones' tasks, in both
+    assert (len(items), sum(i["done"] for i in items), sum(i["overdue"] for i in items)) == (36, 15, 10)
+    # Every task has an owner: the milestones' plan push tasks go to theirs (P1 technology, P2
+    # customer service, P3 service manager), in both helpdesks.
+    assert tasks["by_owner"] == [
+        {"owner": "customer service", "open": 9, "overdue": 6, "done": 3},
+        {"owner": "marketing", "open": 4, "overdue": 3, "done": 4},
+        {"owner": "marketing, customer service", "open": 1, "overdue": 1, "done": 1},
+        {"owner": "service manager", "open": 3, "overdue": 0, "done": 0},
+        {"owner": "product", "open": 2, "overdue": 0, "done": 0},
+        {"owner": "technology", "open": 2, "overdue": 0, "done": 2},
+        {"owner": "technology, customer service", "open": 0, "overdue": 0, "done": 1},
+        {"owner": "technology, product", "open": 0, "overdue": 0, "done": 4},
+    ]
+    assert sorted((i["source"], i["owner"], i["done"], i["overdue"]) for i in items
+                  if ":milestone:" in i["origin"]) == [
+        ("jsm", "customer service", False, True), ("jsm", "service manager", False, False),
+        ("jsm", "technology", True, False),
+        ("zendesk", "customer service", False, True), ("zendesk", "service manager", False, False),
+        ("zendesk", "technology", True, False),
     ]
     # (A task serving two measures counts in each.)
     assert [(c["measure"], c["open"], c["overdue"], c["done"]) for c in tasks["by_measure"]] == [
-        ("M1", 4, 2, 7), ("M2", 8, 6, 3), ("M3", 8, 6, 5), ("M4", 3, 1, 4), ("M5", 4, 0, 4), ("(no measure)", 3, 3, 0),
+        ("M1", 4, 2, 7), ("M2", 8, 6, 3), ("M3", 8, 6, 5), ("M4", 3, 1, 4), ("M5", 4, 0, 4), ("(no measure)", 3, 0, 0),
     ]
     for item in items:
         site = result.urls[item["source"]]
         path = "/agent/tickets/" if item["source"] == "zendesk" else "/browse/"
         assert item["url"] == f"{site}{path}{item['ref'].split(':', 1)[1]}", item
         assert item["read_at"] is not None and item["status"], item
-    # The review tasks, read back like every task: open in the helpdesk, past their due days.
+    # The review tasks, read back like every task: open in the helpdesk and, written late (the
+    # plan went live months ago), not overdue: each keeps its allowance from the day it was written.
     assert sorted((i["source"], i["title"].split(":")[0], i["done"]) for i in items if not i["measures"]) == [
         ("jsm", "Monthly review of every goal with the measure owners", False),
         ("zendesk", "Quarterly analysis of feedback categories and their trends", False),
@@ -122,11 +137,11 @@ def test_demo_runs_the_whole_loop(tmp_path):
     ]
     assert {s.source: s.review_tasks_created for s in result.sync.summaries} == {"zendesk": 2, "jsm": 1}
     assert [line.strip() for line in result.summary().splitlines() if "review for" in line] == [
-        "review for customer service, due by the end of 2026-05-19: Weekly check of first-reply and resolution "
+        "review for customer service, due by the end of 2026-05-21: Weekly check of first-reply and resolution "
         "times: week 20 of 2026 (11 to 17 May 2026)",
-        "review for marketing, due by the end of 2026-04-10: Quarterly analysis of feedback categories and their "
+        "review for marketing, due by the end of 2026-05-29: Quarterly analysis of feedback categories and their "
         "trends: Q1 2026 (Jan to Mar)",
-        "review for service manager, due by the end of 2026-05-05: Monthly review of every goal with the measure "
+        "review for service manager, due by the end of 2026-05-24: Monthly review of every goal with the measure "
         "owners: April 2026",
     ]
 

@@ -47,9 +47,10 @@ def test_default_is_the_latest_closed_period_of_the_first_cadence_entry(root):
     lines = result.stdout.splitlines()
     assert lines[0] == "Weekly check: week 46 of 2026 (9 to 15 Nov 2026)"
     assert "- First reply within 12h: 75.0% this week (3 of 4 requests; target 90%), up 25.0 points from the" in lines
-    # The ledger's goal task for week 46, read from the state file.
+    # The ledger's goal task for week 46, read from the state file: due at midnight on 18 Nov,
+    # that is by the end of 17 Nov.
     assert lines[-3:] == ["WRITTEN FOR THIS WEEK",
-                          "- zd:101 for customer service, due 18 Nov 2026: Goal reply-12h missed in 2026-W46",
+                          "- zd:101 for customer service, due 17 Nov 2026: Goal reply-12h missed in 2026-W46",
                           "  (first_reply_within)."]
 
 
@@ -58,7 +59,7 @@ def test_period_and_cadence_pick_another_review(root):
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("Weekly check: week 45 of 2026 (2 to 8 Nov 2026)\n")
     # The week 45 task is still pending in the ledger.
-    assert "- Task for customer service, due 11 Nov 2026, not confirmed in zd yet (checked on the next sync):" \
+    assert "- Task for customer service, due 10 Nov 2026, not confirmed in zd yet (checked on the next sync):" \
         in result.stdout
     monthly = review(root, "--cadence", "monthly-review", now="2026-12-01T01:00:00Z")
     assert monthly.exit_code == 0, monthly.output

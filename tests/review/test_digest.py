@@ -48,7 +48,7 @@ The state of deskplan's tasks in the helpdesk is not read back yet: open, overdu
 owner will show here once it is.
 
 WRITTEN FOR THIS WEEK
-- zd:101 for customer service, due 18 Nov 2026: Goal reply-12h missed in 2026-W46.
+- zd:101 for customer service, due 17 Nov 2026: Goal reply-12h missed in 2026-W46.
 """
 
 
@@ -131,9 +131,9 @@ OVERDUE TASKS
 - zd:T4 Check the routing (no owner): due 30 Nov 2026.
 
 WRITTEN FOR THIS MONTH
-- zd:99 for customer service, due 11 Nov 2026: Goal reply-12h missed in 2026-W45.
-- zd:101 for customer service, due 18 Nov 2026: Goal reply-12h missed in 2026-W46.
-- Task for marketing, due 3 Dec 2026, not confirmed in zd yet (checked on the next sync): Goal csat
+- zd:99 for customer service, due 10 Nov 2026: Goal reply-12h missed in 2026-W45.
+- zd:101 for customer service, due 17 Nov 2026: Goal reply-12h missed in 2026-W46.
+- Task for marketing, due 2 Dec 2026, not confirmed in zd yet (checked on the next sync): Goal csat
   missed in 2026-11.
 """
 

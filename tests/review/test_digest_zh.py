@@ -43,7 +43,7 @@ Weekly check（weekly-check），2026-W46：2026年11月9日至2026年11月15日
 尚未从服务台读回 deskplan 任务的状态：读回后，这里将按负责人显示未完成、逾期和已完成的任务。
 
 本周写入
-- zd:101（负责人 customer service），截止2026年11月18日：Goal reply-12h missed in 2026-W46。
+- zd:101（负责人 customer service），截止2026年11月17日：Goal reply-12h missed in 2026-W46。
 """
 
 

@@ -183,7 +183,10 @@ def test_plan_push_one_task_per_item_and_source(ledger):
              PlanItem("sip-2026", "milestone", "P1", "Upgrade and training")]
     tasks = list(plan_push_tasks(items, "zd", ledger, secret=SECRET))
     assert [t.title for t in tasks] == ["Measure M1: Automated order processing", "Milestone P1: Upgrade and training"]
-    assert tasks[0].due == datetime(2026, 12, 31, tzinfo=timezone.utc)
+    # Due by the end of its day (31 Dec): the next midnight, in UTC here, in the plan's zone below.
+    assert tasks[0].due == datetime(2027, 1, 1, tzinfo=timezone.utc)
+    (shanghai, _) = plan_push_tasks(items, "jira", ledger, secret=SECRET, zone=ZoneInfo("Asia/Shanghai"))
+    assert shanghai.due == datetime(2026, 12, 31, 16, tzinfo=timezone.utc)
     assert tasks[0].key != next(plan_push_tasks(items, "jira", ledger, secret=SECRET)).key
     settle(ledger, tasks)
     assert list(plan_push_tasks(items, "zd", ledger, secret=SECRET)) == []

@@ -50,6 +50,7 @@ from deskplan.app.sync import SyncResult, run_sync
 from deskplan.config import CONFIG_NAME, load_config
 from deskplan.effects import REVIEW_ORIGIN, PlannedWrite
 from deskplan.kpi.results import MilestoneResult, TaskReport
+from deskplan.kpi.windows import due_day
 from deskplan.rules.load import load_workspace
 from deskplan.state.store import Store
 from deskplan.workspace.init import init_workspace
@@ -161,9 +162,8 @@ class DemoResult:
                          f"{count.tasks} tasks: {len(reviews)} {'review' if len(reviews) == 1 else 'reviews'} "
                          f"on the plan's cadence, "
                          f"{pushed.get(name, 0)} from plan push, the rest improvement tasks")
-            # Due at a local midnight: by the end of the day before.
             lines.extend(f"    review for {w.owner or 'no owner'}, due by the end of "
-                         f"{(w.due - timedelta(seconds=1)).astimezone(self.zone):%Y-%m-%d}: {w.title}"
+                         f"{due_day(w.due, self.zone):%Y-%m-%d}: {w.title}"
                          for w in reviews if w.due is not None)
         if self.team:
             lines.append(f"The service team's work, in the helpdesks through their APIs, at "

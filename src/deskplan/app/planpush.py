@@ -263,7 +263,7 @@ def _push_source(source: str, applier: Applier, planner: WritebackPlanner, repor
         # Tasks first: the status comments go on the measures' tasks.
         items = pushable(plan_items(plan), source, planner, summary, on_skip)
         lang = translator(plan.language)
-        for write in plan_push_tasks(items, source, ledger, secret=secret, lang=lang):
+        for write in plan_push_tasks(items, source, ledger, secret=secret, lang=lang, zone=workspace.calendar().zone):
             _apply(applier, planner.routed(write), summary, on_write)
         for write in status_comments(report, plan, source, ledger, now, workspace.calendar().zone, secret=secret,
                                      lang=lang):
@@ -287,7 +287,8 @@ def _show_source(source: str, planner: WritebackPlanner, report: Report, ledger:
     summary.writes_unsettled = ledger.count(source, WriteStatus.PENDING)
     items = pushable(plan_items(workspace.plan), source, planner, summary, on_skip)
     lang = translator(workspace.plan.language)
-    tasks = [planner.routed(write) for write in plan_push_tasks(items, source, ledger, secret=secret, lang=lang)]
+    tasks = [planner.routed(write) for write in plan_push_tasks(items, source, ledger, secret=secret, lang=lang,
+                                                                zone=workspace.calendar().zone)]
     comments = status_comments(report, workspace.plan, source, ledger, now, workspace.calendar().zone,
                                secret=secret, planned=frozenset(w.key for w in tasks), lang=lang)
     for write in [*tasks, *comments]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -70,6 +70,17 @@ def local_midnight(day: date, zone: ZoneInfo) -> datetime:
     """The UTC instant a local day begins. Where midnight itself is skipped by a DST change,
     fold=0 resolves it with the offset before the change: the instant of the change."""
     return datetime.combine(day, time()).replace(tzinfo=zone).astimezone(timezone.utc)
+
+
+def due_day(due: datetime, zone: tzinfo) -> date:
+    """The day a due time is shown as, in `zone`: its local date, but the day before for a
+    local midnight. deskplan writes "by the end of day D" as D+1 00:00 local (review tasks,
+    plan push, goal tasks' windows), and a reader told "due 11 Oct" of a task due by the end of
+    10 Oct would think it had a day more than it has; a due time within a day (a rule's
+    business-hours deadline) is shown as its own day."""
+    local = due.astimezone(zone)
+    day = local.date()
+    return day - timedelta(days=1) if local.time() == time() else day
 
 
 def _window(first: date, kind: WindowKind, zone: ZoneInfo) -> Window:

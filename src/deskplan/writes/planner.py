@@ -359,8 +359,10 @@ def _goal_task(miss: GoalMiss, source: str, key: str, lang: Lang = ENGLISH) -> P
 
 
 def plan_push_tasks(items: Iterable[PlanItem], source: str, ledger: LedgerView, *,
-                    secret: str, lang: Lang = ENGLISH) -> Iterator[PlannedWrite]:
-    """A task per measure and milestone of the plan, once per source."""
+                    secret: str, lang: Lang = ENGLISH, zone: tzinfo = timezone.utc) -> Iterator[PlannedWrite]:
+    """A task per measure and milestone of the plan, once per source: due by the end of its due
+    day in the plan's `zone` (the next local midnight, as every due time deskplan writes: the
+    day is the item's last, not overdue while it lasts)."""
     for item in items:
         key = idempotency_key("task", "plan", item.plan_id, item.kind, item.id, source, secret=secret)
         if ledger.status(key) not in (None, WriteStatus.FAILED):
@@ -380,7 +382,8 @@ def plan_push_tasks(items: Iterable[PlanItem], source: str, ledger: LedgerView, 
             origin=f"plan:{item.plan_id}:{item.kind}:{item.id}",
             title=lang._("{kind} {id}: {title}", kind=kind, id=item.id, title=item.title),
             body="\n".join(lines),
-            due=datetime.combine(item.due, time(), timezone.utc) if item.due else None,
+            due=(datetime.combine(item.due + timedelta(days=1), time(), zone).astimezone(timezone.utc)
+                 if item.due else None),
             owner=item.owner,
         )
 

@@ -34,7 +34,7 @@ from deskplan.i18n import ENGLISH, Lang, translator
 from deskplan.kpi.freshness import STALE_AFTER
 from deskplan.kpi.results import GoalResult, Report, SourceSync, TaskItem, TaskReport
 from deskplan.kpi.review import ACTIVE, DONE, OVERDUE, PLANNED
-from deskplan.kpi.windows import local_midnight
+from deskplan.kpi.windows import due_day, local_midnight
 
 
 def _environment(lang: Lang = ENGLISH) -> Environment:
@@ -142,7 +142,7 @@ def tasks_view(tasks: TaskReport | None, zone: ZoneInfo, now: datetime, lang: La
         return None
 
     def item(t: TaskItem) -> dict[str, Any]:
-        return {"t": t, "due": f"{t.due.astimezone(zone):%Y-%m-%d}" if t.due else "–",
+        return {"t": t, "due": due_day(t.due, zone).isoformat() if t.due else "–",
                 "late": late_by(t.due, now, lang) if t.overdue and t.due else "",
                 "state": "overdue" if t.overdue else "done" if t.done else "open"}
 

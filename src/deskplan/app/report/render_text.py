@@ -26,6 +26,7 @@ from deskplan.app.report.labels import (
 )
 from deskplan.i18n import Lang, translator
 from deskplan.kpi.results import Report, SourceSync
+from deskplan.kpi.windows import due_day
 
 WIDTH = 100
 SPARK = "▁▂▃▄▅▆▇█"
@@ -198,7 +199,7 @@ def _tasks(report: Report, lang: Lang) -> list[str]:
     if tasks.overdue:
         lines.append(lang._("OVERDUE"))
         for t in tasks.overdue[:OVERDUE_SHOWN]:
-            due = f"{t.due.astimezone(zone):%Y-%m-%d}" if t.due else "–"
+            due = due_day(t.due, zone).isoformat() if t.due else "–"
             lines.append(fit(f"  {t.ref}", 16) + fit(lang._("due {day}", day=due), 15) + fit(t.owner, 20)
                          + fit(t.title, 49))
             if t.url:

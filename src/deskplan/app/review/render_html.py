@@ -16,7 +16,7 @@ from deskplan.app.review.words import (
     category_name,
     digest as make_digest,
     goal_labels,
-    local_day,
+    local_due,
     previous_name,
     share,
     team_words,
@@ -71,6 +71,6 @@ def render_html(review: Review) -> str:
     return _environment(lang).get_template("review.html.j2").render(
         review=review, doc=doc, sections=sections, goals=goals, teams=teams, milestones=milestones,
         kind=review.period.kind, previous=previous_name(review, lang), categories=categories,
-        overdue=[{"t": t, "due": local_day(t.due, zone, lang)} for t in review.tasks.overdue],
+        overdue=[{"t": t, "due": local_due(t.due, zone, lang)} for t in review.tasks.overdue],
         html_lang=lang.code, this_period=this_period(review.period.kind, lang),
     )

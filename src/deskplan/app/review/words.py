@@ -34,6 +34,7 @@ from deskplan.kpi.review import (
     Review,
     TeamResult,
 )
+from deskplan.kpi.windows import due_day
 
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WORST_SHOWN = 3         # tickets named under a missed goal
@@ -150,8 +151,9 @@ def local_time(instant: datetime, zone: ZoneInfo) -> str:
     return f"{instant.astimezone(zone):%Y-%m-%d %H:%M %Z}"
 
 
-def local_day(instant: datetime, zone: ZoneInfo, lang: Lang = ENGLISH) -> str:
-    return day(instant.astimezone(zone).date(), lang)
+def local_due(due: datetime, zone: ZoneInfo, lang: Lang = ENGLISH) -> str:
+    """The day a task is due by the end of (kpi/windows.py, due_day): `10 Oct 2026`."""
+    return day(due_day(due, zone), lang)
 
 
 # --- goals ----------------------------------------------------------------------------------
@@ -328,7 +330,7 @@ def _tasks(review: Review, lang: Lang) -> tuple[Section, ...]:
     )
     overdue = tuple(
         Item(lang._("{ref} {title} ({owner}): due {day}.", ref=t.ref, title=t.title,
-                    owner=lang._("no owner") if t.owner == NO_OWNER else t.owner, day=local_day(t.due, zone, lang)))
+                    owner=lang._("no owner") if t.owner == NO_OWNER else t.owner, day=local_due(t.due, zone, lang)))
         for t in tasks.overdue
     )
     return (
@@ -339,7 +341,7 @@ def _tasks(review: Review, lang: Lang) -> tuple[Section, ...]:
 
 def action_sentence(action: Action, zone: ZoneInfo, lang: Lang = ENGLISH) -> str:
     owner = lang._(" for {owner}", owner=action.owner) if action.owner else ""
-    due = lang._(", due {day}", day=local_day(action.due, zone, lang)) if action.due else ""
+    due = lang._(", due {day}", day=local_due(action.due, zone, lang)) if action.due else ""
     if action.status == PENDING:
         return lang._("Task{owner}{due}, not confirmed in {source} yet (checked on the next sync): {title}.",
                       owner=owner, due=due, source=action.source, title=action.title)
