@@ -45,7 +45,9 @@ class Adapter(Protocol):
         """The source's write side, on the same HTTP client."""
 
     def pull(self, stream: str, cursor: dict[str, Any] | None) -> Iterator[Page]:
-        """Pages of `stream` after `cursor` (None: from the beginning)."""
+        """Pages of `stream` after `cursor` (None: from the beginning). Each page is stored under
+        its own `stream`, with its cursor: a stream may end with a page of an earlier stream of
+        the run, which settles that stream's cursor (Zendesk: the ratings a tickets cursor owes)."""
 
     def build(self, ticket: Record, related: Related) -> Ticket:
         """The canonical ticket; raise BadPayload when the payload cannot be read."""

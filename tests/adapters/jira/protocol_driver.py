@@ -48,7 +48,8 @@ def sync(adapter: Adapter, state: MemoryState, *, full: bool = False) -> SyncRun
                     state.by_ticket.setdefault(ticket_id, {})[(record.kind, record.id)] = record
                     touched[ticket_id] = None
             run.quarantined += [q.ref for q in page.quarantined]
-            state.cursors[stream] = page.cursor
+            # Its own stream's: a stream may end with a page of an earlier one that settles its cursor
+            state.cursors[page.stream] = page.cursor
     for ticket_id in touched:
         record = state.records.get(("ticket", ticket_id))
         if record is None:

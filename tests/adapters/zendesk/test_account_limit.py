@@ -40,7 +40,7 @@ def test_a_sync_under_the_account_limit_waits_as_told_and_pulls_every_ticket():
         for stream in adapter.streams:
             for page in adapter.pull(stream, cursors[stream]):
                 tickets.update(r.id for r in page.records if r.kind == "ticket")
-                cursors[stream] = page.cursor
+                cursors[page.stream] = page.cursor
 
     assert len(tickets) == 150
     assert refusals and all(text == "Number of allowed API requests per minute exceeded" for text, _ in refusals)

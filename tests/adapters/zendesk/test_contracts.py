@@ -55,7 +55,8 @@ def test_the_87_ticket_export_is_pulled_in_one_page_and_every_ticket_builds(adap
         assert dict(parse_qsl(urlsplit(mock.calls[0].request.url).query)) == {
             "start_time": "0", "per_page": "1000", "include": "groups,organizations"}
 
-    assert (len(page.records), page.done, page.cursor) == (87, True, {"after_cursor": "MTcwNzI3MTc0MS4wfHw0MDQ1fA=="})
+    assert (len(page.records), page.done, page.cursor) == (87, True, {"after_cursor": "MTcwNzI3MTc0MS4wfHw0MDQ1fA==",
+                                                                      "whole": True})
     built = [adapter.build(r, Related(events=[], ratings=[], user=lambda _: None)) for r in page.records]
 
     assert len(built) == 87

@@ -84,7 +84,7 @@ class World:
                 for record in page.records:
                     self.records[(record.kind, record.id)] = record
                 pulled[stream].extend(page.records)
-                self.cursors[stream] = page.cursor
+                self.cursors[page.stream] = page.cursor
         return pulled
 
     def build(self, ticket_id: str):

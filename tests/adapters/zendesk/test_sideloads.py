@@ -84,7 +84,7 @@ def test_the_ticket_export_brings_groups_and_organizations_as_records_without_an
     assert [(r.kind, r.id, r.ticket_id) for r in page.records] == [
         ("ticket", "7", "7"), ("ticket", "8", "8"), ("group", "360001", None), ("organization", "55", None)]
     assert [r.data for r in page.records[2:]] == [GROUP, ORGANIZATION]
-    assert (page.cursor, page.done, page.quarantined) == ({"after_cursor": "c1"}, True, [])
+    assert (page.cursor, page.done, page.quarantined) == ({"after_cursor": "c1", "whole": True}, True, [])
     assert adapter.requests == len(responses.calls) == 1
 
 

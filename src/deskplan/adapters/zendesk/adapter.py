@@ -27,6 +27,9 @@ SATISFACTION_RATINGS = "satisfaction_ratings"
 # ticket's group and organization come with the ticket, at no extra request.
 SIDELOADS = {"groups": "group", "organizations": "organization"}
 ANSWERED = ("good", "bad")          # a rating's scores once the requester answered
+# What a tickets cursor says besides the export's own position: the ratings it owes (see the adapter)
+ANSWERED_KEY = "answered"           # rating id -> ticket id, answered ratings not fetched yet
+WHOLE = "whole"                     # the export began at the beginning: the ratings list must too
 # A stream's item as the record the store keeps, or None for an item the store does not keep
 ToRecord = Callable[[dict[str, Any]], Record | None]
 
@@ -48,6 +51,15 @@ class ZendeskAdapter:
     the end of the ratings stream. The cost is bounded by one request per exported ticket
     carrying an answer the list left out (none when the list filters on the last change and
     nothing else changed the ticket since).
+
+    Those ratings are owed until the ratings stream has fetched them, and a sync can stop between
+    the two streams (killed, or an outage): so every tickets page's cursor carries them
+    (`answered`: rating id -> ticket id), the next run's tickets stream takes them up again, and
+    the ratings stream settles them with a last page of the tickets stream (the tickets cursor
+    without them). A tickets export from the beginning (a first sync, `--full`) names none: its
+    cursor says `whole` until settled, and the ratings list is then read from the beginning too,
+    which returns every rating (also after a `--full` stopped before the ratings stream, whose
+    ratings cursor is still the old one).
     """
 
     streams = (USERS, TICKETS, TICKET_EVENTS, SATISFACTION_RATINGS)
@@ -58,8 +70,11 @@ class ZendeskAdapter:
         self.source = source
         self.tasks_group = tasks_group
         self._context = Context(source=source, site=site, status_map=dict(status_map))
-        # rating id -> ticket id: the answered ratings the tickets exported in this run name
+        # rating id -> ticket id: the answered ratings the tickets exported in this run (or in a run
+        # that stopped before its ratings stream) name; kept in the tickets cursor until settled
         self._answered: dict[str, str] = {}
+        self._whole = False         # the tickets export of this run started from the beginning
+        self._tickets_cursor: dict[str, Any] | None = None    # the last one stored, once the stream ran
 
     @property
     def own_user(self) -> str | None:
@@ -97,7 +112,8 @@ class ZendeskAdapter:
         if stream == USERS:
             pages, to_record = self.client.cursor_export("users", cursor), _user
         elif stream == TICKETS:
-            pages, to_record = self.client.cursor_export("tickets", cursor, include=tuple(SIDELOADS)), self._ticket
+            yield from self._tickets(cursor)
+            return
         elif stream == TICKET_EVENTS:
             pages, to_record = self.client.ticket_events(cursor), _event
         elif stream == SATISFACTION_RATINGS:
@@ -108,24 +124,51 @@ class ZendeskAdapter:
         for page in pages:
             yield _page(stream, page, to_record)
 
+    def _tickets(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
+        """The ticket export from the cursor on; each page's cursor also says which ratings are
+        owed (see the class)."""
+        self._tickets_cursor = cursor
+        self._whole = not _export_cursor(cursor) or bool((cursor or {}).get(WHOLE))
+        carried = (cursor or {}).get(ANSWERED_KEY)
+        if isinstance(carried, dict):
+            self._answered.update({str(k): str(v) for k, v in carried.items()})
+        for page in self.client.cursor_export("tickets", _export_cursor(cursor), include=tuple(SIDELOADS)):
+            made = _page(TICKETS, page, self._ticket)
+            # The ratings the page's tickets name are owed from the moment the page is stored.
+            owed = {WHOLE: True} if self._whole else {ANSWERED_KEY: dict(self._answered)} if self._answered else {}
+            self._tickets_cursor = {**made.cursor, **owed}
+            yield replace(made, cursor=self._tickets_cursor)
+
     def _ticket(self, item: dict[str, Any]) -> Record:
         embedded = item.get("satisfaction_rating")
-        if isinstance(embedded, dict) and embedded.get("score") in ANSWERED and embedded.get("id") is not None:
+        if (not self._whole and isinstance(embedded, dict) and embedded.get("score") in ANSWERED
+                and embedded.get("id") is not None):
             self._answered[str(embedded["id"])] = str(item["id"])
         return _ticket(item)
 
     def _ratings(self, cursor: dict[str, Any] | None) -> Iterator[Page]:
-        """The ratings list from the cursor on; its last page also carries, fetched one by one,
-        the answered ratings this run's tickets name and the list did not return."""
+        """The ratings list from the cursor on (from the beginning after a whole tickets export);
+        its last page also carries, fetched one by one, the answered ratings the tickets name and
+        the list did not return. Then a page of the tickets stream settles what was owed."""
         listed: set[str] = set()
-        for page in self.client.satisfaction_ratings(cursor):
+        for page in self.client.satisfaction_ratings(None if self._whole else cursor):
             listed.update(str(item.get("id")) for item in page.items if isinstance(item, dict))
             if page.done:
                 missing = [rid for rid in self._answered if rid not in listed]
                 fetched = [r for r in map(self.client.satisfaction_rating, missing) if r is not None]
                 page = replace(page, items=[*page.items, *fetched])
-                self._answered.clear()
             yield _page(SATISFACTION_RATINGS, page, _rating)
+            if page.done:
+                self._answered.clear()
+                yield from self._settled()
+
+    def _settled(self) -> Iterator[Page]:
+        """The tickets cursor without the ratings it owed, once the ratings stream has them."""
+        owed = self._tickets_cursor
+        if owed is not None and (WHOLE in owed or ANSWERED_KEY in owed):
+            self._tickets_cursor = settled = _export_cursor(owed) or {}
+            self._whole = False
+            yield Page(stream=TICKETS, records=[], cursor=settled, done=True)
 
     def read_tasks(self, remote_ids: Sequence[str], stored: Callable[[str], dict[str, Any] | None]
                    ) -> Iterator[TaskReading]:
@@ -164,6 +207,13 @@ def _page(stream: str, page: ExportPage, to_record: ToRecord) -> Page:
             if record is not None:
                 records.append(record)
     return Page(stream=stream, records=records, cursor=page.cursor, done=page.done, quarantined=quarantined)
+
+
+def _export_cursor(cursor: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The tickets cursor as the export reads it: its position, without what it owes."""
+    if cursor is None:
+        return None
+    return {k: v for k, v in cursor.items() if k not in (ANSWERED_KEY, WHOLE)}
 
 
 def _user(item: dict[str, Any]) -> Record:
