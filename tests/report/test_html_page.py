@@ -380,8 +380,37 @@ def test_json_and_text_carry_milestones_and_last_syncs(tmp_path):
          "stale": True},
     ]
     lines = render_text(report).splitlines()
-    assert lines[2:4] == ["zd: synced 2026-04-15 11:00",
+    assert lines[2:4] == ["zd: synced 2026-04-15 11:00 (3 hours ago)",
                           "jsm: never synced without error — STALE, the figures may lag the helpdesk"]
+
+
+def test_the_text_report_lists_the_milestones_with_state_dates_owner_and_measures(tmp_path):
+    report = build_report(milestone_workspace(tmp_path), tickets(), NOW, milestones_done={"pushed": True})
+    lines = render_text(report).splitlines()
+    start = lines.index("MILESTONES (done once their plan push task is done in the helpdesk)")
+    assert lines[start + 1:start + 7] == [
+        "STATE      MILESTONE                       DATES                    OWNER             MEASURES",
+        "overdue    rota New rota                   2026-03-02 to 2026-03-31 technology        M2",
+        "under way  training Complaint training     2026-04-01 to 2026-05-15 –                 M1",
+        "planned    rollout Roll out                2026-05-16 to 2026-06-30 –                 –",
+        "done       pushed Pushed and done          2026-03-02 to 2026-04-10 –                 M1",
+        "",
+    ]
+    # In the plan's language; with no task read back yet, the reader is told why one is overdue.
+    zh = render_text(replace(report, language="zh-CN", milestones_done_known=False)).splitlines()
+    start = zh.index("里程碑（其 plan push 任务在服务台完成后即为已完成）")
+    assert zh[start + 1:start + 4] == [
+        "状态       里程碑                          日期                     负责人            措施",
+        "逾期       rota New rota                   2026-03-02至2026-03-31   technology        M2",
+        "进行中     training Complaint training     2026-04-01至2026-05-15   –                 M1",
+    ]
+    assert zh[start + 6] == "尚未读回已完成的 plan push 任务：已过最后一天的里程碑显示为逾期，直到其任务完成。"
+    assert "MILESTONES" not in render_text(build_report(workspace_without_milestones(tmp_path), tickets(), NOW))
+
+
+def workspace_without_milestones(tmp_path: Path) -> Workspace:
+    (tmp_path / "plain").mkdir()
+    return write_workspace(tmp_path / "plain")
 
 
 # --- the review page, in the report's style ------------------------------------------------------

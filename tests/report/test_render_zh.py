@@ -3,6 +3,7 @@ in Chinese, every line still within 100 columns; the JSON (for machines) stays a
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from deskplan.app.report.labels import width
@@ -34,7 +35,10 @@ def test_text_report_headings_in_chinese(workspace):
     assert lines[4] == ("reply-4h                   ≥ 75%   2026-04-30  50.0% 2026-W14    63.1%    "
                         "↓ 更差 -50.0pp   偏离计划")
     assert lines[5].endswith("已结束的 3 周中 1 周未达成 · 4h 内首次回复")
-    headings = [line for line in lines if line and not line.startswith(" ") and line[0] > "\u2e80"]
+    # kpi's stand-ins for none are rows in the reader's language too, not headings.
+    assert [line.split()[0] for line in lines if line.startswith("（无")] == ["（无客户组织）", "（无渠道）"]
+    assert "(no " not in text
+    headings = [line for line in lines if line and not line.startswith((" ", "（无")) and line[0] > "\u2e80"]
     assert [h for h in headings if not h.startswith(CATEGORY_ROWS)][1:10] == [
         "目标                       目标值  截止日期    最新              计划值   趋势             状态",
         "趋势：最新值与前一个窗口相比，对目标而言 ↑ 更好、↓ 更差或 → 平稳",
@@ -67,6 +71,11 @@ def test_html_report_in_chinese(workspace):
     assert ("<th>状态</th><th>目标</th><th class=\"num\">最新</th><th class=\"num\">计划值</th>\n"
             "  <th>趋势</th><th>目标值</th><th>截止日期</th>") in page
     assert '<span class="badge off_track">偏离计划</span>' in page
+    # The charts' target label, kpi's stand-ins for none and the footer in Chinese too.
+    assert 'fill="#009E73" font-family="inherit" font-size="12">目标 75%</text>' in page
+    assert re.findall(r"<td>（[^<]*</td>", page) == ["<td>（无客户组织）</td>", "<td>（无渠道）</td>"]
+    assert re.findall(r"<dt>[^<]*</dt>", page) == ["<dt>状态</dt>", "<dt>窗口</dt>"]
+    assert "(no " not in page and ">target " not in page
 
 
 def test_json_and_english_unchanged(workspace):

@@ -195,6 +195,11 @@ class Report:
     synced: tuple[SourceSync, ...] = ()     # per source, in the config's order (empty: not known)
     tasks: TaskReport | None = None         # deskplan's own tasks as read back (kpi/tasks.py); None: not asked
     language: str = "en"                    # plan.yaml `language`: what the text and HTML reports are written in
+    # The real time `synced` was judged at. The runs table holds real times (what monitoring
+    # needs: when did deskplan last reach the helpdesk), so "synced … ago" and stale compare
+    # with the real clock, never with DESKPLAN_NOW, which may set `now` months back or ahead.
+    # None: `now` (a report built without the runs table).
+    synced_checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from deskplan.app.report.labels import TREND_ARROWS, fit, fit_right, header_lines, met_mark, pct
+from deskplan.app.report.labels import TREND_ARROWS, fit, fit_right, header_lines, met_mark, pct, placeholder
 from deskplan.i18n import ENGLISH, Lang
 from deskplan.kpi.results import Breakdown, GoalResult, GroupResult, Report
 
@@ -87,7 +87,7 @@ def breakdown_lines(report: Report, lang: Lang = ENGLISH) -> list[str]:
                                 "→ steady for the goal"), WIDTH))
         lines.extend(fit("", 22) + header for header in header_lines(shown, 10, gap=2))
         for name, found in rows:
-            lines.append(fit(name, 22) + "".join(text_cell(r) for r in found[:len(shown)]))
+            lines.append(fit(placeholder(name, lang), 22) + "".join(text_cell(r) for r in found[:len(shown)]))
         if more:
             lines.append(lang._("and {count} more", count=more))
         lines.append("")
@@ -99,6 +99,7 @@ def breakdown_views(report: Report, lang: Lang = ENGLISH) -> list[dict[str, Any]
     views = []
     for dimension in dict.fromkeys(b.dimension for g in report.goals for b in g.breakdowns):
         goal_ids, rows, more = table(report, dimension)
+        rows = [(placeholder(name, lang), cells) for name, cells in rows]
         if rows:
             views.append({"dimension": dimension, "heading": heading(dimension, lang), "goals": goal_ids,
                           "rows": rows, "more": more})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from deskplan.app.report.render_html import render_html
@@ -37,13 +37,21 @@ def report_from_workspace(workspace_dir: Path, now: datetime) -> Report:
         store.close()
 
 
-def report_from_store(workspace: Workspace, store: Store, now: datetime, sources: Sequence[str]) -> Report:
+def report_from_store(workspace: Workspace, store: Store, now: datetime, sources: Sequence[str], *,
+                      real_now: datetime | None = None) -> Report:
     """The report over every stored ticket, with when each of `sources` was last synced and
-    deskplan's own tasks as the syncs read them back (app/tasks.py)."""
-    synced = source_syncs(store.finished_runs(SYNC_MODES), sources, now)
+    deskplan's own tasks as the syncs read them back (app/tasks.py).
+
+    The figures are as of `now` (DESKPLAN_NOW or the clock); how fresh the stored tickets are
+    is judged at `real_now` (default: the real clock), because the runs table records when
+    each run really ended, whatever DESKPLAN_NOW said: a sync a minute ago is fresh, even in a
+    report as of last May."""
+    checked = real_now or datetime.now(timezone.utc)
+    synced = source_syncs(store.finished_runs(SYNC_MODES), sources, checked)
     loop = loop_inputs(store, workspace)
     report = stored_report(workspace, store, now, synced=synced, milestones_done=loop.milestones_done)
-    return replace(report, tasks=None if loop.records is None else build_tasks(loop.records, workspace, now))
+    return replace(report, tasks=None if loop.records is None else build_tasks(loop.records, workspace, now),
+                   synced_checked_at=checked)
 
 
 def render(report: Report, fmt: str) -> str:

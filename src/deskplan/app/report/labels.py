@@ -7,13 +7,25 @@ from datetime import timedelta
 
 from deskplan.app.terminal import printable
 from deskplan.i18n import ENGLISH, Lang
+from deskplan.kpi.dimensions import NONE_LABELS, OTHER
 from deskplan.kpi.metrics import hours
-from deskplan.kpi.results import GoalResult
+from deskplan.kpi.results import NO_MEASURE, GoalResult
+from deskplan.kpi.review import NO_OWNER
 
 STATUS_LABELS = {
     "met": "met", "on_track": "on track", "at_risk": "at risk", "off_track": "off track", "no_data": "no data",
 }
 TREND_ARROWS = {"improving": "↑", "worsening": "↓", "steady": "→", "n/a": " "}
+
+
+def placeholder(name: str, lang: Lang = ENGLISH) -> str:
+    """A name as the reports show it: kpi's stand-ins for none (`(no owner)`, `(no measure)`,
+    `(no group)`, `(no channel)`, `(other)` …) in the plan's language, every other name (an
+    owner, a team, a company) as written. kpi keeps them in English: they are JSON values."""
+    return {NO_OWNER: lang._("(no owner)"), NO_MEASURE: lang._("(no measure)"), OTHER: lang._("(other)"),
+            NONE_LABELS["group"]: lang._("(no group)"), NONE_LABELS["organization"]: lang._("(no organization)"),
+            NONE_LABELS["channel"]: lang._("(no channel)"), NONE_LABELS["agent"]: lang._("(unassigned)"),
+            }.get(name, name)
 
 
 def status_label(status: str, lang: Lang = ENGLISH) -> str:

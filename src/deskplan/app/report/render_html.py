@@ -23,6 +23,7 @@ from deskplan.app.report.labels import (
     goal_label,
     metric_label,
     pct,
+    placeholder,
     points,
     status_label,
     target_text,
@@ -51,6 +52,7 @@ def _environment(lang: Lang = ENGLISH) -> Environment:
     env.globals["breakdown_views"] = lambda report: breakdown_views(report, lang)
     env.filters["pct"] = pct
     env.filters["points"] = points
+    env.filters["placeholder"] = lambda name: placeholder(name, lang)
     return env
 
 
@@ -80,11 +82,18 @@ def _goal_view(goal: GoalResult, report: Report, zone: ZoneInfo, lang: Lang = EN
     )
     chart = both_widths(lambda width, height: goal_chart(
         series, target=goal.target, line=line, until=until, description=description, width=width, height=height,
+        target_word=lang._("target"),
     )) if goal.windows else ""
     return {
         "goal": goal, "label": label, "metric": metric_label(goal.metric, goal.threshold, lang),
         "target": target_text(goal), "status": status_label(goal.status, lang), "arrow": TREND_ARROWS[goal.trend],
         "trend": trend_word(goal.trend, lang),
+        "per_window": {"week": lang._("per week"), "month": lang._("per month"), "quarter": lang._("per quarter")
+                       }.get(goal.window, goal.window),
+        "every": {"week": lang._("Every week"), "month": lang._("Every month"), "quarter": lang._("Every quarter")
+                  }.get(goal.window, goal.window),
+        "window_noun": {"week": lang._("Week"), "month": lang._("Month"), "quarter": lang._("Quarter")
+                        }.get(goal.window, goal.window),
         "chart": chart, "missed": goal.missed_windows(),
         "windows": [{"w": w, "start": w.start.astimezone(zone), "end": w.end.astimezone(zone)} for w in goal.windows],
     }
@@ -168,7 +177,7 @@ def render_html(report: Report) -> str:
     labels = [c.label + ("" if c.closed else lang._(" (so far)")) for c in report.categories]
     categories = [t.category for t in report.category_trends]
     category_chart = both_widths(lambda width, height: stacked_bars(
-        labels, [(c, [w.counts[c] for w in report.categories]) for c in categories],
+        labels, [(category_label(c, lang), [w.counts[c] for w in report.categories]) for c in categories],
         description="Tickets per feedback category and " + report.category_window + ": "
         + "; ".join(f"{t.category} {t.total} in all, {t.trend}" for t in report.category_trends),
         width=width, height=height,
@@ -202,7 +211,7 @@ def render_html(report: Report) -> str:
         category_chart=category_chart, volume_chart=volume_chart, sla_chart=sla_chart,
         measures=report.measures, groups=groups, group_cells=group_cells,
         statuses={k: status_label(k, lang) for k in STATUS_LABELS},
-        synced=[_synced_view(s, report.now, zone, lang) for s in report.synced],
+        synced=[_synced_view(s, report.synced_checked_at or report.now, zone, lang) for s in report.synced],
         stale=[s.source for s in report.synced if s.stale], stale_after=STALE_AFTER.days,
         timeline=timeline(report.plan_start, report.plan_end, report.now.astimezone(zone), report.milestones),
         milestone_styles=MILESTONE_STYLES, milestone_labels={k: milestone_label(k, lang) for k in MILESTONE_LABELS},

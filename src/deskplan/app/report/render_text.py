@@ -19,11 +19,13 @@ from deskplan.app.report.labels import (
     header_lines,
     met_mark,
     pct,
+    placeholder,
     points,
     status_label,
     target_text,
     trend_word,
 )
+from deskplan.app.report.render_html import ago, milestone_label
 from deskplan.i18n import Lang, translator
 from deskplan.kpi.results import Report, SourceSync
 from deskplan.kpi.windows import due_day
@@ -51,6 +53,7 @@ def render_text(report: Report) -> str:
     lines += _categories(report, lang)
     lines += _measures(report, lang)
     lines += effect_lines(report.effects, lang)
+    lines += _milestones(report, lang)
     lines += _tasks(report, lang)
     lines += _left_out(report, lang)
     return "\n".join(line.rstrip() for line in lines) + "\n"
@@ -61,8 +64,10 @@ def _header(report: Report, lang: Lang) -> list[str]:
 
     def synced(s: SourceSync) -> str:
         if s.synced_at:
-            line = lang._("{source}: synced {time}", source=s.source,
-                          time=s.synced_at.astimezone(now.tzinfo).strftime("%Y-%m-%d %H:%M"))
+            # "ago" by the clock the runs were recorded in (Report.synced_checked_at)
+            line = lang._("{source}: synced {time} ({ago})", source=s.source,
+                          time=s.synced_at.astimezone(now.tzinfo).strftime("%Y-%m-%d %H:%M"),
+                          ago=ago(s.synced_at, report.synced_checked_at or report.now, lang))
         else:
             line = lang._("{source}: never synced without error", source=s.source)
         return line + (lang._(" — STALE, the figures may lag the helpdesk") if s.stale else "")
@@ -119,7 +124,7 @@ def _groups(report: Report, lang: Lang) -> list[str]:
             match = next((x for x in g.groups if x.group == name), None)
             text = f"{pct(match.value)} {met_mark(match.met)}".rstrip() if match else "–"
             cells.append(fit_right(text, 10) + "  ")
-        lines.append(fit(name, 22) + "".join(cells))
+        lines.append(fit(placeholder(name, lang), 22) + "".join(cells))
     return lines + [""]
 
 
@@ -172,6 +177,24 @@ def _measures(report: Report, lang: Lang) -> list[str]:
     return lines + [""]
 
 
+def _milestones(report: Report, lang: Lang) -> list[str]:
+    """The plan's milestones in plan order, each with its state at `now` (the HTML report's
+    timeline in words): who answers for which phase, and whether it is behind."""
+    if not report.milestones:
+        return []
+    lines = [fit(lang._("MILESTONES (done once their plan push task is done in the helpdesk)"), WIDTH),
+             fit(lang._("STATE"), 11) + fit(lang._("MILESTONE"), 32) + fit(lang._("DATES"), 25)
+             + fit(lang._("OWNER"), 18) + lang._("MEASURES")]
+    for m in report.milestones:
+        dates = lang._("{first} to {last}", first=m.start.isoformat(), last=m.end.isoformat())
+        lines.append(fit(milestone_label(m.state, lang), 10) + " " + fit(f"{m.id} {m.title}", 31) + " "
+                     + fit(dates, 24) + " " + fit(m.owner or "–", 17) + " " + fit(lang.listed(m.measures) or "–", 14))
+    if not report.milestones_done_known:
+        lines.append(fit(lang._("No plan push task was read back done yet: a milestone past its last day shows as "
+                                "overdue until its task is."), WIDTH))
+    return lines + [""]
+
+
 def _tasks(report: Report, lang: Lang) -> list[str]:
     """deskplan's own tasks as the syncs read them back: per owner, per measure, the overdue ones."""
     tasks = report.tasks
@@ -191,17 +214,17 @@ def _tasks(report: Report, lang: Lang) -> list[str]:
     lines = [fit(lang._("TASKS ({read}): {open} open, {overdue} of them overdue, {done} done", read=read,
                         open=opened, overdue=overdue, done=done) + gone, WIDTH),
              fit(lang._("OWNER"), 46) + counts]
-    lines += [fit(c.name, 46) + fit_right(str(c.open), 9) + fit_right(str(c.overdue), 10) + fit_right(str(c.done), 9)
-              for c in tasks.by_owner]
+    lines += [fit(placeholder(c.name, lang), 46) + fit_right(str(c.open), 9) + fit_right(str(c.overdue), 10)
+              + fit_right(str(c.done), 9) for c in tasks.by_owner]
     lines.append(fit(lang._("MEASURE"), 46) + counts)
-    lines += [fit(f"{c.name} {c.title}".rstrip(), 46) + fit_right(str(c.open), 9) + fit_right(str(c.overdue), 10)
-              + fit_right(str(c.done), 9) for c in tasks.by_measure]
+    lines += [fit(f"{placeholder(c.name, lang)} {c.title}".rstrip(), 46) + fit_right(str(c.open), 9)
+              + fit_right(str(c.overdue), 10) + fit_right(str(c.done), 9) for c in tasks.by_measure]
     if tasks.overdue:
         lines.append(lang._("OVERDUE"))
         for t in tasks.overdue[:OVERDUE_SHOWN]:
             due = due_day(t.due, zone).isoformat() if t.due else "–"
-            lines.append(fit(f"  {t.ref}", 16) + fit(lang._("due {day}", day=due), 15) + fit(t.owner, 20)
-                         + fit(t.title, 49))
+            lines.append(fit(f"  {t.ref}", 16) + fit(lang._("due {day}", day=due), 15)
+                         + fit(placeholder(t.owner, lang), 20) + fit(t.title, 49))
             if t.url:
                 lines.append(fit(f"    {t.url}", WIDTH))
         if len(tasks.overdue) > OVERDUE_SHOWN:

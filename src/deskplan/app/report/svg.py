@@ -80,8 +80,9 @@ class PlanLine:
 
 
 def goal_chart(points: list[SeriesPoint], *, target: float, line: PlanLine | None, until: datetime,
-               description: str, width: int = 720, height: int = 240) -> str:
-    """The goal's value per window against the baseline-to-target line and the target.
+               description: str, width: int = 720, height: int = 240, target_word: str = "target") -> str:
+    """The goal's value per window against the baseline-to-target line and the target
+    (labelled `target_word`, the caller's language).
 
     The x axis is time, from the first window to `until` (the later of the last window's end
     and the deadline), so the planned path shows where the goal has to go next.
@@ -119,7 +120,7 @@ def goal_chart(points: list[SeriesPoint], *, target: float, line: PlanLine | Non
     # The label sits on the side of the target line the planned path does not come from.
     below = line is not None and line.baseline > line.target
     parts.append(f'<text x="{width - right}" y="{y(target) + (15 if below else -5):.1f}" text-anchor="end" '
-                 f'fill="{GREEN}" {FONT}>target {_pct(target, 1 if target * 100 % 1 else 0)}</text>')
+                 f'fill="{GREEN}" {FONT}>{_a(target_word)} {_pct(target, 1 if target * 100 % 1 else 0)}</text>')
     if line and line.baseline != line.target:     # a flat path is the target line itself
         end = min(line.by, until)
         end_value = line.baseline + (line.target - line.baseline) * min(

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from deskplan.app.report.effects import interval_text, money, pp, rate_text
-from deskplan.app.report.labels import category_name, metric_label, points, trend_word, verdict_label
+from deskplan.app.report.labels import category_name, metric_label, placeholder, points, trend_word, verdict_label
 from deskplan.i18n import ENGLISH, Lang, translator
 from deskplan.kpi.effect import MeasureEffect
 from deskplan.kpi.review import (
@@ -323,9 +323,10 @@ def _tasks(review: Review, lang: Lang) -> tuple[Section, ...]:
             "The state of deskplan's tasks in the helpdesk is not read back yet: open, overdue and "
             "done tasks per owner will show here once it is.")),)
     owners = tuple(
-        Item(lang._("{owner}: {open} open ({overdue} overdue), {done} done.", owner=o.owner, open=o.open,
-                    overdue=o.overdue, done=o.done) if o.overdue else
-             lang._("{owner}: {open} open, {done} done.", owner=o.owner, open=o.open, done=o.done))
+        Item(lang._("{owner}: {open} open ({overdue} overdue), {done} done.", owner=placeholder(o.owner, lang),
+                    open=o.open, overdue=o.overdue, done=o.done) if o.overdue else
+             lang._("{owner}: {open} open, {done} done.", owner=placeholder(o.owner, lang), open=o.open,
+                    done=o.done))
         for o in tasks.by_owner
     )
     overdue = tuple(
