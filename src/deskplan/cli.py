@@ -439,7 +439,10 @@ def baseline(ctx: click.Context, workspace: Path, months: int, before: Any, writ
 @click.option("--tickets", type=click.IntRange(min=10), default=3000, show_default=True,
               help="Generated tickets in all, three fifths in Zendesk and the rest in Jira Service Management.")
 @click.option("--seed", type=int, default=2026, show_default=True, help="Seed of the ticket generator.")
-def demo(workspace: Path | None, tickets: int, seed: int) -> None:
+@click.option("--lang", "language", type=click.Choice(["en", "zh-CN"]), default="en", show_default=True,
+              help="The example workspace's language (as `init --lang`): zh-CN writes the status comments, "
+              "tasks, reviews and the report in Chinese.")
+def demo(workspace: Path | None, tickets: int, seed: int, language: str) -> None:
     """Run the whole loop on this machine: start a Zendesk and a JSM simulator with six months
     of generated tickets, write an example workspace pointed at them, sync with write-back,
     push the plan, let a service team solve some tasks in the helpdesks, sync again to read
@@ -453,7 +456,7 @@ def demo(workspace: Path | None, tickets: int, seed: int) -> None:
     from deskplan.app.demo import print_demo, run_demo, split_tickets
 
     result = run_demo(workspace, tickets=split_tickets(tickets), seed=seed,
-                      say=lambda line: click.echo(line, err=True))
+                      say=lambda line: click.echo(line, err=True), language=language)
     print_demo(result, sys.stdout)
 
 

@@ -49,6 +49,7 @@ from deskplan.app.summary import SourceSummary
 from deskplan.app.sync import SyncResult, run_sync
 from deskplan.config import CONFIG_NAME, load_config
 from deskplan.effects import REVIEW_ORIGIN, PlannedWrite
+from deskplan.i18n import translator
 from deskplan.kpi.results import MilestoneResult, TaskReport
 from deskplan.kpi.windows import due_day
 from deskplan.rules.load import load_workspace
@@ -61,7 +62,9 @@ PLAN_AGE = timedelta(weeks=17)          # the plan began this long before `now`
 EMAIL = "deskplan-demo@example.com"
 REPORT_FILE = "report.html"
 REVIEWS_IN = {"monthly-review": "jsm"}  # cadence entry -> source (`in`); the others go to the first source
-DEMO_TITLE = "Customer service improvement plan (demo on generated tickets)"
+DEMO_TITLES = {"en": "Customer service improvement plan (demo on generated tickets)",
+               "zh-CN": "客户服务改进计划（基于生成工单的演示）"}
+DEMO_TITLE = DEMO_TITLES["en"]
 TOKEN_ENV = {"zendesk": "DESKPLAN_DEMO_ZENDESK_TOKEN", "jsm": "DESKPLAN_DEMO_JSM_TOKEN"}
 TEAM_GAP = timedelta(hours=1)           # from the first sync to the next, at `now`; the team works half-way
 
@@ -305,9 +308,11 @@ def helpdesks(tickets: Mapping[str, int], seed: int, now: datetime, logs: Path,
 def point_workspace(root: Path, urls: Mapping[str, str], now: datetime) -> Path:
     """Point the example workspace in `root` (from `deskplan init`) at the simulators and move
     its plan to the story; write-back goes live at the plan's start. Returns the path of deskplan.toml."""
-    zone = load_workspace(root).calendar().zone
+    loaded = load_workspace(root)
+    zone = loaded.calendar().zone
     start = _monday((now - PLAN_AGE).astimezone(zone).date())
-    shift_plan_dates(root / "plan.yaml", start, DEMO_TITLE, reviews_in=REVIEWS_IN)
+    title = DEMO_TITLES.get(loaded.plan.language or "en", DEMO_TITLE)
+    shift_plan_dates(root / "plan.yaml", start, title, reviews_in=REVIEWS_IN)
     _write_config(root, urls, since=start)
     return root / CONFIG_NAME
 
@@ -315,14 +320,19 @@ def point_workspace(root: Path, urls: Mapping[str, str], now: datetime) -> Path:
 def run_demo(
     workspace: Path | None = None, *, tickets: Mapping[str, int] | None = None, seed: int = DEFAULT_SEED,
     environ: Mapping[str, str] = os.environ, say: Callable[[str], None] = lambda _: None,
+    language: str = "en", before_stop: Callable[[Helpdesks], None] | None = None,
 ) -> DemoResult:
+    """The demo (see the module's docstring) with the example workspace in `language` (`zh-CN`:
+    its Chinese twin, so every comment and task deskplan writes and the report are Chinese);
+    `before_stop` sees the simulators after the last sync, before they stop (tests read what
+    deskplan wrote through their HTTP APIs)."""
     started = time.monotonic()
     tickets = tickets or split_tickets()
     now = clock.now(environ)
     first = now - TEAM_GAP
     sandbox.simulators()       # installed? (else say how, before writing anything)
     root = Path(workspace) if workspace else Path(tempfile.mkdtemp(prefix="deskplan-demo-"))
-    init_workspace(root)       # first: it refuses, writing nothing, if any of its files exists
+    init_workspace(root, language=language)   # first: it refuses, writing nothing, if any of its files exists
     with helpdesks(tickets, seed, first, root / ".deskplan", say) as desks:
         config = load_config(point_workspace(root, desks.urls, now))
         loaded = load_workspace(root)
@@ -350,7 +360,8 @@ def run_demo(
         for name in desks.urls:
             agent = desks.agent(name)
             try:
-                team.append(work(agent, name, loaded.plan, working, working.astimezone(zone).date()))
+                team.append(work(agent, name, loaded.plan, working, working.astimezone(zone).date(),
+                                 translator(loaded.plan.language)))
             finally:
                 agent.close()
             say(f"  {team[-1].line()}")
@@ -359,6 +370,8 @@ def run_demo(
         say(f"syncing again at {now:%H:%M} UTC: the tasks are read back …")
         next_sync = run_sync(config, environ=at(now), on_write=written)
         writes = desks.writes(but=(before, after))
+        if before_stop:
+            before_stop(desks)
 
     say("building the report …")
     store = Store.open(config.state_path)

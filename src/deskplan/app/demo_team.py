@@ -24,6 +24,7 @@ from typing import Any
 import requests
 
 from deskplan.effects import TASK_TAG
+from deskplan.i18n import ENGLISH, Lang
 from deskplan.rules.plan import Plan
 
 OLD = timedelta(weeks=4)        # an improvement task due this long ago or more is an old one
@@ -94,6 +95,13 @@ class Agent:
             done = next(t for t in transitions if t["to"]["statusCategory"]["key"] == "done")
             self._call("POST", f"/rest/api/3/issue/{task.id}/transitions", {"transition": {"id": done["id"]}})
 
+    def comments(self, ticket_id: str) -> list[dict[str, Any]]:
+        """A ticket's comments as the helpdesk's API returns them (the first page: the demo's
+        tickets have a few)."""
+        path = (f"/api/v2/tickets/{ticket_id}/comments.json" if self.kind == "zendesk"
+                else f"/rest/api/3/issue/{ticket_id}/comment")
+        return list(self._call("GET", path)["comments"])
+
     def _zendesk_me(self) -> int:
         if self._me is None:
             self._me = int(self._call("GET", "/api/v2/users/me.json")["user"]["id"])
@@ -125,22 +133,25 @@ class Agent:
             query["nextPageToken"] = body["nextPageToken"]
 
 
-def work(agent: Agent, source: str, plan: Plan, now: datetime, today: date) -> TeamWork:
-    """The team's work in one helpdesk at `now` (`today`: the plan calendar's day)."""
+def work(agent: Agent, source: str, plan: Plan, now: datetime, today: date, lang: Lang = ENGLISH) -> TeamWork:
+    """The team's work in one helpdesk at `now` (`today`: the plan calendar's day); `lang`, the
+    plan's language, is the one `plan push` titled its tasks in (`Milestone P1: …`)."""
     tasks = agent.open_tasks()
     done = TeamWork(source, open_before=len(tasks))
     ended = [m for m in plan.milestones if m.end < today]
     latest = max((m.end for m in ended), default=None)
     reviews = tuple(c.title for c in plan.cadence if c.title)
+    kinds = (lang._("Milestone") + " ", lang._("Measure") + " ")
     old = recent = 0
     for task in tasks:
-        milestone = next((m for m in ended if task.title.startswith(f"Milestone {m.id}:")), None)
+        milestone = next((m for m in ended if task.title.startswith(
+            lang._("{kind} {id}: {title}", kind=lang._("Milestone"), id=m.id, title=""))), None)
         if milestone is not None:
             if milestone.end == latest:
                 done.milestones_left.append(milestone.id)
                 continue
             done.milestones_closed.append(milestone.id)
-        elif task.title.startswith(("Milestone ", "Measure ", *reviews)) or task.due is None or task.due > now:
+        elif task.title.startswith((*kinds, *reviews)) or task.due is None or task.due > now:
             continue
         elif task.due <= now - OLD:
             old += 1
