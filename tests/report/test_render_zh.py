@@ -76,6 +76,7 @@ def test_html_report_in_chinese(workspace):
     assert re.findall(r"<td>（[^<]*</td>", page) == ["<td>（无客户组织）</td>", "<td>（无渠道）</td>"]
     assert re.findall(r"<dt>[^<]*</dt>", page) == ["<dt>状态</dt>", "<dt>窗口</dt>"]
     assert "(no " not in page and ">target " not in page
+    assert re.findall(r'class="tick" style="left: [0-9.]+%">([^<]+)<', page) == ["4月", "5月", "6月"]
 
 
 def test_json_and_english_unchanged(workspace):

@@ -213,7 +213,7 @@ def render_html(report: Report) -> str:
         statuses={k: status_label(k, lang) for k in STATUS_LABELS},
         synced=[_synced_view(s, report.synced_checked_at or report.now, zone, lang) for s in report.synced],
         stale=[s.source for s in report.synced if s.stale], stale_after=STALE_AFTER.days,
-        timeline=timeline(report.plan_start, report.plan_end, report.now.astimezone(zone), report.milestones),
+        timeline=timeline(report.plan_start, report.plan_end, report.now.astimezone(zone), report.milestones, lang),
         milestone_styles=MILESTONE_STYLES, milestone_labels={k: milestone_label(k, lang) for k in MILESTONE_LABELS},
         tasks=tasks_view(report.tasks, zone, report.now, lang),
         overdue_shown=OVERDUE_SHOWN,

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
+from deskplan.i18n import ENGLISH, Lang
 from deskplan.kpi.results import MilestoneResult
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 MAX_LABELS = 6          # month labels along the ruler: six fit a phone's width
 LAST_LABEL_AT = 92.0    # no month label starts further right: it would run out of the card
 
@@ -47,8 +47,10 @@ class Timeline:
     bars: tuple[Bar, ...]
 
 
-def timeline(plan_start: date, plan_end: date, now: datetime, milestones: tuple[MilestoneResult, ...]) -> Timeline:
-    """The timeline of `milestones` between the plan's dates; `now` in the plan's zone."""
+def timeline(plan_start: date, plan_end: date, now: datetime, milestones: tuple[MilestoneResult, ...],
+             lang: Lang = ENGLISH) -> Timeline:
+    """The timeline of `milestones` between the plan's dates; `now` in the plan's zone; the
+    months along the ruler in `lang` (`Nov`, `11月`)."""
     first = min([plan_start] + [m.start for m in milestones])
     last = max([plan_end] + [m.end for m in milestones])
     days = (last - first).days + 1
@@ -64,10 +66,10 @@ def timeline(plan_start: date, plan_end: date, now: datetime, milestones: tuple[
     )
     return Timeline(first=first, last=last, plan_start=at(plan_start), plan_end=at(plan_end + timedelta(days=1)),
                     today=round(min(max(today, 0.0), 100.0), 2), today_where=where,
-                    ticks=_month_ticks(first, last, at), bars=bars)
+                    ticks=_month_ticks(first, last, at, lang), bars=bars)
 
 
-def _month_ticks(first: date, last: date, at: Callable[[date], float]) -> tuple[Tick, ...]:
+def _month_ticks(first: date, last: date, at: Callable[[date], float], lang: Lang = ENGLISH) -> tuple[Tick, ...]:
     """A line at the first of every month inside the span; words on every n-th, so at most
     MAX_LABELS: the month's name, or its year for a January (the legend gives the plan's dates)."""
     starts: list[date] = []
@@ -83,6 +85,6 @@ def _month_ticks(first: date, last: date, at: Callable[[date], float]) -> tuple[
         position = at(start)
         label = ""
         if index % every == 0 and position <= LAST_LABEL_AT:
-            label = str(start.year) if start.month == 1 else MONTHS[start.month - 1]
+            label = str(start.year) if start.month == 1 else lang.month(start)
         ticks.append(Tick(position, label))
     return tuple(ticks)
