@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from deskplan.app.sync import run_sync
+from deskplan.app.sync import run_sync, summary_lines
 from deskplan.config import Config, SourceConfig, StateConfig
 from deskplan.errors import ConfigError, ExitStatus, LockHeld, Unreachable
 from deskplan.state.lock import sync_lock
@@ -244,3 +244,15 @@ def test_sync_notes_once_that_the_plan_has_ended_or_not_started(tmp_path):
     assert run("2025-12-31T16:00:00Z").plan_note == (
         "the plan sip-2026h1 starts on 2026-01-05 (in 4 days, today is 2026-01-01): no window of it has closed, "
         "so there is nothing to measure yet")
+
+
+def test_what_a_pull_found_to_say_is_among_the_runs_warnings(tmp_path):
+    config = make_config(tmp_path)
+    adapter = FakeAdapter("fake", [raw_ticket(1, 1)])
+    adapter.pull_warnings = ["the search index showed a change of SUP-7 56 min late"]
+
+    result = sync_with(config, adapter, pull_only=True)
+
+    assert result.exit_code == ExitStatus.OK
+    assert result.summaries[0].warnings == ["the search index showed a change of SUP-7 56 min late"]
+    assert summary_lines(result)[1:] == ["  warning: the search index showed a change of SUP-7 56 min late"]

@@ -66,6 +66,14 @@ class TaskReader(Protocol):
         (created in this run, before the pull or the search index could see it) is linked too."""
 
 
+@runtime_checkable
+class PullWarnings(Protocol):
+    """An adapter whose pull can find what the run must say though nothing failed (Jira: a search
+    index later than its reconciliations reach): `deskplan sync` lists these among its warnings."""
+
+    pull_warnings: list[str]
+
+
 # owner -> the (field, value) pairs plan.yaml's `owners` gives the owner's tasks in this kind of source
 OwnerRoutes = Mapping[str, tuple[tuple[str, str], ...]]
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from deskplan import clock
-from deskplan.adapters.base import Adapter
+from deskplan.adapters.base import Adapter, PullWarnings
 from deskplan.app.plandates import sync_note
 from deskplan.app.review.task import review_renderer
 from deskplan.app.summary import SourceSummary, quarantine, run_exit_code
@@ -257,6 +257,10 @@ def _pull_and_build(store: Store, config: SourceConfig, adapter: Adapter, summar
         # listed rather than a traceback, and the other sources go on.
         log.debug("the pull of %s stopped", config.name, exc_info=True)
         summary.fail(ExitStatus.PARTIAL, f"the pull stopped, the rest follows on the next run: {unexpected(exc)}")
+    if isinstance(adapter, PullWarnings):
+        for note in adapter.pull_warnings:
+            log.warning("%s: %s", config.name, note)
+            summary.warnings.append(note)
     if adapter.own_user is None:        # the helpdesk did not say: the user it named last time
         adapter.own_user = identity.own_user(config.name)
     _build(store, config, adapter, summary, run_id=run_id)

@@ -198,9 +198,12 @@ def test_given_a_full_pull_then_jql_fields_pages_cursor_and_the_recorded_issue_b
 
     assert [(p.stream, [r.id for r in p.records], p.done) for p in pages] == [("issues", ["10627"], False),
                                                                               ("issues", [], True)]
-    # A full pull is a reconciliation: it has read everything up to its watermark.
+    # A full pull is a reconciliation: it has read everything up to its watermark, and keeps what it
+    # read in the half hour before it (the tail the next reconciliation tells late changes by).
     assert pages[0].cursor == pages[1].cursor == {"updated_ms": 1670494938889, "seen": {"10627": 1670494938889},
-                                                  "reconciled_ms": 1670494938889, "reconciled_at": HOST_NOW_MS}
+                                                  "reconciled_ms": 1670494938889, "reconciled_at": HOST_NOW_MS,
+                                                  "tail": {"from": 1670494938889 - 30 * 60_000,
+                                                           "read": {"10627": 1670494938889}}}
     first, second = search_bodies()
     assert first == {
         "jql": 'project in ("SD") ORDER BY updated ASC, key ASC',

@@ -39,7 +39,7 @@ from deskplan.adapters.jira.mapping import (
 )
 from deskplan.adapters.jira.probe import probe_settings
 from deskplan.adapters.jira.tasks import read_tasks, task_url
-from deskplan.adapters.jira.watermark import DEFAULT_OVERLAP_MS, Watermark, jql_for
+from deskplan.adapters.jira.watermark import DEFAULT_OVERLAP_MS, MAX_RECONCILE_SPAN_MS, Watermark, jql_for
 from deskplan.adapters.jira.writes import JiraWriter
 from deskplan.config import SourceConfig
 from deskplan.errors import BadPayload
@@ -84,6 +84,9 @@ class JiraAdapter:
         self.feedback_requests = 0
         # issues a reconciliation read again from before the overlap (its cost; see watermark.py)
         self.reconciled_issues = 0
+        # changes a reconciliation found that the last one had passed unseen (the index that late)
+        self.late_changes = 0
+        self.pull_warnings: list[str] = []
         self.own_user: str | None = None        # deskplan's accountId, from `/myself` (check)
         self._profile: dict[str, Any] | None = None
         self._fields: JsmFields | None = None
@@ -107,13 +110,15 @@ class JiraAdapter:
     def pull(self, stream: str, cursor: dict[str, Any] | None) -> Iterator[Page]:
         if stream != STREAM:
             raise ValueError(f"the Jira adapter has no stream {stream!r} (it has {STREAM!r})")
-        mark = Watermark.from_cursor(cursor)
+        mark = before = Watermark.from_cursor(cursor)
         fields = self._jsm_fields()
         # the overlap, or the reconciliation's reach when one is due (see watermark.py)
         now_ms = int(self._now().timestamp() * 1000)
         reach = mark.reach_ms(self.overlap_ms, now_ms)
         reconciling = reach > self.overlap_ms or not mark.updated_ms
         jql = jql_for(self.projects, mark.search_from_ms(reach), self._myself().get("timeZone"))
+        latest: tuple[int, str] = (0, "")           # the latest change found that the last reconciliation passed
+        read: dict[str, int] = {}                   # a reconciliation's versions read (for its tail)
         for page in self.client.search(jql, fields=fields.requested(), expand="changelog"):
             records: list[Record] = []
             quarantined: list[Quarantined] = []
@@ -124,16 +129,36 @@ class JiraAdapter:
                 except (KeyError, TypeError, ValueError) as exc:
                     quarantined.append(_quarantine(issue, f"unreadable id, key or updated time ({type(exc).__name__})"))
                     continue
+                if reconciling:
+                    read[issue_id] = updated
                 if not mark.admits(issue_id, updated, reach):
                     continue
                 if reach > self.overlap_ms and mark.updated_ms and updated < mark.updated_ms - self.overlap_ms:
                     self.reconciled_issues += 1
+                passed = before.passed_unseen(issue_id, updated) if reconciling else None
+                if passed is not None:
+                    self.late_changes += 1
+                    latest = max(latest, (passed, str(issue.get("key") or issue_id)))
                 records.append(self._record(issue, fields))
                 processed.append((issue_id, updated))
             mark = mark.advance(processed, self.overlap_ms)
             if reconciling:      # read in `updated` order: everything up to the watermark is covered
-                mark = mark.reconciled(now_ms)
+                mark = mark.reconciled(now_ms, read, before.search_from_ms(reach) or 0)
+                read = dict(mark.tail or {})
+                if page.last:
+                    mark = self._respanned(before, mark, *latest)
             yield Page(STREAM, records, mark.to_cursor(), done=page.last, quarantined=quarantined)
+
+    def _respanned(self, before: Watermark, mark: Watermark, late_ms: int, key: str) -> Watermark:
+        """The next reconciliations' span after this one (watermark.py), said when it widens."""
+        mark = mark.respanned(late_ms)
+        if mark.span_ms > before.span_ms or 2 * late_ms > MAX_RECONCILE_SPAN_MS:
+            self.pull_warnings.append(
+                f"the search index showed a change of {key} {_minutes(late_ms)} late, after the last "
+                f"reconciliation had passed it; reconciliations now reach back {_minutes(mark.span_ms)} "
+                f"(were {_minutes(before.span_ms)}). A change later than that is missed until its issue "
+                "changes again: `deskplan sync --full` pulls everything")
+        return mark
 
     def read_tasks(self, remote_ids: Sequence[str], stored: Callable[[str], dict[str, Any] | None]
                    ) -> Iterator[TaskReading]:
@@ -242,3 +267,7 @@ def _unique(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def _quarantine(issue: Any, error: str) -> Quarantined:
     ref = str(issue.get("key") or issue.get("id") or "?") if isinstance(issue, dict) else "?"
     return Quarantined(ref=ref, error=error, payload=payload_text(issue)[:_PAYLOAD_LIMIT])
+
+
+def _minutes(ms: int) -> str:
+    return f"{round(ms / 60_000)} min"

@@ -27,6 +27,19 @@ then pulled, at the cost of reading the issues changed in that span and since ag
 an hour (the store rewrites none of those it already holds unchanged). A first, full pull is a
 reconciliation. The host's clock only measures the hour between two reconciliations, so its
 skew against the helpdesk's does not matter.
+
+Atlassian documents the index's lag as "a few seconds to minutes", longer for bulk operations,
+with no bound; a change later than the span would be missed silently. So a reconciliation also
+measures how late the changes it finds were. It keeps (`tail`) the versions it read in the span
+before the mark it reached; the next one, reading that span again, tells a version the last one
+read from one it passed unseen (`updated` before that mark, not in the tail), which surfaced at
+least `reconciled_at - updated` late (the host's clock against the helpdesk's this once: a skew
+of seconds moves a threshold of minutes little).
+One late by more than half the span widens it (`span_ms`, kept in the cursor) to twice that, up
+to `MAX_RECONCILE_SPAN_MS`, and the sync says so. It stays that wide (an index that was that late
+once, in a bulk edit, can be again; narrowing after quiet hours would miss the next one), at the
+bounded cost of reading up to five hours of changes once an hour. A change later than the widest
+span can still be missed: the warning names `deskplan sync --full`.
 """
 
 from __future__ import annotations
@@ -40,6 +53,7 @@ from zoneinfo import ZoneInfo
 DEFAULT_OVERLAP_MS = 5 * 60 * 1000      # search index lag is "seconds to minutes" (Atlassian, "Search and reconcile")
 RECONCILE_EVERY_MS = 60 * 60 * 1000     # of watermark progress between two reconciliations
 RECONCILE_SPAN_MS = 30 * 60 * 1000      # how far before the last reconciliation the next one reaches
+MAX_RECONCILE_SPAN_MS = 4 * 60 * 60 * 1000   # the widest: a reconciliation then reads 5 hours of changes
 JQL_TIME_FORMAT = "%Y/%m/%d %H:%M"
 # When /myself hides the time zone, render in the westernmost zone: a wall time read in
 # any other zone is then an earlier instant, so the bound can only include more.
@@ -52,6 +66,11 @@ class Watermark:
     seen: Mapping[str, int] = field(default_factory=dict)    # issue id -> updated_ms processed
     reconciled_ms: int = 0          # how far the last reconciliation (or full pull) has read
     reconciled_at: int = 0          # when it did, in ms on the host's clock (0: not known)
+    span_ms: int = RECONCILE_SPAN_MS    # how far before that the next reconciliation reaches
+    # issue id -> `updated` of the versions the last reconciliation read from `tail_ms` (its reach,
+    # at most `span_ms` before `reconciled_ms`) on (None: not known, a cursor written before it was kept)
+    tail: Mapping[str, int] | None = None
+    tail_ms: int = 0
 
     @classmethod
     def from_cursor(cls, cursor: Mapping[str, Any] | None) -> Watermark:
@@ -59,11 +78,18 @@ class Watermark:
             return cls()
         updated = int(cursor["updated_ms"])
         return cls(updated, {str(k): int(v) for k, v in cursor.get("seen", {}).items()},
-                   int(cursor.get("reconciled_ms", updated)), int(cursor.get("reconciled_at", 0)))
+                   int(cursor.get("reconciled_ms", updated)), int(cursor.get("reconciled_at", 0)),
+                   int(cursor.get("span_ms", RECONCILE_SPAN_MS)),
+                   *_tail(cursor.get("tail")))
 
     def to_cursor(self) -> dict[str, Any]:
-        return {"updated_ms": self.updated_ms, "seen": dict(sorted(self.seen.items())),
-                "reconciled_ms": self.reconciled_ms, "reconciled_at": self.reconciled_at}
+        cursor = {"updated_ms": self.updated_ms, "seen": dict(sorted(self.seen.items())),
+                  "reconciled_ms": self.reconciled_ms, "reconciled_at": self.reconciled_at}
+        if self.span_ms != RECONCILE_SPAN_MS:
+            cursor["span_ms"] = self.span_ms
+        if self.tail is not None:
+            cursor["tail"] = {"from": self.tail_ms, "read": dict(sorted(self.tail.items()))}
+        return cursor
 
     def reach_ms(self, overlap_ms: int = DEFAULT_OVERLAP_MS, now_ms: int = 0) -> int:
         """How far before the watermark this pull reaches: the overlap, or back to the
@@ -73,12 +99,30 @@ class Watermark:
         moved = self.updated_ms - self.reconciled_ms >= RECONCILE_EVERY_MS
         waited = bool(self.reconciled_at) and now_ms - self.reconciled_at >= RECONCILE_EVERY_MS
         if moved or waited:
-            return max(self.updated_ms - self.reconciled_ms + RECONCILE_SPAN_MS, overlap_ms)
+            return max(self.updated_ms - self.reconciled_ms + self.span_ms, overlap_ms)
         return overlap_ms
 
-    def reconciled(self, now_ms: int) -> Watermark:
-        """After a page of a reconciling pull, which has read everything from its reach to here."""
-        return replace(self, reconciled_ms=self.updated_ms, reconciled_at=now_ms)
+    def passed_unseen(self, issue_id: str, updated_ms: int) -> int | None:
+        """For a version a reconciliation reads: how late at least the index showed it, when the
+        last reconciliation had read past it without seeing it (None: it had not read so far, or
+        it read this version, or what it read is not known)."""
+        if (not self.reconciled_at or self.tail is None or updated_ms >= self.reconciled_ms
+                or updated_ms < self.tail_ms or self.tail.get(issue_id) == updated_ms):
+            return None
+        return max(self.reconciled_at - updated_ms, 0)
+
+    def respanned(self, late_ms: int) -> Watermark:
+        """After a reconciliation whose latest change was `late_ms` late (0: none passed unseen)."""
+        if 2 * late_ms <= self.span_ms:
+            return self
+        return replace(self, span_ms=max(self.span_ms, min(2 * late_ms, MAX_RECONCILE_SPAN_MS)))
+
+    def reconciled(self, now_ms: int, read: Mapping[str, int], since_ms: int) -> Watermark:
+        """After a page of a reconciling pull, which has read everything from `since_ms` (its
+        reach) to here; `read`: issue id -> `updated` of every version it read (its tail is kept)."""
+        floor = max(self.updated_ms - self.span_ms, since_ms)
+        return replace(self, reconciled_ms=self.updated_ms, reconciled_at=now_ms, tail_ms=floor,
+                       tail={k: v for k, v in read.items() if floor <= v <= self.updated_ms})
 
     def admits(self, issue_id: str, updated_ms: int, overlap_ms: int = DEFAULT_OVERLAP_MS) -> bool:
         """Whether this version of the issue still has to be processed."""
@@ -94,11 +138,17 @@ class Watermark:
             seen[issue_id] = max(updated_ms, seen.get(issue_id, -1))
             top = max(top, updated_ms)
         floor = top - overlap_ms
-        return Watermark(top, {k: v for k, v in seen.items() if v >= floor}, self.reconciled_ms, self.reconciled_at)
+        return replace(self, updated_ms=top, seen={k: v for k, v in seen.items() if v >= floor})
 
     def search_from_ms(self, overlap_ms: int = DEFAULT_OVERLAP_MS) -> int | None:
         """The earliest `updated` the search must cover (None: everything)."""
         return max(self.updated_ms - overlap_ms, 0) if self.updated_ms else None
+
+
+def _tail(kept: Any) -> tuple[dict[str, int] | None, int]:
+    if not isinstance(kept, Mapping):
+        return None, 0
+    return {str(k): int(v) for k, v in kept.get("read", {}).items()}, int(kept.get("from", 0))
 
 
 def jql_for(projects: Iterable[str], since_ms: int | None, time_zone: str | None) -> str:
