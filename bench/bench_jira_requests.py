@@ -10,7 +10,8 @@ way `deskplan sync` does (pull every page, build every ticket):
 4. a reconciling sync: after one more change an hour and a half past the watermark (pulled
    by an incremental sync first), the sync that reads again every issue changed from half an
    hour before the last reconciliation on, for changes the search index showed late
-   (`reconciled` counts the issues read again; see adapters/jira/watermark.py);
+   (`reconciled` counts the issues read again; see adapters/jira/watermark.py; `cursor` is the
+   stored cursor's JSON size, which holds the versions a reconciliation read in its span);
 5. with `--rating-comments`, the full sync again with the adapter's `rating_comments="all"`
    (one `/feedback` call per rated issue, for the rating's comment).
 
@@ -27,6 +28,7 @@ only; nothing is asserted, and times are for orientation.
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import random
 import time
@@ -76,7 +78,7 @@ def run_sync(server_url: str, cursor: dict | None, *, rating_comments: str = "ba
         "cursor": cursor, "issues": len(records), "built": built, "pages": pages, "detail": detail,
         "requests": adapter.requests, "feedback": adapter.feedback_requests, "reconciled": adapter.reconciled_issues,
         "minimum": 2 + max(1, math.ceil(len(records) / SEARCH_PAGE_SIZE)) + detail + adapter.feedback_requests,
-        "seconds": time.perf_counter() - started,
+        "seconds": time.perf_counter() - started, "cursor bytes": len(json.dumps(cursor)),
     }
 
 
@@ -91,7 +93,7 @@ def show(name: str, figures: dict) -> None:
     print(f"{name:<26} issues {figures['issues']:>6}  built {figures['built']:>6}  search pages {figures['pages']:>4}  "
           f"detail pages {figures['detail']:>4}  feedback calls {figures['feedback']:>3}  "
           f"requests {figures['requests']:>5}  minimum {figures['minimum']:>5}  "
-          f"read again {figures['reconciled']:>5}  ({figures['seconds']:.1f}s)")
+          f"read again {figures['reconciled']:>5}  cursor {figures['cursor bytes']:>6} B  ({figures['seconds']:.1f}s)")
 
 
 def main() -> None:
