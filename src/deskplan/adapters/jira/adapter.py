@@ -15,8 +15,8 @@ issues with more than the search returns inline, and `/feedback` calls (counted 
 - on a site with one, the field holds the rating but not its comment. The comment of a
   *bad* rating is what rules classify (attitude, quality, …) and what a follow-up task
   quotes, so by default (`rating_comments="bad"`) it is fetched for bad ratings only;
-  `"all"` fetches every rating's comment (on generated data 40 times the requests of a
-  full sync: see bench/bench_jira_requests.py), `"none"` none.
+  `"all"` fetches every rating's comment (on 2,000 generated issues 4.9 times the requests of a
+  full sync: bench/README.md, bench_jira_requests.py), `"none"` none.
 """
 
 from __future__ import annotations
