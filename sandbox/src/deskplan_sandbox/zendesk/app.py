@@ -199,14 +199,16 @@ class ZendeskSimulator(SimulatorApp):
             headers["zendesk-rate-limit-tickets-update"] = self._bucket_header(
                 self.tickets_update_limiter, "tickets-update", wait)
             if wait > 0:
-                # (the JSON of the other endpoint limits; this bucket's own wording is not recorded)
+                # (the JSON of the other endpoint limits: this account-wide bucket's wording is neither
+                # recorded nor documented; the reference documents only the 429 and the header:
+                # https://developer.zendesk.com/api-reference/ticketing/tickets/tickets/#update-ticket, "Limits")
                 return errors.rate_limited(wait, "Number of allowed ticket update API requests per minute exceeded",
                                            headers), headers
         bucket = f"{self.api_user_id}:{ticket_id}"
         wait = self.ticket_update_limiter.acquire(bucket)
         headers["zendesk-ratelimit-per-ticket-updates"] = self._bucket_header(self.ticket_update_limiter, bucket, wait)
         if wait > 0:
-            return errors.rate_limited(wait, "Number of allowed ticket updates per ticket exceeded", headers), headers
+            return errors.ticket_updates_limited(wait, headers), headers       # documented: plain text
         return None, headers
 
     def _bucket_header(self, limiter: SlidingWindowLimiter, bucket: str, wait: float) -> str:

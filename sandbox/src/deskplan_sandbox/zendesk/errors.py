@@ -73,6 +73,18 @@ def idempotency_mismatch() -> Response:
                           "description": "Idempotency-Key was already used with a different request body"})
 
 
+TICKET_UPDATES_LIMITED = "Rate limit for ticket updates exceeded, please wait before updating this ticket again"
+
+
+def ticket_updates_limited(wait: float, headers: dict[str, str]) -> Response:
+    """The 429 of too many updates to one ticket: plain text (`text/html`), not the JSON of the
+    export limit, as Zendesk's "Best practices for avoiding rate limiting" shows it (its example
+    response: Content-Type text/html; charset=utf-8, Content-Length 85, Retry-After 93;
+    https://developer.zendesk.com/documentation/ticketing/using-the-zendesk-api/best-practices-for-avoiding-rate-limiting/)."""
+    return Response(429, TICKET_UPDATES_LIMITED, {"Retry-After": retry_after_header(wait),
+                                                  "Content-Type": "text/html; charset=utf-8", **headers})
+
+
 def rate_limited(wait: float, description: str, headers: dict[str, str] | None = None) -> Response:
     return Response(429, {"error": "APIRateLimitExceeded", "description": description},
                     {"Retry-After": retry_after_header(wait), **(headers or {})})

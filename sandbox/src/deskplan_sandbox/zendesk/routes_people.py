@@ -112,7 +112,10 @@ def create_rating(sim: Site, request: Request) -> Response:
     if ticket.get("status") == "closed":
         return record_invalid({"status": [{"description": "Status: closed prevents ticket update"}]})
     if not sim.store.was_solved(ticket_id):
-        # (the reference says where a rating may be given; the refusal's wording is not recorded)
+        # Zendesk says where a rating may be given ("a solved ticket, or ... a ticket that was previously
+        # solved and then reopened": https://developer.zendesk.com/api-reference/ticketing/ticket-management/satisfaction_ratings/#create-a-satisfaction-rating),
+        # but neither that page nor its OpenAPI file (CreateTicketSatisfactionRating: a 200 alone) gives
+        # the refusal's status or wording: this is the validation shape of its other 422s, unverified.
         return record_invalid({"base": [{"description": "Ticket: has not been solved", "error": "InvalidValue"}]})
     rating = sim.store.rate(ticket_id, score, comment if isinstance(comment, str) and comment else None)
     return Response(200, {"satisfaction_rating": rating})
