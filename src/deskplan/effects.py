@@ -80,6 +80,10 @@ class PlannedWrite:
     # pairs such as ("group", "Support"), ("assignee", "a@example.com"), ("component", "Billing"),
     # which the writer resolves; empty: the source's defaults. Not part of the key.
     route: tuple[tuple[str, str], ...] = ()
+    # TASK: the plan's time zone (IANA name): `due` is "by the end of day D" there, and a
+    # helpdesk that keeps a due day alone (Jira's `duedate`) is given D (kpi/windows.py
+    # `written_due_day`). None in writes planned before it was kept: they were given the UTC date.
+    zone: str | None = None
 
     @property
     def marker(self) -> str:

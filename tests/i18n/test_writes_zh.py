@@ -100,9 +100,21 @@ def test_goal_miss_task_in_chinese(ledger):
     )
 
 
+def test_a_goal_task_of_several_owners_names_them_in_the_plans_language(ledger):
+    miss = replace(MISS, owners=("市场部", "客户服务部"))
+    (task,) = goal_tasks([miss], ["zd"], ledger, secret=SECRET, lang=ZH, zone=SHANGHAI)
+    assert task.owner == "市场部、客户服务部"
+    assert "负责人：市场部、客户服务部\n" in task.body
+    # Due a week after the window closed (1 Nov 00:00 in Shanghai): by the end of 7 Nov there.
+    assert (task.due, task.zone) == (datetime(2026, 11, 7, 16, tzinfo=timezone.utc), "Asia/Shanghai")
+    (english,) = goal_tasks([miss], ["zd"], ledger, secret=SECRET, lang=EN)
+    assert (english.owner, english.zone) == ("市场部, 客户服务部", None)
+
+
 def test_plan_push_task_in_chinese(ledger):
     items = [PlanItem("sip-2026", "milestone", "P1", "系统升级与培训", owner="技术部", due=date(2026, 12, 31),
                       measures=("M1", "M2"))]
     (task,) = plan_push_tasks(items, "zd", ledger, secret=SECRET, lang=ZH)
     assert task.title == "里程碑 P1：系统升级与培训"
     assert task.body == f"计划 sip-2026 的里程碑 P1。\n措施：M1、M2\n负责人：技术部\n{marker(task.key)}"
+    assert task.zone == "UTC"       # no zone given: the plan push's default

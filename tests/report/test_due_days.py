@@ -13,7 +13,7 @@ from deskplan.app.review.words import local_due
 from deskplan.i18n import translator
 from deskplan.kpi.report import build_report
 from deskplan.kpi.tasks import build_tasks
-from deskplan.kpi.windows import due_day
+from deskplan.kpi.windows import day_end, due_day, written_due_day, zone_name
 from deskplan.state.tasks import TaskRecord
 
 from .sample import NOW, tickets
@@ -33,6 +33,20 @@ def test_a_local_midnight_is_the_end_of_the_day_before_and_any_other_time_its_ow
     # Midnight after the spring DST change in Berlin (29 Mar 2026) is 22:00 UTC, before it 23:00.
     assert due_day(datetime(2026, 3, 29, 22, tzinfo=timezone.utc), BERLIN) == date(2026, 3, 29)
     assert due_day(datetime(2026, 3, 28, 23, tzinfo=timezone.utc), BERLIN) == date(2026, 3, 28)
+
+
+def test_a_helpdesk_keeping_a_day_alone_is_given_the_due_day_in_the_plans_zone():
+    # By the end of 9 Oct: 10 Oct 04:00 UTC in New York (EDT), 9 Oct 16:00 UTC in Shanghai.
+    assert written_due_day(datetime(2026, 10, 10, 4, tzinfo=timezone.utc), "America/New_York") == date(2026, 10, 9)
+    assert written_due_day(datetime(2026, 10, 9, 16, tzinfo=timezone.utc), "Asia/Shanghai") == date(2026, 10, 9)
+    # A time within a day is that day: 23:30 in New York is 03:30 UTC the next day.
+    assert written_due_day(datetime(2026, 10, 10, 3, 30, tzinfo=timezone.utc), "America/New_York") == date(2026, 10, 9)
+    # Writes planned before the zone was kept were given the UTC date.
+    assert written_due_day(datetime(2026, 10, 10, 4, tzinfo=timezone.utc), None) == date(2026, 10, 10)
+    assert day_end(date(2026, 10, 9), "America/New_York") == datetime(2026, 10, 10, 4, tzinfo=timezone.utc)
+    assert day_end(date(2026, 10, 9), None) == datetime(2026, 10, 10, tzinfo=timezone.utc)
+    assert (zone_name(SHANGHAI), zone_name(timezone.utc), zone_name(timezone(timedelta(hours=2)))) == (
+        "Asia/Shanghai", "UTC", None)
 
 
 def record(remote_id: str, due: datetime) -> TaskRecord:

@@ -115,7 +115,26 @@ def test_the_review_digest_takes_the_tasks_still_in_their_helpdesk(tmp_path):
 
 
 def test_a_jira_due_day_keeps_the_written_instant_while_it_is_that_day():
+    # A write planned before the zone was kept (None) was given the UTC date, and is read in UTC.
     written = datetime(2026, 10, 9, 16, 30, tzinfo=timezone.utc)
-    assert day_due(date(2026, 10, 9), written) == written
-    assert day_due(date(2026, 10, 12), written) == datetime(2026, 10, 13, tzinfo=timezone.utc)   # moved by someone
-    assert day_due(date(2026, 10, 9), None) == datetime(2026, 10, 10, tzinfo=timezone.utc)
+    assert day_due(date(2026, 10, 9), written, None) == written
+    assert day_due(date(2026, 10, 12), written, None) == datetime(2026, 10, 13, tzinfo=timezone.utc)   # moved
+    assert day_due(date(2026, 10, 9), None, None) == datetime(2026, 10, 10, tzinfo=timezone.utc)
+
+
+def test_a_jira_due_day_someone_set_ends_that_day_in_the_plans_zone():
+    # By the end of 9 Oct in New York (EDT, UTC-4): written as 9 Oct, read back as the instant written.
+    new_york = datetime(2026, 10, 10, 4, tzinfo=timezone.utc)
+    assert day_due(date(2026, 10, 9), new_york, "America/New_York") == new_york
+    assert day_due(date(2026, 10, 10), new_york, "America/New_York") == datetime(2026, 10, 11, 4, tzinfo=timezone.utc)
+    # Moved past the end of daylight saving time (1 Nov): the end of 5 Nov in EST, UTC-5.
+    assert day_due(date(2026, 11, 5), new_york, "America/New_York") == datetime(2026, 11, 6, 5, tzinfo=timezone.utc)
+    assert day_due(date(2026, 10, 12), None, "America/New_York") == datetime(2026, 10, 13, 4, tzinfo=timezone.utc)
+    # By the end of 9 Oct in Shanghai (UTC+8) is 16:00 UTC that day.
+    shanghai = datetime(2026, 10, 9, 16, tzinfo=timezone.utc)
+    assert day_due(date(2026, 10, 9), shanghai, "Asia/Shanghai") == shanghai
+    assert day_due(date(2026, 10, 12), shanghai, "Asia/Shanghai") == datetime(2026, 10, 12, 16, tzinfo=timezone.utc)
+    # A rule task due within a day (17:30 in New York, 21:30 UTC) keeps its time while its day stays.
+    rule = datetime(2026, 10, 9, 21, 30, tzinfo=timezone.utc)
+    assert day_due(date(2026, 10, 9), rule, "America/New_York") == rule
+    assert day_due(date(2026, 10, 8), rule, "America/New_York") == datetime(2026, 10, 9, 4, tzinfo=timezone.utc)

@@ -93,6 +93,8 @@ def test_routes_per_source_kind(tmp_path):
     assert owner_route(plan, "marketing", "jira") == ()
     # A goal task's owner is its measures' owners joined: the first listed one routes it.
     assert owner_route(plan, "nobody, technology", "jira") == (("assignee", "5b10ac8d82e05b22cc7d4ef5"),)
+    # ... in the plan's language: joined by "、" in Chinese (i18n.py Lang.listed).
+    assert owner_route(plan, "nobody、technology", "jira") == (("assignee", "5b10ac8d82e05b22cc7d4ef5"),)
     assert routes_by_kind(plan, "zendesk") == {
         "customer service": (("group", "Support"), ("assignee", "lead@example.com")),
         "marketing": (("group", "Marketing"),),

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime
 
 from deskplan.adapters.base import Adapter, TaskReader
 from deskplan.app.summary import SourceSummary
 from deskplan.errors import HelpdeskError
 from deskplan.kpi.review import TaskState
 from deskplan.kpi.tasks import milestones_done, review_states
+from deskplan.kpi.windows import day_end, written_due_day
 from deskplan.rules.load import Workspace
 from deskplan.state.ledger import Ledger, LedgerEntry, WriteStatus
 from deskplan.state.store import Store
@@ -83,7 +84,7 @@ def merged(entry: LedgerEntry, readings: dict[str, TaskReading], before: dict[st
     if reading.gone:
         due = write.due
     elif reading.due_day is not None:
-        due = day_due(reading.due_day, write.due)
+        due = day_due(reading.due_day, write.due, write.zone)
     else:
         due = reading.due
     return TaskRecord(source=write.source, remote_id=remote_id, key=write.key, ref=f"{write.source}:{remote_id}",
@@ -91,12 +92,13 @@ def merged(entry: LedgerEntry, readings: dict[str, TaskReading], before: dict[st
                       gone=reading.gone, status=reading.status, url=reading.url, read_at=now)
 
 
-def day_due(day: date, written: datetime | None) -> datetime:
-    """A due day (Jira's duedate) as an instant: the instant deskplan wrote when the day is still
-    the one it wrote (deskplan writes the UTC day of its due time), else the end of that day in UTC."""
-    if written is not None and written.astimezone(timezone.utc).date() == day:
+def day_due(day: date, written: datetime | None, zone: str | None) -> datetime:
+    """A due day (Jira's duedate) as an instant: the instant deskplan wrote while the day is
+    still the one it wrote (its due day in the plan's `zone`, kpi/windows.py `written_due_day`),
+    else the end of that day in the plan's zone, as deskplan means every due day."""
+    if written is not None and written_due_day(written, zone) == day:
         return written
-    return datetime.combine(day + timedelta(days=1), time(), timezone.utc)
+    return day_end(day, zone)
 
 
 @dataclass(frozen=True)

@@ -83,6 +83,29 @@ def due_day(due: datetime, zone: tzinfo) -> date:
     return day - timedelta(days=1) if local.time() == time() else day
 
 
+def written_due_day(due: datetime, zone: str | None) -> date:
+    """The day a helpdesk that keeps a due day alone (Jira's `duedate`) is given for a task due
+    at `due`: `due_day` in the plan's `zone` (an IANA name, effects.py PlannedWrite.zone). A
+    write planned before the zone was kept (None) was given the UTC date of `due`."""
+    if zone is None:
+        return due.astimezone(timezone.utc).date()
+    return due_day(due, ZoneInfo(zone))
+
+
+def day_end(day: date, zone: str | None) -> datetime:
+    """The end of `day` in `zone` (the next local midnight, as a UTC instant): what a due day
+    someone set in a helpdesk means; UTC for writes planned before the zone was kept."""
+    return local_midnight(day + timedelta(days=1), ZoneInfo(zone or "UTC"))
+
+
+def zone_name(zone: tzinfo) -> str | None:
+    """The IANA name of a plan's zone (a ZoneInfo), "UTC" for `timezone.utc`; None for another
+    tzinfo, which has no name to keep."""
+    if isinstance(zone, ZoneInfo):
+        return zone.key
+    return "UTC" if zone is timezone.utc else None
+
+
 def _window(first: date, kind: WindowKind, zone: ZoneInfo) -> Window:
     return Window(local_midnight(first, zone), local_midnight(next_first_day(first, kind), zone), kind, first)
 

@@ -15,6 +15,7 @@ component against each helpdesk.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from deskplan.rules.plan import Plan
 from deskplan.rules.suggest import suggest
 from deskplan.rules.validation import message
 from deskplan.rules.yamlload import YamlSyntaxError, load_yaml
+
+OWNER_SEPARATORS = re.compile("[,、，]")     # how `Lang.listed` joins a goal task's owners, in each language
 
 Route = tuple[tuple[str, str], ...]
 """(field, value) pairs: Zendesk `group` (name), `assignee` (email); Jira `assignee` (email or
@@ -62,10 +65,11 @@ def _problem(path: Path, where: tuple[str, int, str], text: str, label: str) -> 
 def owner_route(plan: Plan, owner: str | None, kind: str) -> Route:
     """Where a task of `owner` goes in a source of `kind`: the owner's pairs in `owners`, or none
     (no `owners`, an owner it does not list, or none for that kind). A goal task's owner is its
-    measures' owners joined by ", ": the first of them that `owners` lists routes it."""
+    measures' owners joined in the plan's language (", ", "、": i18n.py `Lang.listed`): the first
+    of them that `owners` lists routes it."""
     if not owner or not plan.owners:
         return ()
-    for name in (owner, *(part.strip() for part in owner.split(","))):
+    for name in (owner, *(part.strip() for part in OWNER_SEPARATORS.split(owner))):
         routes = plan.owners.get(name)
         if routes is not None:
             return routes.route(kind)

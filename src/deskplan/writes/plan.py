@@ -180,7 +180,8 @@ class WritebackPlanner:
         writes: list[PlannedWrite] = []
         held_back: list[PlannedWrite] = []
         misses = goal_misses(report.goals, report.plan_id)
-        for write in goal_tasks(misses, list(sources), self.ledger, secret=self.secret, lang=self.lang):
+        for write in goal_tasks(misses, list(sources), self.ledger, secret=self.secret, lang=self.lang,
+                                zone=self.assessor.zone):
             if before_cutoff(write, cutoffs[write.source]):
                 held_back.append(write)
             else:

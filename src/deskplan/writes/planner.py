@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from deskplan.effects import PlannedWrite, WriteKind, digest, idempotency_key, marker
 from deskplan.i18n import ENGLISH, Lang
+from deskplan.kpi.windows import zone_name
 from deskplan.model import Status, Ticket
 from deskplan.rules.engine import PlannedTask
 from deskplan.rules.sla import SlaClock
@@ -297,6 +298,7 @@ def rule_tasks(assessment: Assessment, *, secret: str, lang: Lang = ENGLISH) -> 
             ticket_id=ticket.id,
             ticket_key=ticket.key,
             due=task.due_at,
+            zone=zone_name(assessment.zone),
             owner=task.owner or None,
             links=(ticket.key,),
             trigger=task.trigger,
@@ -307,9 +309,10 @@ def rule_tasks(assessment: Assessment, *, secret: str, lang: Lang = ENGLISH) -> 
 # --- goals and plan push (the KPI engine and `plan push` call these) ---------------------------
 
 def goal_tasks(misses: Iterable[GoalMiss], sources: Sequence[str], ledger: LedgerView, *,
-               secret: str, lang: Lang = ENGLISH) -> Iterator[PlannedWrite]:
+               secret: str, lang: Lang = ENGLISH, zone: tzinfo | None = None) -> Iterator[PlannedWrite]:
     """One task per goal and closed window that missed its target, in the source of its
-    worst ticket (or the first source), linked to the evidence tickets of that source."""
+    worst ticket (or the first source), linked to the evidence tickets of that source; its
+    due time ends a day in the plan's `zone` (None: a caller that does not say, read as UTC)."""
     for miss in misses:
         in_sources = [e for e in miss.evidence if e.source in sources]
         source = in_sources[0].source if in_sources else (sources[0] if sources else "")
@@ -318,10 +321,10 @@ def goal_tasks(misses: Iterable[GoalMiss], sources: Sequence[str], ledger: Ledge
         key = idempotency_key("task", "goal", miss.plan_id, miss.goal_id, miss.window_label, secret=secret)
         if ledger.status(key) not in (None, WriteStatus.FAILED):
             continue
-        yield _goal_task(miss, source, key, lang)
+        yield _goal_task(miss, source, key, lang, None if zone is None else zone_name(zone))
 
 
-def _goal_task(miss: GoalMiss, source: str, key: str, lang: Lang = ENGLISH) -> PlannedWrite:
+def _goal_task(miss: GoalMiss, source: str, key: str, lang: Lang = ENGLISH, zone: str | None = None) -> PlannedWrite:
     reached = lang._("nothing to measure") if miss.value is None else _share(miss.value, lang)
     goal = lang._("{id} ({title})", id=miss.goal_id, title=miss.title) if miss.title else miss.goal_id
     span = dict(window=miss.window_label, start=f"{miss.window_start:%Y-%m-%d %H:%M}",
@@ -352,7 +355,9 @@ def _goal_task(miss: GoalMiss, source: str, key: str, lang: Lang = ENGLISH) -> P
                      metric=miss.metric),
         body="\n".join(lines),
         due=miss.window_end + GOAL_TASK_GRACE,
-        owner=", ".join(miss.owners) or None,
+        zone=zone,
+        # In the plan's language ("市场部、客户服务部"); rules/owners.py `owner_route` splits it again.
+        owner=lang.listed(miss.owners) or None,
         links=tuple(e.ticket_key for e in miss.evidence if e.source == source),
         trigger=miss.window_end,
     )
@@ -384,6 +389,7 @@ def plan_push_tasks(items: Iterable[PlanItem], source: str, ledger: LedgerView, 
             body="\n".join(lines),
             due=(datetime.combine(item.due + timedelta(days=1), time(), zone).astimezone(timezone.utc)
                  if item.due else None),
+            zone=zone_name(zone),
             owner=item.owner,
         )
 

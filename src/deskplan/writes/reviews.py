@@ -55,6 +55,7 @@ class DueReview:
     source: str
     key: str
     due: datetime               # see review_due
+    zone: str | None = None     # the plan's time zone (IANA name), in which `due` ends a day
 
 
 def review_due(period: Period, every: Window, now: datetime, zone: ZoneInfo) -> datetime:
@@ -96,7 +97,8 @@ def due_reviews(plan: Plan, now: datetime, sources: Mapping[str, str], written: 
         for period in due:
             key = idempotency_key("task", "review", plan.plan.id, cadence.id, period.label, source, secret=secret)
             if status(key) in (None, WriteStatus.FAILED):
-                yield DueReview(cadence, period, source, key, review_due(period, cadence.every, now, zone))
+                yield DueReview(cadence, period, source, key, review_due(period, cadence.every, now, zone),
+                                zone.key)
 
 
 def _latest_written(entries: Iterable[LedgerEntry], zone: ZoneInfo) -> dict[tuple[str, str], datetime]:
@@ -128,6 +130,7 @@ def review_task(due: DueReview, title: str, body: str) -> PlannedWrite:
         title=title,
         body="\n".join(part for part in (body.rstrip(), marker(due.key)) if part),
         due=due.due,
+        zone=due.zone,
         owner=cadence.owner,
         trigger=period.end,
     )

@@ -2,7 +2,8 @@
 ledger holds). Tasks live in `tasks_project`, which need not be a pulled project, so they are
 asked for with `key in (...)` in batches of BATCH: one search request per batch and page.
 
-Done is the status category `done`; `duedate` is a day (Jira keeps no time). Jira answers a
+Done is the status category `done`; `duedate` is a day (Jira keeps no time), which app/tasks.py
+(`day_due`) reads as the end of that day in the plan's time zone. Jira answers a
 JQL naming a key that does not exist (deleted, or no longer visible to deskplan) with 400
 "An issue with key 'X' does not exist for field 'key'." and nothing else: that key is gone,
 and the batch is asked again without it, at most GONE_RETRIES times a run (the keys found gone

@@ -9,7 +9,8 @@
   status text in their name, and in a public one before the customer). A comment someone
   deleted, or one that is not deskplan's own internal comment, is written anew.
 - An improvement task is `POST /rest/api/3/issue` in `tasks_project` (default: the ticket's
-  project) of type `tasks_issue_type`, with an ADF description, `duedate`, the labels
+  project) of type `tasks_issue_type`, with an ADF description, `duedate` (the due day in the
+  plan's time zone, which the write carries), the labels
   `deskplan_task` and `deskplan-<key prefix>`, the full key as the issue property `deskplan`,
   and its links to the source tickets in the same request (`update.issuelinks`): the task
   never exists without them. On a site whose create screen lacks "Linked Issues" (Jira answers
@@ -32,7 +33,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
-from datetime import timezone
 from typing import Any
 
 from deskplan.adapters.base import note_unrouted
@@ -41,6 +41,7 @@ from deskplan.adapters.jira.client import JiraClient
 from deskplan.adapters.jira.marker import is_internal
 from deskplan.effects import MARKER_KEY_CHARS, REVIEW_ORIGIN, TASK_TAG, PlannedWrite, WriteKind
 from deskplan.errors import RequestRejected
+from deskplan.kpi.windows import written_due_day
 from deskplan.transport.http import HttpClient, Rejected
 
 log = logging.getLogger(__name__)
@@ -241,7 +242,8 @@ class JiraWriter:
             "labels": [TASK_TAG, task_label(write.key)],
         }
         if write.due is not None:
-            fields["duedate"] = write.due.astimezone(timezone.utc).date().isoformat()
+            # `due` is "by the end of day D" in the plan's zone: D, not the UTC date of that end.
+            fields["duedate"] = written_due_day(write.due, write.zone).isoformat()
         routed = self._route(write)
         while True:
             try:
