@@ -173,5 +173,6 @@ def _instant(value: Any) -> datetime | None:
 
 
 def _end_of_day(day: date) -> datetime:
-    """Jira's duedate is a day: due by its end (deskplan writes the UTC day of its due time)."""
+    """Jira's duedate is a day: due by its end, taken here in UTC (deskplan means its end in the
+    plan's zone, app/tasks.py `day_due`: the demo team sees a Shanghai task due 8 hours late)."""
     return datetime.combine(day + timedelta(days=1), datetime.min.time(), timezone.utc)
