@@ -360,10 +360,16 @@ def _goal_counts(workspace: Workspace, facts: Facts, goals: Sequence[GoalTally],
         weight = worst.weight + calendar.elapsed(instant(worst.horizon), now) // timedelta(microseconds=1)
         detail = f"{worst.detail} after {hours(timedelta(microseconds=weight))} (allowed {hours(goal.threshold)})"
         candidates[(index, win)].append((worst, weight, detail))
+    # The tally's own order is (weight, instant, ref), worst first: only the candidates up to the
+    # fifth's weight and instant can be kept, and only those are read for their keys and links.
+    for key in candidates:
+        found = sorted(candidates[key], key=lambda c: (c[1], c[0].at), reverse=True)
+        if len(found) > EVIDENCE_LIMIT:
+            last = (found[EVIDENCE_LIMIT - 1][1], found[EVIDENCE_LIMIT - 1][0].at)
+            found = [c for c in found if (c[1], c[0].at) >= last]
+        candidates[key] = found
     keys = facts.keys((w.source, w.ticket_id) for found in candidates.values() for w, _, _ in found)
     for (index, win), found in candidates.items():
-        # The tally's own order (weight, instant, ref: worst first), so that only the few kept
-        # are read for their links.
         ranked = sorted(found, key=lambda c: (c[1], c[0].at, f"{c[0].source}:{keys[(c[0].source, c[0].ticket_id)]}"),
                         reverse=True)
         for worst, weight, detail in ranked[:EVIDENCE_LIMIT]:
