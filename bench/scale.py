@@ -187,6 +187,8 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=5_000, help="distinct generated tickets, copied up to --tickets")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--dir", type=Path, help="build here and keep it (default: a temporary folder)")
+    parser.add_argument("--later", type=int, default=0, metavar="MINUTES",
+                        help="measure this much later (a reused state: after the changes an earlier run made)")
     parser.add_argument("--setup-only", action="store_true", help="build the state in --dir and stop (measure later)")
     parser.add_argument("--reuse", action="store_true",
                         help="measure the state already in --dir (built by an earlier run)")
@@ -196,7 +198,8 @@ def main() -> None:
     folder = args.dir or Path(tempfile.mkdtemp(prefix="deskplan-scale-"))
     n = args.tickets
     env = {**os.environ, "SCALE_TOKEN": "unused"}
-    at = {name: (T0 + delta).isoformat() for name, delta in
+    at = {name: (T0 + delta + (timedelta(minutes=args.later) if name != "setup" else timedelta())).isoformat()
+          for name, delta in
           (("setup", timedelta(minutes=5)), ("read", timedelta(minutes=10)), ("idle", timedelta(minutes=15)),
            ("changed", timedelta(minutes=20)), ("goals", timedelta(hours=2)))}
     try:
