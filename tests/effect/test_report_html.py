@@ -28,4 +28,9 @@ def test_a_pilot_with_an_empty_group_says_so_instead_of_an_interval(tmp_path):
     goal = next(e for e in report.effects if e.id == "ROTA").pilot.goals[0]
     chart = pilot_chart(goal)
     assert chart.startswith("<svg") and chart.endswith("</svg>")
-    assert "no effect yet: a group has no ticket" in chart and "too early" in chart
+    assert "too early" in chart
+    assert re.findall(r">([^<>]+)</text>", chart)[-3:] == [
+        "no effect yet:", "the pilot group has no tickets yet", "the control group has no tickets yet"]
+    assert ('aria-label="reply-1h: pilot no tickets before, no tickets during; control no tickets before, '
+            'no tickets during. No effect yet: the pilot group has no tickets yet and the control group has no '
+            'tickets yet: too early."') in chart

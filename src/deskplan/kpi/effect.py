@@ -29,7 +29,9 @@ adds up from the figures shown; the interval is centred on the adjusted one.
 **The verdict**, in the goal's direction (a goal that must fall is good below 0):
 - `effective`: the interval lies entirely on the good side of 0; `harmful`: entirely on the bad side;
 - otherwise `no_effect_detected` when every cell holds the tickets needed to detect the
-  expected change, else `too_early` (so does a cell without a ticket: there is no rate).
+  expected change, else `too_early` (so does a cell without a ticket: there is no rate), its
+  `reason` saying which: `not_started` (the pilot begins after `now`; `needed` is then the whole
+  sample it will need), `empty_cell` or `few_tickets`.
 
 **Tickets needed** to detect the expected change Δ (plan.yaml `expected`, else
 DEFAULT_EXPECTED_PP) with a two-sided test at alpha 0.05 and power 0.8: the standard
@@ -70,6 +72,9 @@ DEFAULT_EXPECTED_PP = 5.0
 EFFECTIVE, HARMFUL, NO_EFFECT, TOO_EARLY, UNCONTROLLED = (
     "effective", "harmful", "no_effect_detected", "too_early", "uncontrolled")
 VERDICTS = (EFFECTIVE, HARMFUL, NO_EFFECT, TOO_EARLY)
+NOT_STARTED, EMPTY_CELL, FEW_TICKETS = "not_started", "empty_cell", "few_tickets"
+"""Why a pilot is `too_early`: it has not begun by `now` (no span to count in yet), a cell has no
+ticket (no rate, no effect), or the cells hold fewer tickets than the expected change needs."""
 BEFORE, DURING = 0, 1
 
 
@@ -204,6 +209,7 @@ class GoalEffect:
     verdict: str
     needed: Needed | None       # with `too_early`
     cost_per_pp: float | None
+    reason: str | None = None   # with `too_early`: NOT_STARTED, EMPTY_CELL or FEW_TICKETS
 
 
 @dataclass(frozen=True)
@@ -215,6 +221,7 @@ class PilotResult:
     before: Span
     during: Span
     goals: tuple[GoalEffect, ...]
+    started: bool = True        # False while `now` is before its first day: nothing to compare yet
 
 
 @dataclass(frozen=True)
@@ -238,6 +245,7 @@ class BeforeAfter:
     before: Span
     after: Span
     goals: tuple[GoalChange, ...]
+    started: bool = True        # False while `now` is before its start: nothing to compare yet
 
 
 @dataclass(frozen=True)
@@ -352,15 +360,18 @@ class EffectTally:
             pilot = uncontrolled = None
             if measure.pilot is not None and measure.id in self._spans:
                 before, during = self._spans[measure.id]
+                started = self.now > during.start
                 pilot = PilotResult(scope=measure.pilot.scope, control=measure.pilot.control,
                                     start=measure.pilot.start, end=measure.pilot.end, before=before, during=during,
-                                    goals=tuple(_goal_effect(measure, c) for c in counters))
+                                    goals=tuple(_goal_effect(measure, c, started) for c in counters),
+                                    started=started)
             elif measure.id in self._spans:
                 before, during = self._spans[measure.id]
                 start = self.workspace.plan.measure_start(measure)
                 assert start is not None, "a measure has spans only with a start"
                 uncontrolled = BeforeAfter(start=start, before=before, after=during,
-                                           goals=tuple(_goal_change(c) for c in counters))
+                                           goals=tuple(_goal_change(c) for c in counters),
+                                           started=self.now > during.start)
             results.append(MeasureEffect(
                 id=measure.id, title=measure.title, owner=measure.owner,
                 start=self.workspace.plan.measure_start(measure), budget=measure.budget, pilot=pilot,
@@ -368,7 +379,7 @@ class EffectTally:
         return tuple(results)
 
 
-def _goal_effect(measure: Measure, counter: _Counter) -> GoalEffect:
+def _goal_effect(measure: Measure, counter: _Counter, started: bool = True) -> GoalEffect:
     cells = [counter.rate(i) for i in range(4)]
     goal = counter.goal
     interval = did_interval(*cells)
@@ -378,13 +389,16 @@ def _goal_effect(measure: Measure, counter: _Counter) -> GoalEffect:
     needed = needed_more(cells, expected)
     judged = verdict(interval, needed, goal.direction)
     effect = interval.estimate if interval else None
+    reason = None
+    if judged == TOO_EARLY:
+        reason = NOT_STARTED if not started else EMPTY_CELL if interval is None else FEW_TICKETS
     return GoalEffect(
         goal=goal.id, metric=goal.metric, direction=goal.direction,
         pilot_before=cells[0], pilot_during=cells[1], control_before=cells[2], control_during=cells[3],
         effect_pp=effect, ci_low_pp=interval.low if interval else None, ci_high_pp=interval.high if interval else None,
         expected_pp=expected, expected_given=given is not None, verdict=judged,
         needed=needed if judged == TOO_EARLY else None,
-        cost_per_pp=cost_per_point(measure.budget, effect, goal.direction),
+        cost_per_pp=cost_per_point(measure.budget, effect, goal.direction), reason=reason,
     )
 
 

@@ -9,7 +9,17 @@ from typing import Any
 
 from markupsafe import Markup
 
-from deskplan.app.report.effects import VERDICT_LABELS, interval_text, money, pp, rate_text
+from deskplan.app.report.effects import (
+    VERDICT_LABELS,
+    interval_text,
+    missing_change,
+    missing_tickets,
+    money,
+    needed_words,
+    pp,
+    rate_text,
+    sample_words,
+)
 from deskplan.app.report.labels import verdict_label
 from deskplan.app.report.svg import BLUE, FONT, GREEN, GRID, INK, MUTED, ORANGE, VERMILLION, _a
 from deskplan.i18n import ENGLISH, Lang
@@ -53,10 +63,12 @@ def pilot_chart(goal: GoalEffect) -> str:
             parts.append(f'<text x="{x + dx}" y="{y(value) + 4:.1f}" text-anchor="{anchor}" fill="{colour}" '
                          f'{FONT}>{_a(label)}</text>')
     parts.append(_effect_panel(goal))
+    effect = (f"Effect {pp(goal.effect_pp)} {interval_text(goal.ci_low_pp, goal.ci_high_pp)}"
+              if goal.effect_pp is not None else f"No effect yet: {missing_tickets(goal)}")
     description = (
         f"{goal.goal}: pilot {rate_text(goal.pilot_before)} before, {rate_text(goal.pilot_during)} during; control "
-        f"{rate_text(goal.control_before)} before, {rate_text(goal.control_during)} during. Effect "
-        f"{pp(goal.effect_pp)} {interval_text(goal.ci_low_pp, goal.ci_high_pp)}: {VERDICT_LABELS[goal.verdict]}."
+        f"{rate_text(goal.control_before)} before, {rate_text(goal.control_during)} during. {effect}: "
+        f"{VERDICT_LABELS[goal.verdict]}."
     )
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT}" width="100%" '
             f'style="max-width:{WIDTH}px" role="img" aria-label="{_a(description)}">'
@@ -70,8 +82,11 @@ def _effect_panel(goal: GoalEffect) -> str:
     parts = [f'<text x="{(left + right) / 2}" y="16" text-anchor="middle" fill="{INK}" {FONT} '
              f'font-weight="600">{_a(VERDICT_LABELS[goal.verdict])}</text>']
     if goal.effect_pp is None or goal.ci_low_pp is None or goal.ci_high_pp is None:
-        parts.append(f'<text x="{(left + right) / 2}" y="{mid_y}" text-anchor="middle" fill="{MUTED}" {FONT}>'
-                     "no effect yet: a group has no ticket</text>")
+        parts.append(f'<text x="{(left + right) / 2}" y="{mid_y - 8}" text-anchor="middle" fill="{MUTED}" {FONT}>'
+                     "no effect yet:</text>")
+        for i, said in enumerate(missing_tickets(goal).split(" and ")):
+            parts.append(f'<text x="{(left + right) / 2}" y="{mid_y + 8 + 14 * i}" text-anchor="middle" '
+                         f'fill="{MUTED}" {FONT}>{_a(said)}</text>')
         return "".join(parts)
     reach = max(abs(goal.ci_low_pp), abs(goal.ci_high_pp), abs(goal.expected_pp), 1.0) * 1.1
 
@@ -102,18 +117,33 @@ def effect_views(report: Report, lang: Lang = ENGLISH) -> list[dict[str, Any]]:
     for effect in report.effects:
         if not (effect.pilot or effect.uncontrolled or effect.budget):
             continue
+        started = effect.pilot is None or effect.pilot.started
         views.append({
-            "m": effect, "budget": _budget(effect, lang),
-            "pilot": [{"g": g, "chart": Markup(pilot_chart(g)), "verdict": verdict_label(g.verdict, lang),
-                       "effect": f"{pp(g.effect_pp)} {interval_text(g.ci_low_pp, g.ci_high_pp)}".strip(),
-                       "rates": [rate_text(r) for r in (g.pilot_before, g.pilot_during, g.control_before,
-                                                        g.control_during)]}
-                      for g in (effect.pilot.goals if effect.pilot else ())],
-            "uncontrolled": [{"c": c, "before": rate_text(c.before), "after": rate_text(c.after),
-                              "change": f"{pp(c.change_pp)} {interval_text(c.ci_low_pp, c.ci_high_pp)}".strip()}
+            "m": effect, "budget": _budget(effect, lang), "started": started,
+            "uncontrolled_started": effect.uncontrolled is None or effect.uncontrolled.started,
+            "pilot": [_pilot_view(g, started, lang) for g in (effect.pilot.goals if effect.pilot else ())],
+            "uncontrolled": [{"c": c, "before": rate_text(c.before, lang), "after": rate_text(c.after, lang),
+                              "change": (f"{pp(c.change_pp)} {interval_text(c.ci_low_pp, c.ci_high_pp)}"
+                                         if c.change_pp is not None else missing_change(c, lang))}
                              for c in (effect.uncontrolled.goals if effect.uncontrolled else ())],
         })
     return views
+
+
+def _pilot_view(g: GoalEffect, started: bool, lang: Lang) -> dict[str, Any]:
+    """One piloted goal: a pilot that has not begun gets no chart, only the sample it will need."""
+    if not started:
+        return {"g": g, "chart": None, "verdict": lang._("not started yet"), "lines": [sample_words(g, lang)]}
+    rates = [rate_text(r, lang) for r in (g.pilot_before, g.pilot_during, g.control_before, g.control_during)]
+    if g.effect_pp is None:
+        effect = lang._("no effect yet: {missing}", missing=missing_tickets(g, lang))
+    else:
+        effect = lang._("effect {effect}", effect=f"{pp(g.effect_pp)} {interval_text(g.ci_low_pp, g.ci_high_pp)}")
+    lines = [lang._("pilot {before} → {during}", before=rates[0], during=rates[1]),
+             lang._("control {before} → {during}", before=rates[2], during=rates[3]), effect]
+    if needed_words(g, lang):
+        lines.append(lang._("to see {expected}: {needed}", expected=pp(g.expected_pp), needed=needed_words(g, lang)))
+    return {"g": g, "chart": Markup(pilot_chart(g)), "verdict": verdict_label(g.verdict, lang), "lines": lines}
 
 
 def _budget(effect: MeasureEffect, lang: Lang = ENGLISH) -> str:

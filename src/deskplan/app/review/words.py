@@ -14,7 +14,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from deskplan.app.report.effects import interval_text, money, pp, rate_text
+from deskplan.app.report.effects import (
+    interval_text,
+    missing_change,
+    missing_tickets,
+    money,
+    needed_words,
+    pp,
+    rate_text,
+    sample_words,
+)
 from deskplan.app.report.labels import category_name, metric_label, placeholder, points, trend_word, verdict_label
 from deskplan.i18n import ENGLISH, Lang, translator
 from deskplan.kpi.effect import MeasureEffect
@@ -379,20 +388,47 @@ def effect_sentence(effect: MeasureEffect, lang: Lang = ENGLISH) -> Item | None:
     if effect.budget and effect.cost_per_pp is not None:
         budget += lang._(", {amount} a point", amount=money(effect.cost_per_pp, effect.budget.currency))
     details: list[str] = []
-    for g in effect.pilot.goals if effect.pilot else ():
-        needed = (lang._("; about {pilot} more pilot and {control} more control tickets needed",
-                         pilot=g.needed.pilot, control=g.needed.control) if g.needed else "")
-        details.append(lang._(
-            "{goal}: pilot {pilot_before} → {pilot_during}, control {control_before} → {control_during}; "
-            "effect {effect} {interval}, {verdict}{needed}.", goal=g.goal, pilot_before=rate_text(g.pilot_before),
-            pilot_during=rate_text(g.pilot_during), control_before=rate_text(g.control_before),
-            control_during=rate_text(g.control_during), effect=pp(g.effect_pp),
-            interval=interval_text(g.ci_low_pp, g.ci_high_pp), verdict=verdict_label(g.verdict, lang), needed=needed))
-    since = effect.uncontrolled.start if effect.uncontrolled else None
-    for c in effect.uncontrolled.goals if effect.uncontrolled else ():
-        details.append(lang._("{goal}: {before} → {after} since {since}, {change} {interval}, uncontrolled "
-                              "(not proof).", goal=c.goal, before=rate_text(c.before), after=rate_text(c.after),
-                              since=since, change=pp(c.change_pp), interval=interval_text(c.ci_low_pp, c.ci_high_pp)))
+    pilot = effect.pilot
+    for g in pilot.goals if pilot else ():
+        if pilot is not None and not pilot.started:
+            sample = sample_words(g, lang)
+            details.append(lang._("{goal}: pilot starts {start}; nothing to compare yet ({sample}).", goal=g.goal,
+                                  start=pilot.start, sample=sample) if sample else
+                           lang._("{goal}: pilot starts {start}; nothing to compare yet.", goal=g.goal,
+                                  start=pilot.start))
+            continue
+        rates = lang._("pilot {pilot_before} → {pilot_during}, control {control_before} → {control_during}",
+                       pilot_before=rate_text(g.pilot_before, lang), pilot_during=rate_text(g.pilot_during, lang),
+                       control_before=rate_text(g.control_before, lang),
+                       control_during=rate_text(g.control_during, lang))
+        needed = needed_words(g, lang)
+        if g.effect_pp is None:
+            judged = lang._("no effect yet ({missing}), {verdict}", missing=missing_tickets(g, lang),
+                            verdict=verdict_label(g.verdict, lang))
+        else:
+            judged = lang._("effect {effect} {interval}, {verdict}", effect=pp(g.effect_pp),
+                            interval=interval_text(g.ci_low_pp, g.ci_high_pp), verdict=verdict_label(g.verdict, lang))
+        if needed:
+            details.append(lang._("{goal}: {rates}; {judged}; {needed}.", goal=g.goal, rates=rates, judged=judged,
+                                  needed=needed))
+        else:
+            details.append(lang._("{goal}: {rates}; {judged}.", goal=g.goal, rates=rates, judged=judged))
+    before_after = effect.uncontrolled
+    for c in before_after.goals if before_after else ():
+        assert before_after is not None
+        if not before_after.started:
+            details.append(lang._("{goal}: takes effect {since}; nothing to compare yet.", goal=c.goal,
+                                  since=before_after.start))
+        elif c.change_pp is None:
+            details.append(lang._("{goal}: {before} → {after} since {since}; nothing to compare yet ({missing}), "
+                                  "uncontrolled.", goal=c.goal, before=rate_text(c.before, lang),
+                                  after=rate_text(c.after, lang), since=before_after.start,
+                                  missing=missing_change(c, lang)))
+        else:
+            details.append(lang._("{goal}: {before} → {after} since {since}, {change} {interval}, uncontrolled "
+                                  "(not proof).", goal=c.goal, before=rate_text(c.before, lang),
+                                  after=rate_text(c.after, lang), since=before_after.start, change=pp(c.change_pp),
+                                  interval=interval_text(c.ci_low_pp, c.ci_high_pp)))
     return Item(lang._("{id} {title} ({owner}): {budget}.", id=effect.id, title=effect.title, owner=effect.owner,
                        budget=budget), tuple(details))
 
