@@ -30,7 +30,7 @@ def test_a_pilot_with_an_empty_group_says_so_instead_of_an_interval(tmp_path):
     assert chart.startswith("<svg") and chart.endswith("</svg>")
     assert "too early" in chart
     assert re.findall(r">([^<>]+)</text>", chart)[-3:] == [
-        "no effect yet:", "the pilot group has no tickets yet", "the control group has no tickets yet"]
+        "no effect yet:", "no pilot tickets yet", "no control tickets yet"]
     assert ('aria-label="reply-1h: pilot no tickets before, no tickets during; control no tickets before, '
             'no tickets during. No effect yet: the pilot group has no tickets yet and the control group has no '
             'tickets yet: too early."') in chart

@@ -84,7 +84,7 @@ def _effect_panel(goal: GoalEffect) -> str:
     if goal.effect_pp is None or goal.ci_low_pp is None or goal.ci_high_pp is None:
         parts.append(f'<text x="{(left + right) / 2}" y="{mid_y - 8}" text-anchor="middle" fill="{MUTED}" {FONT}>'
                      "no effect yet:</text>")
-        for i, said in enumerate(missing_tickets(goal).split(" and ")):
+        for i, said in enumerate(_empty_cells(goal)):
             parts.append(f'<text x="{(left + right) / 2}" y="{mid_y + 8 + 14 * i}" text-anchor="middle" '
                          f'fill="{MUTED}" {FONT}>{_a(said)}</text>')
         return "".join(parts)
@@ -109,6 +109,20 @@ def _effect_panel(goal: GoalEffect) -> str:
         f'{_a(good)} · expected {_a(pp(goal.expected_pp))}</text>',
     ]
     return "".join(parts)
+
+
+def _empty_cells(goal: GoalEffect) -> list[str]:
+    """The chart's short words for the cells without a ticket: `no control tickets during`."""
+    said = []
+    for group, before, during in (("pilot", goal.pilot_before, goal.pilot_during),
+                                  ("control", goal.control_before, goal.control_during)):
+        if not before.denominator and not during.denominator:
+            said.append(f"no {group} tickets yet")
+        elif not during.denominator:
+            said.append(f"no {group} tickets during")
+        elif not before.denominator:
+            said.append(f"no {group} tickets before")
+    return said
 
 
 def effect_views(report: Report, lang: Lang = ENGLISH) -> list[dict[str, Any]]:
