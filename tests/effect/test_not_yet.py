@@ -228,3 +228,12 @@ def test_no_dash_or_stray_comma_stands_for_an_empty_value(early, empty_control):
         for measures in sections:
             assert " , " not in measures and " ," not in measures and "–" not in measures
             assert not re.search(r"effect\s+[,.;]|效果\s*[，。；]", measures)
+
+
+def test_a_measure_in_effect_without_a_ticket_says_so_once(tmp_path):
+    review = build_review(write_workspace(tmp_path), [], NOW, MONTHLY, parse_period("2026-03", ZoneInfo("UTC")))
+    assert measure_item(review, "FAQ", "en") == [
+        "FAQ FAQ pages (product): no budget.",
+        "reply-1h: in effect since 2026-03-02; no tickets before or after it yet, nothing to compare.",
+    ]
+    assert measure_item(review, "FAQ", "zh-CN")[1] == "reply-1h：自 2026-03-02 起生效；前后都尚无工单，无可对比的数据。"

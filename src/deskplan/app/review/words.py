@@ -419,6 +419,9 @@ def effect_sentence(effect: MeasureEffect, lang: Lang = ENGLISH) -> Item | None:
         if not before_after.started:
             details.append(lang._("{goal}: takes effect {since}; nothing to compare yet.", goal=c.goal,
                                   since=before_after.start))
+        elif c.before.denominator == 0 and c.after.denominator == 0:
+            details.append(lang._("{goal}: in effect since {since}; no tickets before or after it yet, nothing to "
+                                  "compare.", goal=c.goal, since=before_after.start))
         elif c.change_pp is None:
             details.append(lang._("{goal}: {before} → {after} since {since}; nothing to compare yet ({missing}), "
                                   "uncontrolled.", goal=c.goal, before=rate_text(c.before, lang),
