@@ -6,37 +6,19 @@ renders a rule's comment template; the planner (planner.py) turns the result int
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from importlib import metadata
 from typing import Any
 
 from deskplan.kpi.facts import turn_after
 from deskplan.model import Ticket
 from deskplan.rules.calendar import CALENDAR_24X7, MICROSECOND, Calendar
-from deskplan.rules.load import PLAN_FILE, Workspace, rule_files
+from deskplan.rules.load import Workspace
 from deskplan.rules.sla import SlaClock, SlaState, compute_clocks
 from deskplan.rules.templates import ticket_context
 from deskplan.writes.planner import Assessment, MeasureInfo, business_time, format_time
 
 FINAL_STATES = frozenset({"met", "breached"})     # SLA states that time alone no longer changes
-
-
-def workspace_basis(workspace: Workspace) -> str:
-    """A digest of what evaluation depends on besides the ticket: plan, rules, deskplan itself."""
-    digest = hashlib.sha256(_version().encode())
-    for path in [workspace.root / PLAN_FILE, *rule_files(workspace.root)]:
-        digest.update(str(path.relative_to(workspace.root)).encode() + b"\0")
-        digest.update(path.read_bytes() + b"\0")
-    return digest.hexdigest()[:32]
-
-
-def _version() -> str:
-    try:
-        return metadata.version("deskplan")
-    except metadata.PackageNotFoundError:
-        return "dev"
 
 
 class Assessor:

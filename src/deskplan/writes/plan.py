@@ -33,7 +33,7 @@ from deskplan.config import WritebackConfig
 from deskplan.effects import REVIEW_ORIGIN, TASK_TAG, PlannedWrite, WriteKind
 from deskplan.errors import unexpected
 from deskplan.i18n import translator
-from deskplan.kpi.facts import reads_the_clock, stored_report
+from deskplan.kpi.facts import reads_the_clock, stored_report, workspace_digest
 from deskplan.kpi.results import LeftOut
 from deskplan.model import Ticket, ticket_json
 from deskplan.rules.load import Workspace
@@ -42,7 +42,7 @@ from deskplan.rules.templates import TemplateRenderError
 from deskplan.state.evaluations import Evaluations
 from deskplan.state.ledger import Ledger
 from deskplan.state.store import EVALUATE, WRITE, Store
-from deskplan.writes.assess import Assessor, clocks_final, next_change, workspace_basis
+from deskplan.writes.assess import Assessor, clocks_final, next_change
 from deskplan.writes.planner import goal_misses, goal_tasks, plan_ticket
 from deskplan.writes.reviews import Render, due_reviews, held_back_task, review_task
 
@@ -99,7 +99,7 @@ class WritebackPlanner:
         self.ledger = Ledger(store)
         self.evaluations = Evaluations(store)
         self.assessor = Assessor(workspace, now)
-        self.basis = workspace_basis(workspace)
+        self.basis = workspace_digest(workspace)
         self.reads_clock = reads_the_clock(workspace)     # rules that test time alone: evaluated every run
         self.since = (settings or WritebackConfig()).since_at(self.assessor.zone)
         self.kinds = dict(kinds or {})      # source name -> kind (zendesk | jira): where `owners` routes tasks
