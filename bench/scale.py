@@ -9,7 +9,8 @@ writes what the example plan asks for (bench/scaleproc.py, a replayed pull, a wr
 answers at once): the state a helpdesk of N tickets has after its first write-back run.
 
 Timed, each in a fresh process (wall and CPU seconds, peak RSS from `wait4`): `report` in each
-format, the goal check, `explain` on one ticket, an idle `sync` (nothing new pulled), a `sync`
+format, the goal check, `review --format json` (the latest closed period of the first cadence
+entry), `explain` on one ticket, an idle `sync` (nothing new pulled), a `sync`
 after 1% of the tickets changed. Then the state's size per ticket, per table (indexes counted
 with their table) from SQLite's `dbstat`. bench/README.md explains each figure.
 """
@@ -221,6 +222,9 @@ def main() -> None:
                 deskplan("report", "-w", str(folder), "--format", fmt, "--out", str(folder / f"report.{fmt}")),
                 read_env)))
         rows.append(("goal check", measured(scaleproc(folder, "goals"), {**env, "DESKPLAN_NOW": at["goals"]})))
+        rows.append(("review --format json", measured(
+            deskplan("review", "-w", str(folder), "--format", "json", "--out", str(folder / "review.json")),
+            read_env)))
         rows.append(("explain zd:<id>", measured(deskplan("explain", "-w", str(folder), f"zd:{n // 2 + 1}"),
                                                   read_env)))
         rows.append(("sync, idle", measured(scaleproc(folder, "sync-idle"), {**env, "DESKPLAN_NOW": at["idle"]})))

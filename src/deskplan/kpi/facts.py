@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from bisect import bisect_right
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from importlib import metadata
@@ -38,11 +38,13 @@ from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation, goal_context, hours
 from deskplan.kpi.report import build_report, stored_tickets
 from deskplan.kpi.results import EVIDENCE_LIMIT, Evidence, LeftOut, Report
+from deskplan.kpi.review import Period, Review, TaskState, WrittenTask, build_review, reviewed_goals
 from deskplan.kpi.windows import Window, local_midnight, windows_between
 from deskplan.model import Ticket
 from deskplan.rules.calendar import CALENDAR_24X7, Calendar
 from deskplan.rules.load import PLAN_FILE, Workspace, rule_files
 from deskplan.rules.nodes import Condition, Group, Leaf
+from deskplan.rules.plan import Cadence, Goal
 from deskplan.rules.ruleset import CATEGORIES
 from deskplan.rules.sla import SlaClock, SlaState, compute_clocks
 from deskplan.state.facts import Facts, GoalFact, TicketFacts, Worst, instant, micros
@@ -354,12 +356,22 @@ def _goal_counts(workspace: Workspace, facts: Facts, goals: Sequence[GoalTally],
     for index, win, worst in facts.running_against(at, excluded):
         if win >= len(goals[index].windows):
             continue
-        goal = plan.goals[index]
-        assert goal.threshold is not None, "only *_within goals wait"
-        calendar = workspace.goal_calendar(goal)
-        weight = worst.weight + calendar.elapsed(instant(worst.horizon), now) // timedelta(microseconds=1)
-        detail = f"{worst.detail} after {hours(timedelta(microseconds=weight))} (allowed {hours(goal.threshold)})"
-        candidates[(index, win)].append((worst, weight, detail))
+        candidates[(index, win)].append(_running(workspace, plan.goals[index], worst, now))
+    _keep_evidence(facts, goals, candidates)
+
+
+def _running(workspace: Workspace, goal: Goal, worst: Worst, now: datetime) -> tuple[Worst, int, str]:
+    """An observation still waiting, its weight and evidence line at `now`."""
+    assert goal.threshold is not None, "only *_within goals wait"
+    calendar = workspace.goal_calendar(goal)
+    weight = worst.weight + calendar.elapsed(instant(worst.horizon), now) // timedelta(microseconds=1)
+    detail = f"{worst.detail} after {hours(timedelta(microseconds=weight))} (allowed {hours(goal.threshold)})"
+    return worst, weight, detail
+
+
+def _keep_evidence(facts: Facts, goals: Sequence[GoalTally],
+                   candidates: dict[tuple[int, int], list[tuple[Worst, int, str]]]) -> None:
+    """Keep the worst of each (tally, window)'s candidates as its evidence."""
     # The tally's own order is (weight, instant, ref), worst first: only the candidates up to the
     # fifth's weight and instant can be kept, and only those are read for their keys and links.
     for key in candidates:
@@ -374,6 +386,77 @@ def _goal_counts(workspace: Workspace, facts: Facts, goals: Sequence[GoalTally],
                         reverse=True)
         for worst, weight, detail in ranked[:EVIDENCE_LIMIT]:
             goals[index].keep_worst(win, _evidence(facts, worst, weight, detail))
+
+
+def stored_review(workspace: Workspace, store: Store, now: datetime, cadence: Cadence, period: Period,
+                  *, actions: Iterable[WrittenTask] = (), tasks: Iterable[TaskState] | None = None,
+                  milestones_done: Mapping[str, bool] | None = None) -> Review:
+    """`build_review` over every stored ticket, the same review, from the facts where they hold
+    and from the timelines of the rest.
+
+    A goal's facts keep the instant each ticket counts at, so any period sums them, whatever
+    the goal's own window; categories are kept with the instant a ticket was created. The
+    goals' figures count what happened by `now`, so the facts of tickets whose data ends by
+    `now` answer them. The measures' effects are counted as of the period's end: a ticket whose
+    data goes on after it (answered, solved or rated later) is counted from its timeline, as
+    far as it was created before the period's end (one created later counts nowhere then)."""
+    facts = Facts(store)
+    options: dict[str, Any] = {"actions": actions, "tasks": tasks, "milestones_done": milestones_done}
+    with facts.snapshot():
+        basis = facts_basis(workspace)
+        if basis is None or facts.basis() != basis:
+            return build_review(workspace, store.tickets(), now, cadence, period, **options)
+        at, end = micros(now), micros(min(now, period.end))
+        timeline = list(dict.fromkeys([*facts.stale_keys(), *facts.beyond(at),
+                                       *facts.beyond_created_before(end, micros(period.end))]))
+        if len(timeline) > TIMELINE_SHARE * max(facts.ticket_count(), 1):
+            return build_review(workspace, store.tickets(), now, cadence, period, **options)
+        excluded = facts.numbers(timeline)
+        plan = workspace.plan
+        indexes = [plan.goals.index(goal) for goal in reviewed_goals(cadence, plan)]
+
+        def prefill(tallies: Sequence[tuple[GoalTally, GoalTally]], categories: CategoryTally,
+                    effects: EffectTally) -> None:
+            _review_goals(workspace, facts, indexes, [tally for tally, _ in tallies], now, excluded)
+            history: list[GoalTally | None] = [None] * len(plan.goals)
+            for index, (_, own) in zip(indexes, tallies, strict=True):
+                history[index] = own
+            names = facts.names()
+            # The goal's own windows from the plan's start: the first of the facts' windows.
+            for index, win, dim, value, numerator, denominator in facts.goal_counts(at, excluded):
+                tally = history[index]
+                if tally is not None and dim == TEAM and win < len(tally.windows):
+                    tally.add_counts(win, names[value], numerator, denominator)
+            _categories(facts, categories, excluded)
+            _effects(workspace, facts, effects, end, excluded)
+
+        left_out: list[LeftOut] = []
+        return build_review(workspace, _timeline_tickets(facts, timeline, left_out), now, cadence, period,
+                            prefill=prefill, **options)
+
+
+def _review_goals(workspace: Workspace, facts: Facts, indexes: Sequence[int], tallies: Sequence[GoalTally],
+                  now: datetime, excluded: Sequence[int]) -> None:
+    """Each reviewed goal's observations in each of its tally's windows (any span), with the evidence."""
+    names = facts.names()
+    at = micros(now)
+    candidates: dict[tuple[int, int], list[tuple[Worst, int, str]]] = {}
+    for position, (index, tally) in enumerate(zip(indexes, tallies, strict=True)):
+        goal = workspace.plan.goals[index]
+        for win, window in enumerate(tally.windows):
+            start, end = micros(window.start), micros(window.end)
+            for hit, dims, count in facts.span_counts(index, start, end, at, excluded):
+                for dim, value in dims:
+                    if dim == TEAM:
+                        tally.add_counts(win, names[value], hit * count, count)
+                    if dim in tally.breakdown.dims:
+                        tally.breakdown.add_counts(win, dim, names[value], hit * count, count)
+            found = [(w, w.weight, w.detail or "") for w in facts.span_worst(index, start, end, EVIDENCE_LIMIT,
+                                                                             excluded)]
+            found += [_running(workspace, goal, w, now)
+                      for w in facts.span_running_against(index, start, end, at, excluded)]
+            candidates[(position, win)] = found
+    _keep_evidence(facts, tallies, candidates)
 
 
 def _evidence(facts: Facts, worst: Worst, weight: int, detail: str) -> Evidence:

@@ -37,7 +37,7 @@ whenever it is rendered, up to late data.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -421,9 +421,15 @@ def _context(calendar: Calendar, goal: Goal, now: datetime) -> MetricContext:
     return MetricContext(now=now, threshold=goal.threshold, elapsed=calendar.elapsed, active_elapsed=active)
 
 
+# ((each reviewed goal's tally of [previous, period] and of its own windows up to the period's
+# end), the feedback categories of [previous, period], the effects as of the period's end):
+# counts of tickets not in `tickets`, added up elsewhere (kpi/facts.py: from the stored facts).
+ReviewPrefill = Callable[[Sequence[tuple[GoalTally, GoalTally]], CategoryTally, EffectTally], None]
+
+
 def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime, cadence: Cadence, period: Period,
                  *, actions: Iterable[WrittenTask] = (), tasks: Iterable[TaskState] | None = None,
-                 milestones_done: Mapping[str, bool] | None = None) -> Review:
+                 milestones_done: Mapping[str, bool] | None = None, prefill: ReviewPrefill | None = None) -> Review:
     """The review of `period` for `cadence` (see the module's docstring for what each part
     means and what the caller supplies). Tickets are streamed once."""
     plan = workspace.plan
@@ -436,6 +442,8 @@ def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
             for goal in goals]
     categories = CategoryTally([previous.window, period.window])
     effects = EffectTally(workspace, min(now, period.end))
+    if prefill is not None:
+        prefill([(run.tally, run.history) for run in runs], categories, effects)
     for ticket in tickets:
         if TASK_TAG in ticket.tags:
             continue        # deskplan's own tasks come back with the pull; they are not requests

@@ -349,6 +349,49 @@ class Facts:
             "JOIN kpi_tickets k ON k.n = f.n WHERE f.running = 1 AND f.against = 1 AND f.win >= 0 "
             f"AND (f.turn IS NULL OR f.turn < ?){where}", [now, *params])]
 
+    def span_counts(self, goal: int, start: int, end: int, now: int,
+                    excluded: Sequence[int] = ()) -> Iterator[tuple[int, list[tuple[str, int]], int]]:
+        """(hit, the ticket's dimensions as (dimension, value's name id), observations) of one goal's
+        observations at [start, end) that exist at `now`, whatever goal window they fall in (a
+        review's period need not be one of the goal's windows)."""
+        where, params = self._excluding(excluded, "f.n")
+        for hit, dims, count in self.conn.execute(
+                "SELECT f.hit, k.dims, count(*) FROM kpi_facts f JOIN kpi_tickets k ON k.n = f.n "
+                "WHERE f.goal = ? AND f.at >= ? AND f.at < ? AND (f.turn IS NULL OR f.turn < ?)"
+                f"{where} GROUP BY f.hit, k.dims", [goal, start, end, now, *params]):
+            yield hit, [(dim, value) for dim, value in orjson.loads(dims or "[]")], count
+
+    def span_worst(self, goal: int, start: int, end: int, limit: int, excluded: Sequence[int] = ()) -> list[Worst]:
+        """`worst` over the observations at [start, end) instead of one goal window."""
+        where, params = self._excluding(excluded, "f.n")
+        select = ("SELECT f.n, k.source, k.id, f.at, f.weight, f.detail, k.horizon FROM kpi_facts f "
+                  "JOIN kpi_tickets k ON k.n = f.n WHERE f.goal = ? AND f.at >= ? AND f.at < ? AND f.against = 1 "
+                  f"AND f.running = 0{where}")
+        rows = self.conn.execute(select + " ORDER BY f.weight DESC, f.at DESC LIMIT ?",
+                                 [goal, start, end, *params, limit]).fetchall()
+        if len(rows) == limit:
+            last = rows[-1]
+            seen = {row[0] for row in rows}
+            rows += [row for row in self.conn.execute(select + " AND f.weight = ? AND f.at = ?",
+                                                      [goal, start, end, *params, last[4], last[3]])
+                     if row[0] not in seen]
+        return [Worst(*row) for row in rows]
+
+    def span_running_against(self, goal: int, start: int, end: int, now: int,
+                             excluded: Sequence[int] = ()) -> list[Worst]:
+        """`running_against` of one goal over the observations at [start, end)."""
+        where, params = self._excluding(excluded, "f.n")
+        return [Worst(*row) for row in self.conn.execute(
+            "SELECT f.n, k.source, k.id, f.at, f.weight, f.detail, k.horizon FROM kpi_facts f "
+            "JOIN kpi_tickets k ON k.n = f.n WHERE f.running = 1 AND f.against = 1 AND +f.goal = ? "
+            f"AND +f.at >= ? AND +f.at < ? AND (f.turn IS NULL OR f.turn < ?){where}",
+            [goal, start, end, now, *params])]
+
+    def beyond_created_before(self, now: int, created: int) -> list[tuple[str, str]]:
+        """Tickets whose facts do not hold at `now` and that were created before `created`."""
+        return self.conn.execute("SELECT source, id FROM kpi_tickets WHERE horizon > ? AND created < ?",
+                                 [now, created]).fetchall()
+
     def category_counts(self, start: int, end: int, excluded: Sequence[int] = ()) -> tuple[int, dict[int, int]]:
         """(tickets created in [start, end), tickets per category bit)."""
         where, params = self._excluding(excluded)

@@ -14,7 +14,8 @@ from deskplan.app.review.render_text import render_text
 from deskplan.app.tasks import loop_inputs
 from deskplan.config import CONFIG_NAME, load_config
 from deskplan.errors import ConfigError
-from deskplan.kpi.review import GOAL_ORIGIN, Period, Review, WrittenTask, build_review, period_for
+from deskplan.kpi.facts import stored_review
+from deskplan.kpi.review import GOAL_ORIGIN, Period, Review, WrittenTask, period_for
 from deskplan.rules.load import Workspace, load_workspace
 from deskplan.rules.plan import Cadence, Plan
 from deskplan.state.ledger import Ledger, LedgerEntry
@@ -73,8 +74,9 @@ def review_of(workspace: Workspace, store: Store, now: datetime, cadence: Cadenc
     # The task states and milestones done as the syncs read them back (app/tasks.py); before any
     # was read, the digest says it does not know rather than showing zeros.
     loop = loop_inputs(store, workspace)
-    return build_review(workspace, store.tickets(), now, cadence, period, actions=actions, tasks=loop.tasks,
-                        milestones_done=loop.milestones_done)
+    # From the stored KPI facts where they hold, the timelines of the rest (kpi/facts.py).
+    return stored_review(workspace, store, now, cadence, period, actions=actions, tasks=loop.tasks,
+                         milestones_done=loop.milestones_done)
 
 
 def render(review: Review, fmt: str) -> str:
