@@ -54,13 +54,11 @@ from datetime import date, datetime, timedelta
 from statistics import NormalDist
 from typing import Any
 
-from deskplan.kpi.metrics import METRICS, MetricContext, Observation
+from deskplan.kpi.metrics import METRICS, Observation, goal_context
 from deskplan.kpi.windows import local_midnight
 from deskplan.model import Ticket
-from deskplan.rules.calendar import Calendar
 from deskplan.rules.load import PILOT, Workspace
 from deskplan.rules.plan import Budget, Goal, Measure
-from deskplan.rules.sla import active_elapsed
 
 CONFIDENCE = 0.95
 POWER = 0.80
@@ -272,13 +270,6 @@ def _spans(start: date, end: date | None, now: datetime, workspace: Workspace) -
     return Span(begin - (stop - begin), begin), Span(begin, stop)
 
 
-def _context(calendar: Calendar, goal: Goal, now: datetime) -> MetricContext:
-    def active(ticket: Ticket, start: datetime, end: datetime) -> timedelta:
-        return active_elapsed(ticket, calendar, start, end)
-
-    return MetricContext(now=now, threshold=goal.threshold, elapsed=calendar.elapsed, active_elapsed=active)
-
-
 @dataclass
 class _Counter:
     """One (measure, goal): [hits, tickets] of pilot before, pilot during, control before, control
@@ -313,7 +304,7 @@ class EffectTally:
         self.workspace = workspace
         self.now = now
         plan = workspace.plan
-        self._contexts = {g.id: _context(workspace.goal_calendar(g), g, now) for g in plan.goals}
+        self._contexts = {g.id: goal_context(workspace.goal_calendar(g), g.threshold, now) for g in plan.goals}
         self._spans: dict[str, tuple[Span, Span]] = {}
         self._counters: list[_Counter] = []
         for measure in plan.measures:

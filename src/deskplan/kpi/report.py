@@ -21,15 +21,14 @@ from deskplan.errors import unexpected
 from deskplan.kpi.breakdowns import SLA_BREACHED, SLA_MET, SLA_RUNNING, CategoryTally, MeasureTally
 from deskplan.kpi.effect import EffectTally
 from deskplan.kpi.goals import GoalSpec, GoalTally
-from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation
+from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation, goal_context
 from deskplan.kpi.results import LeftOut, MilestoneResult, Report, SourceSync
 from deskplan.kpi.review import milestone_state
 from deskplan.kpi.windows import WindowKind, local_midnight, windows_between
 from deskplan.model import Ticket
-from deskplan.rules.calendar import Calendar
 from deskplan.rules.load import Workspace
 from deskplan.rules.plan import Goal
-from deskplan.rules.sla import SlaState, active_elapsed, compute_clocks
+from deskplan.rules.sla import SlaState, compute_clocks
 from deskplan.state.store import Store
 
 log = logging.getLogger(__name__)
@@ -48,13 +47,6 @@ class _GoalRun:
     metric: Metric
     context: MetricContext
     tally: GoalTally
-
-
-def _context(calendar: Calendar, goal: Goal, now: datetime) -> MetricContext:
-    def active(ticket: Ticket, start: datetime, end: datetime) -> timedelta:
-        return active_elapsed(ticket, calendar, start, end)
-
-    return MetricContext(now=now, threshold=goal.threshold, elapsed=calendar.elapsed, active_elapsed=active)
 
 
 # (goal tallies in plan order, categories, measures, effects) -> how many tickets it counted
@@ -88,7 +80,7 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
     start = local_midnight(plan.plan.start, zone)
     stop = min(now, local_midnight(plan.plan.end + timedelta(days=1), zone))
     runs = [
-        _GoalRun(goal, METRICS[goal.metric], _context(workspace.goal_calendar(goal), goal, now),
+        _GoalRun(goal, METRICS[goal.metric], goal_context(workspace.goal_calendar(goal), goal.threshold, now),
                  GoalTally(GoalSpec.of(plan, goal), list(windows_between(start, stop, goal.window, zone))))
         for goal in plan.goals
     ]
