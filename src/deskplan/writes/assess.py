@@ -13,10 +13,11 @@ from typing import Any
 from deskplan.kpi.facts import turn_after
 from deskplan.model import Ticket
 from deskplan.rules.calendar import CALENDAR_24X7, MICROSECOND, Calendar
+from deskplan.rules.durations import format_hours
 from deskplan.rules.load import Workspace
 from deskplan.rules.sla import SlaClock, SlaState, compute_clocks
 from deskplan.rules.templates import ticket_context
-from deskplan.writes.planner import Assessment, MeasureInfo, business_time, format_time
+from deskplan.writes.planner import Assessment, MeasureInfo, format_time
 
 FINAL_STATES = frozenset({"met", "breached"})     # SLA states that time alone no longer changes
 
@@ -75,11 +76,11 @@ class Assessor:
         return {
             "kind": clock.kind,
             "state": str(clock.state),
-            "target": business_time(clock.target),
+            "target": format_hours(clock.target),
             "due": format_time(clock.due, self.zone) if clock.due else None,
-            "elapsed": business_time(clock.elapsed),
-            "remaining": business_time(clock.remaining),
-            "overdue": business_time(clock.overdue),
+            "elapsed": format_hours(clock.elapsed),
+            "remaining": format_hours(clock.remaining),
+            "overdue": format_hours(clock.overdue),
             "paused": clock.paused,
             "calendar": clock.calendar,
             "rule_id": clock.rule_id,

@@ -29,6 +29,7 @@ from deskplan.effects import PlannedWrite, WriteKind, digest, idempotency_key, m
 from deskplan.i18n import ENGLISH, Lang
 from deskplan.kpi.windows import zone_name
 from deskplan.model import Status, Ticket
+from deskplan.rules.durations import format_hours
 from deskplan.rules.engine import PlannedTask
 from deskplan.rules.sla import SlaClock
 from deskplan.state.ledger import StatusComment, WriteStatus
@@ -242,29 +243,19 @@ def clock_line(clock: SlaClock, zone: tzinfo, lang: Lang = ENGLISH) -> str:
     name = clock_name(clock.kind, lang)
     name = name[:1].upper() + name[1:]
     parts = [lang._("{clock}: {state}", clock=name, state=clock_state(clock.state, lang)),
-             lang._("target {span}", span=business_time(clock.target))]
+             lang._("target {span}", span=format_hours(clock.target))]
     if clock.state != "met":
         parts.append(lang._("due {time}", time=format_time(clock.due, zone)) if clock.due is not None
                      else lang._("paused"))
-    parts.append(lang._("elapsed {span}", span=business_time(clock.elapsed)))
+    parts.append(lang._("elapsed {span}", span=format_hours(clock.elapsed)))
     if clock.state != "met":
         if clock.overdue:
-            parts.append(lang._("overdue by {span}", span=business_time(clock.overdue)))
+            parts.append(lang._("overdue by {span}", span=format_hours(clock.overdue)))
         else:
-            parts.append(lang._("remaining {span}", span=business_time(clock.remaining)))
+            parts.append(lang._("remaining {span}", span=format_hours(clock.remaining)))
     parts.append(lang._("calendar {calendar}", calendar=clock.calendar))
     rules = lang._(" [rule {rules}]", rules=lang.listed(clock.rule_ids)) if clock.rule_ids else ""
     return lang._("SLA {parts}", parts=lang.p_("clauses", ", ").join(parts)) + rules
-
-
-def business_time(span: timedelta) -> str:
-    """Hours and minutes: a "day" of business time would read as 24 working hours to some
-    and as one working day to others."""
-    minutes = int(span.total_seconds() // 60)
-    hours, minutes = divmod(minutes, 60)
-    if hours and minutes:
-        return f"{hours}h{minutes}m"
-    return f"{hours}h" if hours else f"{minutes}m"
 
 
 def format_time(moment: datetime, zone: tzinfo) -> str:
