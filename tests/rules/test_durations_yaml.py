@@ -59,6 +59,11 @@ def test_business_time_is_shown_in_hours_never_days(value, text):
         assert parse_duration(text) == value
 
 
+@pytest.mark.parametrize("value", [timedelta(seconds=59), timedelta(seconds=18, microseconds=401)])
+def test_business_time_under_a_minute_is_zero_minutes_not_seconds(value):
+    assert format_hours(value) == "0m"
+
+
 def test_positions_of_keys_and_values():
     doc = load_yaml_text("""\
 plan: {id: p, start: 2026-01-05}

@@ -33,6 +33,7 @@ from datetime import datetime, timedelta
 
 from deskplan.model import EventKind, Score, Ticket, TimelineEvent
 from deskplan.rules.calendar import Calendar
+from deskplan.rules.durations import format_hours
 from deskplan.rules.sla import active_elapsed, first_reply_at, first_solved_at, status_changes
 
 COMPLAINT = "complaint"
@@ -101,13 +102,8 @@ def _within(label: str, end: datetime | None, elapsed: timedelta, ctx: MetricCon
     return Observation(at, met, elapsed.total_seconds(), f"{label} after {hours(elapsed)} {allowed}")
 
 
-def hours(value: timedelta) -> str:
-    """Business time in hours and minutes (`26h30m`); days would read as working days."""
-    seconds = int(value.total_seconds())
-    if seconds < 60:
-        return f"{seconds}s"
-    h, m = divmod(seconds // 60, 60)
-    return (f"{h}h" if h else "") + (f"{m}m" if m else "")
+# Business time in KPI details and JSON thresholds, as everywhere else: hours and minutes.
+hours = format_hours
 
 
 def first_reply_within(ticket: Ticket, ctx: MetricContext, categories: Categories = NONE) -> Observation | None:
