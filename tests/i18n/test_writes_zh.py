@@ -7,14 +7,16 @@ from dataclasses import replace
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from deskplan.effects import marker
 from deskplan.i18n import translator
-from deskplan.state.ledger import Ledger
-from deskplan.state.store import Store
 from deskplan.writes.planner import EvidenceTicket, GoalMiss, PlanItem, goal_tasks, plan_push_tasks, plan_ticket
-from tests.writeback.fakes import FOLLOW_UP, SECRET, assessment, clock
+from tests.writeback.fakes import (
+    FOLLOW_UP,
+    SECRET,
+    assessment,
+    clock,
+    settle,
+)
 
 ZH = translator("zh-CN")
 EN = translator("en")
@@ -27,19 +29,6 @@ MISS = GoalMiss(
     title="12小时内首次回复", owners=("客户服务部",), measures=("M2",), numerator=8, denominator=10,
     evidence=(EvidenceTicket("zd", "12", "12", "no reply"),),
 )
-
-
-@pytest.fixture
-def ledger():
-    store = Store.open(":memory:")
-    yield Ledger(store)
-    store.close()
-
-
-def settle(ledger, writes):
-    for w in writes:
-        ledger.begin(w)
-        ledger.done(w, f"remote-{w.key[:4]}")
 
 
 def test_status_comment_in_chinese(ledger):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from .fakes import ledger  # noqa: F401  (a fixture: a ledger on an in-memory state file)
 from .harness import Site, make_workspace, scenario, sync
 
 KINDS = ("zendesk", "jira")

@@ -6,14 +6,19 @@ applying it, refuse a write, or fail a lookup: the cases exactly-once must survi
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+
+import pytest
 
 from deskplan.effects import PlannedWrite, WriteKind
 from deskplan.errors import RateLimited, RequestRejected, ServerError
 from deskplan.model import Status, Ticket
 from deskplan.rules.engine import PlannedTask
 from deskplan.rules.sla import SlaClock, SlaState
+from deskplan.state.ledger import Ledger
+from deskplan.state.store import Store
 from deskplan.writes.planner import Assessment, MeasureInfo
 
 T0 = datetime(2026, 11, 23, 1, 0, tzinfo=timezone.utc)
@@ -107,3 +112,18 @@ def assessment(n: int = 1, *, state: str = "on_track", tasks: tuple[PlannedTask,
 
 FOLLOW_UP = PlannedTask(rule_id="bad-rating-follow-up", title="Follow up on the rating of 1", body="Call back.",
                         owner="Marketing", measure="M3", due_at=T0 + timedelta(hours=48), trigger=T0)
+
+
+@pytest.fixture
+def ledger() -> Iterator[Ledger]:
+    """A ledger on an in-memory state file (import it as a fixture)."""
+    store = Store.open(":memory:")
+    yield Ledger(store)
+    store.close()
+
+
+def settle(ledger: Ledger, writes: Iterable[PlannedWrite]) -> None:
+    """Record writes as applied, as the apply step would."""
+    for w in writes:
+        ledger.begin(w)
+        ledger.done(w, f"remote-{w.key[:4]}")

@@ -2,8 +2,6 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-import pytest
-
 from deskplan.effects import WriteKind, idempotency_key, marker
 from deskplan.model import Status
 from deskplan.state.ledger import Ledger
@@ -19,23 +17,17 @@ from deskplan.writes.planner import (
     state_fingerprint,
 )
 
-from .fakes import FOLLOW_UP, SECRET, T0, assessment, clock, ticket
+from .fakes import (
+    FOLLOW_UP,
+    SECRET,
+    T0,
+    assessment,
+    clock,
+    settle,
+    ticket,
+)
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-
-
-@pytest.fixture
-def ledger():
-    store = Store.open(":memory:")
-    yield Ledger(store)
-    store.close()
-
-
-def settle(ledger, writes):
-    """Record writes as applied, as the apply step would."""
-    for w in writes:
-        ledger.begin(w)
-        ledger.done(w, f"remote-{w.key[:4]}")
 
 
 def test_first_status_comment_names_measure_owner_targets_due_in_plan_zone_and_rules(ledger):
