@@ -7,7 +7,7 @@ from __future__ import annotations
 import copy
 import io
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from protocol_driver import MemoryState, sync
 
@@ -18,6 +18,7 @@ from deskplan.transport.http import HttpClient
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.jira import create_app
 from deskplan_sandbox.server import SandboxServer
+from tests.adapters.simtime import SimTime
 
 EMAIL, TOKEN = "bot@acme.test", "reference-token"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
@@ -61,19 +62,6 @@ def test_the_csat_comment_of_a_fixture_issue_reaches_the_built_ticket(contracts_
     satisfaction = state.tickets["90900"].satisfaction
     assert (satisfaction.score, satisfaction.comment) == (Score.BAD, "Nobody called back")
     assert adapter.feedback_requests == 1
-
-
-class SimTime:
-    def __init__(self, start: datetime):
-        self.now = start
-        self.slept: list[float] = []
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += timedelta(seconds=seconds)
 
 
 def test_writes_to_one_issue_past_its_write_limit_wait_and_land_once():
