@@ -61,6 +61,19 @@ class Site:
                       json={"satisfaction_rating": {"score": score, "comment": comment}},
                       auth=(f"{email}/token", TOKEN)).raise_for_status()
 
+    def offer_two_surveys(self) -> tuple[dict, dict]:
+        """Two open tickets solved and offered a survey; ten minutes on, the first answered good,
+        and ten minutes more."""
+        first, second = [t for _, t in self.app.store.exported((0, 0), 10_000, 1 << 40)[0]
+                         if t["status"] in ("new", "open", "pending")][:2]
+        for ticket in (first, second):
+            self.app.store.update_ticket(ticket["id"], status="solved")
+            self.app.store.offer_survey(ticket["id"])
+        self.clock.advance(10)
+        self.answer(first, "good")
+        self.clock.advance(10)
+        return first, second
+
     def truth(self) -> dict[str, tuple[str, str | None]]:
         """Every answered rating the helpdesk holds now."""
         listed, _ = self.app.store.ratings_after((0, 0), 1 << 30, 1 << 62, lambda doc: doc["score"] in ("good", "bad"))
@@ -84,14 +97,7 @@ def site():
 def test_surveys_offered_before_the_resume_point_and_answered_after_are_all_pulled(site, reading,
                                                                                    fetched_one_by_one):
     s = site(reading)
-    first, second = [t for _, t in s.app.store.exported((0, 0), 10_000, 1 << 40)[0]
-                     if t["status"] in ("new", "open", "pending")][:2]
-    for ticket in (first, second):
-        s.app.store.update_ticket(ticket["id"], status="solved")
-        s.app.store.offer_survey(ticket["id"])
-    s.clock.advance(10)
-    s.answer(first, "good")
-    s.clock.advance(10)
+    first, second = s.offer_two_surveys()
     s.sync()                                    # resumes from here: after both offers, after the first answer
     assert s.ratings == s.truth()
     s.clock.advance(10)
@@ -162,14 +168,7 @@ def test_a_sync_stopped_between_the_tickets_and_the_ratings_loses_no_late_answer
         finally:
             store.close()
 
-    first, second = [t for _, t in s.app.store.exported((0, 0), 10_000, 1 << 40)[0]
-                     if t["status"] in ("new", "open", "pending")][:2]
-    for ticket in (first, second):
-        s.app.store.update_ticket(ticket["id"], status="solved")
-        s.app.store.offer_survey(ticket["id"])
-    s.clock.advance(10)
-    s.answer(first, "good")
-    s.clock.advance(10)
+    _, second = s.offer_two_surveys()
     assert sync()[0] == 0                       # the ratings list resumes after the first answer next time
     s.clock.advance(10)
     answered_at = s.clock.at
