@@ -29,7 +29,7 @@ from deskplan.state.ledger import WriteStatus
 from deskplan.state.records import Quarantined
 from deskplan.state.store import EVALUATE, REPORT, WRITE
 from deskplan.writes.apply import Applier, describe
-from deskplan.writes.plan import GoalPlan, TicketPlan, WritebackPlanner
+from deskplan.writes.plan import GoalPlan, ReviewPlan, TicketPlan, WritebackPlanner
 from deskplan.writes.reviews import Render
 
 log = logging.getLogger(__name__)
@@ -196,18 +196,17 @@ def show_goals(planner: WritebackPlanner, summaries: Mapping[str, SourceSummary]
     if plan is None:
         return
     hold_left_out(planner, plan, summaries, None)
-    for write in plan.held_back:
-        summaries[write.source].writes_skipped_before_cutoff += 1
-    for write in plan.writes:
-        summaries[write.source].writes_planned += 1
-        if on_write:
-            on_write(write)
+    _show(plan, summaries, on_write)
 
 
 def show_reviews(planner: WritebackPlanner, sources: Mapping[str, str], render: Render,
                  summaries: Mapping[str, SourceSummary], on_write: OnWrite | None) -> None:
     """The review tasks a sync would write now, counted and passed to `on_write`."""
-    plan = planner.reviews(sources, render)
+    _show(planner.reviews(sources, render), summaries, on_write)
+
+
+def _show(plan: GoalPlan | ReviewPlan, summaries: Mapping[str, SourceSummary], on_write: OnWrite | None) -> None:
+    """Count a plan's tasks as a dry run shows them: those held back and those it would write."""
     for write in plan.held_back:
         summaries[write.source].writes_skipped_before_cutoff += 1
     for write in plan.writes:
