@@ -399,3 +399,30 @@ def test_markdown_escapes_what_it_quotes(workspace):
     assert "- zd:7 for a\\_b \\[team\\]: Goal csat missed in 2026-11.\n" in md
     assert "_Whether a milestone is done is not read back from the helpdesk yet: one past its end shows as " \
            "overdue._" in md
+
+
+def test_a_ticket_whose_data_breaks_a_figure_is_left_out_of_the_review_and_said(workspace, monkeypatch):
+    """One bad ticket never stops a review (nor the review task sync writes from it): it is
+    counted nowhere, listed in the JSON, and the digest says so under its title."""
+    import deskplan.kpi.metrics
+
+    whole = week_46(workspace)
+    first_reply = deskplan.kpi.metrics.METRICS["first_reply_within"]
+
+    def overflowing(ticket, context, categories):
+        if ticket.key == "B":
+            raise OverflowError("date value out of range")
+        return first_reply(ticket, context, categories)
+
+    monkeypatch.setitem(deskplan.kpi.metrics.METRICS, "first_reply_within", overflowing)
+    review = week_46(workspace)
+    [goal] = review.goals
+    # B was the week's one miss: without it 3 of 3; it is not counted as a request created either.
+    assert (goal.numerator, goal.denominator) == (3, 3)
+    assert (review.tickets, whole.tickets) == (3, 4)
+    assert [(t.ref, t.reason.split(" in ")[0]) for t in review.left_out] == [("zd:B", "unexpected OverflowError")]
+    assert review_dict(review)["left_out"] == [{"ref": "zd:B", "reason": review.left_out[0].reason}]
+    lines = render_text(review).splitlines()
+    said = "1 ticket could not be counted in any figure (deskplan report lists it)."
+    assert lines.count(said) == 1 and lines.index(said) < lines.index("GOALS")
+    assert whole.left_out == () and "could not be counted" not in render_text(whole)

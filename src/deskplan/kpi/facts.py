@@ -401,16 +401,18 @@ def stored_review(workspace: Workspace, store: Store, now: datetime, cadence: Ca
     data goes on after it (answered, solved or rated later) is counted from its timeline, as
     far as it was created before the period's end (one created later counts nowhere then)."""
     facts = Facts(store)
-    options: dict[str, Any] = {"actions": actions, "tasks": tasks, "milestones_done": milestones_done}
+    left_out: list[LeftOut] = []
+    options: dict[str, Any] = {"actions": actions, "tasks": tasks, "milestones_done": milestones_done,
+                               "left_out": left_out}
     with facts.snapshot():
         basis = facts_basis(workspace)
         if basis is None or facts.basis() != basis:
-            return build_review(workspace, store.tickets(), now, cadence, period, **options)
+            return build_review(workspace, stored_tickets(store, left_out), now, cadence, period, **options)
         at, end = micros(now), micros(min(now, period.end))
         timeline = list(dict.fromkeys([*facts.stale_keys(), *facts.beyond(at),
                                        *facts.beyond_created_before(end, micros(period.end))]))
         if len(timeline) > TIMELINE_SHARE * max(facts.ticket_count(), 1):
-            return build_review(workspace, store.tickets(), now, cadence, period, **options)
+            return build_review(workspace, stored_tickets(store, left_out), now, cadence, period, **options)
         excluded = facts.numbers(timeline)
         plan = workspace.plan
         indexes = [plan.goals.index(goal) for goal in reviewed_goals(cadence, plan)]
@@ -430,7 +432,6 @@ def stored_review(workspace: Workspace, store: Store, now: datetime, cadence: Ca
             _categories(facts, categories, excluded)
             _effects(workspace, facts, effects, end, excluded)
 
-        left_out: list[LeftOut] = []
         return build_review(workspace, _timeline_tickets(facts, timeline, left_out), now, cadence, period,
                             prefill=prefill, **options)
 

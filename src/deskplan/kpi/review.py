@@ -36,6 +36,7 @@ whenever it is rendered, up to late data.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -43,13 +44,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from deskplan.effects import TASK_TAG
-from deskplan.errors import ConfigError
+from deskplan.errors import ConfigError, unexpected
 from deskplan.kpi.breakdowns import CategoryTally
 from deskplan.kpi.dimensions import NONE_LABELS, TEAM
 from deskplan.kpi.effect import EffectTally, MeasureEffect
 from deskplan.kpi.goals import GoalSpec, GoalTally
-from deskplan.kpi.metrics import METRICS, Metric, MetricContext
-from deskplan.kpi.results import Evidence, GoalResult
+from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation
+from deskplan.kpi.results import Evidence, GoalResult, LeftOut
 from deskplan.kpi.status import Line, goal_status, standin_baseline, trend
 from deskplan.kpi.windows import Window, WindowKind, local_midnight, window_of, windows_between
 from deskplan.model import Ticket
@@ -58,6 +59,8 @@ from deskplan.rules.load import Workspace
 from deskplan.rules.plan import BUILTIN_CALENDAR, Cadence, Goal, Milestone, Plan
 from deskplan.rules.ruleset import CATEGORIES
 from deskplan.rules.sla import active_elapsed
+
+log = logging.getLogger(__name__)
 
 # Milestone states
 PLANNED, ACTIVE, OVERDUE, DONE = "planned", "active", "overdue", "done"
@@ -403,6 +406,7 @@ class Review:
     breakdowns: tuple[GoalBreakdown, ...] = ()
     effects: tuple[MeasureEffect, ...] = ()     # each measure's pilot effect or before/after, as of the period's end
     language: str = "en"        # plan.yaml `language`: what the digest is written in
+    left_out: tuple[LeftOut, ...] = ()  # tickets not counted in any figure, each with the reason
 
 
 # --- building it --------------------------------------------------------------------------------
@@ -429,7 +433,8 @@ ReviewPrefill = Callable[[Sequence[tuple[GoalTally, GoalTally]], CategoryTally, 
 
 def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime, cadence: Cadence, period: Period,
                  *, actions: Iterable[WrittenTask] = (), tasks: Iterable[TaskState] | None = None,
-                 milestones_done: Mapping[str, bool] | None = None, prefill: ReviewPrefill | None = None) -> Review:
+                 milestones_done: Mapping[str, bool] | None = None, prefill: ReviewPrefill | None = None,
+                 left_out: list[LeftOut] | None = None) -> Review:
     """The review of `period` for `cadence` (see the module's docstring for what each part
     means and what the caller supplies). Tickets are streamed once."""
     plan = workspace.plan
@@ -444,16 +449,27 @@ def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
     effects = EffectTally(workspace, min(now, period.end))
     if prefill is not None:
         prefill([(run.tally, run.history) for run in runs], categories, effects)
+    left_out = [] if left_out is None else left_out
     for ticket in tickets:
         if TASK_TAG in ticket.tags:
             continue        # deskplan's own tasks come back with the pull; they are not requests
-        evaluation = workspace.evaluate(ticket, now, render_tasks=False)
-        found = frozenset(evaluation.categories)
-        for run in runs:
-            if workspace.in_scope(run.goal, ticket, now):
-                run.add(ticket, found)
+        # Every contribution of a ticket is computed before any is counted, so a ticket whose
+        # data breaks a computation is left out whole (as in the report) and the review, and the
+        # review task sync writes from it, go on for the rest.
+        try:
+            evaluation = workspace.evaluate(ticket, now, render_tasks=False)
+            found = frozenset(evaluation.categories)
+            observed = [(run, run.observe(ticket, found)) for run in runs
+                        if workspace.in_scope(run.goal, ticket, now)]
+            effect = effects.observe(ticket, found)
+        except Exception as exc:
+            log.debug("%s left out of the review", ticket.ref, exc_info=True)
+            left_out.append(LeftOut(ticket.source, ticket.id, ticket.ref, unexpected(exc)))
+            continue
+        for run, observation in observed:
+            run.add(ticket, observation)
         categories.add(ticket.created_at, evaluation.categories)
-        effects.count(effects.observe(ticket, found))
+        effects.count(effect)
 
     category_windows, _ = categories.result(period.end)
     before, during = category_windows
@@ -474,6 +490,7 @@ def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
         breakdowns=tuple(b for run in runs for b in _breakdowns(run.goal, run.result(period))),
         actions=_actions(actions, period, zone, tuple(g.id for g in goals)),
         effects=effects.result(),
+        left_out=tuple(left_out),
     )
 
 
@@ -496,8 +513,10 @@ class _GoalRun:
         return cls(goal, METRICS[goal.metric], _context(workspace.goal_calendar(goal), goal, now),
                    GoalTally(spec, windows), GoalTally(spec, history))
 
-    def add(self, ticket: Ticket, categories: frozenset[str]) -> None:
-        observation = self.metric(ticket, self.context, categories)
+    def observe(self, ticket: Ticket, categories: frozenset[str]) -> Observation | None:
+        return self.metric(ticket, self.context, categories)
+
+    def add(self, ticket: Ticket, observation: Observation | None) -> None:
         if observation is not None:
             self.tally.add(ticket, observation)
             self.history.add(ticket, observation)

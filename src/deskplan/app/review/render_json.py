@@ -9,6 +9,7 @@ Shape (schema `deskplan.review/1`; keys are only ever added, never renamed):
       "period": {"label", "kind", "start", "end", "first", "last"},
       "previous": {"label", "start", "end"},
       "tickets": {"count", "previous"},          # requests created in the period and the one before
+      "left_out": [{"ref", "reason"}],           # tickets whose data broke a computation: in no figure
       "goals": [{"id", "title", "metric", "threshold" ("12h" | null), "window" (the goal's own),
                  "direction", "target", "by", "value", "numerator", "denominator", "met",
                  "previous", "previous_numerator", "previous_denominator", "change",
@@ -89,6 +90,7 @@ def review_dict(review: Review) -> dict[str, Any]:
                    "last": review.period.last.isoformat()},
         "previous": period(review.previous),
         "tickets": {"count": review.tickets, "previous": review.previous_tickets},
+        "left_out": [{"ref": t.ref, "reason": t.reason} for t in review.left_out],
         "goals": [goal(g) for g in review.goals],
         "milestones": [{"id": m.id, "title": m.title, "start": m.start.isoformat(), "end": m.end.isoformat(),
                         "owner": m.owner, "measures": list(m.measures), "state": m.state}

@@ -481,13 +481,18 @@ def digest(review: Review, lang: Lang | None = None) -> Digest:
     cadence, period = review.cadence, review.period
     labels = goal_labels(review.goals, lang)
     owner = lang._("; owner: {owner}", owner=cadence.owner) if cadence.owner else ""
-    lines = (
+    lines: tuple[str, ...] = (
         lang._("{title} ({id}), {label}: {days}, {zone}{owner}.", title=cadence.title, id=cadence.id,
                label=period.label, days=date_range(period.first, period.last, lang), zone=review.timezone,
                owner=owner),
         lang._("Plan {title} ({id}); figures as of {time}.", title=review.plan_title, id=review.plan_id,
                time=local_time(review.now, zone)),
     )
+    if review.left_out:
+        # Never silent: a figure without them is not the whole story (deskplan report lists them).
+        lines += (lang.ngettext("{n} ticket could not be counted in any figure (deskplan report lists it).",
+                                "{n} tickets could not be counted in any figure (deskplan report lists them).",
+                                len(review.left_out)),)
     sections = (
         _goals(review, labels, lang), _groups(review, labels, lang), _feedback(review, lang),
         _milestones(review, lang), *_breakdowns(review, labels, lang), *_tasks(review, lang),
