@@ -19,19 +19,12 @@ from deskplan.state.store import Store
 from deskplan_sandbox import jira as jira_sandbox, zendesk as zendesk_sandbox
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.server import SandboxServer
+from tests.clocks import Clock
 
 EMAIL, TOKEN = "bot@acme.test", "team-names-token"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
 TICKETS, SEED = 150, 31
 EXAMPLE = Path(deskplan.__file__).parent / "workspace" / "example"
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 def pull_and_build(store: Store, source: str, adapter: Adapter) -> None:

@@ -10,16 +10,9 @@ from datetime import timedelta
 
 from deskplan_sandbox.jira import create_app
 from deskplan_sandbox.jira.limits import endpoint
+from tests.clocks import Clock
 
 from .jira_support import EMAIL, T0, TOKEN, scenario, served, ticket
-
-
-class Clock:
-    def __init__(self, at):
-        self.at = at
-
-    def __call__(self):
-        return self.at
 
 
 def site(clock: Clock, burst: int):

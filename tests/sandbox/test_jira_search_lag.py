@@ -14,19 +14,12 @@ from datetime import timedelta
 
 from deskplan_sandbox.jira import create_app
 from deskplan_sandbox.jira.dates import to_ms
+from tests.clocks import Clock
 
 from .jira_support import EMAIL, T0, TOKEN, scenario, served, ticket
 
 JQL = "project = SUP ORDER BY key ASC"
 LAG = 600.0
-
-
-class Clock:
-    def __init__(self, at):
-        self.at = at
-
-    def __call__(self):
-        return self.at
 
 
 def app_for(tickets: int, clock: Clock, **options):

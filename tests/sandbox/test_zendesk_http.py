@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -16,21 +16,11 @@ from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.server import SandboxServer
 from deskplan_sandbox.zendesk import ZendeskSimulator, create_app
 from deskplan_sandbox.zendesk.render import audit_specs
+from tests.clocks import Clock
 
 NOW = datetime(2026, 11, 20, 9, 0, 0, tzinfo=timezone.utc)
 EMAIL, TOKEN = "owner@example.com", "s3cret-token"
 EXPORT = "/api/v2/incremental/tickets/cursor.json"
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
 
 
 @dataclass
@@ -94,9 +84,9 @@ def test_the_last_minute_is_held_back():
         cursor = last["after_cursor"]
         tid = open_ticket(box)
         box.app.store.update_ticket(tid, comment={"body": "late note", "public": False}, at=box.clock())
-        box.clock.advance(59)
+        box.clock.advance(seconds=59)
         assert box.get(EXPORT, cursor=cursor).json()["tickets"] == []
-        box.clock.advance(1)
+        box.clock.advance(seconds=1)
         page = box.get(EXPORT, cursor=cursor).json()
         assert [t["id"] for t in page["tickets"]] == [tid]
         assert page["tickets"][0]["generated_timestamp"] == int((NOW).timestamp())
@@ -106,7 +96,7 @@ def test_fifty_changed_tickets_come_back_and_nothing_else():
     with running(tickets=300, rate_limit=0) as box:
         _, last, _ = export_all(box)
         box.app.store.touch(range(100, 150), at=box.clock())
-        box.clock.advance(61)
+        box.clock.advance(seconds=61)
         page = box.get(EXPORT, cursor=last["after_cursor"]).json()
         assert sorted(t["id"] for t in page["tickets"]) == list(range(100, 150))
         assert page["end_of_stream"] is True
@@ -120,7 +110,7 @@ def test_deleted_tickets_show_in_the_export_with_status_deleted():
         assert box.http.delete(f"{box.url}/api/v2/tickets/3.json").status_code == 204
         assert box.get("/api/v2/tickets/3.json").json() == {"error": "RecordNotFound", "description": "Not found"}
         assert box.get("/api/v2/tickets/3/comments.json").status_code == 404
-        box.clock.advance(61)
+        box.clock.advance(seconds=61)
         tickets, *_ = export_all(box)
         assert sorted(t["id"] for t in tickets if t["status"] == "deleted") == sorted(generated_deleted + [3])
         kept, *_ = export_all(box, exclude_deleted="true")
@@ -210,7 +200,7 @@ def test_incremental_exports_are_rate_limited_with_retry_after():
             "error": "APIRateLimitExceeded",
             "description": "Number of allowed incremental export API requests per minute exceeded"}
         assert box.get("/api/v2/tickets/5.json").status_code == 200        # other endpoints are not in that bucket
-        box.clock.advance(20)
+        box.clock.advance(seconds=20)
         assert box.get(EXPORT, start_time=0).status_code == 200
 
 
@@ -228,7 +218,7 @@ def test_a_ticket_takes_30_updates_per_ten_windows():
         other = box.http.put(f"{box.url}/api/v2/tickets/{open_ticket(box, skip=1)}",
                              json={"ticket": {"priority": "low"}})
         assert other.status_code == 200                      # the limit is per ticket
-        box.clock.advance(60)
+        box.clock.advance(seconds=60)
         assert box.http.put(url, json={"ticket": {"priority": "urgent"}}).status_code == 200
 
 
@@ -247,7 +237,7 @@ def test_writes_are_readable_back():
         assert comments[-1]["author_id"] == box.app.api_user_id
         assert box.get(f"/api/v2/tickets/{tid}/audits").json()["audits"][-1] == audit
         assert box.get(f"/api/v2/tickets/{tid}").json()["ticket"]["status"] == "solved"
-        box.clock.advance(61)
+        box.clock.advance(seconds=61)
         export_all(box)
         changed = box.get(EXPORT, start_time=int(NOW.timestamp())).json()["tickets"]
         assert [t["id"] for t in changed] == [tid] and changed[0]["updated_at"] == "2026-11-20T09:00:00Z"
@@ -285,7 +275,7 @@ def test_idempotency_key_replays_the_first_answer():
         other = box.http.post(f"{box.url}/api/v2/tickets", json={"ticket": {"comment": {"body": "other"}}},
                               headers={"Idempotency-Key": "abc"})
         assert other.status_code == 400 and other.json()["error"] == "IdempotentRequestError"
-        box.clock.advance(2 * 3600)                        # keys expire after two hours
+        box.clock.advance(seconds=2 * 3600)                        # keys expire after two hours
         later = box.http.post(f"{box.url}/api/v2/tickets", json=body, headers={"Idempotency-Key": "abc"})
         assert later.headers["x-idempotency-lookup"] == "miss"
         assert later.json()["ticket"]["id"] != first.json()["ticket"]["id"]

@@ -15,17 +15,10 @@ import requests
 
 from deskplan_sandbox.server import SandboxServer
 from deskplan_sandbox.zendesk import create_app
+from tests.clocks import Clock
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 EMAIL, TOKEN = "owner@example.com", "s3cret-token"
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 def test_the_account_limit_counts_every_endpoint_and_answers_in_plain_text():

@@ -15,18 +15,11 @@ import requests
 from deskplan_sandbox.errors import ConfigError
 from deskplan_sandbox.server import SandboxServer
 from deskplan_sandbox.zendesk import ZendeskSimulator, create_app
+from tests.clocks import Clock
 
 T0 = datetime(2026, 11, 20, 9, 0, 0, tzinfo=timezone.utc)
 EMAIL, TOKEN = "owner@example.com", "s3cret-token"
 RATINGS = "/api/v2/satisfaction_ratings.json"
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @contextmanager

@@ -25,18 +25,11 @@ from deskplan.config import SourceConfig
 from deskplan_sandbox import jira as jira_sandbox, zendesk as zendesk_sandbox
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.server import SandboxServer
+from tests.clocks import Clock
 
 EMAIL, TOKEN = "bot@acme.test", "one-model-token"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
 TICKETS, SEED = 400, 23
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 def timeline(ticket):

@@ -19,19 +19,12 @@ from deskplan_sandbox.jira.dates import to_ms
 from deskplan_sandbox.jira.search import SearchLag
 from deskplan_sandbox.scenario import Comment, Person, Scenario, ScenarioTicket, StatusChange
 from deskplan_sandbox.server import SandboxServer
+from tests.clocks import Clock
 
 EMAIL, TOKEN = "bot@acme.test", "lag-token"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
 TICKETS = 40
 SLOW = SearchLag(600.0)          # how A and B are chosen: A surfaces late, B at once, under a 10-minute lag
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 def ticket(number: int) -> ScenarioTicket:

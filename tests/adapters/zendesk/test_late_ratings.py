@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 import requests
@@ -17,20 +17,10 @@ from deskplan.errors import ExitStatus, Unreachable
 from deskplan.state.store import Store
 from deskplan_sandbox.server import SandboxServer
 from deskplan_sandbox.zendesk import create_app
+from tests.clocks import Clock
 
 T0 = datetime(2026, 11, 20, 9, 0, 0, tzinfo=timezone.utc)
 EMAIL, TOKEN = "bot@acme.test", "sandbox-token"
-
-
-class Clock:
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, minutes: float) -> None:
-        self.at += timedelta(minutes=minutes)
 
 
 class Site:
@@ -69,9 +59,9 @@ class Site:
         for ticket in (first, second):
             self.app.store.update_ticket(ticket["id"], status="solved")
             self.app.store.offer_survey(ticket["id"])
-        self.clock.advance(10)
+        self.clock.advance(minutes=10)
         self.answer(first, "good")
-        self.clock.advance(10)
+        self.clock.advance(minutes=10)
         return first, second
 
     def truth(self) -> dict[str, tuple[str, str | None]]:
@@ -100,11 +90,11 @@ def test_surveys_offered_before_the_resume_point_and_answered_after_are_all_pull
     first, second = s.offer_two_surveys()
     s.sync()                                    # resumes from here: after both offers, after the first answer
     assert s.ratings == s.truth()
-    s.clock.advance(10)
+    s.clock.advance(minutes=10)
     s.answer(second, "bad", "Nobody called back")
-    s.clock.advance(5)
+    s.clock.advance(minutes=5)
     s.answer(first, "bad", "Changed my mind")
-    s.clock.advance(5)
+    s.clock.advance(minutes=5)
 
     requests_made = s.sync()
 
@@ -120,7 +110,7 @@ def test_surveys_offered_before_the_resume_point_and_answered_after_are_all_pull
 def test_a_sync_with_no_late_answer_fetches_no_rating_by_id(site):
     s = site("created")
     s.sync()
-    s.clock.advance(30)
+    s.clock.advance(minutes=30)
     assert [line for line in s.sync() if "/satisfaction_ratings/" in line] == []
 
 
@@ -170,10 +160,10 @@ def test_a_sync_stopped_between_the_tickets_and_the_ratings_loses_no_late_answer
 
     _, second = s.offer_two_surveys()
     assert sync()[0] == 0                       # the ratings list resumes after the first answer next time
-    s.clock.advance(10)
+    s.clock.advance(minutes=10)
     answered_at = s.clock.at
     s.answer(second, "bad", "Nobody called back")
-    s.clock.advance(5)
+    s.clock.advance(minutes=5)
     late, ticket_id = str(s.app.store.ticket(second["id"])["satisfaction_rating"]["id"]), str(second["id"])
 
     outage["on"] = True
@@ -195,7 +185,7 @@ def test_a_sync_stopped_between_the_tickets_and_the_ratings_loses_no_late_answer
         assert ratings_asked[1:] == [f"/api/v2/satisfaction_ratings/{late}.json"]
     cursor, score, _ = stored(late, ticket_id)
     assert (sorted(cursor), score) == (["after_cursor"], "bad")
-    s.clock.advance(30)
+    s.clock.advance(minutes=30)
     exit_code, requests_made = sync()
     assert exit_code == 0 and [line for line in requests_made if "/satisfaction_ratings/" in line] == []
     _, _, satisfaction = stored(late, ticket_id)
