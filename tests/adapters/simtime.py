@@ -21,3 +21,7 @@ class SimTime:
 
     def monotonic(self) -> float:
         return self.now.timestamp()
+
+    def advance(self, **delta: float) -> None:
+        """Move on by a timedelta's keywords, as the world does between syncs: `advance(minutes=5)`."""
+        self.now += timedelta(**delta)

@@ -44,32 +44,12 @@ from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.jira import create_app as create_jira
 from deskplan_sandbox.server import SandboxServer
 from deskplan_sandbox.zendesk import create_app as create_zendesk
+from tests.adapters.simtime import SimTime
 
 START = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 TOKEN = "invariant-token"
 # Report fields that differ between two states of the same tickets: when each source last synced.
 RUN_FIELDS = ("synced",)
-
-
-class SimTime:
-    """The simulators' clock; the adapters' sleeps move it on."""
-
-    def __init__(self, start: datetime):
-        self.now = start
-        self.slept = 0.0
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept += seconds
-        self.now += timedelta(seconds=seconds)
-
-    def monotonic(self) -> float:
-        return self.now.timestamp()
-
-    def advance(self, minutes: float) -> None:
-        self.now += timedelta(minutes=minutes)
 
 
 class Workspace:
@@ -149,27 +129,27 @@ def test_zendesk_incremental_syncs_end_where_a_full_sync_does(tmp_path):
         for ticket_id in surveyed:
             app.store.update_ticket(ticket_id, status="solved", comment={"body": "Fixed", "public": True})
             app.store.offer_survey(ticket_id)
-        time.advance(5)
+        time.advance(minutes=5)
         incremental.sync()
         # Answers come after that sync's resume point; other tickets change meanwhile.
-        time.advance(20)
+        time.advance(minutes=20)
         app.store.rate(surveyed[0], "bad", "Took a week")
         app.store.rate(surveyed[1], "good")
         app.store.update_ticket(live[3], comment={"body": "Any news?", "public": True}, author_id=None)
-        time.advance(2)
+        time.advance(minutes=2)
         incremental.sync()
-        time.advance(30)
+        time.advance(minutes=30)
         app.store.rate(surveyed[1], "bad", "It broke again")          # a rating changed
         app.store.rate(surveyed[2], "good", "Thanks")
         app.store.update_ticket(live[4], status="pending")
         created = app.store.create_ticket({"subject": "Printer", "comment": {"body": "Jammed"}},
                                           author_id=app.api_user_id).ticket["id"]
-        time.advance(2)                                                # past the exports' held-back minute
+        time.advance(minutes=2)                                                # past the exports' held-back minute
         incremental.sync()
 
         full.sync()
 
-    assert time.slept > 0                                              # the limits made the syncs wait
+    assert sum(time.slept) > 0                                              # the limits made the syncs wait
     tickets = full.tickets()
     assert str(created) in tickets and set(incremental.tickets()) == set(tickets)
     assert incremental.tickets() == tickets
@@ -194,23 +174,23 @@ def test_jira_incremental_syncs_end_where_a_full_sync_does(tmp_path):
 
         incremental, full = (Workspace(tmp_path / name, "jsm", server.url, time, factory)
                              for name in ("incremental", "full"))
-        time.advance(15)                                               # the generated history is indexed
+        time.advance(minutes=15)                                               # the generated history is indexed
         incremental.sync()
         # Two hours of changes, a sync every seven minutes, the index up to ten minutes behind.
         for step in range(18):
-            time.advance(7)
+            time.advance(minutes=7)
             for key in keys[step * 3:step * 3 + 3]:
                 app.store.touch([key], time.now - timedelta(minutes=step % 4))
             incremental.sync()
-        time.advance(15)                                               # everything indexed by now
+        time.advance(minutes=15)                                               # everything indexed by now
         incremental.sync()
         # A quiet hour on, the next sync reconciles, reaching back before the last reconciliation.
-        time.advance(60)
+        time.advance(minutes=60)
         incremental.sync()
 
         full.sync()
 
-    assert time.slept > 0
+    assert sum(time.slept) > 0
     tickets = full.tickets()
     assert set(incremental.tickets()) == set(tickets)
     assert incremental.tickets() == tickets
