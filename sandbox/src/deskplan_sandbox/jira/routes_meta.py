@@ -14,11 +14,9 @@ from typing import Any
 from deskplan_sandbox.jira.catalog import ISSUE_TYPES
 from deskplan_sandbox.jira.errors import error_collection
 from deskplan_sandbox.jira.shapes import issuetype_json
-from deskplan_sandbox.jira.site import Site
+from deskplan_sandbox.jira.site import KEY, Site, V
 from deskplan_sandbox.server import Request, Response
 
-V = r"/rest/api/(?P<v>2|3|latest)"
-KEY = r"(?P<key>[^/]+)"
 MAX_RESULTS = 50
 
 

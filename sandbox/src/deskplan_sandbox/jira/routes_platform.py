@@ -25,12 +25,10 @@ from deskplan_sandbox.jira.errors import COMMENT_NOT_VALID, error_collection, is
 from deskplan_sandbox.jira.render import FieldSelection
 from deskplan_sandbox.jira.search import SearchError, SearchRequest, approximate_count, run_search
 from deskplan_sandbox.jira.shapes import SITE, issuetype_json, priority_json, status_json
-from deskplan_sandbox.jira.site import Site
+from deskplan_sandbox.jira.site import KEY, Site, V
 from deskplan_sandbox.jira.store import IssueRecord, StoreError
 from deskplan_sandbox.server import Request, Response
 
-V = r"/rest/api/(?P<v>2|3|latest)"
-KEY = r"(?P<key>[^/]+)"
 MAX_PROPERTY_LENGTH = 32768
 MAX_PROPERTY_KEY = 255
 MAX_BULK = 50

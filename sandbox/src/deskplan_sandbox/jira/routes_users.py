@@ -12,10 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from deskplan_sandbox.jira.errors import error_collection
-from deskplan_sandbox.jira.site import Site
+from deskplan_sandbox.jira.site import Site, V
 from deskplan_sandbox.server import Request, Response
 
-V = r"/rest/api/(?P<v>2|3|latest)"
 MAX_RESULTS = 50
 
 

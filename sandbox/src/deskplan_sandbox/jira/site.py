@@ -17,6 +17,10 @@ from deskplan_sandbox.jira.search import SearchCache, SearchLag, Tokens
 from deskplan_sandbox.jira.store import IssueStore
 from deskplan_sandbox.server import Handler
 
+# The platform REST API's path prefix in every version Jira Cloud serves, and an issue or project key or id.
+V = r"/rest/api/(?P<v>2|3|latest)"
+KEY = r"(?P<key>[^/]+)"
+
 
 class Site(Protocol):
     store: IssueStore
