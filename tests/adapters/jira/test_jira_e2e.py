@@ -23,6 +23,7 @@ from deskplan.model import EventKind, Status
 from deskplan_sandbox.generate import generate_scenario
 from deskplan_sandbox.jira import create_app
 from deskplan_sandbox.server import SandboxServer
+from tests.clocks import Clock
 
 EMAIL, TOKEN = "bot@acme.test", "jira-e2e-token"
 NOW = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
@@ -30,16 +31,6 @@ INLINE = 20          # what enhanced search embeds per issue (comments and chang
 TICKETS = 5000
 
 pytestmark = pytest.mark.slow
-
-
-class Clock:
-    """The simulator's "now", moved by the tests (REST writes stamp `updated` with it)."""
-
-    def __init__(self, at: datetime):
-        self.at = at
-
-    def __call__(self) -> datetime:
-        return self.at
 
 
 @pytest.fixture(scope="module")
