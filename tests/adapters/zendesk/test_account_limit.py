@@ -26,15 +26,22 @@ EMAIL, TOKEN = "bot@acme.test", "sandbox-token"
 LIMIT = 3                  # requests a minute: a full sync of five streams runs into it twice
 
 
+
+def recording_refusals() -> tuple[requests.Session, list[tuple[str, str]]]:
+    """A session for the adapter that records every 429 it gets: (body, Retry-After)."""
+    refusals: list[tuple[str, str]] = []
+    session = requests.Session()
+    session.hooks["response"].append(
+        lambda r, *a, **k: refusals.append((r.text, r.headers["Retry-After"])) if r.status_code == 429 else None)
+    return session, refusals
+
+
 def test_a_sync_under_the_account_limit_waits_as_told_and_pulls_every_ticket():
     time = SimTime(START)
     log = io.StringIO()
     app = create_app(email=EMAIL, token=TOKEN, tickets=150, seed=4, now=time, log=log, rate_limit=0,
                      account_rate_limit=LIMIT)
-    refusals: list[tuple[str, str]] = []
-    session = requests.Session()
-    session.hooks["response"].append(
-        lambda r, *a, **k: refusals.append((r.text, r.headers["Retry-After"])) if r.status_code == 429 else None)
+    session, refusals = recording_refusals()
     with SandboxServer(app) as server:
         config = SourceConfig(name="zd", kind="zendesk", url=server.url, email=EMAIL, token_env="ZD")
         adapter = create_adapter(config, TOKEN, sleep=time.sleep, clock=time.monotonic, session=session)
@@ -64,10 +71,7 @@ def test_a_note_past_the_per_ticket_update_limit_is_refused_unwritten_and_lands_
     time = SimTime(START)
     app = create_app(email=EMAIL, token=TOKEN, tickets=0, now=time, log=io.StringIO())
     ticket_id = app.store.create_ticket({"comment": {"body": "Printer"}}, author_id=app.api_user_id).ticket["id"]
-    refusals: list[tuple[str, str]] = []
-    session = requests.Session()
-    session.hooks["response"].append(
-        lambda r, *a, **k: refusals.append((r.text, r.headers["Retry-After"])) if r.status_code == 429 else None)
+    session, refusals = recording_refusals()
 
     def note(n: int) -> PlannedWrite:
         key = hashlib.sha256(f"note {n}".encode()).hexdigest()
