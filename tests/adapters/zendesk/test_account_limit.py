@@ -26,7 +26,6 @@ EMAIL, TOKEN = "bot@acme.test", "sandbox-token"
 LIMIT = 3                  # requests a minute: a full sync of five streams runs into it twice
 
 
-
 def recording_refusals() -> tuple[requests.Session, list[tuple[str, str]]]:
     """A session for the adapter that records every 429 it gets: (body, Retry-After)."""
     refusals: list[tuple[str, str]] = []
