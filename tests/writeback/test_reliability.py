@@ -71,6 +71,16 @@ def writes_in(expected_effects) -> int:
     return len(expected_effects.comments) + len(expected_effects.tasks)
 
 
+def kill_with_answer_held(hold, child, workspace) -> str:
+    """Kill the sync while the helpdesk has applied a write and holds back its answer: the key of
+    that write, pending in the ledger."""
+    assert hold.applied.wait(60)
+    assert kill_after(child, delay=0.0)
+    hold.release.set()
+    (in_doubt,) = pending_writes(workspace)
+    return in_doubt
+
+
 @pytest.mark.parametrize("kind,trial", [(k, t) for k in KINDS for t in range(TRIALS_PER_KIND)])
 def test_kill_9_at_a_random_moment_then_a_rerun_leaves_every_write_exactly_once(kind, trial, story, expected,
                                                                                 tmp_path):
@@ -87,10 +97,7 @@ def test_kill_9_at_a_random_moment_then_a_rerun_leaves_every_write_exactly_once(
             kill_after(child, writes_seen=lambda: len(site.app.writes), writes=rng.randrange(0, 20),
                        extra=rng.uniform(0.0, 0.005))
         else:                                     # the n-th write is applied, its answer not yet back
-            assert hold.applied.wait(60)
-            assert kill_after(child, delay=0.0)
-            hold.release.set()
-            (in_doubt,) = pending_writes(workspace)
+            in_doubt = kill_with_answer_held(hold, child, workspace)
             held = [m for m in list(site.effects().tasks) + [m for _, m in site.effects().comments] if m == in_doubt]
             assert held == [in_doubt]             # the helpdesk has it; the ledger does not know yet
         codes = sync_until_clean(workspace)
@@ -177,10 +184,7 @@ def test_kill_9_while_review_tasks_are_written_then_a_rerun_writes_each_exactly_
         if trial < REVIEW_TRIALS // 2:
             hold = HoldAnswer(site, nth)
             child = start_child(workspace)
-            assert hold.applied.wait(60)
-            assert kill_after(child, delay=0.0)
-            hold.release.set()
-            (in_doubt,) = pending_writes(workspace)
+            in_doubt = kill_with_answer_held(hold, child, workspace)
             assert site.effects().task_details[in_doubt][0] in REVIEW_TITLES    # written, not yet recorded
         else:
             child = start_child(workspace)
