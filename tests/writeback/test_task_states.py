@@ -92,6 +92,13 @@ class Written:
         return [t.ref for t in tasks]
 
 
+def synced_once(site, tmp_path):
+    """The compact workspace after its first sync against `site`, and the tasks that sync wrote."""
+    workspace = make_workspace(tmp_path / "ws", site, compact=True)
+    sync(workspace)
+    return workspace, Written(workspace, site)
+
+
 def test_a_task_solved_in_the_helpdesk_is_done_after_the_next_sync(site, tmp_path):
     workspace = make_workspace(tmp_path / "ws", site, compact=True)
     (first,) = sync(workspace).summaries
@@ -125,9 +132,7 @@ def test_a_task_solved_in_the_helpdesk_is_done_after_the_next_sync(site, tmp_pat
 def test_a_task_is_linked_from_the_sync_that_wrote_it(site, tmp_path):
     # Zendesk reads its tasks from the stored tickets, and the pull came before the write-back:
     # the rule task is not read back yet, yet it links to the ticket an agent opens.
-    workspace = make_workspace(tmp_path / "ws", site, compact=True)
-    sync(workspace)
-    written = Written(workspace, site)
+    workspace, written = synced_once(site, tmp_path)
     path = "/agent/tickets/" if site.kind == "zendesk" else "/browse/"
     states = TaskStates(Store.open(workspace / "state.db")).all()
     assert [(s.ref, s.url) for s in states] == [(written.rule.ref, f"{site.url}{path}{written.rule.remote_id}")]
@@ -138,9 +143,7 @@ def test_a_task_is_linked_from_the_sync_that_wrote_it(site, tmp_path):
 
 
 def test_a_task_open_and_past_its_due_time_is_overdue_and_a_solved_one_is_not(site, tmp_path):
-    workspace = make_workspace(tmp_path / "ws", site, compact=True)
-    sync(workspace)
-    written = Written(workspace, site)
+    workspace, written = synced_once(site, tmp_path)
     for task in written.reply:
         solve(site, task.remote_id)
     sync_later(workspace, site)
@@ -154,9 +157,7 @@ def test_a_task_open_and_past_its_due_time_is_overdue_and_a_solved_one_is_not(si
 
 
 def test_a_task_deleted_in_the_helpdesk_is_gone_not_an_error(site, tmp_path):
-    workspace = make_workspace(tmp_path / "ws", site, compact=True)
-    sync(workspace)
-    written = Written(workspace, site)
+    workspace, written = synced_once(site, tmp_path)
     deleted = written.reply[0]
     delete(site, deleted.remote_id)
     summary = sync_later(workspace, site)
@@ -172,9 +173,7 @@ def test_a_task_deleted_in_the_helpdesk_is_gone_not_an_error(site, tmp_path):
 
 
 def test_a_ticket_made_to_look_like_a_deskplan_task_is_not_counted(site, tmp_path):
-    workspace = make_workspace(tmp_path / "ws", site, compact=True)
-    sync(workspace)
-    written = Written(workspace, site)
+    workspace, written = synced_once(site, tmp_path)
     real = written.rule
     marker = f"[deskplan:{real.key[:16]}]"
     # The tag, the marker, the external id and the issue property of a real task, on a task
@@ -197,9 +196,7 @@ def test_a_ticket_made_to_look_like_a_deskplan_task_is_not_counted(site, tmp_pat
 
 
 def test_a_dry_run_reads_the_tasks_back_and_keeps_nothing(site, tmp_path):
-    workspace = make_workspace(tmp_path / "ws", site, compact=True)
-    sync(workspace)
-    written = Written(workspace, site)
+    workspace, written = synced_once(site, tmp_path)
     solve(site, written.rule.remote_id)
     received = len(site.app.writes)
     summary = sync_later(workspace, site, dry_run=True)
