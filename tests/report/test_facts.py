@@ -6,10 +6,8 @@ long after the tickets' events (a ticket still waiting turns missed by time alon
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from importlib import resources
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -21,6 +19,7 @@ from deskplan.model import Status, Ticket
 from deskplan.rules.load import Workspace, load_workspace
 from deskplan.state.facts import Facts
 from deskplan.state.store import Store
+from deskplan.workspace.init import init_workspace
 
 from ..generated_tickets import generated_tickets
 from .sample import NOW, tickets, utc
@@ -31,9 +30,7 @@ UTC = timezone.utc
 
 def example_workspace(root: Path) -> Workspace:
     """The example plan and rules: every metric, a business calendar with holidays, a pilot."""
-    with resources.as_file(resources.files("deskplan.workspace") / "example") as path:
-        shutil.copy(path / "plan.yaml", root / "plan.yaml")
-        shutil.copytree(path / "rules", root / "rules")
+    init_workspace(root)
     return load_workspace(root)
 
 

@@ -3,14 +3,13 @@ does just after it (an idle run skips a ticket exactly as long as nothing change
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime, timedelta, timezone
-from importlib import resources
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from deskplan.rules.load import Workspace, load_workspace
+from deskplan.workspace.init import init_workspace
 from deskplan.writes.assess import Assessor, next_change
 
 from ..generated_tickets import generated_tickets
@@ -20,9 +19,7 @@ US = timedelta(microseconds=1)
 
 
 def example_workspace(root: Path) -> Workspace:
-    with resources.as_file(resources.files("deskplan.workspace") / "example") as path:
-        shutil.copy(path / "plan.yaml", root / "plan.yaml")
-        shutil.copytree(path / "rules", root / "rules")
+    init_workspace(root)
     return load_workspace(root)
 
 
