@@ -49,16 +49,14 @@ from deskplan.kpi.breakdowns import CategoryTally
 from deskplan.kpi.dimensions import NONE_LABELS, TEAM
 from deskplan.kpi.effect import EffectTally, MeasureEffect
 from deskplan.kpi.goals import GoalSpec, GoalTally
-from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation
+from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation, goal_context
 from deskplan.kpi.results import Evidence, GoalResult, LeftOut
 from deskplan.kpi.status import Line, goal_status, standin_baseline, trend
 from deskplan.kpi.windows import Window, WindowKind, local_midnight, window_of, windows_between
 from deskplan.model import Ticket
-from deskplan.rules.calendar import Calendar
 from deskplan.rules.load import Workspace
 from deskplan.rules.plan import BUILTIN_CALENDAR, Cadence, Goal, Milestone, Plan
 from deskplan.rules.ruleset import CATEGORIES
-from deskplan.rules.sla import active_elapsed
 
 log = logging.getLogger(__name__)
 
@@ -418,13 +416,6 @@ def reviewed_goals(cadence: Cadence, plan: Plan) -> tuple[Goal, ...]:
     return tuple(g for g in plan.goals if g.id in cadence.goals)
 
 
-def _context(calendar: Calendar, goal: Goal, now: datetime) -> MetricContext:
-    def active(ticket: Ticket, start: datetime, end: datetime) -> timedelta:
-        return active_elapsed(ticket, calendar, start, end)
-
-    return MetricContext(now=now, threshold=goal.threshold, elapsed=calendar.elapsed, active_elapsed=active)
-
-
 # ((each reviewed goal's tally of [previous, period] and of its own windows up to the period's
 # end), the feedback categories of [previous, period], the effects as of the period's end):
 # counts of tickets not in `tickets`, added up elsewhere (kpi/facts.py: from the stored facts).
@@ -510,7 +501,7 @@ class _GoalRun:
     def of(cls, workspace: Workspace, goal: Goal, now: datetime, windows: list[Window],
            history: list[Window]) -> _GoalRun:
         spec = GoalSpec.of(workspace.plan, goal)
-        return cls(goal, METRICS[goal.metric], _context(workspace.goal_calendar(goal), goal, now),
+        return cls(goal, METRICS[goal.metric], goal_context(workspace.goal_calendar(goal), goal.threshold, now),
                    GoalTally(spec, windows), GoalTally(spec, history))
 
     def observe(self, ticket: Ticket, categories: frozenset[str]) -> Observation | None:
