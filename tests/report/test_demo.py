@@ -163,7 +163,7 @@ def test_the_demo_team_lists_deskplans_open_tasks_and_solves_them_as_an_agent_wo
 
     at = datetime(2026, 5, 20, 9, 30, tzinfo=timezone.utc)
     with helpdesks({"zendesk": 12, "jsm": 12}, 5, at, tmp_path) as desks:
-        zendesk, jira = desks.agent("zendesk"), desks.agent("jsm")
+        zendesk, jira = desks.agent("zendesk", timezone.utc), desks.agent("jsm", timezone.utc)
         # Two of deskplan's tasks (its tag, its label) and a task someone else wrote, in each.
         for subject, tags, due in [("Later", ["deskplan_task"], "2026-05-12T16:00:00Z"),
                                    ("Sooner", ["deskplan", "deskplan_task"], "2026-05-01T16:00:00Z"),

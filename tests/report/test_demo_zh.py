@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from click.testing import CliRunner
 
@@ -39,7 +40,7 @@ def test_the_chinese_demo_writes_chinese_into_both_simulators_and_reports_in_chi
 
     def read_back(desks: Helpdesks) -> None:
         for name in desks.urls:
-            agent = desks.agent(name)
+            agent = desks.agent(name, ZoneInfo("Asia/Shanghai"))     # the plan's
             try:
                 ticket = commented_ticket(desks, name)
                 seen[name] = [c for c in agent.comments(ticket)

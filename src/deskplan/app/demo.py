@@ -51,7 +51,7 @@ from deskplan.config import CONFIG_NAME, load_config
 from deskplan.effects import REVIEW_ORIGIN, PlannedWrite
 from deskplan.i18n import translator
 from deskplan.kpi.results import MilestoneResult, TaskReport
-from deskplan.kpi.windows import due_day
+from deskplan.kpi.windows import due_day, zone_name
 from deskplan.rules.load import load_workspace
 from deskplan.state.store import Store
 from deskplan.workspace.init import init_workspace
@@ -278,10 +278,10 @@ class Helpdesks:
             counts[name] = count_writes(records, self.kinds[name])
         return counts
 
-    def agent(self, name: str) -> Agent:
+    def agent(self, name: str, zone: tzinfo) -> Agent:
         """A member of the service team at one helpdesk (with the API user's credentials: the
-        simulators know one user)."""
-        return Agent(self.kinds[name], self.urls[name], EMAIL, self.tokens[name])
+        simulators know one user), reading due days in the plan's `zone` as deskplan does."""
+        return Agent(self.kinds[name], self.urls[name], EMAIL, self.tokens[name], zone=zone_name(zone))
 
 
 @contextmanager
@@ -358,7 +358,7 @@ def run_demo(
         before = desks.marks()
         team = []
         for name in desks.urls:
-            agent = desks.agent(name)
+            agent = desks.agent(name, zone)
             try:
                 team.append(work(agent, name, loaded.plan, working, working.astimezone(zone).date(),
                                  translator(loaded.plan.language)))

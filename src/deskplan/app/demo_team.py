@@ -25,6 +25,7 @@ import requests
 
 from deskplan.effects import TASK_TAG
 from deskplan.i18n import ENGLISH, Lang
+from deskplan.kpi.windows import day_end
 from deskplan.rules.plan import Plan
 
 OLD = timedelta(weeks=4)        # an improvement task due this long ago or more is an old one
@@ -58,10 +59,13 @@ class TeamWork:
 
 
 class Agent:
-    """One agent at one helpdesk, with the API user's credentials."""
+    """One agent at one helpdesk, with the API user's credentials; `zone`, the plan's (an IANA
+    name, None for UTC), is where a due day set in the helpdesk ends, as deskplan reads it."""
 
-    def __init__(self, kind: str, url: str, email: str, token: str, *, tasks_project: str = "IMP"):
+    def __init__(self, kind: str, url: str, email: str, token: str, *, zone: str | None,
+                 tasks_project: str = "IMP"):
         self.kind = kind
+        self.zone = zone
         self.url = url.rstrip("/")
         self.tasks_project = tasks_project
         self.session = requests.Session()
@@ -127,7 +131,7 @@ class Agent:
                 if fields["status"]["statusCategory"]["key"] != "done":
                     due = fields.get("duedate")
                     yield HelpdeskTask(issue["key"], fields.get("summary") or "",
-                                       _end_of_day(date.fromisoformat(due)) if due else None)
+                                       day_end(date.fromisoformat(due), self.zone) if due else None)
             if body.get("isLast", True) or not body.get("nextPageToken"):
                 return
             query["nextPageToken"] = body["nextPageToken"]
@@ -170,9 +174,3 @@ def _instant(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(timezone.utc)
-
-
-def _end_of_day(day: date) -> datetime:
-    """Jira's duedate is a day: due by its end, taken here in UTC (deskplan means its end in the
-    plan's zone, app/tasks.py `day_due`: the demo team sees a Shanghai task due 8 hours late)."""
-    return datetime.combine(day + timedelta(days=1), datetime.min.time(), timezone.utc)
