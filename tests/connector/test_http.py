@@ -216,6 +216,19 @@ def test_given_4xx_then_rejected_with_the_helpdesk_code_and_path_without_query(c
     assert err.value.code == "RecordNotFound"
     assert err.value.where == "GET /api/v2/tickets/5.json"
     assert str(err.value) == "[zd] GET /api/v2/tickets/5.json -> 404: request rejected (RecordNotFound: Not found)"
+
+
+@responses.activate
+def test_a_record_invalid_names_its_fields_and_never_their_descriptions(client):
+    responses.post(f"{BASE}/api/v2/tickets.json", status=422, json={
+        "error": "RecordInvalid", "description": "Record validation errors",
+        "details": {"group": [{"description": "Group: is invalid"}],
+                    "assignee": [{"description": "Assignee: is not a member of the group"}],
+                    "token=s3cret": [{"description": "s3cret"}]}})
+    with pytest.raises(Rejected) as err:
+        client.send("POST", "/api/v2/tickets.json", json={"ticket": {}}, retry="connect_only")
+    assert str(err.value) == ("[zd] POST /api/v2/tickets.json -> 422: request rejected (RecordInvalid: Record "
+                              "validation errors (invalid fields: assignee, group))")
     assert client.requests == 1
 
 

@@ -305,6 +305,42 @@ def test_write_errors_have_zendesk_bodies():
         assert bad_status.status_code == 422 and list(bad_status.json()["details"]) == ["status"]
 
 
+def test_a_create_is_refused_for_an_unknown_group_or_an_assignee_outside_the_group():
+    with running() as box:
+        store = box.app.store
+        groups, _ = store.named_after("groups", 0, 100)
+        group = groups[0]["id"]
+        users, _ = store.users_exported((0, 0), 1000, 1 << 62)
+        users = [doc for _, doc in users]
+        outsider = next(u["id"] for u in users if u["role"] == "agent" and u["id"] not in store.members(group))
+        member = next(u for u in users if u["id"] in store.members(group) and u["role"] == "agent")["id"]
+        customer = next(u["id"] for u in users if u["role"] == "end-user")
+        before = box.get("/api/v2/tickets").json()["count"]
+
+        def create(**route):
+            return box.http.post(f"{box.url}/api/v2/tickets", json={"ticket": {"comment": {"body": "x"}, **route}})
+
+        def details(response):
+            assert response.status_code == 422 and response.json()["error"] == "RecordInvalid"
+            return response.json()["details"]
+
+        assert details(create(group_id=group, assignee_id=outsider)) == {
+            "assignee": [{"description": "Assignee: is not a member of the group"}]}
+        assert details(create(group_id=999)) == {
+            "group": [{"description": "Group: is invalid", "error": "InvalidValue"}]}
+        assert details(create(assignee_id=customer)) == {
+            "assignee": [{"description": "Assignee: is invalid", "error": "InvalidValue"}]}
+        assert box.get("/api/v2/tickets").json()["count"] == before          # a refused create makes nothing
+        made = create(group_id=group, assignee_id=member)
+        assert made.status_code == 201
+        assert (made.json()["ticket"]["group_id"], made.json()["ticket"]["assignee_id"]) == (group, member)
+        store.add_member(group, outsider)
+        assert create(group_id=group, assignee_id=outsider).status_code == 201
+        store.delete_group(group)
+        assert details(create(group_id=group)) == {"group": [{"description": "Group: is invalid",
+                                                              "error": "InvalidValue"}]}
+
+
 def test_credentials():
     with running() as box:
         wrong = requests.get(f"{box.url}/api/v2/tickets/1.json", auth=(f"{EMAIL}/token", "nope"))

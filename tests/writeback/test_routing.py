@@ -29,11 +29,12 @@ def routed_workspace(tmp_path, site: Site):
 def test_zendesk_tasks_go_to_their_owner_s_group_and_agent(tmp_path, story):
     site = Site("zendesk", story)
     try:
-        (summary,) = sync(routed_workspace(tmp_path, site)).summaries
         store = site.app.store
         groups, _ = store.named_after("groups", 0, 100)
         billing = next(g["id"] for g in groups if g["name"] == "Billing")
         olivia = store.user_id_by_email(AGENT)
+        store.add_member(billing, olivia)       # Zendesk assigns a group's ticket only to an agent of the group
+        (summary,) = sync(routed_workspace(tmp_path, site)).summaries
         tickets, _ = store.tickets_after(0, 10**9)
         tasks = {t["subject"]: (t["group_id"], t["assignee_id"]) for t in tickets if t["type"] == "task"}
         assert tasks["Weekly check: week 10 of 2026 (2 to 8 Mar 2026)"] == (billing, olivia)     # customer service
@@ -84,5 +85,49 @@ def test_jira_tasks_get_their_owner_s_assignee_and_component(tmp_path, story):
         assert sum(" 400" in line for line in site.log.getvalue().splitlines() if "POST /rest/api/3/issue" in line) == 1
         requests = site.log.getvalue().splitlines()
         assert sum("GET /rest/api/3/user/search" in line for line in requests) == 1
+    finally:
+        site.stop()
+
+
+def test_zendesk_writes_the_task_without_an_assignee_it_refuses_and_once(tmp_path, story):
+    site = Site("zendesk", story)
+    try:
+        store = site.app.store
+        groups, _ = store.named_after("groups", 0, 100)
+        billing = next(g["id"] for g in groups if g["name"] == "Billing")
+        store.remove_member(billing, store.user_id_by_email(AGENT))      # Olivia is not an agent of Billing
+        workspace = routed_workspace(tmp_path, site)
+        (summary,) = sync(workspace).summaries
+
+        tickets, _ = store.tickets_after(0, 10**9)
+        tasks = [t for t in tickets if t["type"] == "task"]
+        routes = {t["subject"]: (t["group_id"], t["assignee_id"]) for t in tasks}
+        # Customer service's tasks keep their group; only the refused assignee is left out.
+        assert routes["Weekly check: week 10 of 2026 (2 to 8 Mar 2026)"] == (billing, None)
+        assert {route for subject, route in routes.items() if subject.startswith("Goal first-reply-12h")} == {
+            (billing, None)}
+        assert summary.exit_code == 0 and summary.errors == []
+        ours = [w for w in summary.warnings if " of customer service " in w]
+        assert ours[0] == (
+            "task goal:first-reply-12h:2025-09 of customer service written unassigned: Zendesk refused the assignee "
+            f"'{AGENT}': [zd] POST /api/v2/tickets.json -> 422: request rejected (RecordInvalid: Record validation "
+            "errors (invalid fields: assignee))")
+        assert ours[1:] and all(w.endswith(f"written unassigned: Zendesk refused the assignee '{AGENT}' earlier "
+                                           "in this run") for w in ours[1:])
+        assert len(ours) == sum(1 for route in routes.values() if route == (billing, None))
+        # One refused create in the run; every task created once.
+        posts = [line for line in site.log.getvalue().splitlines() if "POST /api/v2/tickets" in line]
+        assert sum(" 422" in line for line in posts) == 1
+        assert sum(" 201" in line for line in posts) == len(tasks)
+        assert len({t["external_id"] for t in tasks}) == len(tasks)
+
+        # The next run finds every task and creates none.
+        site.log.seek(0)
+        site.log.truncate()
+        (again,) = sync(workspace).summaries
+        assert again.exit_code == 0 and again.errors == []
+        assert not any("POST /api/v2/tickets" in line for line in site.log.getvalue().splitlines())
+        later, _ = store.tickets_after(0, 10**9)
+        assert sum(t["type"] == "task" for t in later) == len(tasks)
     finally:
         site.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json as jsonlib
 import os
 import random
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ from deskplan.transport.retry import (
 
 __all__ = ["HttpClient", "HttpResult", "Rejected", "RetryMode", "RetryPolicy"]
 
+_FIELD_NAME = re.compile(r"[a-z_]{1,40}")     # a field name in an error body: nothing else is repeated
 _CODE_LIMIT = 120   # helpdesk error codes/descriptions are short; anything longer is cut
 CONNECT_TIMEOUT = 5.0   # seconds to connect (TCP and TLS): a helpdesk that does not answer is given up on soon
 
@@ -267,6 +269,12 @@ def error_details(response: requests.Response) -> tuple[str | None, str | None]:
         code = error[:_CODE_LIMIT]
         description = body.get("description")
         detail = f"{code}: {description}" if isinstance(description, str) and description else code
+        # Zendesk's RecordInvalid names the refused fields as the keys of `details`; only the
+        # names are kept (the descriptions may quote what was sent).
+        fields = body.get("details")
+        named = sorted(k for k in fields if _FIELD_NAME.fullmatch(k)) if isinstance(fields, dict) else []
+        if named:
+            detail = f"{detail} (invalid fields: {', '.join(named)})"
         return code, detail[:_CODE_LIMIT]
     messages = body.get("errorMessages")
     if isinstance(messages, list) and messages and isinstance(messages[0], str):

@@ -147,6 +147,11 @@ class ScenarioRenderer:
                 assigned.setdefault(t.assignee, Counter())[t.group] += 1
         self.default_groups = {person: self.group_ids[groups.most_common(1)[0][0]]
                                for person, groups in assigned.items() if groups.most_common(1)[0][0] in self.group_ids}
+        # An agent is a member of every group they were assigned a ticket in (a ticket's assignee
+        # must be an agent of its group: Zendesk refuses the assignment otherwise).
+        self.members = {gid: {self.user_id(person) for person, groups in assigned.items()
+                              if name in groups and self.is_agent(person)}
+                        for name, gid in self.group_ids.items()}
 
     # --- ids ----------------------------------------------------------------------------
     @staticmethod

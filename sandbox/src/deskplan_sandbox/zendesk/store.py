@@ -132,6 +132,7 @@ class ZendeskStore:
         self._ratings_by_updated: list[tuple[int, int]] = []
         self._ratings_by_created: list[tuple[int, int]] = []
         self._named: dict[str, dict[int, LazyEntry]] = {kind: {} for kind in NAMED_FIELDS}   # groups, organizations
+        self._members: dict[int, set[int]] = {}        # group id -> its agents' user ids (group memberships)
         self._event_times: array[int] | None = None     # audit times, ascending, built on first use
         self._event_refs: array[int] | None = None      # packed (ticket id, audit index), same order
         self._write_audits = 0
@@ -149,6 +150,7 @@ class ZendeskStore:
                 self._emails[person.email.lower()] = uid
             for name, gid in renderer.group_ids.items():
                 self._named["groups"][gid] = LazyEntry(gid, 0, source=name)
+                self._members.setdefault(gid, set()).update(renderer.members[gid])
             for name, oid in renderer.org_ids.items():
                 self._named["organizations"][oid] = LazyEntry(oid, 0, source=name)
             for t in scenario.tickets:
@@ -183,6 +185,14 @@ class ZendeskStore:
             for kind, docs in (("groups", groups), ("organizations", organizations)):
                 for doc in docs:
                     self._named[kind][int(doc["id"])] = LazyEntry(int(doc["id"]), 0, doc=doc)
+            # Fixtures carry no memberships: an agent belongs to their default group and to the
+            # groups of the tickets they are assigned.
+            for user in users:
+                if user.get("default_group_id") is not None:
+                    self._members.setdefault(int(user["default_group_id"]), set()).add(int(user["id"]))
+            for ticket in tickets:
+                if ticket.get("group_id") is not None and ticket.get("assignee_id") is not None:
+                    self._members.setdefault(int(ticket["group_id"]), set()).add(int(ticket["assignee_id"]))
             self._reindex()
 
     def _reindex(self) -> None:
@@ -206,6 +216,8 @@ class ZendeskStore:
             uid = USER_ID_BASE + API_USER_PERSON_ID
             created = self.clock() - timedelta(days=400)
             groups = sorted(self._named["groups"])
+            for group in groups:
+                self._members.setdefault(group, set()).add(uid)     # the account owner is in every group
             doc = render_user(user_id=uid, name=email.split("@")[0], email=email, role="admin",
                               organization_id=None, created_at=created, base_url=self.base_url,
                               default_group_id=groups[0] if groups else None)
@@ -545,9 +557,10 @@ class ZendeskStore:
         problems = writes.problems({k: v for k, v in fields.items() if k != "comment"})
         if writes.comment_parts(fields.get("comment", fields.get("description"))) is None:
             problems["description"] = [{"description": "Description: cannot be blank", "error": "BlankValue"}]
-        if problems:
-            raise Invalid(problems)
         with self._lock:
+            problems.update(self._assignment_problems(fields))
+            if problems:
+                raise Invalid(problems)
             ticket_id = (self._ids[-1] + 1) if self._ids else 1
             requester = self.user(int(fields.get("requester_id") or author_id)) or {}
             audit, ids = self._new_audit(ticket_id, author_id, at, channel, fields.get("metadata"))
@@ -557,6 +570,46 @@ class ZendeskStore:
             entry = TicketEntry(ticket_id, epoch(at), audits=[])
             stored = self._store(entry, doc, epoch(at), audit)
             return WriteResult(stored, audit, writes.ignored(fields))
+
+    def _assignment_problems(self, fields: dict[str, Any]) -> writes.Problems:
+        """Zendesk refuses a ticket whose group does not exist, or whose assignee is not an agent
+        or not a member of its group, with RecordInvalid details keyed `group` / `assignee`; a
+        refused create makes no ticket. Shape as reported from a real account
+        (https://github.com/facetoe/zenpy/issues/628):
+        `"details": {"assignee": [{"description": "Assignee: is invalid", "error": "InvalidValue"},
+        {"description": "Assignee: is not a member of the group"}]}`. The `group` entry follows the
+        same "<Field>: is invalid" pattern."""
+        found: writes.Problems = {}
+        group, assignee = fields.get("group_id"), fields.get("assignee_id")
+        if group is not None and not (isinstance(group, int) and group in self._named["groups"]):
+            found["group"] = [{"description": "Group: is invalid", "error": "InvalidValue"}]
+        if assignee is None:
+            return found
+        if not (isinstance(assignee, int) and assignee in self._users and self.is_agent(assignee)):
+            found["assignee"] = [{"description": "Assignee: is invalid", "error": "InvalidValue"}]
+        elif isinstance(group, int) and "group" not in found and assignee not in self._members.get(group, ()):
+            found["assignee"] = [{"description": "Assignee: is not a member of the group"}]
+        return found
+
+    def add_member(self, group_id: int, user_id: int) -> None:
+        """A group membership, as `POST /group_memberships` makes one."""
+        with self._lock:
+            self._members.setdefault(group_id, set()).add(user_id)
+
+    def members(self, group_id: int) -> set[int]:
+        """The user ids of a group's agents."""
+        with self._lock:
+            return set(self._members.get(group_id, ()))
+
+    def remove_member(self, group_id: int, user_id: int) -> None:
+        with self._lock:
+            self._members.get(group_id, set()).discard(user_id)
+
+    def delete_group(self, group_id: int) -> None:
+        """`DELETE /groups/{id}`: the group is gone from lists, and tickets can no longer be put in it."""
+        with self._lock:
+            self._named["groups"].pop(group_id, None)
+            self._members.pop(group_id, None)
 
     def update_ticket(self, ticket_id: int, changes: dict[str, Any] | None = None, *, author_id: int | None = None,
                       at: datetime | None = None, channel: str = "api", **fields: Any) -> WriteResult:

@@ -10,7 +10,8 @@
   A task whose owner plan.yaml routes (`owners`) goes to that group (its name looked up in
   `GET /api/v2/groups`, once a run) and/or agent (`GET /api/v2/users/search?query=<email>`);
   one that cannot be routed (no such group or agent, or Zendesk refuses the assignment) is
-  still created, unassigned as far as the route goes, and the problem kept in `unrouted`.
+  still created, without the part Zendesk refused (its RecordInvalid names `group` or
+  `assignee`), and the problem kept in `unrouted`; a refused part is not offered again that run.
 - `find_effect` asks Zendesk itself: the marker among the ticket's internal notes by
   deskplan's own user, or `GET /api/v2/tickets?external_id=<key>` among the tickets that user
   submitted. A marker or an `external_id` anyone else wrote is not deskplan's write: taking it
@@ -33,6 +34,8 @@ TASK_TAGS = ("deskplan", TASK_TAG)
 PER_TICKET_UPDATES = (30, 600.0)     # 30 updates per 10 minutes per ticket and user (Zendesk's rate limits)
 COMMENT_PAGE_SIZE = 100
 COMMENT_PAGE_LIMIT = 60              # 6,000 comments: more than a ticket may hold (5,000)
+# Ticket field -> its route name in plan.yaml, which is also its key in a RecordInvalid answer.
+ROUTE_OF_FIELD = {"group_id": "group", "assignee_id": "assignee"}
 
 
 def source_tag(ticket_key: str) -> str:
@@ -54,6 +57,7 @@ class ZendeskWriter:
         self.unrouted: list[str] = []     # tasks written without their owner's route, and why (the run lists them)
         self._groups: dict[str, int] | None = None      # group name (case-folded) -> id, read once per run
         self._agents: dict[str, int | None] = {}        # email (case-folded) -> user id, or None: no such agent
+        self._refused: set[tuple[str, str]] = set()     # route pairs Zendesk refused on create this run
 
     @property
     def requests(self) -> int:
@@ -144,15 +148,22 @@ class ZendeskWriter:
         if self.tasks_group:
             ticket["group_id"] = int(self.tasks_group) if self.tasks_group.isdigit() else self.tasks_group
         routed = self._route(write)
-        try:
-            return self._post_task(write, {**ticket, **routed})
-        except Rejected as exc:
-            if not routed or exc.status not in (400, 422):
-                raise
-            # Zendesk refused the assignment (an agent not in the group, a suspended user): the
-            # task is written without it rather than lost.
-            self._note(write, f"Zendesk refused the assignment ({', '.join(sorted(routed))}): {exc}")
-            return self._post_task(write, ticket)
+        while True:
+            try:
+                return self._post_task(write, {**ticket, **routed})
+            except Rejected as exc:
+                if not routed or exc.status not in (400, 422):
+                    raise
+                # Zendesk refused the assignment (a group deleted since the lookup, an agent not in
+                # the group, a suspended user; a refused create makes no ticket): the task is written
+                # without the refused part rather than lost. RecordInvalid names the refused fields
+                # (`group`, `assignee`); where it names none of the route, all of the route goes.
+                named = [f for f in routed if ROUTE_OF_FIELD[f] in _invalid_fields(exc)]
+                refused = sorted(named or routed)
+                self._note(write, "Zendesk refused " + " and ".join(
+                    f"the {ROUTE_OF_FIELD[f]} {self._routed_value(write, f)!r}" for f in refused) + f": {exc}")
+                self._refused.update((ROUTE_OF_FIELD[f], self._routed_value(write, f)) for f in refused)
+                routed = {f: v for f, v in routed.items() if f not in refused}
 
     def _post_task(self, write: PlannedWrite, ticket: dict[str, Any]) -> str:
         # Zendesk refuses a known Idempotency-Key with another body, and a re-planned task's
@@ -173,6 +184,10 @@ class ZendeskWriter:
         """`group_id` and `assignee_id` for the write's route, as far as they resolve."""
         fields: dict[str, Any] = {}
         for name, value in write.route:
+            if (name, value) in self._refused:
+                # Not offered again this run: each would cost a refused create first.
+                self._note(write, f"Zendesk refused the {name} {value!r} earlier in this run")
+                continue
             try:
                 if name == "group":
                     group = self._group_id(value)
@@ -210,6 +225,11 @@ class ZendeskWriter:
             self._agents[wanted] = found if isinstance(found, int) else None
         return self._agents[wanted]
 
+    @staticmethod
+    def _routed_value(write: PlannedWrite, field: str) -> str:
+        """The plan's name for a routed field's value (the group's name, the agent's email)."""
+        return next((value for name, value in write.route if name == ROUTE_OF_FIELD[field]), "")
+
     def _note(self, write: PlannedWrite, problem: str) -> None:
         note_unrouted(self.unrouted, write, problem)
 
@@ -219,6 +239,16 @@ class ZendeskWriter:
             if ticket.get("external_id") == write.key and _submitter(ticket) == self._me():
                 return str(ticket["id"])
         return None
+
+
+def _invalid_fields(exc: Rejected) -> set[str]:
+    """The fields a RecordInvalid answer names (the transport keeps only their names)."""
+    text = str(exc)
+    start = text.find("(invalid fields: ")
+    if start < 0:
+        return set()
+    end = text.find(")", start)
+    return {name.strip() for name in text[start + len("(invalid fields: "):end].split(",")}
 
 
 def _submitter(ticket: dict[str, Any]) -> str | None:
