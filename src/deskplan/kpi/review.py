@@ -52,7 +52,7 @@ from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation, goal_context
 from deskplan.kpi.results import Evidence, GoalResult, LeftOut
 from deskplan.kpi.status import Line, goal_status, standin_baseline, trend
-from deskplan.kpi.windows import Window, WindowKind, local_midnight, window_of, windows_between
+from deskplan.kpi.windows import Window, WindowKind, local_midnight, next_first_day, window_of, windows_between
 from deskplan.model import Ticket
 from deskplan.rules.load import Workspace
 from deskplan.rules.plan import BUILTIN_CALENDAR, Cadence, Goal, Milestone, Plan
@@ -105,11 +105,7 @@ class Period:
     @property
     def last(self) -> date:
         """Its last local day."""
-        if self.kind == "week":
-            return self.first + timedelta(days=6)
-        months = 1 if self.kind == "month" else 3
-        month = self.first.month - 1 + months
-        return date(self.first.year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+        return next_first_day(self.first, self.kind) - timedelta(days=1)
 
     def previous(self, zone: ZoneInfo) -> Period:
         """The period of the same kind just before."""
