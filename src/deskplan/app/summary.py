@@ -71,7 +71,7 @@ class SourceSummary:
         """List `message`; the exit code becomes at least the cause's own exit status."""
         status = cause if isinstance(cause, ExitStatus) else cause.exit_status
         # Messages may quote ticket data: a lone surrogate would stop the summary being printed.
-        self.errors.append(message.encode("utf-8", "backslashreplace").decode("utf-8"))
+        self.errors.append(storable_text(message))
         self.exit_code = max(self.exit_code, status)
 
     def quarantined_as(self, stage: str, bad: Quarantined, new: bool, *, what: str = "ticket ") -> None:
@@ -115,7 +115,7 @@ def apply_write(applier: Applier, write: PlannedWrite, summary: SourceSummary) -
     while unrouted:
         note = unrouted.pop(0)
         log.warning("%s: %s", summary.source, note)
-        summary.warnings.append(note.encode("utf-8", "backslashreplace").decode("utf-8"))
+        summary.warnings.append(storable_text(note))
     if result.outcome is Outcome.APPLIED:
         summary.writes_applied += 1
         if write.kind is WriteKind.TASK:
