@@ -57,6 +57,7 @@ from deskplan.model import Ticket
 from deskplan.rules.load import Workspace
 from deskplan.rules.plan import BUILTIN_CALENDAR, Cadence, Goal, Milestone, Plan
 from deskplan.rules.ruleset import CATEGORIES
+from deskplan.state.ledger import WriteStatus
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +65,8 @@ log = logging.getLogger(__name__)
 PLANNED, ACTIVE, OVERDUE, DONE = "planned", "active", "overdue", "done"
 MILESTONE_STATES = (PLANNED, ACTIVE, OVERDUE, DONE)
 
-# Ledger statuses of a written task (state/ledger.py's WriteStatus values)
-WRITTEN, PENDING, FAILED = "done", "pending", "failed"
+# Ledger statuses of a written task that the digest names
+PENDING, FAILED = WriteStatus.PENDING, WriteStatus.FAILED
 
 NO_OWNER = "(no owner)"
 GOAL_ORIGIN = "goal:"
