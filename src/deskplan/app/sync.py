@@ -204,10 +204,6 @@ def _durations(starts: dict[str, float], end: float) -> None:
         starts[name] = (starts[following] if following is not None else end) - starts[name]
 
 
-def _requests(summary: SourceSummary, writer: Writer | None) -> int:
-    return summary.requests + (writer.requests if writer is not None else 0)
-
-
 @contextmanager
 def scratch_state(state_path: Path) -> Iterator[Store]:
     """The state as a dry-run may use it: the real file, under the sync lock, inside one
