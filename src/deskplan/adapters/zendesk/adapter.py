@@ -94,12 +94,8 @@ class ZendeskAdapter:
         return self.client.http.requests
 
     def check(self) -> None:
-        """Zendesk answers bad credentials on /users/me with 200 and an anonymous user."""
-        user = self.client.me()
-        if user.get("id") is None:
-            raise self.client.http.refused("the credentials were not accepted (Zendesk answered as an anonymous "
-                                           "user)", "GET /api/v2/users/me.json")
-        self.own_user = str(user["id"])
+        """Learn deskplan's own user; refused credentials raise AuthError (`ZendeskClient.own_user_id`)."""
+        self.own_user = self.client.own_user_id()
 
     def probe(self, config: SourceConfig, owners: OwnerRoutes) -> Probe:
         """`check --online`: the settings against Zendesk, reading only (adapters/zendesk/probe.py)."""

@@ -67,6 +67,15 @@ class ZendeskClient:
             raise ServerError("unexpected answer shape", source=self.http.source, where="GET /api/v2/users/me.json")
         return user
 
+    def own_user_id(self) -> str:
+        """The id of the user the credentials belong to. Zendesk answers bad credentials on
+        /users/me with 200 and an anonymous user (no id): that is refused credentials."""
+        user = self.me()
+        if user.get("id") is None:
+            raise self.http.refused("the credentials were not accepted (Zendesk answered as an anonymous user)",
+                                    "GET /api/v2/users/me.json")
+        return str(user["id"])
+
     def group(self, group_id: str) -> dict[str, Any] | None:
         """The group with that id, or None when Zendesk has none (404)."""
         try:

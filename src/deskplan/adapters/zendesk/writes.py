@@ -96,12 +96,7 @@ class ZendeskWriter:
     def _me(self) -> str:
         """deskplan's own user id: the user the credentials belong to."""
         if self.own_user is None:
-            where = "GET /api/v2/users/me.json"
-            user = self.http.get_json("/api/v2/users/me.json").get("user") or {}
-            if user.get("id") is None:
-                raise self.http.refused("the credentials were not accepted (Zendesk answered as an anonymous user)",
-                                        where)
-            self.own_user = str(user["id"])
+            self.own_user = self.client.own_user_id()
         return self.own_user
 
     def _find_note(self, write: PlannedWrite) -> str | None:
