@@ -36,7 +36,7 @@ from deskplan.app.sync import scratch_state
 from deskplan.config import Config, SourceConfig
 from deskplan.effects import PlannedWrite, WriteKind, Writer, idempotency_key, marker
 from deskplan.errors import ExitStatus, HelpdeskError
-from deskplan.i18n import ENGLISH, Lang, translator
+from deskplan.i18n import ENGLISH, Lang
 from deskplan.kpi.report import build_report
 from deskplan.kpi.results import GoalResult, Report
 from deskplan.kpi.windows import local_midnight, window_of
@@ -262,7 +262,7 @@ def _push_source(source: str, applier: Applier, planner: WritebackPlanner, repor
             summary.fail(ExitStatus.PARTIAL, message)
         # Tasks first: the status comments go on the measures' tasks.
         items = pushable(plan_items(plan), source, planner, summary, on_skip)
-        lang = translator(plan.language)
+        lang = planner.lang
         for write in plan_push_tasks(items, source, ledger, secret=secret, lang=lang, zone=workspace.calendar().zone):
             _apply(applier, planner.routed(write), summary, on_write)
         for write in status_comments(report, plan, source, ledger, now, workspace.calendar().zone, secret=secret,
@@ -286,7 +286,7 @@ def _show_source(source: str, planner: WritebackPlanner, report: Report, ledger:
     workspace = planner.workspace
     summary.writes_unsettled = ledger.count(source, WriteStatus.PENDING)
     items = pushable(plan_items(workspace.plan), source, planner, summary, on_skip)
-    lang = translator(workspace.plan.language)
+    lang = planner.lang
     tasks = [planner.routed(write) for write in plan_push_tasks(items, source, ledger, secret=secret, lang=lang,
                                                                 zone=workspace.calendar().zone)]
     comments = status_comments(report, workspace.plan, source, ledger, now, workspace.calendar().zone,
