@@ -273,8 +273,8 @@ def refresh_facts(store: Store, workspace: Workspace, progress: Callable[[int], 
                 try:
                     ticket = Ticket.model_validate_json(data)
                 except Exception as exc:
-                    reason = f"the stored ticket cannot be read ({type(exc).__name__})"
-                    computed.append(TicketFacts(source, ticket_id, error=(f"{source}:{ticket_id}", reason)))
+                    bad = LeftOut.unreadable(source, ticket_id, exc)
+                    computed.append(TicketFacts(source, ticket_id, error=(bad.ref, bad.reason)))
                     continue
                 computed.append(maker.facts(ticket))
             facts.forget(gone)
@@ -332,8 +332,7 @@ def _timeline_tickets(facts: Facts, keys: Iterable[tuple[str, str]], left_out: l
         try:
             yield Ticket.model_validate_json(data)
         except Exception as exc:
-            reason = f"the stored ticket cannot be read ({type(exc).__name__})"
-            left_out.append(LeftOut(source, ticket_id, f"{source}:{ticket_id}", reason))
+            left_out.append(LeftOut.unreadable(source, ticket_id, exc))
 
 
 def _goal_counts(workspace: Workspace, facts: Facts, goals: Sequence[GoalTally], now: datetime,

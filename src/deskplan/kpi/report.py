@@ -56,8 +56,7 @@ Prefill = Callable[[Sequence[GoalTally], CategoryTally, MeasureTally, EffectTall
 def stored_tickets(store: Store, left_out: list[LeftOut]) -> Iterator[Ticket]:
     """Every ticket in the state, for a report; one that no longer reads back joins `left_out`."""
     def unreadable(source: str, ticket_id: str, exc: Exception) -> None:
-        reason = f"the stored ticket cannot be read ({type(exc).__name__})"
-        left_out.append(LeftOut(source, ticket_id, f"{source}:{ticket_id}", reason))
+        left_out.append(LeftOut.unreadable(source, ticket_id, exc))
 
     return store.tickets(on_error=unreadable)
 

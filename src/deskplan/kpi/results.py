@@ -149,6 +149,12 @@ class LeftOut:
     ref: str                    # SOURCE:KEY (SOURCE:ID when the ticket could not be read)
     reason: str                 # what went wrong, never the ticket's data
 
+    @classmethod
+    def unreadable(cls, source: str, ticket_id: str, exc: Exception) -> LeftOut:
+        """A stored ticket that no longer reads back (today's model refuses what an older deskplan stored)."""
+        reason = f"the stored ticket cannot be read ({type(exc).__name__})"
+        return cls(source, ticket_id, f"{source}:{ticket_id}", reason)
+
 
 @dataclass(frozen=True)
 class MilestoneResult:
