@@ -93,4 +93,9 @@ def render_text(review: Review) -> str:
 
 def render_note(review: Review) -> str:
     """The digest as the body of a review task: plain lines, headings as lines, `- ` bullets."""
-    return "\n".join(digest_lines(digest(review), terminal=False)) + "\n"
+    return note_text(digest(review))
+
+
+def note_text(doc: Digest) -> str:
+    """A digest already built, as the body of a review task (`render_note`)."""
+    return "\n".join(digest_lines(doc, terminal=False)) + "\n"

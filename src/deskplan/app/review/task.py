@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from deskplan.app.review.command import review_of
-from deskplan.app.review.render_text import render_note
+from deskplan.app.review.render_text import note_text
 from deskplan.app.review.words import digest
 from deskplan.kpi.review import Period
 from deskplan.rules.load import Workspace
@@ -20,7 +20,7 @@ from deskplan.writes.reviews import Render
 def review_renderer(workspace: Workspace, store: Store, now: datetime) -> Render:
     """(title, body) of a cadence entry's review of a period, from the state as it is now."""
     def render(cadence: Cadence, period: Period) -> tuple[str, str]:
-        review = review_of(workspace, store, now, cadence, period)
-        return digest(review).title, render_note(review)
+        doc = digest(review_of(workspace, store, now, cadence, period))     # built once: title and body
+        return doc.title, note_text(doc)
 
     return render
