@@ -38,8 +38,8 @@ from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation, goal_context, hours
 from deskplan.kpi.report import build_report, stored_tickets
 from deskplan.kpi.results import EVIDENCE_LIMIT, Evidence, LeftOut, Report
-from deskplan.kpi.review import Period, Review, TaskState, WrittenTask, build_review, reviewed_goals
-from deskplan.kpi.windows import Window, local_midnight, windows_between
+from deskplan.kpi.review import Period, Review, TaskState, WrittenTask, build_review, plan_bounds, reviewed_goals
+from deskplan.kpi.windows import Window, windows_between
 from deskplan.model import Ticket
 from deskplan.rules.calendar import CALENDAR_24X7, Calendar
 from deskplan.rules.load import PLAN_FILE, Workspace, rule_files
@@ -149,8 +149,7 @@ class FactMaker:
         self.workspace = workspace
         plan = workspace.plan
         zone = workspace.calendar().zone
-        start = local_midnight(plan.plan.start, zone)
-        end = local_midnight(plan.plan.end + timedelta(days=1), zone)
+        start, end = plan_bounds(plan)
         self.goals = []
         for index, goal in enumerate(plan.goals):
             windows = list(windows_between(start, end, goal.window, zone))

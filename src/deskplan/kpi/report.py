@@ -23,7 +23,7 @@ from deskplan.kpi.effect import EffectTally
 from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation, goal_context
 from deskplan.kpi.results import LeftOut, MilestoneResult, Report, SourceSync
-from deskplan.kpi.review import milestone_state
+from deskplan.kpi.review import milestone_state, plan_bounds
 from deskplan.kpi.windows import WindowKind, local_midnight, windows_between
 from deskplan.model import Ticket
 from deskplan.rules.load import Workspace
@@ -76,8 +76,8 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
     left_out = [] if left_out is None else left_out
     plan = workspace.plan
     zone = workspace.calendar().zone
-    start = local_midnight(plan.plan.start, zone)
-    stop = min(now, local_midnight(plan.plan.end + timedelta(days=1), zone))
+    start, end = plan_bounds(plan)
+    stop = min(now, end)
     runs = [
         _GoalRun(goal, METRICS[goal.metric], goal_context(workspace.goal_calendar(goal), goal.threshold, now),
                  GoalTally(GoalSpec.of(plan, goal), list(windows_between(start, stop, goal.window, zone))))
