@@ -45,7 +45,6 @@ from deskplan.kpi.review import (
 )
 from deskplan.kpi.windows import due_day
 
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WORST_SHOWN = 3         # tickets named under a missed goal
 
 
@@ -115,7 +114,7 @@ def date_range(first: date, last: date, lang: Lang = ENGLISH) -> str:
     if not lang.english or first.year != last.year:
         return lang._("{first} to {last}", first=day(first, lang), last=day(last, lang))
     if first.month != last.month:
-        return f"{first.day} {MONTHS[first.month - 1]} to {day(last)}"
+        return f"{first.day} {lang.month(first)} to {day(last)}"
     return f"{first.day} to {day(last)}"
 
 
