@@ -208,7 +208,7 @@ class JiraWriter:
     def _me(self) -> str:
         """deskplan's own accountId: the account the credentials belong to."""
         if self.own_user is None:
-            account = _account(self.http.get_json("/rest/api/3/myself"))
+            account = _account(self.client.myself())
             if account is None:
                 raise self.http.refused("Jira named no account for the credentials", "GET /rest/api/3/myself")
             self.own_user = account
