@@ -55,6 +55,13 @@ def instant(us: int) -> datetime:
     return EPOCH + timedelta(microseconds=us)
 
 
+def _add(counts: Counts, key: tuple[Any, ...], hit: int) -> None:
+    """One observation into its cell of kpi_counts or kpi_hours: [numerator, denominator]."""
+    cell = counts.setdefault(key, [0, 0])
+    cell[0] += hit
+    cell[1] += 1
+
+
 @dataclass(frozen=True)
 class GoalFact:
     goal: int               # the goal's place in the plan
@@ -159,40 +166,28 @@ class Facts:
         """Drop the facts of these tickets and their stale marks (a deleted ticket counts nowhere)."""
         keys = list(tickets)
         numbers = self.numbers(keys)
-        self._count(self._stored_counts(numbers), -1)
-        self._count_hours(self._stored_hours(numbers), -1)
+        counts, hours = self._stored_counts(numbers)
+        self._count(counts, -1)
+        self._count_hours(hours, -1)
         self.conn.executemany("DELETE FROM kpi_facts WHERE n = ?", [(n,) for n in numbers])
         self.conn.executemany("DELETE FROM kpi_tickets WHERE n = ?", [(n,) for n in numbers])
         self.conn.executemany("DELETE FROM kpi_stale WHERE source = ? AND id = ?", keys)
 
-    def _stored_counts(self, numbers: Sequence[int]) -> dict[tuple[int, int, str, int], list[int]]:
-        """What these tickets' stored facts add to kpi_counts."""
-        counts: dict[tuple[int, int, str, int], list[int]] = {}
-        if not numbers:
-            return counts
-        for goal, win, hit, dims in self.conn.execute(
-                "SELECT f.goal, f.win, f.hit, k.dims FROM kpi_facts f JOIN kpi_tickets k ON k.n = f.n "
-                "WHERE f.n IN (SELECT value FROM json_each(?)) AND f.turn IS NULL AND f.win >= 0",
-                [orjson.dumps(list(numbers)).decode()]):
-            for dim, value in orjson.loads(dims):
-                cell = counts.setdefault((goal, win, dim, value), [0, 0])
-                cell[0] += hit
-                cell[1] += 1
-        return counts
-
-    def _stored_hours(self, numbers: Sequence[int]) -> Counts:
-        """What these tickets' stored facts add to kpi_hours."""
+    def _stored_counts(self, numbers: Sequence[int]) -> tuple[Counts, Counts]:
+        """What these tickets' stored facts add to kpi_counts and to kpi_hours (one query for both)."""
         counts: Counts = {}
+        hours: Counts = {}
         if not numbers:
-            return counts
-        for goal, at, hit, pilots, controls in self.conn.execute(
-                "SELECT f.goal, f.at, f.hit, k.pilots, k.controls FROM kpi_facts f JOIN kpi_tickets k ON k.n = f.n "
-                "WHERE f.n IN (SELECT value FROM json_each(?)) AND f.turn IS NULL",
+            return counts, hours
+        for goal, win, at, hit, dims, pilots, controls in self.conn.execute(
+                "SELECT f.goal, f.win, f.at, f.hit, k.dims, k.pilots, k.controls FROM kpi_facts f "
+                "JOIN kpi_tickets k ON k.n = f.n WHERE f.n IN (SELECT value FROM json_each(?)) AND f.turn IS NULL",
                 [orjson.dumps(list(numbers)).decode()]):
-            cell = counts.setdefault((goal, at // HOUR, pilots, controls), [0, 0])
-            cell[0] += hit
-            cell[1] += 1
-        return counts
+            _add(hours, (goal, at // HOUR, pilots, controls), hit)
+            if win >= 0:
+                for dim, value in orjson.loads(dims):
+                    _add(counts, (goal, win, dim, value), hit)
+        return counts, hours
 
     def _count_hours(self, counts: Counts, sign: int) -> None:
         self.conn.executemany(
@@ -203,7 +198,7 @@ class Facts:
         if sign < 0:
             self.conn.execute("DELETE FROM kpi_hours WHERE denominator = 0")
 
-    def _count(self, counts: dict[tuple[int, int, str, int], list[int]], sign: int) -> None:
+    def _count(self, counts: Counts, sign: int) -> None:
         self.conn.executemany(
             "INSERT INTO kpi_counts (goal, win, dim, value, numerator, denominator) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (goal, win, dim, value) DO UPDATE SET numerator = numerator + excluded.numerator, "
@@ -216,7 +211,7 @@ class Facts:
         """Store the facts of these tickets in place of what was stored, and clear their stale marks."""
         self.forget((f.source, f.id) for f in facts)
         conn = self.conn
-        counts: dict[tuple[int, int, str, int], list[int]] = {}
+        counts: Counts = {}
         hours: Counts = {}
         for f in facts:
             if not f.counted:
@@ -239,14 +234,10 @@ class Facts:
             for g in f.goals:
                 if g.turn is not None:
                     continue        # counted when asked, once `now` has passed its turn
-                hour = hours.setdefault((g.goal, g.at // HOUR, f.pilots, f.controls), [0, 0])
-                hour[0] += g.hit
-                hour[1] += 1
+                _add(hours, (g.goal, g.at // HOUR, f.pilots, f.controls), g.hit)
                 if g.win >= 0:
                     for dim, value in dims:
-                        cell = counts.setdefault((g.goal, g.win, dim, value or 0), [0, 0])
-                        cell[0] += g.hit
-                        cell[1] += 1
+                        _add(counts, (g.goal, g.win, dim, value or 0), g.hit)
         self._count(counts, +1)
         self._count_hours(hours, +1)
 
@@ -305,7 +296,7 @@ class Facts:
         """(goal, window, dimension, value's name id, numerator, denominator) of the observations that
         exist at `now`: what kpi_counts holds, those waiting for the clock whose turn has passed, less
         what the `excluded` tickets' facts hold. Values with nothing left are left out."""
-        counts: dict[tuple[int, int, str, int], list[int]] = {
+        counts: Counts = {
             (goal, win, dim, value): [numerator, denominator] for goal, win, dim, value, numerator, denominator
             in self.conn.execute("SELECT goal, win, dim, value, numerator, denominator FROM kpi_counts")}
         where, params = self._excluding(excluded, "f.n")
@@ -313,10 +304,9 @@ class Facts:
                 "SELECT f.goal, f.win, f.hit, k.dims FROM kpi_facts f JOIN kpi_tickets k ON k.n = f.n "
                 f"WHERE f.turn IS NOT NULL AND f.turn < ? AND f.win >= 0{where}", [now, *params]):
             for dim, value in orjson.loads(dims):
-                cell = counts.setdefault((goal, win, dim, value), [0, 0])
-                cell[0] += hit
-                cell[1] += 1
-        for key, (numerator, denominator) in self._stored_counts(excluded).items():
+                _add(counts, (goal, win, dim, value), hit)
+        stored, _ = self._stored_counts(excluded)
+        for key, (numerator, denominator) in stored.items():
             cell = counts[key]
             cell[0] -= numerator
             cell[1] -= denominator
