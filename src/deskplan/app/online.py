@@ -23,7 +23,7 @@ from deskplan.config import CONFIG_NAME, SourceConfig, load_config, setting_posi
 from deskplan.errors import AuthError, ConfigError, ExitStatus, HelpdeskError, Problem
 from deskplan.rules.load import PLAN_FILE, load_workspace
 from deskplan.rules.owners import routes_by_kind
-from deskplan.rules.yamlload import YamlSyntaxError, load_yaml
+from deskplan.rules.yamlload import reread_yaml
 
 AdapterFactory = Callable[[SourceConfig, str], Adapter]
 
@@ -93,8 +93,7 @@ def _owner_problem(path: Path, source: SourceConfig, mismatch: Mismatch) -> Prob
     """At the owner's setting in plan.yaml (`owners: {marketing: {zendesk: {group: ...}}}`)."""
     _, owner, setting = mismatch.setting
     text = f"owners.{owner}.{source.kind}.{setting}: {mismatch.message} (source {source.name!r})"
-    try:
-        doc = load_yaml(path, str(path))
-    except (OSError, UnicodeDecodeError, YamlSyntaxError):
+    doc = reread_yaml(path)
+    if doc is None:
         return Problem(str(path), 1, 1, text)
     return doc.problem(("owners", owner, source.kind, setting), text)      # or its nearest ancestor written

@@ -19,7 +19,7 @@ from datetime import date, datetime
 from deskplan.errors import Problem
 from deskplan.rules.load import PLAN_FILE, Workspace
 from deskplan.rules.plan import Plan
-from deskplan.rules.yamlload import YamlDoc, YamlSyntaxError, load_yaml
+from deskplan.rules.yamlload import reread_yaml
 
 
 @dataclass(frozen=True)
@@ -62,10 +62,7 @@ def date_findings(workspace: Workspace, now: datetime) -> DateFindings:
     plan.yaml (read again for the positions; the workspace itself is already valid)."""
     findings = DateFindings()
     path = workspace.root / PLAN_FILE
-    try:
-        doc: YamlDoc | None = load_yaml(path, str(path))
-    except (OSError, YamlSyntaxError):
-        doc = None      # changed since it was loaded: positions fall back to the file's start
+    doc = reread_yaml(path)      # None when changed since it was loaded: positions fall back to the file's start
 
     def at(where: tuple[object, ...], message: str) -> Problem:
         if doc is None:

@@ -24,7 +24,7 @@ from deskplan.rules.load import PLAN_FILE
 from deskplan.rules.plan import Plan
 from deskplan.rules.suggest import suggest
 from deskplan.rules.validation import message
-from deskplan.rules.yamlload import YamlSyntaxError, load_yaml
+from deskplan.rules.yamlload import reread_yaml
 
 OWNER_SEPARATORS = re.compile("[,、，]")     # how `Lang.listed` joins a goal task's owners, in each language
 
@@ -55,9 +55,8 @@ def cadence_sources(plan: Plan, root: Path, sources: Sequence[str]) -> dict[str,
 
 def _problem(path: Path, where: tuple[str, int, str], text: str, label: str) -> Problem:
     """The problem at `where` in the file; at its first line when the file cannot be read again."""
-    try:
-        doc = load_yaml(path, str(path))
-    except (OSError, UnicodeDecodeError, YamlSyntaxError):
+    doc = reread_yaml(path)
+    if doc is None:
         return Problem(str(path), 1, 1, f"{label}: in: {text}")
     return doc.problem(where, message(doc, where, text))
 

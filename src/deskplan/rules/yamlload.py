@@ -131,6 +131,15 @@ def load_yaml(path: Path, name: str | None = None) -> YamlDoc:
     return load_yaml_text(text, name)
 
 
+def reread_yaml(path: Path) -> YamlDoc | None:
+    """A file that loaded once, read again for the positions of problems found later; None when
+    it can no longer be read (changed or removed since): the caller places them at its start."""
+    try:
+        return load_yaml(path, str(path))
+    except (OSError, YamlSyntaxError):
+        return None
+
+
 class _LimitReached(Exception):
     """A limit of the loader, at a position in the text."""
 
