@@ -6,17 +6,13 @@ and each source's go-live cut-off. Owns the tables `evaluated`, `evaluation_pass
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from deskplan.model import Ticket
+from deskplan.state.facts import micros
 from deskplan.state.store import Store
 
 EVALUATE_BATCH = 500
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
-def _micros(instant: datetime) -> int:
-    return (instant - EPOCH) // timedelta(microseconds=1)
 
 
 class Evaluations:
@@ -42,7 +38,7 @@ class Evaluations:
         this basis (the workspace changed): then every stored ticket is compared with its basis
         once. Rules that test time alone (`older_than`) make every ticket due on every run (the
         planner's `due`)."""
-        due = _micros(now) if now is not None else 2**62
+        due = micros(now) if now is not None else 2**62
         if self._whole_pass(source) == basis:
             yield from self._due(source, basis, due, batch)
             return
@@ -91,7 +87,7 @@ class Evaluations:
         self.conn.execute(
             "INSERT INTO evaluated (source, ticket_id, basis, due) VALUES (?, ?, ?, ?) "
             "ON CONFLICT (source, ticket_id) DO UPDATE SET basis = excluded.basis, due = excluded.due",
-            [source, ticket_id, basis, None if due is None else _micros(due)],
+            [source, ticket_id, basis, None if due is None else micros(due)],
         )
 
     def mark_due(self, source: str, ticket_id: str) -> None:
