@@ -22,8 +22,8 @@ from deskplan.kpi.breakdowns import SLA_BREACHED, SLA_MET, SLA_RUNNING, Category
 from deskplan.kpi.effect import EffectTally
 from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation, goal_context
-from deskplan.kpi.results import LeftOut, MilestoneResult, Report, SourceSync
-from deskplan.kpi.review import milestone_state, plan_bounds
+from deskplan.kpi.results import LeftOut, Report, SourceSync
+from deskplan.kpi.review import milestone_result, plan_bounds
 from deskplan.kpi.windows import WindowKind, local_midnight, windows_between
 from deskplan.model import Ticket
 from deskplan.rules.load import Workspace
@@ -132,10 +132,6 @@ def build_report(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
         ),
         category_window=category_kind, categories=category_windows, category_trends=category_trends,
         measures=measures.result(), left_out=tuple(left_out), effects=effects.result(), language=plan.language,
-        milestones=tuple(
-            MilestoneResult(id=m.id, title=m.title, start=m.start, end=m.end, owner=m.owner, measures=m.measures,
-                            state=milestone_state(m, now, zone, milestones_done))
-            for m in plan.milestones
-        ),
+        milestones=tuple(milestone_result(m, now, zone, milestones_done) for m in plan.milestones),
         milestones_done_known=milestones_done is not None, synced=synced,
     )

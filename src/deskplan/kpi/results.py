@@ -158,7 +158,8 @@ class LeftOut:
 
 @dataclass(frozen=True)
 class MilestoneResult:
-    """A milestone of plan.yaml and its state at the report's `now` (kpi/review.py, milestone_state)."""
+    """A milestone of plan.yaml and its state at the report's `now`, or at the end of a review's
+    period (kpi/review.py, milestone_result)."""
 
     id: str
     title: str

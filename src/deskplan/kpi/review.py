@@ -50,7 +50,7 @@ from deskplan.kpi.dimensions import NONE_LABELS, TEAM
 from deskplan.kpi.effect import EffectTally, MeasureEffect
 from deskplan.kpi.goals import GoalSpec, GoalTally
 from deskplan.kpi.metrics import METRICS, Metric, MetricContext, Observation, goal_context
-from deskplan.kpi.results import Evidence, GoalResult, LeftOut
+from deskplan.kpi.results import Evidence, GoalResult, LeftOut, MilestoneResult
 from deskplan.kpi.status import Line, goal_status, standin_baseline, trend
 from deskplan.kpi.windows import Window, WindowKind, local_midnight, next_first_day, window_of, windows_between
 from deskplan.model import Ticket
@@ -323,15 +323,7 @@ class GoalBreakdown:
     rows: tuple[BreakdownRow, ...]
 
 
-@dataclass(frozen=True)
-class MilestoneReview:
-    id: str
-    title: str
-    start: date
-    end: date
-    owner: str | None
-    measures: tuple[str, ...]
-    state: str                  # planned | active | overdue | done, at the end of the period
+MilestoneReview = MilestoneResult   # a review's milestone: its state at the end of the period
 
 
 @dataclass(frozen=True)
@@ -392,7 +384,7 @@ class Review:
     tickets: int                # requests created in the period (deskplan's own tasks not counted)
     previous_tickets: int
     goals: tuple[GoalReview, ...]
-    milestones: tuple[MilestoneReview, ...]
+    milestones: tuple[MilestoneResult, ...]
     milestones_done_known: bool     # False: no milestone is known to be done (none was read back)
     tasks: TaskSummary
     feedback: tuple[FeedbackCount, ...]
@@ -467,7 +459,7 @@ def build_review(workspace: Workspace, tickets: Iterable[Ticket], now: datetime,
         period=period, previous=previous, tickets=during.tickets, previous_tickets=before.tickets,
         goals=tuple(run.review(period, plan_start, local_midnight(run.goal.by + timedelta(days=1), zone))
                     for run in runs),
-        milestones=tuple(_milestone(m, period, zone, milestones_done) for m in plan.milestones),
+        milestones=tuple(milestone_result(m, period.end, zone, milestones_done) for m in plan.milestones),
         milestones_done_known=milestones_done is not None,
         tasks=_tasks(tasks, now),
         feedback=tuple(
@@ -579,11 +571,12 @@ def _breakdowns(goal: Goal, result: GoalResult) -> tuple[GoalBreakdown, ...]:
     return tuple(found)
 
 
-def _milestone(milestone: Milestone, period: Period, zone: ZoneInfo,
-               done: Mapping[str, bool] | None) -> MilestoneReview:
-    return MilestoneReview(id=milestone.id, title=milestone.title, start=milestone.start, end=milestone.end,
+def milestone_result(milestone: Milestone, at: datetime, zone: ZoneInfo,
+                     done: Mapping[str, bool] | None) -> MilestoneResult:
+    """A milestone of plan.yaml with its state at `at` (milestone_state)."""
+    return MilestoneResult(id=milestone.id, title=milestone.title, start=milestone.start, end=milestone.end,
                            owner=milestone.owner, measures=milestone.measures,
-                           state=milestone_state(milestone, period.end, zone, done))
+                           state=milestone_state(milestone, at, zone, done))
 
 
 def _tasks(tasks: Iterable[TaskState] | None, now: datetime) -> TaskSummary:
