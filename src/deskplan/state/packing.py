@@ -67,6 +67,18 @@ class Packer:
             packed.append(header + compressor.compress(text.encode()) + compressor.flush())
         return packed
 
+    def pack_each(self, kinds: Sequence[tuple[str, str]], texts: Sequence[str]) -> list[bytes]:
+        """Each of `texts` packed with the dictionary of its (source, kind) in `kinds`, in order;
+        each dictionary missing is made from the texts of its own (source, kind)."""
+        by_kind: dict[tuple[str, str], list[int]] = {}
+        for index, key in enumerate(kinds):
+            by_kind.setdefault(key, []).append(index)
+        packed = [b""] * len(texts)
+        for (source, kind), indexes in by_kind.items():
+            for index, blob in zip(indexes, self.pack_all(source, kind, [texts[i] for i in indexes]), strict=True):
+                packed[index] = blob
+        return packed
+
     def unpack(self, value: str | bytes) -> str:
         """The JSON a stored value holds, packed or not."""
         if isinstance(value, str):

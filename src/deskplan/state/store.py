@@ -228,15 +228,8 @@ class Store:
 
     def _packed(self, source: str, rows: list[tuple[str, str, str, str | None, str]]) -> list[tuple[Any, ...]]:
         """The rows with their JSON packed, each kind with its own dictionary."""
-        by_kind: dict[str, list[int]] = {}
-        for index, row in enumerate(rows):
-            by_kind.setdefault(row[1], []).append(index)
-        packed: list[tuple[Any, ...]] = list(rows)
-        for kind, indexes in by_kind.items():
-            for index, blob in zip(indexes, self.packer.pack_all(source, kind, [rows[i][4] for i in indexes]),
-                                   strict=True):
-                packed[index] = (*rows[index][:4], blob)
-        return packed
+        blobs = self.packer.pack_each([(source, row[1]) for row in rows], [row[4] for row in rows])
+        return [(*row[:4], blob) for row, blob in zip(rows, blobs, strict=True)]
 
     def _release_stored(self, source: str, records: list[Record]) -> None:
         """Entries of stage `store` for records now stored: settled (one query, usually finding none)."""
@@ -364,7 +357,8 @@ class Store:
         texts: list[tuple[Any, ...]] = [
             (t.source, t.id, t.key, t.status.value, t.created_at.isoformat(), t.updated_at.isoformat(),
              int(t.deleted), _digest(data), data) for t, data in built]
-        rows = [(*row[:8], blob) for row, blob in zip(texts, self._pack_tickets(texts), strict=True)]
+        blobs = self.packer.pack_each([(row[0], TICKET_JSON) for row in texts], [row[8] for row in texts])
+        rows = [(*row[:8], blob) for row, blob in zip(texts, blobs, strict=True)]
         conn = self.db.conn
         changed = conn.executemany(
             "INSERT INTO tickets (source, id, key, status, created_at, updated_at, deleted, hash, data) "
@@ -378,17 +372,6 @@ class Store:
         conn.executemany("DELETE FROM touched WHERE source = ? AND ticket_id = ?",
                          [(ticket.source, ticket.id) for ticket, _ in built])
         return changed
-
-    def _pack_tickets(self, rows: list[tuple[Any, ...]]) -> list[bytes]:
-        by_source: dict[str, list[int]] = {}
-        for index, row in enumerate(rows):
-            by_source.setdefault(row[0], []).append(index)
-        packed: list[bytes] = [b""] * len(rows)
-        for source, indexes in by_source.items():
-            for index, blob in zip(indexes, self.packer.pack_all(source, TICKET_JSON, [rows[i][8] for i in indexes]),
-                                   strict=True):
-                packed[index] = blob
-        return packed
 
     def ticket_data(self, value: str | bytes) -> str:
         """A stored ticket's JSON, from the `data` column as read."""
