@@ -15,7 +15,6 @@ goal check quarantines the tickets its report left out (stage `report`).
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -29,7 +28,7 @@ from deskplan.state.ledger import WriteStatus
 from deskplan.state.records import Quarantined
 from deskplan.state.store import EVALUATE, REPORT, WRITE
 from deskplan.writes.apply import Applier, describe
-from deskplan.writes.plan import GoalPlan, ReviewPlan, TicketPlan, WritebackPlanner
+from deskplan.writes.plan import GoalPlan, ReviewPlan, TicketPlan, WritebackPlanner, digest
 from deskplan.writes.reviews import Render
 
 log = logging.getLogger(__name__)
@@ -223,13 +222,9 @@ def hold_left_out(planner: WritebackPlanner, plan: GoalPlan, summaries: Mapping[
     left = {(t.source, t.ticket_id): t for t in plan.left_out}
     for (source, ticket_id), ticket in left.items():
         bad = Quarantined(ticket_id, f"{ticket.ref}: left out of the goals' report: {ticket.reason}", "")
-        quarantine(store, source, summaries.get(source), REPORT, bad, run_id, digest=_digest(plan.basis, ticket.reason))
+        quarantine(store, source, summaries.get(source), REPORT, bad, run_id, digest=digest(plan.basis, ticket.reason))
     for source, ticket_id in store.quarantined_in(REPORT) - set(left):
         store.release_quarantined(source, [ticket_id], stage=REPORT)
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
 
 
 def _note_cutoff(summary: SourceSummary, planner: WritebackPlanner) -> None:

@@ -115,7 +115,7 @@ class WritebackPlanner:
     def source_basis(self, source: str) -> str:
         """What the source's tickets are evaluated on besides their own data: the workspace and the
         cut-off (a moved cut-off changes which tasks are due: resolved tickets are evaluated once more)."""
-        return _digest(self.basis, self.cutoff(source).isoformat())
+        return digest(self.basis, self.cutoff(source).isoformat())
 
     def tickets(self, source: str) -> Iterator[TicketPlan]:
         cutoff = self.cutoff(source)
@@ -172,7 +172,7 @@ class WritebackPlanner:
             return None
         sources_key = ",".join(sorted(sources))
         cutoffs = {name: self.cutoff(name) for name in sources}
-        basis = _digest(self.basis, *(f"{name}@{cutoffs[name].isoformat()}" for name in sorted(sources)))
+        basis = digest(self.basis, *(f"{name}@{cutoffs[name].isoformat()}" for name in sorted(sources)))
         last = self.evaluations.goal_check(sources_key)
         if last is not None and last[0] == basis and last[1] <= self.now < last[1] + GOALS_INTERVAL:
             return None
@@ -243,5 +243,6 @@ def _payload(ticket: Ticket) -> str:
         return f"(not shown: {type(exc).__name__})"
 
 
-def _digest(*parts: str) -> str:
+def digest(*parts: str) -> str:
+    """A short digest of the parts: the bases that evaluations, goal checks and quarantine entries keep."""
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:32]
